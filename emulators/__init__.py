@@ -1,0 +1,1 @@
+"""ESP emulators: one subpackage per provider (SendGrid, Mailgun), each installed into the app."""

@@ -1,0 +1,53 @@
+"""The composition root: ``create_app(settings)`` builds the one ASGI app the CLI and tests use.
+
+It is the only core module that imports ``web`` and ``emulators``: each add-on exposes
+``install(app, sandbox)`` and attaches its routes, migrations and hooks there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import emulators.mailgun
+import emulators.sendgrid
+import web
+from sandbox import __version__
+from sandbox.api import build_router
+from sandbox.config import Settings
+from sandbox.runtime import Sandbox
+
+ReadyCallback = Callable[[Sandbox], None]
+
+
+def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    sandbox = Sandbox(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await sandbox.start()
+        if on_ready is not None:
+            on_ready(sandbox)
+        try:
+            yield
+        finally:
+            await sandbox.stop()
+
+    app = FastAPI(
+        title="mailsandbox",
+        version=__version__,
+        description="Local email sandbox: Mailpit-compatible REST API, SendGrid and Mailgun emulation.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.sandbox = sandbox
+    app.include_router(build_router())
+    emulators.sendgrid.install(app, sandbox)
+    emulators.mailgun.install(app, sandbox)
+    web.install(app, sandbox)
+    return app

@@ -1,0 +1,84 @@
+"""In-process event bus: what changed, told to whoever listens (SSE stream, UI, waiters, engine).
+
+Events are published on the event loop only after the change they describe is committed, so
+a listener that reacts by reading the database always finds what the event announced.
+Subscribers get their own bounded queue; a subscriber too slow to keep up loses the oldest
+events rather than slowing ingest (it can always re-read the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+# Event types (Mailpit's WebSocket vocabulary, plus "event" for delivery events).
+NEW = "new"
+UPDATE = "update"
+DELETE = "delete"
+TRUNCATE = "truncate"
+PRUNE = "prune"
+DELIVERY_EVENT = "event"
+
+
+@dataclass(frozen=True)
+class BusEvent:
+    type: str
+    data: Any = None
+
+
+@dataclass(eq=False)
+class Subscription:
+    queue: asyncio.Queue[BusEvent]
+    predicate: Callable[[BusEvent], bool] | None = None
+    dropped: int = field(default=0)
+
+
+class EventBus:
+    """Fan-out of ``BusEvent`` to subscribers; also takes plain callbacks (for in-process hooks)."""
+
+    def __init__(self, queue_size: int = 1000) -> None:
+        self._subscriptions: set[Subscription] = set()
+        self._callbacks: list[Callable[[BusEvent], None]] = []
+        self._queue_size = queue_size
+
+    def publish(self, event: BusEvent) -> None:
+        for callback in list(self._callbacks):
+            callback(event)
+        for sub in list(self._subscriptions):
+            if sub.predicate is not None and not sub.predicate(event):
+                continue
+            if sub.queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    sub.queue.get_nowait()
+                    sub.dropped += 1
+            sub.queue.put_nowait(event)
+
+    def on(self, callback: Callable[[BusEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` synchronously for every event; returns an unsubscribe function."""
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback)
+
+    @contextlib.contextmanager
+    def subscribe(
+        self, predicate: Callable[[BusEvent], bool] | None = None
+    ) -> Iterator[asyncio.Queue[BusEvent]]:
+        sub = Subscription(asyncio.Queue(self._queue_size), predicate)
+        self._subscriptions.add(sub)
+        try:
+            yield sub.queue
+        finally:
+            self._subscriptions.discard(sub)
+
+    async def stream(
+        self, predicate: Callable[[BusEvent], bool] | None = None
+    ) -> AsyncIterator[BusEvent]:
+        with self.subscribe(predicate) as queue:
+            while True:
+                yield await queue.get()
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscriptions)

@@ -1,0 +1,152 @@
+"""The ``mailsandbox`` command: ``serve`` the sandbox, ``ingest`` .eml files into a running one.
+
+Flags for ``serve`` are generated from :class:`~sandbox.config.Settings`, each also readable
+from ``MAILSANDBOX_<NAME>``; flags win over the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import smtplib
+import sys
+from collections.abc import Sequence
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses
+from pathlib import Path
+
+from sandbox import __version__
+from sandbox.config import ENV_PREFIX, Settings, parse_hostport, setting_fields
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mailsandbox",
+        description="Local email sandbox: catches SMTP and SendGrid/Mailgun API mail.",
+    )
+    parser.add_argument("--version", action="version", version=f"mailsandbox {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the sandbox (SMTP, web UI, REST and ESP APIs)",
+        description="Run the sandbox. Every flag can also be set as MAILSANDBOX_<FLAG_NAME>.",
+    )
+    defaults = Settings()
+    for f in setting_fields():
+        meta = f.metadata
+        default = getattr(defaults, f.name)
+        env = ENV_PREFIX + f.name.upper()
+        help_text = f"{meta['help']} [env {env}; default {default!r}]"
+        kwargs: dict[str, object] = {"dest": f.name, "default": None, "help": help_text}
+        if meta.get("metavar"):
+            kwargs["metavar"] = meta["metavar"]
+        if meta.get("repeat"):
+            kwargs["action"] = "append"
+        elif isinstance(default, bool):
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif isinstance(default, int):
+            kwargs["type"] = int
+        elif isinstance(default, float):
+            kwargs["type"] = float
+        serve.add_argument(_flag(f.name), **kwargs)  # type: ignore[arg-type]
+
+    ingest = commands.add_parser(
+        "ingest", help="deliver .eml files (or - for stdin) to a running sandbox over SMTP"
+    )
+    ingest.add_argument("files", nargs="+", metavar="FILE", help=".eml files, or - for stdin")
+    ingest.add_argument(
+        "--smtp", default="127.0.0.1:1025", metavar="HOST:PORT", help="sandbox SMTP address"
+    )
+    ingest.add_argument("--from", dest="sender", default="", help="envelope sender override")
+    ingest.add_argument(
+        "--to", action="append", default=[], help="envelope recipient (repeatable; default: headers)"
+    )
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings)}
+    return Settings.from_env(**overrides)
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from sandbox.app import create_app
+    from sandbox.runtime import Sandbox
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    def announce(sandbox: Sandbox) -> None:
+        host, port = settings.http_address
+        smtp_host, smtp_port = sandbox.smtp_address
+        lines = [
+            f"mailsandbox {__version__}",
+            f"  SMTP     smtp://{smtp_host}:{smtp_port}",
+        ]
+        if sandbox.smtps_address:
+            lines.append(f"  SMTPS    smtps://{sandbox.smtps_address[0]}:{sandbox.smtps_address[1]}")
+        lines += [
+            f"  Web UI   http://{host}:{port}/",
+            f"  API      http://{host}:{port}/api/v1/  (docs: http://{host}:{port}/api/docs)",
+            f"  Database {settings.db_path}",
+        ]
+        print("\n".join(lines), flush=True)
+
+    host, port = settings.http_address
+    app = create_app(settings, on_ready=announce)
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+    return 0
+
+
+def ingest_files(paths: Sequence[str], smtp: str, sender: str, recipients: list[str]) -> int:
+    host, port = parse_hostport(smtp)
+    sent = 0
+    with smtplib.SMTP(host, port, timeout=60) as client:
+        for path in paths:
+            raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+            headers = BytesHeaderParser().parsebytes(raw)
+            rcpts = recipients or [
+                addr
+                for _, addr in getaddresses(
+                    [str(v) for name in ("To", "Cc", "Bcc") for v in headers.get_all(name, [])]
+                )
+                if addr
+            ]
+            if not rcpts:
+                print(f"{path}: no recipients (add --to)", file=sys.stderr)
+                return 1
+            mail_from = sender or next(
+                (a for _, a in getaddresses([str(headers.get("From", ""))]) if a), ""
+            )
+            client.sendmail(mail_from, rcpts, raw)
+            sent += 1
+    print(f"delivered {sent} message(s) to {host}:{port}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        try:
+            settings = settings_from_args(args)
+        except ValueError as exc:
+            parser.error(str(exc))
+        return serve(settings)
+    if args.command == "ingest":
+        try:
+            return ingest_files(args.files, args.smtp, args.sender, args.to)
+        except (OSError, smtplib.SMTPException) as exc:
+            print(f"mailsandbox ingest: {exc}", file=sys.stderr)
+            return 1
+    parser.print_help()
+    return 2

@@ -1,0 +1,176 @@
+"""The one ingest path. Every door (SMTP, SendGrid, Mailgun, REST send, ``mailsandbox ingest``)
+builds an :class:`Inbound` and awaits :meth:`Ingestor.ingest`.
+
+normalize (line endings, Message-ID, Return-Path, envelope-only recipients as Bcc) → parse →
+write in one transaction (plus whatever write hooks add, e.g. delivery events and the webhook
+outbox) → publish ``new`` on the bus after the commit → return the stored summary. A message
+that cannot be parsed is stored raw with its error, never refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox import bus, ids, mime, tagging
+from sandbox.storage import messages
+from sandbox.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+_LONE_LF = re.compile(rb"(?<!\r)\n")
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+@dataclass
+class Inbound:
+    """A message as a door received it, before normalisation."""
+
+    raw: bytes
+    mail_from: str = ""
+    rcpt_tos: list[str] = field(default_factory=list)
+    source: str = "smtp"  # smtp | sendgrid | mailgun | api | cli
+    username: str = ""
+    inbox: str = "default"
+    tags: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+# A write hook runs inside the message's transaction, after its rows are written.
+WriteHook = Callable[[sqlite3.Connection, messages.NewMessage, int], None]
+
+
+def normalize_line_endings(raw: bytes) -> bytes:
+    if b"\n" not in raw and b"\r" not in raw:
+        return raw
+    return _LONE_LF.sub(b"\r\n", _LONE_CR.sub(b"\r\n", raw))
+
+
+def _added_headers(
+    parsed: mime.ParsedMessage, mail_from: str, rcpt_tos: list[str], hostname: str
+) -> tuple[list[str], str]:
+    """Headers to prepend (Return-Path, Message-ID, Bcc); returns them and the new Message-ID."""
+    added: list[str] = []
+    message_id = parsed.message_id
+    if not message_id:
+        message_id = f"{ids.new_id()}@{hostname}"
+        added.append(f"Message-ID: <{message_id}>")
+    if mail_from and parsed.return_path != mail_from:
+        added.append(f"Return-Path: <{mail_from}>")
+    visible = {a.address.lower() for a in (*parsed.to, *parsed.cc, *parsed.bcc)}
+    hidden = [r for r in rcpt_tos if r.lower() not in visible]
+    if hidden:
+        added.append("Bcc: " + ", ".join(hidden))
+    return added, message_id
+
+
+def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMessage:
+    """The CPU part of ingest: normalise and parse. Pure; safe to run off the event loop."""
+    raw = normalize_line_endings(inbound.raw)
+    parse_error = ""
+    try:
+        parsed = mime.parse_message(raw)
+    except Exception as exc:  # the email package gave up: keep the bytes, say why
+        log.warning("could not parse message: %s", exc)
+        parsed = mime.ParsedMessage()
+        parse_error = f"{type(exc).__name__}: {exc}"
+    added, message_id = _added_headers(parsed, inbound.mail_from, inbound.rcpt_tos, hostname)
+    if added:
+        raw = "\r\n".join(added).encode("utf-8") + b"\r\n" + raw
+        visible = {a.address.lower() for a in (*parsed.to, *parsed.cc, *parsed.bcc)}
+        parsed.bcc += [mime.Address("", r) for r in inbound.rcpt_tos if r.lower() not in visible]
+        parsed.message_id = message_id
+        if inbound.mail_from:
+            parsed.return_path = inbound.mail_from
+        parsed.search_text = mime.clean(
+            " ".join([parsed.search_text, *(a.address for a in parsed.bcc), parsed.return_path])
+        )
+    tags = tagging.clean_tags(
+        [
+            *inbound.tags,
+            *parsed.x_tags,
+            *tagging.plus_tags([parsed.from_, *parsed.to, *parsed.cc, *parsed.bcc]),
+        ]
+    )
+    return messages.NewMessage(
+        id=ids.new_id(),
+        created=round(time.time(), 3),
+        raw=raw,
+        parsed=parsed,
+        mail_from=inbound.mail_from,
+        recipients=list(inbound.rcpt_tos),
+        source=inbound.source,
+        username=inbound.username,
+        inbox=inbound.inbox or "default",
+        tags=tags,
+        metadata=dict(inbound.metadata),
+        parse_error=parse_error,
+    )
+
+
+class Ingestor:
+    """Turns Inbound messages into committed rows and ``new`` bus events."""
+
+    def __init__(self, db: Database, event_bus: bus.EventBus, hostname: str = "mailsandbox"):
+        self.db = db
+        self.bus = event_bus
+        self.hostname = hostname
+        self.write_hooks: list[WriteHook] = []
+        self.accepted = 0
+        self.accepted_bytes = 0
+
+    def _write(self, new: messages.NewMessage) -> Callable[[sqlite3.Connection], int]:
+        def write(conn: sqlite3.Connection) -> int:
+            seq = messages.insert_message(conn, new)
+            for hook in self.write_hooks:
+                hook(conn, new, seq)
+            return seq
+
+        return write
+
+    async def ingest(self, inbound: Inbound) -> messages.MessageSummary:
+        """Store a message; returns once it is committed and announced."""
+        new = prepare(inbound, self.hostname)
+        seq = await self.db.write(self._write(new))
+        self.accepted += 1
+        self.accepted_bytes += len(new.raw)
+        summary = summary_of(new, seq)
+        self.bus.publish(bus.BusEvent(bus.NEW, summary))
+        return summary
+
+
+def summary_of(new: messages.NewMessage, seq: int) -> messages.MessageSummary:
+    """The summary of a message just written, without reading it back."""
+    p = new.parsed
+    return messages.MessageSummary(
+        seq=seq,
+        id=new.id,
+        message_id=p.message_id,
+        read=False,
+        from_=p.from_,
+        to=p.to,
+        cc=p.cc,
+        bcc=p.bcc,
+        reply_to=p.reply_to,
+        subject=p.subject,
+        created=new.created,
+        username=new.username,
+        tags=new.tags,
+        size=len(new.raw),
+        attachments=len(p.attachments),
+        inlines=len(p.inlines),
+        snippet=p.snippet,
+        inbox=new.inbox,
+        source=new.source,
+        mail_from=new.mail_from,
+        recipients=new.recipients,
+        return_path=p.return_path,
+        date=p.date.isoformat() if p.date else "",
+        metadata=new.metadata,
+        parse_error=new.parse_error,
+    )

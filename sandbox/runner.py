@@ -1,0 +1,70 @@
+"""Run a whole sandbox (HTTP + SMTP on one loop) in a background thread.
+
+Used by the test suite and the pytest plugin; ``mailsandbox serve`` runs the same app in the
+main thread instead. Ports may be 0: the real ones are read back once the servers listen.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+
+from sandbox.app import create_app
+from sandbox.config import Settings
+from sandbox.runtime import Sandbox
+
+
+@dataclass
+class RunningSandbox:
+    app: FastAPI
+    server: uvicorn.Server
+    thread: threading.Thread
+    http_host: str
+    http_port: int
+
+    @property
+    def sandbox(self) -> Sandbox:
+        sandbox: Sandbox = self.app.state.sandbox
+        return sandbox
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.http_host}:{self.http_port}"
+
+    @property
+    def smtp_port(self) -> int:
+        return self.sandbox.smtp_address[1]
+
+    @property
+    def smtp_host(self) -> str:
+        return self.sandbox.smtp_address[0]
+
+    @property
+    def settings(self) -> Settings:
+        return self.sandbox.settings
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise RuntimeError("sandbox did not stop in time")
+
+
+def start_in_thread(settings: Settings, timeout: float = 20.0) -> RunningSandbox:
+    app = create_app(settings)
+    host, port = settings.http_address
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="mailsandbox", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("sandbox failed to start")
+        time.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()
+    return RunningSandbox(app, server, thread, str(bound[0]), int(bound[1]))

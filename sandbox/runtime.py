@@ -1,0 +1,155 @@
+"""The Sandbox: the one object that owns the process's resources (database, bus, ingest, SMTP).
+
+Built from :class:`~sandbox.config.Settings` by the composition root and started/stopped by the
+app's lifespan. Add-ons (emulators, web UI, event engine) attach to it before it starts:
+they add migrations, write hooks, SMTP policy hooks, and startup/shutdown callbacks, and keep
+their own state in ``extensions``. The core never imports them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from sandbox import bus
+from sandbox.config import Settings
+from sandbox.ingest import Ingestor
+from sandbox.smtp import tls
+from sandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
+from sandbox.storage import messages
+from sandbox.storage.db import Database, Migration
+from sandbox.storage.migrations import CORE_MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[], Awaitable[None]]
+PRUNE_INTERVAL = 1.0
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``5m``, ``12h``, ``7d`` → seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r}")
+    number, unit = float(match.group(1)), match.group(2) or "s"
+    return number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
+
+class Sandbox:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.bus = bus.EventBus()
+        self.migrations: list[Migration] = list(CORE_MIGRATIONS)
+        self.db = Database(settings.db_path, self.migrations)
+        self.ingestor = Ingestor(self.db, self.bus, settings.smtp_hostname)
+        self.smtp_stats = SmtpStats()
+        self.smtp_handler = SandboxHandler(
+            self.ingestor,
+            SmtpOptions(
+                hostname=settings.smtp_hostname,
+                max_size=settings.smtp_max_size,
+                max_recipients=settings.smtp_max_recipients,
+                timeout=settings.smtp_timeout,
+                credentials=settings.smtp_credentials,
+            ),
+            self.smtp_stats,
+        )
+        self.extensions: dict[str, Any] = {}
+        self.on_startup: list[Callback] = []
+        self.on_shutdown: list[Callback] = []
+        self.listeners: list[SmtpListener] = []
+        self.started_at = time.time()
+        self.messages_deleted = 0
+        self.ready = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pruned_at_count = -1
+
+    # --- lifecycle -------------------------------------------------------------------
+    async def start(self) -> None:
+        await asyncio.to_thread(self.db.open)
+        self._setup_tls()
+        smtp_host, smtp_port = self.settings.smtp_address
+        self.listeners.append(await listen(self.smtp_handler, smtp_host, smtp_port))
+        if self.settings.smtps_address is not None:
+            host, port = self.settings.smtps_address
+            self.listeners.append(
+                await listen(
+                    self.smtp_handler, host, port, implicit_tls=self.smtp_handler.options.tls_context
+                )
+            )
+        self.spawn(self._retention_loop())
+        for callback in self.on_startup:
+            await callback()
+        self.ready = True
+
+    async def stop(self) -> None:
+        self.ready = False
+        for callback in reversed(self.on_shutdown):
+            try:
+                await callback()
+            except Exception:
+                log.exception("shutdown callback failed")
+        for listener in self.listeners:
+            listener.server.close()
+        for listener in self.listeners:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(listener.server.wait_closed(), 2)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await asyncio.to_thread(self.db.close)
+
+    def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
+        """Run a background task for the life of the sandbox (cancelled at stop)."""
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.append(task)
+        return task
+
+    def _setup_tls(self) -> None:
+        if self.settings.smtp_tls_cert:
+            context = tls.server_context(
+                Path(self.settings.smtp_tls_cert), Path(self.settings.smtp_tls_key)
+            )
+        else:
+            cert_path, key_path = tls.ensure_self_signed(self.settings.data_dir)
+            context = tls.server_context(cert_path, key_path)
+        self.smtp_handler.options.tls_context = context
+
+    # --- addresses ---------------------------------------------------------------------
+    @property
+    def smtp_address(self) -> tuple[str, int]:
+        return next(lst.address for lst in self.listeners if not lst.tls)
+
+    @property
+    def smtps_address(self) -> tuple[str, int] | None:
+        return next((lst.address for lst in self.listeners if lst.tls), None)
+
+    # --- retention ---------------------------------------------------------------------
+    async def _retention_loop(self) -> None:
+        max_age = parse_duration(self.settings.max_age) if self.settings.max_age else None
+        while True:
+            await asyncio.sleep(PRUNE_INTERVAL)
+            if self.settings.max_messages <= 0 and max_age is None:
+                continue
+            if self.ingestor.accepted == self._pruned_at_count and max_age is None:
+                continue
+            self._pruned_at_count = self.ingestor.accepted
+            await self.prune_now(max_age)
+
+    async def prune_now(self, max_age: float | None = None) -> list[str]:
+        min_created = time.time() - max_age if max_age is not None else None
+        deleted = await self.db.write(
+            lambda conn: messages.prune(conn, self.settings.max_messages, min_created)
+        )
+        if deleted:
+            self.messages_deleted += len(deleted)
+            self.bus.publish(bus.BusEvent(bus.PRUNE, None))
+        return deleted

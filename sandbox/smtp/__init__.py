@@ -1,0 +1,1 @@
+"""The catching SMTP server (aiosmtpd on the app's own event loop)."""

@@ -1,0 +1,133 @@
+"""Delivery events in the shared vocabulary (django-anymail's): queued, delivered, deferred,
+bounced, rejected, opened, clicked, complained, unsubscribed.
+
+Provider-specific ids and fields (sg_event_id, smtp-id, Mailgun event id, severity...) travel in
+``details``; each emulator renders its own wire format from these rows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox import ids
+
+TYPES = (
+    "queued",
+    "delivered",
+    "deferred",
+    "bounced",
+    "rejected",
+    "opened",
+    "clicked",
+    "complained",
+    "unsubscribed",
+)
+
+
+@dataclass
+class DeliveryEvent:
+    message_id: str  # the stored message's id
+    type: str
+    recipient: str = ""
+    provider: str = ""
+    reason: str = ""
+    code: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+    created: float = 0.0
+    seq: int = 0
+
+
+def _from_row(row: sqlite3.Row) -> DeliveryEvent:
+    return DeliveryEvent(
+        seq=row["seq"],
+        id=row["id"],
+        message_id=row["message_id"],
+        recipient=row["recipient"],
+        type=row["type"],
+        created=row["created"],
+        provider=row["provider"],
+        reason=row["reason"],
+        code=row["code"],
+        details=json.loads(row["details_json"] or "{}"),
+    )
+
+
+def add(conn: sqlite3.Connection, event: DeliveryEvent) -> DeliveryEvent:
+    if event.type not in TYPES:
+        raise ValueError(f"unknown event type {event.type!r}")
+    event.id = event.id or ids.new_id()
+    event.created = event.created or round(time.time(), 6)
+    cursor = conn.execute(
+        "INSERT INTO events (id, message_id, recipient, type, created, provider, reason, code,"
+        " details_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            event.id,
+            event.message_id,
+            event.recipient,
+            event.type,
+            event.created,
+            event.provider,
+            event.reason,
+            event.code,
+            json.dumps(event.details, default=str),
+        ),
+    )
+    event.seq = cursor.lastrowid or 0
+    return event
+
+
+def for_message(conn: sqlite3.Connection, message_id: str) -> list[DeliveryEvent]:
+    rows = conn.execute(
+        "SELECT * FROM events WHERE message_id = ? ORDER BY created, seq", (message_id,)
+    ).fetchall()
+    return [_from_row(row) for row in rows]
+
+
+def query(
+    conn: sqlite3.Connection,
+    *,
+    provider: str | None = None,
+    types: list[str] | None = None,
+    recipient: str | None = None,
+    begin: float | None = None,
+    end: float | None = None,
+    after_seq: int | None = None,
+    ascending: bool = False,
+    limit: int = 100,
+    extra_where: str = "",
+    extra_args: tuple[Any, ...] = (),
+) -> list[DeliveryEvent]:
+    """A page of events; ``after_seq`` continues from a cursor in the chosen direction."""
+    where, args = [], []
+    if provider is not None:
+        where.append("provider = ?")
+        args.append(provider)
+    if types:
+        where.append(f"type IN ({','.join('?' * len(types))})")
+        args += types
+    if recipient is not None:
+        where.append("recipient = ?")
+        args.append(recipient)
+    if begin is not None:
+        where.append("created >= ?")
+        args.append(begin)
+    if end is not None:
+        where.append("created <= ?")
+        args.append(end)
+    if after_seq is not None:
+        where.append("seq > ?" if ascending else "seq < ?")
+        args.append(after_seq)
+    if extra_where:
+        where.append(extra_where)
+        args += list(extra_args)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    order = "ASC" if ascending else "DESC"
+    rows = conn.execute(
+        f"SELECT * FROM events {clause} ORDER BY seq {order} LIMIT ?", [*args, limit]
+    ).fetchall()
+    return [_from_row(row) for row in rows]

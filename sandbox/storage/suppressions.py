@@ -1,0 +1,143 @@
+"""Suppression lists shared by every provider (SendGrid's and Mailgun's APIs, the event engine).
+
+Kinds use one vocabulary: ``bounce``, ``block``, ``spam_report``, ``invalid_email``,
+``unsubscribe``, ``global_unsubscribe``, ``complaint``, ``whitelist``. ``scope`` is '' for
+account-wide lists (SendGrid) or a sending domain (Mailgun). Emails are stored lower-cased.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = (
+    "bounce",
+    "block",
+    "spam_report",
+    "invalid_email",
+    "unsubscribe",
+    "global_unsubscribe",
+    "complaint",
+    "whitelist",
+)
+
+
+@dataclass
+class Suppression:
+    kind: str
+    email: str
+    scope: str = ""
+    reason: str = ""
+    code: str = ""
+    created: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _from_row(row: sqlite3.Row) -> Suppression:
+    return Suppression(
+        kind=row["kind"],
+        email=row["email"],
+        scope=row["scope"],
+        reason=row["reason"],
+        code=row["code"],
+        created=row["created"],
+        details=json.loads(row["details_json"] or "{}"),
+    )
+
+
+# --- writes ------------------------------------------------------------------------------
+def add(conn: sqlite3.Connection, item: Suppression) -> Suppression:
+    """Insert or refresh an entry (same kind, scope and email: the newest reason wins)."""
+    if item.kind not in KINDS:
+        raise ValueError(f"unknown suppression kind {item.kind!r}")
+    item.email = item.email.strip().lower()
+    item.created = item.created or round(time.time(), 3)
+    conn.execute(
+        "INSERT INTO suppressions (kind, scope, email, reason, code, created, details_json)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (kind, scope, email) DO UPDATE SET reason = excluded.reason,"
+        " code = excluded.code, created = excluded.created, details_json = excluded.details_json",
+        (
+            item.kind,
+            item.scope,
+            item.email,
+            item.reason,
+            item.code,
+            item.created,
+            json.dumps(item.details),
+        ),
+    )
+    return item
+
+
+def remove(conn: sqlite3.Connection, kind: str, email: str, scope: str = "") -> bool:
+    cursor = conn.execute(
+        "DELETE FROM suppressions WHERE kind = ? AND scope = ? AND email = ?",
+        (kind, scope, email.strip().lower()),
+    )
+    return cursor.rowcount > 0
+
+
+def clear(conn: sqlite3.Connection, kind: str, scope: str = "") -> int:
+    return conn.execute(
+        "DELETE FROM suppressions WHERE kind = ? AND scope = ?", (kind, scope)
+    ).rowcount
+
+
+# --- reads -------------------------------------------------------------------------------
+def get(conn: sqlite3.Connection, kind: str, email: str, scope: str = "") -> Suppression | None:
+    row = conn.execute(
+        "SELECT * FROM suppressions WHERE kind = ? AND scope = ? AND email = ?",
+        (kind, scope, email.strip().lower()),
+    ).fetchone()
+    return _from_row(row) if row else None
+
+
+def list_entries(
+    conn: sqlite3.Connection,
+    kind: str,
+    scope: str = "",
+    *,
+    limit: int = 500,
+    offset: int = 0,
+    after_email: str | None = None,
+    start_time: float | None = None,
+    end_time: float | None = None,
+    email_contains: str | None = None,
+) -> list[Suppression]:
+    """Entries of one list, newest first (or by email after a cursor, for Mailgun paging)."""
+    where = ["kind = ?", "scope = ?"]
+    args: list[Any] = [kind, scope]
+    if start_time is not None:
+        where.append("created >= ?")
+        args.append(start_time)
+    if end_time is not None:
+        where.append("created <= ?")
+        args.append(end_time)
+    if email_contains:
+        where.append("email LIKE ?")
+        args.append(f"%{email_contains.lower()}%")
+    order = "created DESC, seq DESC"
+    if after_email is not None:
+        where.append("email > ?")
+        args.append(after_email.lower())
+        order = "email"
+    rows = conn.execute(
+        f"SELECT * FROM suppressions WHERE {' AND '.join(where)} ORDER BY {order}"
+        " LIMIT ? OFFSET ?",
+        [*args, limit, offset],
+    ).fetchall()
+    return [_from_row(row) for row in rows]
+
+
+def suppressed_kinds(conn: sqlite3.Connection, email: str, scopes: tuple[str, ...] = ("",)) -> list[str]:
+    """Which lists hold ``email`` in any of ``scopes`` (what the event engine checks first)."""
+    marks = ",".join("?" * len(scopes))
+    rows = conn.execute(
+        f"SELECT DISTINCT kind FROM suppressions WHERE email = ? AND scope IN ({marks})",
+        (email.strip().lower(), *scopes),
+    ).fetchall()
+    return [row[0] for row in rows]
