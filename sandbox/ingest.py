@@ -90,6 +90,10 @@ def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMess
         parsed.search_text = mime.clean(
             " ".join([parsed.search_text, *(a.address for a in parsed.bcc), parsed.return_path])
         )
+    inbox = inbound.inbox or "default"
+    header_inbox = mime.decode_header_value(parsed.inbox_header) if parsed.inbox_header else ""
+    if header_inbox:  # an explicit X-Sandbox-Inbox header wins over credentials
+        inbox = header_inbox[:100]
     tags = tagging.clean_tags(
         [
             *inbound.tags,
@@ -106,7 +110,7 @@ def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMess
         recipients=list(inbound.rcpt_tos),
         source=inbound.source,
         username=inbound.username,
-        inbox=inbound.inbox or "default",
+        inbox=inbox,
         tags=tags,
         metadata=dict(inbound.metadata),
         parse_error=parse_error,

@@ -65,6 +65,7 @@ class ParsedMessage:
     snippet: str = ""
     search_text: str = ""
     x_tags: list[str] = field(default_factory=list)
+    inbox_header: str = ""  # X-Sandbox-Inbox
 
     @property
     def attachments(self) -> list[PartInfo]:
@@ -272,6 +273,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
             parsed.date = None
     x_tags = decode_header_value(msg.get("X-Tags"))
     parsed.x_tags = [t.strip() for t in x_tags.split(",") if t.strip()]
+    parsed.inbox_header = raw_header(msg, "X-Sandbox-Inbox").strip()
 
     text_parts: list[str] = []
     html_parts: list[str] = []

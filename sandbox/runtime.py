@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from sandbox.config import Settings
 from sandbox.ingest import Ingestor
 from sandbox.smtp import tls
 from sandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
-from sandbox.storage import messages
+from sandbox.storage import events, messages
 from sandbox.storage.db import Database, Migration
 from sandbox.storage.migrations import CORE_MIGRATIONS
 
@@ -41,6 +42,17 @@ def parse_duration(text: str) -> float:
     return number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
 
 
+def record_queued(conn: sqlite3.Connection, new: messages.NewMessage, seq: int) -> None:
+    """Write hook: every envelope recipient of an accepted message starts as ``queued``."""
+    for recipient in new.recipients:
+        events.add(
+            conn,
+            events.DeliveryEvent(
+                message_id=new.id, type="queued", recipient=recipient, provider=new.source
+            ),
+        )
+
+
 class Sandbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -48,6 +60,7 @@ class Sandbox:
         self.migrations: list[Migration] = list(CORE_MIGRATIONS)
         self.db = Database(settings.db_path, self.migrations)
         self.ingestor = Ingestor(self.db, self.bus, settings.smtp_hostname)
+        self.ingestor.write_hooks.append(record_queued)
         self.smtp_stats = SmtpStats()
         self.smtp_handler = SandboxHandler(
             self.ingestor,

@@ -169,6 +169,7 @@ class SandboxHandler:
                     rcpt_tos=list(envelope.rcpt_tos),
                     source="smtp",
                     username=username,
+                    inbox=username or "default",  # each SMTP user gets an inbox of its own
                 )
             )
         except Exception:
