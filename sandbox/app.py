@@ -15,7 +15,8 @@ import emulators.mailgun
 import emulators.sendgrid
 import web
 from sandbox import __version__
-from sandbox.api import build_router
+from sandbox import events as delivery_events
+from sandbox.api import build_router, install_security
 from sandbox.config import Settings
 from sandbox.runtime import Sandbox
 
@@ -25,6 +26,7 @@ ReadyCallback = Callable[[Sandbox], None]
 def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     sandbox = Sandbox(settings)
+    delivery_events.install(sandbox)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None 
     )
     app.state.sandbox = sandbox
     app.include_router(build_router())
+    install_security(app, settings.ui_credentials)
     emulators.sendgrid.install(app, sandbox)
     emulators.mailgun.install(app, sandbox)
     web.install(app, sandbox)

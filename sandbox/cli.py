@@ -7,17 +7,24 @@ from ``MAILSANDBOX_<NAME>``; flags win over the environment.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
+import signal
 import smtplib
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 from pathlib import Path
 
+import uvicorn
+
 from sandbox import __version__
 from sandbox.config import ENV_PREFIX, Settings, parse_hostport, setting_fields
+
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _flag(name: str) -> str:
@@ -65,7 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("--from", dest="sender", default="", help="envelope sender override")
     ingest.add_argument(
-        "--to", action="append", default=[], help="envelope recipient (repeatable; default: headers)"
+        "--to",
+        action="append",
+        default=[],
+        help="envelope recipient (repeatable; default: headers)",
     )
     return parser
 
@@ -75,15 +85,18 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings.from_env(**overrides)
 
 
-def serve(settings: Settings) -> int:
-    import uvicorn
+def configure_logging(level_name: str) -> None:
+    level = logging.getLevelName(level_name.upper())
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != logging.DEBUG:  # aiosmtpd logs every command at INFO: only when debugging
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
 
+
+def serve(settings: Settings) -> int:
     from sandbox.app import create_app
     from sandbox.runtime import Sandbox
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
 
     def announce(sandbox: Sandbox) -> None:
         host, port = settings.http_address
@@ -93,7 +106,9 @@ def serve(settings: Settings) -> int:
             f"  SMTP     smtp://{smtp_host}:{smtp_port}",
         ]
         if sandbox.smtps_address:
-            lines.append(f"  SMTPS    smtps://{sandbox.smtps_address[0]}:{sandbox.smtps_address[1]}")
+            lines.append(
+                f"  SMTPS    smtps://{sandbox.smtps_address[0]}:{sandbox.smtps_address[1]}"
+            )
         lines += [
             f"  Web UI   http://{host}:{port}/",
             f"  API      http://{host}:{port}/api/v1/  (docs: http://{host}:{port}/api/docs)",
@@ -103,8 +118,28 @@ def serve(settings: Settings) -> int:
 
     host, port = settings.http_address
     app = create_app(settings, on_ready=announce)
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
-    return 0
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
+    )
+    server = _Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, minus re-raising SIGINT/SIGTERM after shutdown: a clean exit is 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in HANDLED_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def ingest_files(paths: Sequence[str], smtp: str, sender: str, recipients: list[str]) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,15 @@ def parse_hostport(value: str, default_host: str = "127.0.0.1") -> tuple[str, in
     return (host or default_host, port_number)
 
 
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``5m``, ``12h``, ``7d`` → seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r}")
+    number, unit = float(match.group(1)), match.group(2) or "s"
+    return number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
+
 def parse_credentials(value: str) -> tuple[str, str]:
     """Parse ``USER:PASS`` (the password may itself contain colons)."""
     user, sep, password = value.partition(":")
@@ -60,7 +70,9 @@ class Settings:
         default="127.0.0.1:8025",
         metadata=_opt("HTTP (UI, REST API, ESP APIs) listen address", metavar="HOST:PORT"),
     )
-    db: str = field(default="./mailsandbox.db", metadata=_opt("SQLite database file", metavar="PATH"))
+    db: str = field(
+        default="./mailsandbox.db", metadata=_opt("SQLite database file", metavar="PATH")
+    )
     max_messages: int = field(
         default=10000, metadata=_opt("keep at most N messages, oldest pruned (0 = unlimited)")
     )
@@ -80,7 +92,8 @@ class Settings:
     )
     smtp_tls_key: str = field(default="", metadata=_opt("PEM private key for --smtp-tls-cert"))
     smtps: str = field(
-        default="", metadata=_opt("also listen with implicit TLS (off by default)", metavar="HOST:PORT")
+        default="",
+        metadata=_opt("also listen with implicit TLS (off by default)", metavar="HOST:PORT"),
     )
     smtp_max_size: int = field(
         default=50 * 1024 * 1024, metadata=_opt("largest accepted message in bytes (552 above)")
@@ -122,7 +135,8 @@ class Settings:
         metadata=_opt("webhook retry delays; the last one repeats", metavar="LIST"),
     )
     rules_file: str = field(
-        default="", metadata=_opt("JSON file of delivery/SMTP rules loaded at start", metavar="PATH")
+        default="",
+        metadata=_opt("JSON file of delivery/SMTP rules loaded at start", metavar="PATH"),
     )
     log_level: str = field(default="info", metadata=_opt("debug, info, warning or error"))
 
@@ -170,6 +184,12 @@ class Settings:
             raise ValueError("--smtp-tls-cert and --smtp-tls-key go together")
         if self.max_messages < 0:
             raise ValueError("--max-messages must be 0 or more")
+        if self.max_age:
+            parse_duration(self.max_age)
+        if self.smtp_max_size < 0 or self.smtp_max_recipients < 1 or self.smtp_timeout <= 0:
+            raise ValueError("SMTP limits must be positive")
+        if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError(f"unknown --log-level {self.log_level!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

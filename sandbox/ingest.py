@@ -9,6 +9,7 @@ that cannot be parsed is stored raw with its error, never refused.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import sqlite3
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox import bus, ids, mime, tagging
+from sandbox import bus, ids, indexer, mime, tagging
 from sandbox.storage import messages
 from sandbox.storage.db import Database
 
@@ -87,9 +88,8 @@ def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMess
         parsed.message_id = message_id
         if inbound.mail_from:
             parsed.return_path = inbound.mail_from
-        parsed.search_text = mime.clean(
-            " ".join([parsed.search_text, *(a.address for a in parsed.bcc), parsed.return_path])
-        )
+        extra = mime.clean(" ".join([*(a.address for a in parsed.bcc), parsed.return_path]))
+        parsed.search_text = f"{parsed.search_text} {extra}".strip()
     inbox = inbound.inbox or "default"
     header_inbox = mime.decode_header_value(parsed.inbox_header) if parsed.inbox_header else ""
     if header_inbox:  # an explicit X-Sandbox-Inbox header wins over credentials
@@ -125,27 +125,44 @@ class Ingestor:
         self.bus = event_bus
         self.hostname = hostname
         self.write_hooks: list[WriteHook] = []
+        self.indexer = indexer.SearchIndexer(db)
+        db.read_barrier = self.indexer.wait  # reads see acknowledged messages as searchable
         self.accepted = 0
         self.accepted_bytes = 0
 
     def _write(self, new: messages.NewMessage) -> Callable[[sqlite3.Connection], int]:
+        # The index row starts empty; the search text waits in the backlog (see sandbox.indexer).
+        unindexed = dataclasses.replace(new, parsed=dataclasses.replace(new.parsed, search_text=""))
+
         def write(conn: sqlite3.Connection) -> int:
-            seq = messages.insert_message(conn, new)
+            seq = messages.insert_message(conn, unindexed)
+            indexer.queue_text(conn, seq, new.id, new.parsed.search_text)
             for hook in self.write_hooks:
                 hook(conn, new, seq)
             return seq
 
         return write
 
-    async def ingest(self, inbound: Inbound) -> messages.MessageSummary:
-        """Store a message; returns once it is committed and announced."""
+    async def ingest(self, inbound: Inbound, *, searchable: bool = True) -> messages.MessageSummary:
+        """Store a message; returns once it is committed (durable and listed).
+
+        With ``searchable`` (the default) it also waits until the message is in the search
+        index and ``new`` was published; SMTP passes False to answer 250 right at the commit.
+        """
         new = prepare(inbound, self.hostname)
         seq = await self.db.write(self._write(new))
         self.accepted += 1
         self.accepted_bytes += len(new.raw)
         summary = summary_of(new, seq)
-        self.bus.publish(bus.BusEvent(bus.NEW, summary))
+        indexed = self.indexer.schedule()
+        indexed.add_done_callback(lambda _: self.bus.publish(bus.BusEvent(bus.NEW, summary)))
+        if searchable:
+            await self.indexer.wait()
         return summary
+
+    async def wait_searchable(self) -> None:
+        """Return once every message committed so far can be found by search."""
+        await self.indexer.wait()
 
 
 def summary_of(new: messages.NewMessage, seq: int) -> messages.MessageSummary:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes
-from email.header import decode_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
@@ -24,6 +24,15 @@ from html.parser import HTMLParser
 
 SNIPPET_BYTES = 200
 SEARCH_BODY_CHARS = 100_000
+
+_SURROGATE = re.compile("[\udc80-\udcff]")  # raw 8-bit bytes, as compat32 hands them over
+_FOLD = re.compile(r"\r?\n[ \t]*")
+_ATOMS = r"[^\s<>()\[\]\\,;:@\"]+"
+# One plain mailbox ("Name <a@b>", "\"Name\" <a@b>", "a@b"): parsed without the (slow, general)
+# email.utils.getaddresses; anything else (groups, comments, lists) goes the general way.
+_SIMPLE_MAILBOX = re.compile(
+    rf'\s*(?:(?:"([^"\\]*)"|([^"<>()\[\]\\,;:@]*?))\s*<({_ATOMS}@{_ATOMS})>|({_ATOMS}@{_ATOMS}))\s*'
+)
 
 
 @dataclass(frozen=True)
@@ -93,12 +102,33 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
             return data.decode("latin-1")
 
 
+def header_text(value: object) -> str:
+    """A header value as compat32 hands it over, as text (RFC 2047 words still encoded).
+
+    Raw 8-bit bytes arrive either as surrogate escapes in a ``str`` or, for some headers, as
+    an ``email.header.Header`` in the ``unknown-8bit`` charset, whose ``str()`` would turn
+    them into U+FFFD: both are decoded as UTF-8 (Latin-1 as a last resort) here.
+    """
+    if isinstance(value, str):
+        return _undo_surrogates(value)
+    if isinstance(value, Header):
+        try:
+            chunks = decode_header(value)
+        except Exception:
+            return str(value)
+        return "".join(
+            _decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
+            for chunk, charset in chunks
+        )
+    return "" if value is None else str(value)
+
+
 def decode_header_value(value: object) -> str:
     """Decode a header value (RFC 2047 words, raw 8-bit) to text; never raises."""
     if value is None:
         return ""
-    text = str(value) if not isinstance(value, str) else value
-    if "=?" not in text and not any(0xDC80 <= ord(c) <= 0xDCFF for c in text):
+    text = value if isinstance(value, str) else header_text(value)
+    if "=?" not in text and not _SURROGATE.search(text):
         return _unfold(text)
     try:
         chunks = decode_header(text)
@@ -115,27 +145,35 @@ def decode_header_value(value: object) -> str:
 
 def _undo_surrogates(text: str) -> str:
     """compat32 hands raw 8-bit header bytes over as surrogate escapes; decode them properly."""
-    if not any(0xDC80 <= ord(c) <= 0xDCFF for c in text):
+    if not _SURROGATE.search(text):
         return text
     return _decode_bytes(text.encode("utf-8", "surrogateescape"), "utf-8")
 
 
 def _unfold(text: str) -> str:
-    return re.sub(r"\r?\n[ \t]*", " ", text).strip()
+    if "\n" not in text:
+        return text.strip()
+    return _FOLD.sub(" ", text).strip()
 
 
 def raw_header(msg: Message, name: str) -> str:
     value = msg.get(name)
     if value is None:
         return ""
-    return _undo_surrogates(str(value)) if isinstance(value, str) else str(value)
+    return header_text(value)
 
 
 def parse_addresses(msg: Message, name: str) -> list[Address]:
     values = msg.get_all(name) or []
     if not values:
         return []
-    raw_values = [_undo_surrogates(v) if isinstance(v, str) else str(v) for v in values]
+    raw_values = [header_text(v) for v in values]
+    if len(raw_values) == 1 and "\n" not in raw_values[0]:
+        simple = _SIMPLE_MAILBOX.fullmatch(raw_values[0])
+        if simple:
+            quoted, bare, angle, lone = simple.groups()
+            name = quoted if quoted is not None else " ".join((bare or "").split())
+            return [Address(decode_header_value(name), angle or lone)]
     result = []
     try:
         pairs = getaddresses(raw_values)
@@ -249,6 +287,21 @@ def find_part(msg: Message, part_id: str) -> Message | None:
 
 
 def load(raw: bytes) -> Message:
+    """Parse raw bytes into a (compat32) ``Message``.
+
+    A single-part message is parsed as its header block plus the body attached as is, which
+    is what the feed parser would build, minus its line-by-line walk through the body.
+    """
+    head_end = raw.find(b"\r\n\r\n")
+    if head_end > 0:
+        msg = message_from_bytes(raw[: head_end + 2], policy=compat32)
+        if (
+            msg.get_content_maintype() not in {"multipart", "message"}
+            and not msg.defects
+            and msg.get_payload() == ""
+        ):
+            msg.set_payload(raw[head_end + 4 :].decode("ascii", "surrogateescape"))
+            return msg
     return message_from_bytes(raw, policy=compat32)
 
 

@@ -6,9 +6,12 @@ main thread instead. Ports may be 0: the real ones are read back once the server
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -16,6 +19,8 @@ from fastapi import FastAPI
 from sandbox.app import create_app
 from sandbox.config import Settings
 from sandbox.runtime import Sandbox
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -47,6 +52,12 @@ class RunningSandbox:
     def settings(self) -> Settings:
         return self.sandbox.settings
 
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run a coroutine on the sandbox's own loop (from a test thread) and wait for it."""
+        loop = self.sandbox.loop
+        assert loop is not None, "sandbox not started"
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
     def stop(self, timeout: float = 15.0) -> None:
         self.server.should_exit = True
         self.thread.join(timeout)
@@ -57,7 +68,9 @@ class RunningSandbox:
 def start_in_thread(settings: Settings, timeout: float = 20.0) -> RunningSandbox:
     app = create_app(settings)
     host, port = settings.http_address
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="mailsandbox", daemon=True)
     thread.start()

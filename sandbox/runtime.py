@@ -11,15 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from sandbox import bus
-from sandbox.config import Settings
+from sandbox import bus, indexer
+from sandbox.config import Settings, parse_duration
 from sandbox.ingest import Ingestor
 from sandbox.smtp import tls
 from sandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
@@ -31,15 +30,6 @@ log = logging.getLogger(__name__)
 
 Callback = Callable[[], Awaitable[None]]
 PRUNE_INTERVAL = 1.0
-
-
-def parse_duration(text: str) -> float:
-    """``90``, ``90s``, ``5m``, ``12h``, ``7d`` → seconds."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
-    if not match:
-        raise ValueError(f"not a duration: {text!r}")
-    number, unit = float(match.group(1)), match.group(2) or "s"
-    return number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
 
 
 def record_queued(conn: sqlite3.Connection, new: messages.NewMessage, seq: int) -> None:
@@ -57,7 +47,7 @@ class Sandbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.bus = bus.EventBus()
-        self.migrations: list[Migration] = list(CORE_MIGRATIONS)
+        self.migrations: list[Migration] = [*CORE_MIGRATIONS, indexer.MIGRATION]
         self.db = Database(settings.db_path, self.migrations)
         self.ingestor = Ingestor(self.db, self.bus, settings.smtp_hostname)
         self.ingestor.write_hooks.append(record_queued)
@@ -80,12 +70,16 @@ class Sandbox:
         self.started_at = time.time()
         self.messages_deleted = 0
         self.ready = False
+        self.loop: asyncio.AbstractEventLoop | None = None  # the loop it runs on, once started
         self._tasks: list[asyncio.Task[None]] = []
         self._pruned_at_count = -1
 
     # --- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.db.open)
+        if self.db.read_sync(indexer.backlog_size):  # left over by a crash: index it now
+            self.ingestor.indexer.schedule()
         self._setup_tls()
         smtp_host, smtp_port = self.settings.smtp_address
         self.listeners.append(await listen(self.smtp_handler, smtp_host, smtp_port))
@@ -93,7 +87,10 @@ class Sandbox:
             host, port = self.settings.smtps_address
             self.listeners.append(
                 await listen(
-                    self.smtp_handler, host, port, implicit_tls=self.smtp_handler.options.tls_context
+                    self.smtp_handler,
+                    host,
+                    port,
+                    implicit_tls=self.smtp_handler.options.tls_context,
                 )
             )
         self.spawn(self._retention_loop())

@@ -1,18 +1,32 @@
-"""The web UI: server-rendered HTML (Jinja2 + htmx), live through the core's event stream."""
+"""The web UI: server-rendered HTML (Jinja2 + htmx), live through the core's event stream.
+
+``install(app, sandbox)`` mounts the vendored static files under ``/ui/static`` and registers
+the page, action, preview and live-update routers. Add-on pages extend
+``web/templates/base.html`` and add themselves to the header with ``add_nav_link``.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from sandbox.runtime import Sandbox
+from web import actions, live, pages, preview, rules
+from web.overview import OVERVIEW_KEY, OverviewCache
+from web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
+
+
+def add_nav_link(label: str, href: str) -> None:
+    """Show a page in the header navigation (idempotent)."""
+    if (label, href) not in NAV_LINKS:
+        NAV_LINKS.append((label, href))
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def index() -> str:
-        return (
-            "<!doctype html><title>mailsandbox</title><h1>mailsandbox</h1>"
-            '<p>REST API: <a href="/api/v1/messages">/api/v1/messages</a> · '
-            'docs: <a href="/api/docs">/api/docs</a></p>'
-        )
+    sandbox.extensions[RENDERER_KEY] = Renderer()
+    sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus)
+    app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
+    for router in (pages.router, actions.router, preview.router, live.router):
+        app.include_router(router)
+    # Add-on pages register here, e.g. ``rules.install(app, sandbox)``.
+    rules.install(app, sandbox)

@@ -1,11 +1,37 @@
-"""Mailgun v3 emulation: messages, events, templates, suppressions, webhooks."""
+"""Mailgun v3 emulation: messages, events, templates, suppressions, webhooks.
+
+``install(app, sandbox)`` is the entry point the composition root calls: it adds the template
+tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``), the error
+handler for :class:`~emulators.mailgun.errors.MailgunError` and every route. Domain routes use
+the ``mgdomain`` path convertor (a segment with a dot), so they never shadow SendGrid's.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from emulators.mailgun import (
+    event_webhooks,
+    events_api,
+    messages,
+    stored_messages,
+    suppressions,
+    template_store,
+    templates,
+    webhooks,
+)
+from emulators.mailgun.errors import MailgunError, handle_mailgun_error
+from emulators.mailgun.signing import MailgunSigner
 from sandbox.runtime import Sandbox
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    """Attach Mailgun's routes and storage to the app (nothing yet)."""
+    """Attach Mailgun's routes, tables and webhook signer to the app."""
+    sandbox.migrations.extend(template_store.MIGRATIONS)
+    sandbox.extensions["mailgun.signer"] = MailgunSigner(
+        sandbox.settings.mailgun_webhook_signing_key, sandbox.settings.data_dir
+    )
+    app.add_exception_handler(MailgunError, handle_mailgun_error)
+    for module in (messages, templates, events_api, suppressions, webhooks, stored_messages):
+        app.include_router(module.router, include_in_schema=False)
+    event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks

@@ -1,11 +1,38 @@
-"""SendGrid v3 emulation: ``/v3/mail/send``, templates, suppressions, event webhook settings."""
+"""SendGrid v3 emulation: ``/v3/mail/send``, templates, suppressions, event webhook settings.
+
+``install(app, sandbox)`` is the only entry point: it registers the routes and the error
+handler, adds the template tables' migrations, and creates the webhook signer
+(``sandbox.extensions["sendgrid.signer"]``) and the optional rate limiter.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from emulators.sendgrid import (
+    errors,
+    event_webhooks,
+    mail,
+    suppressions_api,
+    template_store,
+    templates_api,
+    webhooks_api,
+)
+from emulators.sendgrid.auth import RateLimiter, parse_rate
+from emulators.sendgrid.signing import SendGridSigner
 from sandbox.runtime import Sandbox
+
+SIGNER = "sendgrid.signer"
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    """Attach SendGrid's routes and storage to the app (nothing yet)."""
+    """Attach SendGrid's routes, storage and signer to the app."""
+    sandbox.migrations.extend(template_store.MIGRATIONS)
+    sandbox.extensions[SIGNER] = SendGridSigner(sandbox.settings.data_dir)
+    rate = parse_rate(sandbox.settings.sendgrid_rate_limit)
+    if rate is not None:
+        sandbox.extensions["sendgrid.rate_limiter"] = RateLimiter(*rate)
+    errors.install_handler(app)
+    for router in (mail.router, templates_api.router, suppressions_api.router, webhooks_api.router):
+        app.include_router(router)
+    event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks

@@ -1,4 +1,9 @@
-"""Dependencies shared by API routes: the running Sandbox, and JSON the way Mailpit writes it."""
+"""Helpers shared by API routes: the running Sandbox, Go-style JSON, errors, Go-style body decoding.
+
+Errors are JSON ``{"Error": "<message>"}`` with the right status (404 unknown message, 400 bad
+input); Mailpit's clients only look at the status. Successes that Mailpit answers with a bare
+``ok`` stay ``text/plain`` ``ok``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from sandbox.runtime import Sandbox
+
+MAX_BODY = 5 * 1024 * 1024
+MAX_INT = 2**31 - 1
 
 
 def get_sandbox(request: Request) -> Sandbox:
@@ -27,9 +35,76 @@ def ok() -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
-def not_found(text: str = "404 page not found") -> PlainTextResponse:
-    return PlainTextResponse(text, status_code=404)
+def error(status: int, text: str) -> GoJSONResponse:
+    return GoJSONResponse({"Error": text}, status_code=status)
 
 
-def bad_request(text: str) -> PlainTextResponse:
-    return PlainTextResponse(text, status_code=400)
+def not_found(text: str = "Message not found") -> GoJSONResponse:
+    return error(404, text)
+
+
+def bad_request(text: str) -> GoJSONResponse:
+    return error(400, text)
+
+
+class BodyError(ValueError):
+    """The request body is not the JSON the endpoint expects (Go's decode error)."""
+
+
+async def json_body(request: Request, *, optional: bool = False) -> dict[str, Any] | None:
+    """The body as a JSON object, keys folded to lower case (Go matches fields that way).
+
+    An empty body is ``None`` when ``optional``; otherwise it, invalid JSON, or a non-object
+    raise :class:`BodyError`.
+    """
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise BodyError("http: request body too large")
+    if not raw.strip():
+        if optional:
+            return None
+        raise BodyError("EOF")
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise BodyError(f"invalid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise BodyError("json: cannot unmarshal into an object")
+    return {str(k).lower(): v for k, v in value.items()}
+
+
+def string_list(body: dict[str, Any] | None, key: str) -> list[str]:
+    """A ``[]string`` field; a wrong type is a decode error, as in Go."""
+    value = (body or {}).get(key.lower())
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BodyError(f"json: cannot unmarshal {key} into []string")
+    return value
+
+
+def string_field(body: dict[str, Any] | None, key: str) -> str:
+    value = (body or {}).get(key.lower())
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BodyError(f"json: cannot unmarshal {key} into string")
+    return value
+
+
+def bool_field(body: dict[str, Any] | None, key: str) -> bool:
+    value = (body or {}).get(key.lower())
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise BodyError(f"json: cannot unmarshal {key} into bool")
+    return value
+
+
+def int_param(value: str | None, default: int) -> int:
+    """A non-negative integer query parameter; anything else gives the default."""
+    try:
+        number = int(value) if value is not None else default
+    except ValueError:
+        return default
+    return min(number, MAX_INT) if number >= 0 else default

@@ -1,13 +1,27 @@
-"""Message list and single-message endpoints (the starting set; extended by the API work)."""
+"""The mailbox as a whole: list, search, set read status, delete (by ids, by search, all)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from sandbox.api import schemas
-from sandbox.api.deps import GoJSONResponse, get_sandbox, not_found
+from sandbox.api import changes, schemas
+from sandbox.api.deps import (
+    BodyError,
+    GoJSONResponse,
+    bad_request,
+    bool_field,
+    get_sandbox,
+    int_param,
+    json_body,
+    ok,
+    string_field,
+    string_list,
+)
+from sandbox.api.mailhog import mailhog_ok
+from sandbox.api.totals import totals
 from sandbox.runtime import Sandbox
 from sandbox.storage import messages as store
+from sandbox.storage import search as finder
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 
@@ -15,38 +29,130 @@ router = APIRouter(prefix="/api/v1", tags=["messages"])
 @router.get("/messages")
 async def list_messages(
     sandbox: Sandbox = Depends(get_sandbox),
-    start: str = Query("0"),
-    limit: str = Query("50"),
+    start: str | None = Query(None),
+    limit: str | None = Query(None),
+    inbox: str | None = Query(None, description="only this inbox (extension)"),
 ) -> Response:
-    start_n = int(start) if start.isdigit() else 0
-    limit_n = int(limit) if limit.lstrip("-").isdigit() and int(limit) >= 0 else 50
-
-    def read(conn):  # type: ignore[no-untyped-def]
-        total, unread = store.counts(conn)
-        if limit_n == 0:
-            page = store.list_summaries(conn, start=0, limit=-1)
-        else:
-            page = store.list_summaries(conn, start=start_n, limit=limit_n)
-        return total, unread, page
-
-    total, unread, page = await sandbox.db.read(read)
+    """All messages, newest first. ``limit=0`` lists everything."""
+    start_n, limit_n = int_param(start, 0), int_param(limit, 50)
+    if limit_n == 0:
+        start_n, limit_n = 0, -1
+    mailbox = await totals(sandbox)
+    if inbox is not None:
+        page = await sandbox.db.read(
+            lambda conn: finder.search(conn, "", start=start_n, limit=limit_n, inbox=inbox)
+        )
+        matched, matched_unread, messages = page.total, page.unread, page.messages
+    else:
+        messages = await sandbox.db.read(
+            lambda conn: store.list_summaries(conn, start=start_n, limit=limit_n)
+        )
+        matched, matched_unread = mailbox.total, mailbox.unread
     return GoJSONResponse(
-        {
-            "total": total,
-            "unread": unread,
-            "count": len(page),
-            "messages_count": total,
-            "messages_unread": unread,
-            "start": start_n,
-            "tags": [],
-            "messages": [schemas.message_summary(s) for s in page],
-        }
+        schemas.messages_summary(
+            total=mailbox.total,
+            unread=mailbox.unread,
+            matched=matched,
+            matched_unread=matched_unread,
+            start=start_n,
+            tags=mailbox.tags,
+            page=messages,
+        )
     )
 
 
-@router.get("/message/{message_id}/raw")
-async def message_raw(message_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
-    raw = await sandbox.db.read(lambda conn: store.get_raw(conn, message_id))
-    if raw is None:
-        return not_found()
-    return Response(raw, media_type="text/plain; charset=utf-8")
+@router.get("/search")
+async def search_messages(
+    sandbox: Sandbox = Depends(get_sandbox),
+    query: str = Query(""),
+    start: str | None = Query(None),
+    limit: str | None = Query(None),
+    tz: str | None = Query(None),
+    inbox: str | None = Query(None, description="only this inbox (extension)"),
+) -> Response:
+    """Messages matching ``query`` (Mailpit syntax plus ``inbox:NAME``), newest first."""
+    start_n, limit_n = int_param(start, 0), int_param(limit, 50)
+    if not query.strip():
+        return bad_request("Error: no search query")
+    try:
+        page = await sandbox.db.read(
+            lambda conn: finder.search(
+                conn, query, start=start_n, limit=limit_n, tz=tz, inbox=inbox
+            )
+        )
+    except finder.SearchError as exc:
+        return bad_request(str(exc))
+    mailbox = await totals(sandbox)
+    return GoJSONResponse(
+        schemas.messages_summary(
+            total=mailbox.total,
+            unread=mailbox.unread,
+            matched=page.total,
+            matched_unread=page.unread,
+            start=start_n,
+            tags=mailbox.tags,
+            page=page.messages,
+        )
+    )
+
+
+@router.delete("/search")
+async def delete_by_search(
+    sandbox: Sandbox = Depends(get_sandbox),
+    query: str = Query(""),
+    tz: str | None = Query(None),
+) -> Response:
+    if not query.strip():
+        return bad_request("Error: no search query")
+    try:
+        ids = await sandbox.db.read(lambda conn: finder.matching_ids(conn, query, tz))
+    except finder.SearchError as exc:
+        return bad_request(str(exc))
+    await changes.delete(sandbox, ids)
+    return ok()
+
+
+@router.put("/messages")
+async def set_read_status(
+    request: Request, sandbox: Sandbox = Depends(get_sandbox), tz: str | None = Query(None)
+) -> Response:
+    """``{"Read": bool, "IDs": [...], "Search": "..."}``; no IDs and no Search = every message."""
+    try:
+        body = await json_body(request)
+        read, ids = bool_field(body, "Read"), string_list(body, "IDs")
+        query = string_field(body, "Search")
+    except BodyError as exc:
+        return bad_request(str(exc))
+    if ids and query.strip():
+        return bad_request("You may specify either IDs or a search query, not both")
+    if query.strip():
+        try:
+            ids = await sandbox.db.read(lambda conn: finder.matching_ids(conn, query, tz))
+        except finder.SearchError as exc:
+            return bad_request(str(exc))
+        await changes.set_read(sandbox, ids, read)
+    elif ids:
+        await changes.set_read(sandbox, ids, read)
+    else:
+        await changes.set_read_all(sandbox, read)
+    return ok()
+
+
+@router.delete("/messages")
+async def delete_messages(request: Request, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+    """``{"IDs": [...]}`` deletes those; no body, a bad body or no IDs deletes everything.
+
+    Answers ``ok`` as Mailpit does, except to a client that sends no ``Accept`` header at all
+    (the npm ``mailhog`` client, which would fail to parse ``ok`` as JSON): MailHog's empty body.
+    """
+    try:
+        ids = string_list(await json_body(request, optional=True), "IDs")
+    except BodyError:
+        ids = []
+    if ids:
+        await changes.delete(sandbox, ids)
+    else:
+        await changes.delete_all(sandbox)
+    if "accept" not in request.headers:  # Node's http (the npm mailhog client) sends none
+        return mailhog_ok()
+    return ok()

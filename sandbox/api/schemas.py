@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.mime import Address
+from sandbox.mime import Address, ParsedMessage, PartInfo
 from sandbox.storage.messages import MessageSummary
 
 
@@ -60,4 +60,85 @@ def message_summary(s: MessageSummary, *, empty_list: Any = None) -> dict[str, A
         "Size": s.size,
         "Attachments": s.attachments,
         "Snippet": s.snippet,
+    }
+
+
+def attachment(part: PartInfo) -> dict[str, Any]:
+    return {
+        "PartID": part.part_id,
+        "FileName": part.filename or part.content_id,
+        "ContentType": part.content_type,
+        "ContentID": part.content_id,
+        "Size": part.size,
+        "Checksums": {"MD5": part.md5, "SHA1": part.sha1, "SHA256": part.sha256},
+    }
+
+
+def message(
+    s: MessageSummary, parsed: ParsedMessage, list_unsubscribe: dict[str, Any]
+) -> dict[str, Any]:
+    """Message (§2.3): the summary row plus what only the raw message holds."""
+    return {
+        "ID": s.id,
+        "MessageID": s.message_id,
+        "From": address(s.from_),
+        "To": address_list(parsed.to, []),
+        "Cc": address_list(parsed.cc, []),
+        "Bcc": address_list(parsed.bcc, []),
+        "ReplyTo": address_list(parsed.reply_to, []),
+        "ReturnPath": parsed.return_path or s.return_path or s.from_.address,
+        "Subject": s.subject,
+        "ListUnsubscribe": list_unsubscribe,
+        "Date": go_date(s.date, s.created),
+        "Tags": list(s.tags),
+        "Username": s.username,
+        "Text": parsed.text,
+        "HTML": parsed.html,
+        "Size": s.size,
+        "Inline": [attachment(p) for p in parsed.inlines],
+        "Attachments": [attachment(p) for p in parsed.attachments],
+    }
+
+
+def messages_summary(
+    *,
+    total: int,
+    unread: int,
+    matched: int,
+    matched_unread: int,
+    start: int,
+    tags: list[str],
+    page: list[MessageSummary],
+) -> dict[str, Any]:
+    """MessagesSummary (§2.2), the body of ``/messages`` and ``/search``."""
+    return {
+        "total": total,
+        "unread": unread,
+        "count": len(page),
+        "messages_count": matched,
+        "messages_unread": matched_unread,
+        "start": start,
+        "tags": tags,
+        "messages": [message_summary(s) for s in page],
+    }
+
+
+def web_ui_configuration() -> dict[str, Any]:
+    """WebUIConfiguration (§2.5): every optional Mailpit feature we lack is off."""
+    return {
+        "Label": "",
+        "MessageRelay": {
+            "Enabled": False,
+            "SMTPServer": "",
+            "ReturnPath": "",
+            "AllowedRecipients": "",
+            "BlockedRecipients": "",
+            "OverrideFrom": "",
+            "PreserveMessageIDs": False,
+            "RecipientAllowlist": "",
+        },
+        "SpamAssassin": False,
+        "ChaosEnabled": False,
+        "DuplicatesIgnored": False,
+        "HideDeleteAllButton": False,
     }

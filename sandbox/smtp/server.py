@@ -1,192 +1,34 @@
-"""SMTP protocol and listener: aiosmtpd's ``SMTP`` with our extensions, served by the app's loop.
+"""SMTP listeners on the app's own event loop (``loop.create_server``; no aiosmtpd Controller).
 
-The handler is a thin adapter: ``handle_DATA`` builds an :class:`~sandbox.ingest.Inbound` and
-awaits ingest, so 250 is sent only after the message is committed. Hooks at each stage
-(``SmtpPolicy``) let the rules engine answer any code at MAIL/RCPT/DATA/AUTH or hang up.
+Also the import point for the SMTP pieces others use: the handler, its options and stats,
+policy hooks and ``DISCONNECT``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import logging
-import secrets
 import ssl
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
+from sandbox.smtp.handler import (
+    DISCONNECT,
+    PolicyHook,
+    SandboxHandler,
+    SmtpOptions,
+    SmtpStats,
+)
+from sandbox.smtp.protocol import SandboxSMTP
 
-from sandbox.ingest import Inbound, Ingestor
-
-log = logging.getLogger(__name__)
-
-# A policy hook returns None to carry on, a reply such as "550 5.1.1 No such user" to refuse,
-# or DISCONNECT to drop the connection. Stages: "AUTH", "MAIL", "RCPT", "DATA".
-DISCONNECT = "__disconnect__"
-PolicyHook = Callable[[str, dict[str, Any]], Awaitable[str | None]]
-
-
-@dataclass
-class SmtpStats:
-    accepted: int = 0
-    accepted_bytes: int = 0
-    rejected: int = 0
-    ignored: int = 0
-
-
-@dataclass
-class SmtpOptions:
-    hostname: str = "mailsandbox"
-    max_size: int = 50 * 1024 * 1024
-    max_recipients: int = 1000
-    timeout: float = 300.0
-    credentials: dict[str, str] = field(default_factory=dict)  # empty: accept any
-    tls_context: ssl.SSLContext | None = None
-
-
-class SandboxSMTP(SMTP):
-    """aiosmtpd's protocol plus PIPELINING in EHLO and AUTH CRAM-MD5."""
-
-    def __init__(
-        self, handler: SandboxHandler, options: SmtpOptions, *, starttls: bool, **kwargs: Any
-    ) -> None:
-        super().__init__(
-            handler,
-            data_size_limit=options.max_size,
-            enable_SMTPUTF8=True,
-            decode_data=False,
-            hostname=options.hostname,
-            ident="mailsandbox ESMTP",
-            tls_context=options.tls_context if starttls else None,
-            timeout=options.timeout,
-            auth_require_tls=False,  # a local sandbox: let apps authenticate in plain text
-            authenticator=handler.authenticate,
-            **kwargs,
-        )
-
-    async def auth_CRAM_MD5(self, _: Any, args: list[str]) -> AuthResult:
-        challenge = f"<{secrets.token_hex(8)}.{int(time.time())}@{self.hostname}>".encode()
-        response = await self.challenge_auth(challenge)
-        if response is MISSING:
-            return AuthResult(success=False)
-        assert isinstance(response, bytes)
-        try:
-            user, _, digest = response.decode("utf-8").rpartition(" ")
-        except UnicodeDecodeError:
-            return AuthResult(success=False)
-        handler: SandboxHandler = self.event_handler
-        return handler.check_cram_md5(user, digest, challenge)
-
-
-class SandboxHandler:
-    """aiosmtpd handler: policy hooks at each stage, ingest at DATA."""
-
-    def __init__(self, ingestor: Ingestor, options: SmtpOptions, stats: SmtpStats) -> None:
-        self.ingestor = ingestor
-        self.options = options
-        self.stats = stats
-        self.policy_hooks: list[PolicyHook] = []
-
-    # --- authentication ----------------------------------------------------------------
-    def authenticate(
-        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
-    ) -> AuthResult:
-        if not isinstance(data, LoginPassword):
-            return AuthResult(success=False, handled=False)
-        user = data.login.decode("utf-8", "replace")
-        password = data.password.decode("utf-8", "replace")
-        expected = self.options.credentials
-        if expected and expected.get(user) != password:
-            return AuthResult(success=False, handled=False)
-        return AuthResult(success=True, auth_data=user)
-
-    def check_cram_md5(self, user: str, digest: str, challenge: bytes) -> AuthResult:
-        expected = self.options.credentials
-        if not expected:
-            return AuthResult(success=True, auth_data=user)
-        password = expected.get(user)
-        if password is None:
-            return AuthResult(success=False, handled=False)
-        want = hmac.new(password.encode(), challenge, hashlib.md5).hexdigest()
-        if hmac.compare_digest(want, digest):
-            return AuthResult(success=True, auth_data=user)
-        return AuthResult(success=False, handled=False)
-
-    # --- stages -----------------------------------------------------------------------
-    async def _policy(self, stage: str, **context: Any) -> str | None:
-        for hook in self.policy_hooks:
-            reply = await hook(stage, context)
-            if reply is not None:
-                return reply
-        return None
-
-    async def handle_EHLO(
-        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
-    ) -> list[str]:
-        session.host_name = hostname
-        # PIPELINING works with aiosmtpd (it reads commands as they come); advertise it.
-        return [*responses[:-1], "250-PIPELINING", responses[-1]]
-
-    async def handle_MAIL(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        reply = await self._policy("MAIL", session=session, address=address)
-        if reply is not None:
-            return self._refuse(server, reply)
-        envelope.mail_from = address
-        envelope.mail_options.extend(options)
-        return "250 OK"
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        if len(envelope.rcpt_tos) >= self.options.max_recipients:
-            return "452 4.5.3 Too many recipients"
-        reply = await self._policy("RCPT", session=session, envelope=envelope, address=address)
-        if reply is not None:
-            return self._refuse(server, reply)
-        envelope.rcpt_tos.append(address)
-        envelope.rcpt_options.extend(options)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        reply = await self._policy("DATA", session=session, envelope=envelope)
-        if reply is not None:
-            return self._refuse(server, reply)
-        raw = envelope.original_content or envelope.content or b""
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8", "surrogateescape")
-        username = session.auth_data if isinstance(session.auth_data, str) else ""
-        try:
-            summary = await self.ingestor.ingest(
-                Inbound(
-                    raw=raw,
-                    mail_from=envelope.mail_from or "",
-                    rcpt_tos=list(envelope.rcpt_tos),
-                    source="smtp",
-                    username=username,
-                    inbox=username or "default",  # each SMTP user gets an inbox of its own
-                )
-            )
-        except Exception:
-            log.exception("could not store message")
-            self.stats.rejected += 1
-            return "451 4.3.0 Could not store the message, try again"
-        self.stats.accepted += 1
-        self.stats.accepted_bytes += summary.size
-        return f"250 2.0.0 OK queued as {summary.id}"
-
-    def _refuse(self, server: SMTP, reply: str) -> str:
-        self.stats.rejected += 1
-        if reply == DISCONNECT:
-            if server.transport is not None:
-                server.transport.close()
-            return "421 4.4.2 Connection dropped"
-        return reply
+__all__ = [
+    "DISCONNECT",
+    "PolicyHook",
+    "SandboxHandler",
+    "SandboxSMTP",
+    "SmtpListener",
+    "SmtpOptions",
+    "SmtpStats",
+    "listen",
+]
 
 
 @dataclass
@@ -207,7 +49,7 @@ async def listen(
     *,
     implicit_tls: ssl.SSLContext | None = None,
 ) -> SmtpListener:
-    """Start an SMTP listener on the running loop (no aiosmtpd ``Controller``, no thread)."""
+    """Start an SMTP listener on the running loop; with ``implicit_tls`` it is SMTPS."""
     loop = asyncio.get_running_loop()
     options = handler.options
     server = await loop.create_server(

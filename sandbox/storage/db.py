@@ -1,23 +1,26 @@
 """The database handle: one writer thread, many readers, versioned migrations.
 
 Every write goes through :meth:`Database.write`, which hands a function to a single writer
-thread. The writer drains whatever is queued and runs it in one transaction (group commit),
-each job inside its own SAVEPOINT so one failing job cannot spoil its neighbours; a job's
-future resolves only after COMMIT returned, which is what lets SMTP answer 250 "after commit".
-Reads run on a small thread pool, each thread with its own connection (WAL lets them run
-alongside the writer).
+thread. The writer drains whatever is queued and runs it in one transaction (group commit); a
+job's future resolves only after COMMIT returned, which is what lets SMTP answer 250 "after
+commit". If a job raises, the batch is rolled back and its jobs are rerun one transaction each,
+so one failing job cannot spoil its neighbours. :meth:`Database.defer` queues work that may
+wait a few milliseconds to be batched with more of its kind (search indexing), run in its own
+transaction. Reads run on a small thread pool, each thread with its own connection (WAL lets
+them run alongside the writer).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 
 WriteFn = Callable[[sqlite3.Connection], Any]
 MAX_BATCH = 256
+DEFER_DELAY = 0.01  # deferred jobs wait this long for company before they run
 
 
 @dataclass(frozen=True)
@@ -52,9 +56,7 @@ def _configure(conn: sqlite3.Connection) -> None:
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    conn = sqlite3.connect(
-        str(path), isolation_level=None, check_same_thread=False, timeout=10.0
-    )
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
     conn.row_factory = sqlite3.Row
     _configure(conn)
     if readonly:
@@ -63,18 +65,44 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 
 @dataclass
-class _Job:
+class WriteJob:
+    """A queued write. Exactly one of ``future`` (threads) and ``waiter`` (asyncio) is set."""
+
     fn: WriteFn
-    future: concurrent.futures.Future[Any]
+    future: concurrent.futures.Future[Any] | None = None
+    waiter: asyncio.Future[Any] | None = None
+    deferred: bool = False
+    expedite: bool = False  # run whatever is deferred now (someone is waiting for it)
+    started: bool = False  # set by the writer thread when the job's transaction begins
+
+
+Outcome = tuple[WriteJob, Any, BaseException | None]
+ReadBarrier = Callable[[], Awaitable[None]]
+
+
+def _no_op(conn: sqlite3.Connection) -> None:
+    return None
+
+
+def _settle_waiters(outcomes: list[Outcome]) -> None:
+    """On the waiters' loop: hand each job's result over (one wake-up per batch, not per job)."""
+    for job, result, error in outcomes:
+        waiter = job.waiter
+        if waiter is None or waiter.done():
+            continue
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(result)
 
 
 class Database:
-    """Owns the SQLite file. Open with :meth:`open`, close with :meth:`close` (the lifespan does)."""
+    """Owns the SQLite file. :meth:`open` and :meth:`close` it (the lifespan does)."""
 
     def __init__(self, path: Path, migrations: Sequence[Migration], read_threads: int = 4) -> None:
         self.path = path
-        self._migrations = list(migrations)
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._migrations = migrations  # the Sandbox's own list: add-ons append before open()
+        self._jobs: queue.SimpleQueue[WriteJob | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._readers = concurrent.futures.ThreadPoolExecutor(
             max_workers=read_threads, thread_name_prefix="db-read"
@@ -83,6 +111,7 @@ class Database:
         self._reader_conns: list[sqlite3.Connection] = []
         self._engine: Engine | None = None
         self.commits = 0  # transactions committed by the writer (for stats and benchmarks)
+        self.read_barrier: ReadBarrier | None = None
 
     # --- lifecycle -------------------------------------------------------------------
     def open(self) -> None:
@@ -143,74 +172,133 @@ class Database:
     # --- writing ---------------------------------------------------------------------
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn(conn)`` in the writer's transaction; returns after it is committed."""
-        return await asyncio.wrap_future(self.submit(fn))
+        result: T = await self.schedule(fn).waiter  # type: ignore[misc]
+        return result
 
-    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> concurrent.futures.Future[T]:
+    async def defer(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Like :meth:`write`, but the job may wait up to ``DEFER_DELAY`` to be batched."""
+        result: T = await self.schedule(fn, deferred=True).waiter  # type: ignore[misc]
+        return result
+
+    def schedule(self, fn: WriteFn, *, deferred: bool = False) -> WriteJob:
+        """Queue ``fn`` from the event loop; ``job.waiter`` resolves after its commit."""
+        job = WriteJob(fn, waiter=asyncio.get_running_loop().create_future(), deferred=deferred)
+        self._put(job)
+        return job
+
+    def submit(
+        self, fn: Callable[[sqlite3.Connection], T], *, deferred: bool = False
+    ) -> concurrent.futures.Future[T]:
+        """Queue ``fn`` from any thread; the returned future resolves after its commit."""
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        future.set_running_or_notify_cancel()
+        self._put(WriteJob(fn, future=future, deferred=deferred))
+        return future
+
+    def expedite(self) -> None:
+        """Ask the writer to run deferred jobs now instead of waiting for company."""
+        self._put(WriteJob(_no_op, expedite=True))
+
+    def _put(self, job: WriteJob) -> None:
         if self._writer is None:
             raise RuntimeError("database is not open")
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._jobs.put(_Job(fn, future))
-        return future
+        self._jobs.put(job)
 
     def write_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return self.submit(fn).result()
 
     def _write_loop(self) -> None:
         conn = connect(self.path)
+        deferred: list[WriteJob] = []
+        deferred_since = 0.0
         try:
             while True:
-                job = self._jobs.get()
-                if job is None:
-                    return
-                batch = [job]
-                stop = False
-                while len(batch) < MAX_BATCH:
+                if deferred:
+                    wait = deferred_since + DEFER_DELAY - time.monotonic()
                     try:
-                        more = self._jobs.get_nowait()
+                        job = self._jobs.get(timeout=wait) if wait > 0 else self._jobs.get_nowait()
+                    except queue.Empty:
+                        self._run_batch(conn, deferred)
+                        deferred = []
+                        continue
+                else:
+                    job = self._jobs.get()
+                batch: list[WriteJob] = []
+                hurry = False
+                while job is not None:
+                    hurry = hurry or job.expedite
+                    if job.expedite:
+                        pass
+                    elif job.deferred:
+                        if not deferred:
+                            deferred_since = time.monotonic()
+                        deferred.append(job)
+                    else:
+                        batch.append(job)
+                    if len(batch) >= MAX_BATCH:
+                        break
+                    try:
+                        job = self._jobs.get_nowait()
                     except queue.Empty:
                         break
-                    if more is None:
-                        stop = True
-                        break
-                    batch.append(more)
-                self._run_batch(conn, batch)
-                if stop:
+                if batch:
+                    self._run_batch(conn, batch)
+                if job is None:  # closing: finish what was deferred, then stop
+                    if deferred:
+                        self._run_batch(conn, deferred)
                     return
+                if deferred and (hurry or time.monotonic() - deferred_since >= DEFER_DELAY):
+                    self._run_batch(conn, deferred)
+                    deferred = []
         finally:
             conn.close()
 
-    def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+    def _run_batch(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> None:
+        for job in jobs:
+            job.started = True
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                if not job.future.set_running_or_notify_cancel():
-                    continue
-                conn.execute("SAVEPOINT job")
-                try:
-                    result = job.fn(conn)
-                except BaseException as exc:  # the job's own failure; neighbours go on
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
-                    outcomes.append((job, None, exc))
-                else:
-                    conn.execute("RELEASE job")
-                    outcomes.append((job, result, None))
+            results = [job.fn(conn) for job in jobs]
             conn.execute("COMMIT")
-            self.commits += 1
-        except BaseException as exc:  # the transaction itself failed: nobody was committed
-            log.exception("write batch failed")
+        except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            for job in batch:
-                if job.future.running():
-                    job.future.set_exception(exc)
+            if len(jobs) == 1:
+                self._settle([(jobs[0], None, exc)])
+            else:  # find the culprit: one transaction per job
+                self._settle([self._run_alone(conn, job) for job in jobs])
             return
-        for job, result, error in outcomes:
-            if error is not None:
-                job.future.set_exception(error)
-            else:
-                job.future.set_result(result)
+        self.commits += 1
+        self._settle([(job, result, None) for job, result in zip(jobs, results, strict=True)])
+
+    def _run_alone(self, conn: sqlite3.Connection, job: WriteJob) -> Outcome:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            result = job.fn(conn)
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            log.debug("write job failed: %r", exc)
+            return (job, None, exc)
+        self.commits += 1
+        return (job, result, None)
+
+    @staticmethod
+    def _settle(outcomes: list[Outcome]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+        for outcome in outcomes:
+            job, result, error = outcome
+            if job.waiter is not None:
+                by_loop.setdefault(job.waiter.get_loop(), []).append(outcome)
+            elif job.future is not None:
+                if error is not None:
+                    job.future.set_exception(error)
+                else:
+                    job.future.set_result(result)
+        for loop, items in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_settle_waiters, items)
 
     # --- reading ---------------------------------------------------------------------
     def _reader(self) -> sqlite3.Connection:
@@ -222,7 +310,13 @@ class Database:
         return conn
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn(conn)`` on a reader thread with a read-only connection."""
+        """Run ``fn(conn)`` on a reader thread with a read-only connection.
+
+        Waits for ``read_barrier`` first (set by ingest: deferred search indexing of messages
+        already acknowledged), so a read never sees a message that is not yet searchable.
+        """
+        if self.read_barrier is not None:
+            await self.read_barrier()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, lambda: fn(self._reader()))
 

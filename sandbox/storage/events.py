@@ -103,7 +103,8 @@ def query(
     extra_args: tuple[Any, ...] = (),
 ) -> list[DeliveryEvent]:
     """A page of events; ``after_seq`` continues from a cursor in the chosen direction."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     if provider is not None:
         where.append("provider = ?")
         args.append(provider)

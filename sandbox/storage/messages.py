@@ -140,7 +140,9 @@ def insert_message(conn: sqlite3.Connection, msg: NewMessage) -> int:
             "INSERT OR IGNORE INTO message_tags (message_seq, tag) VALUES (?, ?)",
             [(seq, tag) for tag in msg.tags],
         )
-    conn.execute("INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)", (seq, p.search_text))
+    conn.execute(
+        "INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)", (seq, p.search_text)
+    )
     return seq
 
 
@@ -204,7 +206,9 @@ def tags_for(conn: sqlite3.Connection, seqs: Iterable[int]) -> dict[int, list[st
     return result
 
 
-def summaries_from_rows(conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[MessageSummary]:
+def summaries_from_rows(
+    conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]
+) -> list[MessageSummary]:
     tags = tags_for(conn, (row["seq"] for row in rows))
     return [
         MessageSummary(
@@ -264,7 +268,7 @@ def list_summaries(
 def counts(conn: sqlite3.Connection) -> tuple[int, int]:
     """(total, unread)."""
     row = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN read = 0 THEN 1 ELSE 0 END), 0) FROM messages"
+        "SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM messages WHERE read = 0)"
     ).fetchone()
     return int(row[0]), int(row[1])
 
@@ -284,3 +288,95 @@ def get_parts(conn: sqlite3.Connection, seq: int) -> list[PartInfo]:
         (seq,),
     ).fetchall()
     return [PartInfo(*row) for row in rows]
+
+
+def seqs_for_ids(conn: sqlite3.Connection, message_ids: Sequence[str]) -> dict[str, int]:
+    """``{id: seq}`` for the ids that exist."""
+    found: dict[str, int] = {}
+    for start in range(0, len(message_ids), 500):
+        chunk = list(message_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(f"SELECT id, seq FROM messages WHERE id IN ({marks})", chunk):
+            found[row[0]] = row[1]
+    return found
+
+
+def all_tags(conn: sqlite3.Connection) -> list[str]:
+    """Every tag in use, sorted by name (case-insensitively)."""
+    rows = conn.execute("SELECT DISTINCT tag FROM message_tags ORDER BY tag COLLATE NOCASE")
+    return [row[0] for row in rows]
+
+
+def tag_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT tag, COUNT(*) FROM message_tags GROUP BY tag ORDER BY tag COLLATE NOCASE"
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+# --- changes (writer connection) ---------------------------------------------------------
+def set_read(conn: sqlite3.Connection, message_ids: Sequence[str], read: bool) -> list[str]:
+    """Set the read flag of the listed messages; returns the ids whose state changed."""
+    changed: list[str] = []
+    for start in range(0, len(message_ids), 500):
+        chunk = list(message_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"UPDATE messages SET read = ? WHERE read != ? AND id IN ({marks}) RETURNING id",
+            [int(read), int(read), *chunk],
+        ).fetchall()
+        changed += [row[0] for row in rows]
+    return changed
+
+
+def set_read_all(conn: sqlite3.Connection, read: bool) -> int:
+    """Set the read flag of every message; returns how many changed."""
+    return conn.execute(
+        "UPDATE messages SET read = ? WHERE read != ?", (int(read), int(read))
+    ).rowcount
+
+
+def delete_by_ids(conn: sqlite3.Connection, message_ids: Sequence[str]) -> list[str]:
+    """Delete the listed messages (unknown ids are ignored); returns the ids deleted."""
+    found = seqs_for_ids(conn, message_ids)
+    delete_by_seqs(conn, list(found.values()))
+    return list(found)
+
+
+def set_tags(
+    conn: sqlite3.Connection, message_ids: Sequence[str], tags: Sequence[str]
+) -> list[str]:
+    """Replace the tags of the listed messages; returns the ids that exist."""
+    found = seqs_for_ids(conn, message_ids)
+    for seq in found.values():
+        conn.execute("DELETE FROM message_tags WHERE message_seq = ?", (seq,))
+        conn.executemany(
+            "INSERT OR IGNORE INTO message_tags (message_seq, tag) VALUES (?, ?)",
+            [(seq, tag) for tag in tags],
+        )
+    return list(found)
+
+
+def tag_exists(conn: sqlite3.Connection, tag: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM message_tags WHERE tag = ? COLLATE NOCASE LIMIT 1", (tag,)
+    ).fetchone()
+    return row is not None
+
+
+def rename_tag(conn: sqlite3.Connection, old: str, new: str) -> int:
+    """Rename a tag on every message (names compare case-insensitively); returns rows touched."""
+    rows = conn.execute(
+        "SELECT message_seq FROM message_tags WHERE tag = ? COLLATE NOCASE", (old,)
+    ).fetchall()
+    conn.execute("DELETE FROM message_tags WHERE tag = ? COLLATE NOCASE", (old,))
+    conn.executemany(
+        "INSERT OR IGNORE INTO message_tags (message_seq, tag) VALUES (?, ?)",
+        [(row[0], new) for row in rows],
+    )
+    return len(rows)
+
+
+def delete_tag(conn: sqlite3.Connection, tag: str) -> int:
+    """Remove a tag from every message; returns how many messages had it."""
+    return conn.execute("DELETE FROM message_tags WHERE tag = ? COLLATE NOCASE", (tag,)).rowcount

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
-from sqlmodel import SQLModel
 
 from sandbox.storage import models
 from sandbox.storage.db import Migration
 
 
-def create_tables(conn: sqlite3.Connection, tables: Iterable[type[SQLModel]]) -> None:
-    """Create tables (and their indexes) from SQLModel classes."""
-    dialect = sqlite_dialect.dialect()  # type: ignore[no-untyped-call]
+def create_tables(conn: sqlite3.Connection, tables: Iterable[Any]) -> None:
+    """Create tables (and their indexes) from SQLModel table classes."""
+    dialect = sqlite_dialect.dialect()
     for model in tables:
-        table = model.__table__  # type: ignore[attr-defined]
+        table = model.__table__
         conn.execute(str(CreateTable(table).compile(dialect=dialect)))
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
             conn.execute(str(CreateIndex(index).compile(dialect=dialect)))

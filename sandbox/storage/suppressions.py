@@ -126,14 +126,15 @@ def list_entries(
         args.append(after_email.lower())
         order = "email"
     rows = conn.execute(
-        f"SELECT * FROM suppressions WHERE {' AND '.join(where)} ORDER BY {order}"
-        " LIMIT ? OFFSET ?",
+        f"SELECT * FROM suppressions WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?",
         [*args, limit, offset],
     ).fetchall()
     return [_from_row(row) for row in rows]
 
 
-def suppressed_kinds(conn: sqlite3.Connection, email: str, scopes: tuple[str, ...] = ("",)) -> list[str]:
+def suppressed_kinds(
+    conn: sqlite3.Connection, email: str, scopes: tuple[str, ...] = ("",)
+) -> list[str]:
     """Which lists hold ``email`` in any of ``scopes`` (what the event engine checks first)."""
     marks = ",".join("?" * len(scopes))
     rows = conn.execute(

@@ -71,7 +71,8 @@ def save(conn: sqlite3.Connection, endpoint: WebhookEndpoint) -> WebhookEndpoint
     endpoint.created = now
     conn.execute(
         "INSERT INTO webhook_endpoints (provider, scope, url, events_json, enabled, signed,"
-        " friendly_name, updated, details_json, id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " friendly_name, updated, details_json, id, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (*values, endpoint.id, endpoint.created),
     )
     return endpoint
@@ -89,7 +90,8 @@ def get(conn: sqlite3.Connection, endpoint_id: str) -> WebhookEndpoint | None:
 def list_endpoints(
     conn: sqlite3.Connection, provider: str | None = None, scope: str | None = None
 ) -> list[WebhookEndpoint]:
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     if provider is not None:
         where.append("provider = ?")
         args.append(provider)

@@ -1,0 +1,262 @@
+"""ESP send-API benchmark: the sandbox's emulated send endpoint against a bare FastAPI endpoint
+that answers without doing any work, in the same run.
+
+Both servers run in their own process under uvicorn with the same settings (the sandbox as
+``python -m sandbox serve``). A small asyncio HTTP/1.1 client (keep-alive, no parsing beyond
+the status line and Content-Length, so the client costs little) sends the same request over
+8 connections and prints requests/s for both and the sandbox/bare ratio. Every 2xx the sandbox
+gave must be a stored message at the end.
+
+Each target is one function returning a :class:`Target` (SendGrid's is ``sendgrid_target``);
+add another ESP by writing its function and listing it in ``TARGETS``.
+
+    .venv/bin/python bench/api_send.py [--requests 2000] [--rounds 2] [--target sendgrid]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+CONNECTIONS = 8
+
+
+@dataclass
+class Target:
+    name: str
+    path: str
+    content_type: str
+    body: bytes
+    headers: dict[str, str]
+    bare_status: int  # what the bare endpoint answers (the real service's success status)
+    # optionally, a request the emulator validates but does not store (SendGrid's sandbox
+    # mode): measures the ESP layer without the shared ingest path
+    dry_body: bytes | None = None
+    dry_status: int = 200
+
+    def request(self, body: bytes | None = None) -> bytes:
+        body = self.body if body is None else body
+        lines = [
+            f"POST {self.path} HTTP/1.1",
+            "Host: 127.0.0.1",
+            f"Content-Type: {self.content_type}",
+            f"Content-Length: {len(body)}",
+            *(f"{k}: {v}" for k, v in self.headers.items()),
+        ]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def sendgrid_target() -> Target:
+    """``POST /v3/mail/send``: one personalization, a 5 KB text body."""
+    line = "The quick brown fox jumps over the lazy dog, again and again and again.\n"
+    body = {
+        "personalizations": [{"to": [{"email": "inbox@example.com", "name": "Inbox"}]}],
+        "from": {"email": "bench@example.com", "name": "Bench"},
+        "subject": "benchmark message",
+        "content": [{"type": "text/plain", "value": line * (5 * 1024 // len(line))}],
+        "categories": ["bench"],
+    }
+    dry = {**body, "mail_settings": {"sandbox_mode": {"enable": True}}}
+    return Target(
+        name="sendgrid",
+        path="/v3/mail/send",
+        content_type="application/json",
+        body=json.dumps(body).encode(),
+        headers={"Authorization": "Bearer SG.bench", "Accept": "application/json"},
+        bare_status=202,
+        dry_body=json.dumps(dry).encode(),
+        dry_status=200,
+    )
+
+
+def mailgun_target() -> Target:
+    """``POST /v3/{domain}/messages``: an urlencoded form send, a 5 KB text body, one tag."""
+    line = "The quick brown fox jumps over the lazy dog, again and again and again.\n"
+    form = {
+        "from": "Bench <bench@mg.example.com>",
+        "to": "Inbox <inbox@example.com>",
+        "subject": "benchmark message",
+        "text": line * (5 * 1024 // len(line)),
+        "o:tag": "bench",
+    }
+    return Target(
+        name="mailgun",
+        path="/v3/mg.example.com/messages",
+        content_type="application/x-www-form-urlencoded",
+        body=urlencode(form).encode(),
+        headers={"Authorization": "Basic " + base64.b64encode(b"api:key-bench").decode()},
+        bare_status=200,
+    )
+
+
+TARGETS: dict[str, Callable[[], Target]] = {
+    "sendgrid": sendgrid_target,
+    "mailgun": mailgun_target,
+}
+
+
+# --- the client --------------------------------------------------------------------------
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for header in head.split(b"\r\n")[1:]:
+        name, _, value = header.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _connection(port: int, request: bytes, count: int, statuses: list[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for _ in range(count):
+        writer.write(request)
+        statuses.append(await _read_response(reader))
+    writer.close()
+    await writer.wait_closed()
+
+
+async def run_load(port: int, request: bytes, total: int) -> tuple[float, list[int]]:
+    """Requests per second over ``CONNECTIONS`` keep-alive connections, and the statuses."""
+    statuses: list[int] = []
+    per_conn = total // CONNECTIONS
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(_connection(port, request, per_conn, statuses) for _ in range(CONNECTIONS))
+    )
+    return len(statuses) / (time.perf_counter() - start), statuses
+
+
+# --- the two servers ---------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_bare(port: int, status: int) -> None:
+    """A FastAPI app whose every POST answers ``status`` with an empty body, doing nothing."""
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi.responses import Response
+
+    app = FastAPI()
+
+    @app.post("/{path:path}")
+    async def bare(path: str) -> Response:
+        return Response(status_code=status)
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited early")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def start_sandbox(db: Path, http_port: int) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "sandbox", "serve", "--db", str(db), "--max-messages", "0",
+        "--smtp", f"127.0.0.1:{free_port()}", "--http", f"127.0.0.1:{http_port}",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    wait_http(f"http://127.0.0.1:{http_port}/readyz", proc)
+    return proc
+
+
+def stored_count(http_port: int) -> int:
+    response = httpx.get(f"http://127.0.0.1:{http_port}/api/v1/messages?limit=1", timeout=60)
+    return int(response.json()["total"])
+
+
+def bench(target: Target, requests: int, rounds: int) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
+    bare_port, http_port = free_port(), free_port()
+    bare = subprocess.Popen(
+        [sys.executable, __file__, "--bare", str(bare_port), str(target.bare_status)]
+    )
+    sandbox = start_sandbox(workdir / "bench.db", http_port)
+    request = target.request()
+    accepted = 0
+    try:
+        wait_http(f"http://127.0.0.1:{bare_port}/", bare)
+        for port in (bare_port, http_port):  # warm up both
+            _, statuses = asyncio.run(run_load(port, request, 200))
+            accepted += sum(1 for s in statuses if 200 <= s < 300) if port == http_port else 0
+        best = {"bare": 0.0, "sandbox": 0.0}
+        for _ in range(rounds):
+            for name, port in (("bare", bare_port), ("sandbox", http_port)):
+                rate, statuses = asyncio.run(run_load(port, request, requests))
+                if name == "sandbox":
+                    if set(statuses) != {target.bare_status}:
+                        raise RuntimeError(f"unexpected statuses: {sorted(set(statuses))}")
+                    accepted += len(statuses)
+                best[name] = max(best[name], rate)
+            if target.dry_body is not None:
+                rate, statuses = asyncio.run(
+                    run_load(http_port, target.request(target.dry_body), requests)
+                )
+                if set(statuses) != {target.dry_status}:
+                    raise RuntimeError(f"unexpected dry-run statuses: {sorted(set(statuses))}")
+                best["dry"] = max(best.get("dry", 0.0), rate)
+        stored = stored_count(http_port)
+        print(
+            f"{target.name} {target.path} ({len(target.body)} B, {CONNECTIONS} connections): "
+            f"bare FastAPI {best['bare']:.0f} req/s, sandbox {best['sandbox']:.0f} req/s, "
+            f"ratio {best['sandbox'] / best['bare']:.0%}; stored {stored}/{accepted}",
+            flush=True,
+        )
+        if "dry" in best:
+            print(
+                f"  validate-only (nothing stored): {best['dry']:.0f} req/s, "
+                f"ratio {best['dry'] / best['bare']:.0%}",
+                flush=True,
+            )
+        if stored != accepted:
+            raise RuntimeError("accepted requests missing from the store")
+    finally:
+        for proc in (bare, sandbox):
+            proc.terminate()
+            proc.wait(10)
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["--bare"]:
+        run_bare(int(sys.argv[2]), int(sys.argv[3]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000, help="requests per measurement")
+    parser.add_argument("--rounds", type=int, default=2, help="measure N times, keep the best")
+    parser.add_argument("--target", choices=sorted(TARGETS), action="append")
+    args = parser.parse_args()
+    for name in args.target or sorted(TARGETS):
+        bench(TARGETS[name](), args.requests, args.rounds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

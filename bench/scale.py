@@ -1,0 +1,187 @@
+"""Scale benchmark: 100,000 stored messages, then API latency, server memory and database size.
+
+The messages are written straight through the sandbox's own ``Database`` writer and message
+store (the same rows ingest writes, parsed by the same code), in transactions of 1,000, so
+loading takes a minute instead of an SMTP session of 100,000 messages. Then the sandbox is
+started as ``python -m sandbox serve`` on that database and timed through its HTTP API:
+list page 1, a full-text search, a field search, and get-message (p50 / p95 of repeated calls),
+followed by the server's resident memory and the size of the database files.
+
+    .venv/bin/python bench/scale.py [--messages 100000] [--db /tmp/scale.db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from smtp_ingest import free_port, start_sandbox
+
+from sandbox import ids
+from sandbox.ingest import Inbound, prepare
+from sandbox.storage import messages
+from sandbox.storage.db import Database
+
+WORDS = [
+    "invoice",
+    "order",
+    "shipping",
+    "refund",
+    "account",
+    "password",
+    "reset",
+    "welcome",
+    "newsletter",
+    "receipt",
+    "meeting",
+    "report",
+    "quarterly",
+    "update",
+    "security",
+    "alert",
+    "verify",
+    "subscription",
+    "trial",
+    "payment",
+    "delivery",
+    "tracking",
+    "confirmation",
+    "reminder",
+    "survey",
+    "feedback",
+    "event",
+    "ticket",
+    "booking",
+]
+BATCH = 1000
+
+
+def templates(count: int = 200) -> list[messages.NewMessage]:
+    """A few hundred realistic messages (some with attachments), parsed by the real code."""
+    rng = random.Random(7)
+    result = []
+    for n in range(count):
+        words = rng.sample(WORDS, 6)
+        body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(80, 600)))
+        raw = (
+            f"From: Shop {n % 17} <shop{n % 17}@example.com>\r\nTo: user{n}@example.org\r\n"
+            f"Subject: {words[0].title()} {words[1]} {words[2]}\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+        ).encode()
+        result.append(prepare(Inbound(raw=raw, mail_from=f"bounce{n}@example.com",
+                                      rcpt_tos=[f"user{n}@example.org"])))  # fmt: skip
+    return result
+
+
+def _insert_all(rows: list[messages.NewMessage]) -> Callable[[sqlite3.Connection], None]:
+    def insert(conn: sqlite3.Connection) -> None:
+        for row in rows:
+            messages.insert_message(conn, row)
+
+    return insert
+
+
+def load(db_path: Path, total: int) -> float:
+    """Insert ``total`` messages through the Database writer; returns seconds taken."""
+    database = Database(db_path, [])  # the schema is already there: serve created it
+    database.open()
+    base = templates()
+    started = time.perf_counter()
+    created = time.time() - total
+    for first in range(0, total, BATCH):
+        rows = []
+        for n in range(first, min(first + BATCH, total)):
+            template = base[n % len(base)]
+            parsed = dataclasses.replace(
+                template.parsed,
+                subject=f"{template.parsed.subject} #{n}",
+                search_text=f"{template.parsed.search_text} order{n}",
+            )
+            rows.append(
+                dataclasses.replace(template, id=ids.new_id(), created=created + n, parsed=parsed)
+            )
+        database.write_sync(_insert_all(rows))
+    database.close()
+    return time.perf_counter() - started
+
+
+def timed(
+    client: httpx.Client, path: str, params: Mapping[str, str | int], runs: int
+) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(path, params=params)
+        samples.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    return samples
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return (int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--db", default="", help="database file (default: a temporary one)")
+    parser.add_argument("--runs", type=int, default=30, help="requests per timed endpoint")
+    args = parser.parse_args()
+    db = Path(args.db or Path(tempfile.mkdtemp(prefix="mailsandbox-scale-")) / "scale.db")
+
+    smtp_port, http_port = free_port(), free_port()
+    server = start_sandbox(db, smtp_port, http_port)  # creates the schema
+    server.terminate()
+    server.wait(30)
+    seconds = load(db, args.messages)
+    print(f"loaded {args.messages} messages in {seconds:.1f} s")
+
+    server = start_sandbox(db, smtp_port, http_port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=60) as api:
+            listing = api.get("/api/v1/messages").json()
+            assert listing["total"] >= args.messages, listing["total"]
+            some_ids = [m["ID"] for m in listing["messages"]]
+            cases = {
+                "list page 1": ("/api/v1/messages", {}),
+                "search: common word": ("/api/v1/search", {"query": "refund"}),
+                "search: rare word": ("/api/v1/search", {"query": f"order{args.messages // 2}"}),
+                "search: two fields": ("/api/v1/search", {"query": "subject:invoice from:shop3"}),
+            }
+            print(f"{'request':<24}{'p50 ms':>9}{'p95 ms':>9}")
+            for name, (path, params) in cases.items():
+                samples = timed(api, path, params, args.runs)
+                print(f"{name:<24}{statistics.median(samples):>9.1f}"
+                      f"{statistics.quantiles(samples, n=20)[-1]:>9.1f}")  # fmt: skip
+            message_samples: list[float] = []
+            for n in range(args.runs):
+                message_samples += timed(
+                    api, f"/api/v1/message/{some_ids[n % len(some_ids)]}", {}, 1
+                )
+            print(f"{'get message':<24}{statistics.median(message_samples):>9.1f}"
+                  f"{statistics.quantiles(message_samples, n=20)[-1]:>9.1f}")  # fmt: skip
+        rss, peak = rss_mb(server.pid)
+        size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1024 / 1024
+        print(f"server RSS {rss:.0f} MB (peak {peak:.0f} MB); database {size:.0f} MB")
+    finally:
+        server.terminate()
+        server.wait(30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Regenerate the UI screenshots in this folder (light and dark, inbox and message, phone).
+
+Starts a throwaway sandbox, sends a realistic mix of mail through its real doors (SMTP,
+the SendGrid and Mailgun APIs), records a couple of delivery events, and photographs the UI
+with Debian chromium through Playwright.
+
+    .venv/bin/python docs/screenshots/capture.py
+"""
+
+from __future__ import annotations
+
+import smtplib
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import sync_playwright
+
+from sandbox.config import Settings
+from sandbox.runner import RunningSandbox, start_in_thread
+
+HERE = Path(__file__).parent
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+NEWSLETTER = "".join(
+    [
+        '<html><body style="margin:0;background:#f4f5f7;font-family:Helvetica,Arial,sans-serif">',
+        '<table width="100%" cellpadding="0" cellspacing="0"><tr>',
+        '<td align="center" style="padding:32px 12px">',
+        '<table width="560" cellpadding="0" cellspacing="0"',
+        ' style="background:#fff;border-radius:12px;overflow:hidden">',
+        '<tr><td style="background:#4f46e5;color:#fff;padding:28px 32px;font-size:22px;',
+        'font-weight:bold">Acme Cloud</td></tr>',
+        '<tr><td style="padding:32px;color:#1f2937;font-size:15px;line-height:1.6">',
+        '<h1 style="font-size:22px;margin:0 0 12px">Welcome aboard, Bob!</h1>',
+        "<p>Your workspace <b>acme-prod</b> is ready. Here is what to do next:</p>",
+        "<ol><li>Invite your team</li><li>Connect a repository</li>",
+        "<li>Deploy your first app</li></ol>",
+        '<p style="margin:28px 0"><a href="https://acme.example/start" style="background:#4f46e5;',
+        'color:#fff;padding:12px 22px;border-radius:8px;text-decoration:none;font-weight:bold">',
+        "Get started</a></p>",
+        '<p style="color:#6b7280;font-size:13px">',
+        "You received this email because you signed up for Acme Cloud.</p>",
+        "</td></tr></table></td></tr></table></body></html>",
+    ]
+)
+
+
+def smtp_send(running: RunningSandbox, msg: EmailMessage, user: str = "") -> None:
+    with smtplib.SMTP(running.smtp_host, running.smtp_port) as client:
+        if user:
+            client.login(user, "secret")
+        client.send_message(msg)
+
+
+def simple(sender: str, to: str, subject: str, body: str, tags: str = "") -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
+    if tags:
+        msg["X-Tags"] = tags
+    msg.set_content(body)
+    return msg
+
+
+def populate(running: RunningSandbox) -> str:
+    smtp_send(
+        running,
+        simple(
+            "GitHub <noreply@github.com>",
+            "dev@example.com",
+            "[acme/api] Build passed on main",
+            "All checks have passed.",
+        ),
+    )
+    report = simple(
+        "Reports <reports@acme.example>",
+        "finance@example.com",
+        "Weekly revenue report",
+        "Attached is this week's report.",
+        "reports",
+    )
+    report.add_attachment(
+        b"%PDF-1.4 demo", maintype="application", subtype="pdf", filename="revenue-week-47.pdf"
+    )
+    smtp_send(running, report, user="billing-service")
+    with httpx.Client(base_url=running.url) as api:
+        api.post(
+            "/v3/example.com/messages",
+            auth=("api", "key-demo"),
+            data={
+                "from": "Acme Newsletter <news@acme.example>",
+                "to": "carol@example.com",
+                "subject": "Product update: dark mode is here",
+                "text": "Dark mode shipped today.",
+                "o:tag": ["newsletter", "product"],
+                "v:campaign": "nov-update",
+            },
+        )
+        smtp_send(
+            running,
+            simple(
+                "Support <support@acme.example>",
+                "dan+vip@example.com",
+                "Re: Ticket #4821 — login issue",
+                "We have reset your session; please try again.",
+            ),
+        )
+        smtp_send(
+            running,
+            simple(
+                "Security <security@acme.example>",
+                "erin@example.com",
+                "Your password was changed",
+                "If this wasn't you, contact us right away.",
+                "security",
+            ),
+        )
+        welcome = api.post(
+            "/v3/mail/send",
+            headers={"Authorization": "Bearer SG.demo"},
+            json={
+                "personalizations": [
+                    {
+                        "to": [{"email": "bob@example.com", "name": "Bob Example"}],
+                        "custom_args": {"user_id": "4711", "plan": "team"},
+                    }
+                ],
+                "from": {"email": "hello@acme.example", "name": "Acme Cloud"},
+                "subject": "Welcome to Acme Cloud, Bob!",
+                "content": [
+                    {"type": "text/plain", "value": "Welcome aboard, Bob!"},
+                    {"type": "text/html", "value": NEWSLETTER},
+                ],
+                "categories": ["welcome", "onboarding"],
+                "attachments": [
+                    {
+                        "content": "SGVsbG8gQm9i",
+                        "filename": "getting-started.txt",
+                        "type": "text/plain",
+                    }
+                ],
+            },
+        )
+        assert welcome.status_code == 202, welcome.text
+        newest = api.get("/api/v1/messages").json()["messages"][0]["ID"]
+        api.put(
+            "/api/v1/messages",
+            json={
+                "IDs": [m["ID"] for m in api.get("/api/v1/messages").json()["messages"][3:5]],
+                "Read": True,
+            },
+        )
+        api.post(f"/api/v1/message/{newest}/events", json={"type": "opened"})
+    return str(newest)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env(
+            environ={}, smtp="127.0.0.1:0", http="127.0.0.1:0", db=str(Path(tmp) / "s.db")
+        )
+        running = start_in_thread(settings)
+        try:
+            newest = populate(running)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path="/usr/bin/chromium", headless=True, args=ARGS
+                )
+                for scheme in ("light", "dark"):
+                    context = browser.new_context(
+                        base_url=running.url,
+                        viewport={"width": 1280, "height": 760},
+                        color_scheme=scheme,
+                    )
+                    page = context.new_page()
+                    page.goto("/")
+                    page.locator("body[data-live=on]").wait_for()
+                    page.screenshot(path=HERE / f"inbox-{scheme}.png")
+                    page.goto(f"/view/{newest}")
+                    page.frame_locator("#preview").locator("h1").wait_for()
+                    page.locator("body[data-live=on]").wait_for()
+                    page.screenshot(path=HERE / f"message-{scheme}.png", full_page=True)
+                    context.close()
+                phone = browser.new_context(
+                    base_url=running.url, viewport={"width": 390, "height": 760}
+                )
+                page = phone.new_page()
+                page.goto("/")
+                page.locator("body[data-live=on]").wait_for()
+                page.screenshot(path=HERE / "inbox-phone.png")
+                phone.close()
+                browser.close()
+        finally:
+            running.stop()
+
+
+if __name__ == "__main__":
+    main()

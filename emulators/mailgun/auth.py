@@ -1,0 +1,90 @@
+"""Who is calling and for which domain: HTTP Basic (user ``api``), keys enforced only when
+``--mailgun-api-key`` is set, domains restricted only when ``--mailgun-domain`` is set.
+
+Also registers the ``mgdomain`` path convertor (a segment containing a dot), so Mailgun's
+``/v3/{domain}/...`` routes never shadow SendGrid's dot-less ``/v3/mail/...`` and friends.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from fastapi import Request
+from starlette.convertors import Convertor, register_url_convertor
+
+from emulators.mailgun.errors import MailgunError, not_found
+from sandbox.runtime import Sandbox
+
+
+class DomainConvertor(Convertor[str]):
+    """A path segment that looks like a domain (has a dot)."""
+
+    regex = r"[^/]*\.[^/]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("mgdomain", DomainConvertor())
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated request: the API key used (the inbox) and the domain in the path."""
+
+    key: str
+    domain: str
+    sandbox: Sandbox
+
+    @property
+    def inbox(self) -> str:
+        return self.key or "default"
+
+
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
+
+
+def check_key(request: Request, sandbox: Sandbox) -> str:
+    """The API key of the request; 401 when keys are enforced and this one is not accepted."""
+    credentials = basic_credentials(request)
+    keys = sandbox.settings.mailgun_api_key
+    if keys and (credentials is None or credentials[0] != "api" or credentials[1] not in keys):
+        raise MailgunError(401, "Forbidden")
+    return credentials[1] if credentials else ""
+
+
+def check_domain(sandbox: Sandbox, domain: str) -> None:
+    allowed = sandbox.settings.mailgun_domain
+    if allowed and domain.lower() not in {d.lower() for d in allowed}:
+        raise not_found(f"Domain not found: {domain}")
+
+
+async def caller(request: Request) -> Caller:
+    """FastAPI dependency for every Mailgun route with a ``{domain}`` path parameter (async, so
+    FastAPI does not hop to a worker thread for it)."""
+    sandbox: Sandbox = request.app.state.sandbox
+    key = check_key(request, sandbox)
+    domain = str(request.path_params.get("domain", ""))
+    if domain:
+        check_domain(sandbox, domain)
+    return Caller(key=key, domain=domain, sandbox=sandbox)
+
+
+def base_url(request: Request) -> str:
+    """``http://host:port`` as the client reached us (paging links are absolute)."""
+    return str(request.base_url).rstrip("/")

@@ -1,0 +1,200 @@
+"""Mailgun's shape of a delivery event: one Events-API item, which is also a webhook's
+``event-data`` (esp-contracts.md B2/B3).
+
+Rendered from the shared vocabulary of ``sandbox.storage.events``. The event engine imports
+:func:`mailgun_event` and :func:`MAILGUN_WEBHOOK_NAME`; the Events API uses them too.
+
+A ``rejected`` event whose ``details`` carry ``"suppressed": "<kind>"`` (bounce, unsubscribe,
+complaint) is Mailgun's ``failed`` / ``permanent`` / ``suppress-<kind>``; otherwise it stays
+``rejected``. ``details["url"]`` is the clicked link; ``details["severity"]`` may override the
+failure severity; ``details["attempt"]`` the attempt number.
+"""
+
+from __future__ import annotations
+
+from email.utils import formataddr
+from typing import Any
+
+from sandbox.mime import Address
+from sandbox.storage.events import DeliveryEvent
+from sandbox.storage.messages import MessageSummary
+
+MAILGUN_EVENT_NAMES: dict[str, str] = {
+    "queued": "accepted",
+    "delivered": "delivered",
+    "deferred": "failed",  # severity temporary
+    "bounced": "failed",  # severity permanent
+    "rejected": "rejected",  # or failed / suppress-* when suppressed
+    "opened": "opened",
+    "clicked": "clicked",
+    "complained": "complained",
+    "unsubscribed": "unsubscribed",
+}
+
+_WEBHOOK_NAMES = {
+    "queued": "accepted",
+    "delivered": "delivered",
+    "deferred": "temporary_fail",
+    "bounced": "permanent_fail",
+    "rejected": "permanent_fail",
+    "opened": "opened",
+    "clicked": "clicked",
+    "complained": "complained",
+    "unsubscribed": "unsubscribed",
+}
+
+_LOG_LEVELS = {"failed": "error", "rejected": "warn", "complained": "warn"}
+
+_CLIENT = {
+    "ip": "127.0.0.1",
+    "geolocation": {"country": "US", "region": "Unknown", "city": "Unknown"},
+    "client-info": {
+        "client-type": "browser",
+        "client-os": "Linux",
+        "device-type": "desktop",
+        "client-name": "Chrome",
+        "user-agent": "Mozilla/5.0 (X11; Linux x86_64) mailsandbox",
+        "bot": "",
+    },
+}
+
+
+def MAILGUN_WEBHOOK_NAME(event: DeliveryEvent) -> str:  # the agreed interface name
+    """The webhook name (``permanent_fail``, ``opened``...) that subscribes to ``event``."""
+    return _WEBHOOK_NAMES.get(event.type, event.type)
+
+
+def _options(message: MessageSummary) -> dict[str, Any]:
+    options = message.metadata.get("mailgun")
+    return options if isinstance(options, dict) else {}
+
+
+def _fmt(address: Address) -> str:
+    return formataddr((address.name, address.address)) if address.address else ""
+
+
+def _headers(message: MessageSummary) -> dict[str, str]:
+    return {
+        "to": ", ".join(_fmt(a) for a in message.to),
+        "message-id": message.message_id.strip("<>"),
+        "from": _fmt(message.from_),
+        "subject": message.subject,
+    }
+
+
+def _suppressed_kind(event: DeliveryEvent) -> str:
+    kind = event.details.get("suppressed") or event.details.get("suppression") or ""
+    return str(kind) if event.type == "rejected" else ""
+
+
+def _failure(event: DeliveryEvent, suppressed: str) -> dict[str, Any]:
+    temporary = event.type == "deferred" and event.details.get("severity") != "permanent"
+    code = event.code or (451 if temporary else 550 if not suppressed else 605)
+    description = event.reason or (
+        "Temporary failure, will retry"
+        if temporary
+        else "Not delivering to suppressed address"
+        if suppressed
+        else "The recipient address does not exist"
+    )
+    status = {
+        "code": code,
+        "message": description,
+        "description": description,
+        "attempt-no": int(event.details.get("attempt", 1)),
+        "bounce-code": f"{code} {'4.2.2' if temporary else '5.1.1'}",
+        "enhanced-code": "4.2.2" if temporary else "5.1.1",
+    }
+    if temporary:
+        status["retry-seconds"] = 600
+    reason = f"suppress-{suppressed}" if suppressed else "generic" if temporary else "bounce"
+    return {
+        "severity": "temporary" if temporary else "permanent",
+        "reason": reason,
+        "delivery-status": status,
+    }
+
+
+def _type_fields(event: DeliveryEvent, message: MessageSummary) -> dict[str, Any]:
+    suppressed = _suppressed_kind(event)
+    if event.type == "delivered":
+        testmode = bool(_options(message).get("testmode"))
+        return {
+            "delivery-status": {
+                "code": event.code or (650 if testmode else 250),
+                "message": "TEST MODE" if testmode else "OK",
+                "description": event.reason,
+                "attempt-no": int(event.details.get("attempt", 1)),
+                "tls": True,
+                "certificate-verified": True,
+                "mx-host": "mx.mailsandbox.local",
+                "session-seconds": 0.05,
+                "utf8": True,
+            }
+        }
+    if event.type in ("deferred", "bounced") or suppressed:
+        return _failure(event, suppressed)
+    if event.type == "rejected":
+        reason = event.reason or "Rejected by a mailsandbox rule"
+        return {"reject": {"reason": reason, "description": reason}}
+    if event.type in ("opened", "clicked", "unsubscribed", "complained"):
+        extra: dict[str, Any] = dict(_CLIENT)
+        if event.type == "clicked":
+            extra["url"] = str(event.details.get("url", ""))
+        return extra
+    return {}
+
+
+def mailgun_event(
+    event: DeliveryEvent, message: MessageSummary, base_url: str = ""
+) -> dict[str, Any] | None:
+    """One Events-API item / webhook ``event-data``; None for a type Mailgun has no name for.
+
+    ``base_url`` (``http://host:port``) adds the ``storage`` block when given."""
+    name = MAILGUN_EVENT_NAMES.get(event.type)
+    if name is None:
+        return None
+    if _suppressed_kind(event):
+        name = "failed"
+    options = _options(message)
+    recipient = event.recipient or (message.recipients[0] if message.recipients else "")
+    fields = _type_fields(event, message)
+    item: dict[str, Any] = {
+        "event": name,
+        "id": event.id,
+        "timestamp": event.created,
+        "log-level": _LOG_LEVELS.get(name, "info"),
+        "recipient": recipient,
+        "recipient-domain": recipient.rpartition("@")[2],
+        "method": "HTTP" if message.source == "mailgun" else "SMTP",
+        "tags": list(options.get("tags", message.tags)),
+        "campaigns": [],
+        "user-variables": dict(options.get("user_variables", {})),
+        "envelope": {
+            "sender": message.mail_from,
+            "transport": "smtp",
+            "targets": recipient,
+            "sending-ip": "127.0.0.1",
+        },
+        "flags": {
+            "is-routed": False,
+            "is-authenticated": True,
+            "is-system-test": False,
+            "is-test-mode": bool(options.get("testmode")),
+        },
+        "message": {
+            "headers": _headers(message),
+            "attachments": [],
+            "size": message.size,
+        },
+        **fields,
+    }
+    if name == "failed" and "log-level" in item:
+        item["log-level"] = "warn" if fields.get("severity") == "temporary" else "error"
+    domain = str(options.get("domain", ""))
+    if base_url and domain:
+        item["storage"] = {
+            "url": f"{base_url}/v3/domains/{domain}/messages/{message.id}",
+            "key": message.id,
+        }
+    return item

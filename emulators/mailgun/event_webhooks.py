@@ -1,0 +1,80 @@
+"""Mailgun's side of the event engine: which domain webhooks get an event, and the signed POST.
+
+Registered by ``install()`` into ``sandbox.events.providers``. An event goes to every URL of the
+sending domain's webhook named for it (``delivered``, ``permanent_fail``...), one JSON object
+per POST with a fresh HMAC ``signature`` block (unique token). 406 means stop; anything else
+non-2xx is retried for 8 h. Suppressions are per domain (bounces, unsubscribes, complaints;
+whitelisted addresses are never dropped).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from emulators.mailgun.event_format import MAILGUN_WEBHOOK_NAME, mailgun_event
+from emulators.mailgun.signing import MailgunSigner
+from sandbox.events import providers
+from sandbox.events.providers import BaseProvider, Target
+from sandbox.runtime import Sandbox
+from sandbox.storage import webhooks
+from sandbox.storage.events import DeliveryEvent
+from sandbox.storage.messages import MessageSummary
+
+
+def _domain(message: MessageSummary) -> str:
+    options = message.metadata.get("mailgun")
+    return str(options.get("domain", "")) if isinstance(options, dict) else ""
+
+
+class MailgunWebhooks(BaseProvider):
+    name = "mailgun"
+    batch = False
+    retry_window = 8 * 3600.0
+    kinds = {"bounced": "bounce", "complained": "complaint", "unsubscribed": "unsubscribe"}
+    reasons = {
+        "bounce": "Not delivering to previously bounced address",
+        "unsubscribe": "Not delivering to unsubscribed address",
+        "complaint": "Not delivering to a user who marked your messages as spam",
+    }
+
+    def __init__(self, signer: MailgunSigner) -> None:
+        self.signer = signer
+
+    def targets(
+        self, conn: sqlite3.Connection, event: DeliveryEvent, message: MessageSummary
+    ) -> list[Target]:
+        wanted = MAILGUN_WEBHOOK_NAME(event)
+        out: list[Target] = []
+        for endpoint in webhooks.list_endpoints(conn, provider=self.name, scope=_domain(message)):
+            if endpoint.enabled and wanted in endpoint.events:
+                urls = endpoint.details.get("urls") or [endpoint.url]
+                out += [Target(str(url), endpoint.id, True) for url in urls if url]
+        return out
+
+    def payload(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] | None:
+        data = mailgun_event(event, message)
+        return None if data is None else {"event-data": data}
+
+    def ids(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any]:
+        return {"event-id": event.id, "message-id": message.message_id.strip("<>")}
+
+    def request(self, payloads: list[dict[str, Any]], signed: bool) -> tuple[bytes, dict[str, str]]:
+        body = {"signature": self.signer.signature_block(), **payloads[0]}
+        return json.dumps(body).encode(), {"Content-Type": "application/json"}
+
+    def stop_on(self, status: int) -> bool:
+        return status == 406
+
+    def suppression_scope(self, message: MessageSummary) -> str:
+        return _domain(message)
+
+    def drop_reason(self, kinds: list[str]) -> tuple[str, dict[str, Any]] | None:
+        found = super().drop_reason(kinds)
+        return None if found is None else (found[0], {"suppressed": found[1]["suppression"]})
+
+
+def register(sandbox: Sandbox) -> None:
+    signer: MailgunSigner = sandbox.extensions["mailgun.signer"]
+    providers.register(sandbox, MailgunWebhooks(signer))

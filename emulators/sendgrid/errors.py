@@ -1,0 +1,75 @@
+"""SendGrid's error envelope: ``{"errors": [{"message", "field", "help"}]}`` with the real status.
+
+Every SendGrid route raises :class:`SendGridError`; the handler installed on the app turns it
+into the JSON body the SDKs parse (python-http-client's ``BadRequestsError.to_dict`` and
+node's ``ResponseError`` read ``errors``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+HELP_ROOT = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
+
+
+@dataclass
+class ErrorItem:
+    message: str
+    field: str | None = None
+    help: str | dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "field": self.field, "help": self.help}
+
+
+class SendGridError(Exception):
+    """An HTTP error in SendGrid's shape."""
+
+    def __init__(
+        self,
+        status: int,
+        errors: list[ErrorItem],
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(errors[0].message if errors else str(status))
+        self.status = status
+        self.errors = errors
+        self.headers = dict(headers or {})
+
+    @classmethod
+    def one(
+        cls,
+        status: int,
+        message: str,
+        field: str | None = None,
+        help: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> SendGridError:
+        return cls(status, [ErrorItem(message, field, help)], headers)
+
+
+def error_body(errors: list[ErrorItem]) -> dict[str, Any]:
+    return {"errors": [item.as_dict() for item in errors]}
+
+
+def bad_request() -> SendGridError:
+    """What SendGrid answers to a body that is not JSON (or not a JSON object)."""
+    return SendGridError.one(400, "Bad Request")
+
+
+def not_found(field: str | None = None) -> SendGridError:
+    return SendGridError.one(404, "resource not found", field)
+
+
+async def _handle(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SendGridError)
+    return JSONResponse(error_body(exc.errors), status_code=exc.status, headers=exc.headers)
+
+
+def install_handler(app: FastAPI) -> None:
+    app.add_exception_handler(SendGridError, _handle)

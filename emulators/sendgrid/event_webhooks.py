@@ -1,0 +1,63 @@
+"""SendGrid's side of the event engine: which Event Webhooks get an event, and the signed POST.
+
+Registered by ``install()`` into ``sandbox.events.providers``. Events go to every enabled
+``sendgrid`` endpoint (legacy or multi-webhook) that has the event's SendGrid name switched on,
+batched as one JSON array per POST, ECDSA-signed (``X-Twilio-Email-Event-Webhook-*``) when the
+endpoint's signing is on. Any non-2xx is retried for 24 h.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from typing import Any
+
+from emulators.sendgrid.event_format import SENDGRID_EVENT_NAMES, sendgrid_event
+from emulators.sendgrid.signing import SendGridSigner
+from sandbox.events import providers
+from sandbox.events.providers import DAY, BaseProvider, Target
+from sandbox.runtime import Sandbox
+from sandbox.storage import webhooks
+from sandbox.storage.events import DeliveryEvent
+from sandbox.storage.messages import MessageSummary
+
+USER_AGENT = "SendGrid Event API"
+
+
+class SendGridWebhooks(BaseProvider):
+    name = "sendgrid"
+    batch = True
+    retry_window = DAY
+
+    def __init__(self, signer: SendGridSigner) -> None:
+        self.signer = signer
+
+    def targets(
+        self, conn: sqlite3.Connection, event: DeliveryEvent, message: MessageSummary
+    ) -> list[Target]:
+        wanted = SENDGRID_EVENT_NAMES.get(event.type)
+        return [
+            Target(e.url, e.id, e.signed)
+            for e in webhooks.list_endpoints(conn, provider=self.name)
+            if e.enabled and e.url and wanted in e.events
+        ]
+
+    def payload(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] | None:
+        return sendgrid_event(event, message)
+
+    def ids(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any]:
+        wire = sendgrid_event(event, message) or {}
+        return {k: wire[k] for k in ("sg_event_id", "sg_message_id", "smtp-id") if k in wire}
+
+    def request(self, payloads: list[dict[str, Any]], signed: bool) -> tuple[bytes, dict[str, str]]:
+        body = json.dumps(payloads, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+        if signed:
+            headers.update(self.signer.headers(body, str(int(time.time()))))
+        return body, headers
+
+
+def register(sandbox: Sandbox) -> None:
+    signer: SendGridSigner = sandbox.extensions["sendgrid.signer"]
+    providers.register(sandbox, SendGridWebhooks(signer))

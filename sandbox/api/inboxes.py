@@ -1,0 +1,35 @@
+"""``GET /api/v1/inboxes``: every inbox that holds mail, with its message and unread counts.
+
+An inbox is named by the SMTP AUTH user, the ESP API key or an ``X-Sandbox-Inbox`` header
+(see :mod:`sandbox.ingest`); it exists while it holds messages. Sorted by name.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from fastapi import APIRouter, Depends, Response
+
+from sandbox.api.deps import GoJSONResponse, get_sandbox
+from sandbox.api.schemas import go_time
+from sandbox.runtime import Sandbox
+
+router = APIRouter(prefix="/api/v1", tags=["testing"])
+
+_COUNTS = """
+SELECT inbox, COUNT(*), COALESCE(SUM(read = 0), 0), MAX(created)
+FROM messages GROUP BY inbox ORDER BY inbox
+"""
+
+
+def inbox_counts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    return [
+        {"Name": name, "Messages": int(total), "Unread": int(unread), "Latest": go_time(latest)}
+        for name, total, unread, latest in conn.execute(_COUNTS)
+    ]
+
+
+@router.get("/inboxes")
+async def list_inboxes(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+    return GoJSONResponse({"inboxes": await sandbox.db.read(inbox_counts)})

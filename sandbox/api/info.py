@@ -1,0 +1,73 @@
+"""Application information, web UI configuration and chaos settings (spec §2.4, §2.5, §7)."""
+
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Response
+
+from sandbox import __version__
+from sandbox.api import schemas
+from sandbox.api.deps import GoJSONResponse, bad_request, get_sandbox
+from sandbox.runtime import Sandbox
+from sandbox.storage import messages as store
+
+router = APIRouter(prefix="/api/v1", tags=["info"])
+
+
+def _rss_bytes() -> int:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+    return pages * resource.getpagesize()
+
+
+def _database_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+@router.get("/info")
+async def info(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+    (total, unread), tag_counts = await sandbox.db.read(
+        lambda conn: (store.counts(conn), store.tag_counts(conn))
+    )
+    stats = sandbox.smtp_stats
+    return GoJSONResponse(
+        {
+            "Version": __version__,
+            "LatestVersion": "disabled",
+            "Database": str(sandbox.settings.db_path),
+            "DatabaseSize": _database_size(sandbox.settings.db_path),
+            "Messages": total,
+            "Unread": unread,
+            "Tags": tag_counts,
+            "RuntimeStats": {
+                "Uptime": int(time.time() - sandbox.started_at),
+                "Memory": _rss_bytes(),
+                "MessagesDeleted": sandbox.messages_deleted,
+                "SMTPAccepted": stats.accepted,
+                "SMTPAcceptedSize": stats.accepted_bytes,
+                "SMTPRejected": stats.rejected,
+                "SMTPIgnored": stats.ignored,
+            },
+        }
+    )
+
+
+@router.get("/webui")
+async def webui() -> Response:
+    return GoJSONResponse(schemas.web_ui_configuration())
+
+
+@router.get("/chaos")
+async def get_chaos() -> Response:
+    return bad_request("Chaos is not enabled")
+
+
+@router.put("/chaos")
+async def set_chaos() -> Response:
+    return bad_request("Chaos is not enabled")

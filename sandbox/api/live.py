@@ -1,0 +1,151 @@
+"""Our extensions for tests and the UI: ``GET /api/v1/wait`` (long-poll) and ``GET /api/v1/stream``.
+
+Both listen on the in-process bus. ``wait`` subscribes *before* it looks in the database, so a
+message committed between the look and the subscription cannot be missed. ``stream`` is
+server-sent events in Mailpit's WebSocket shapes (``new``, ``update``, ``delete``, ``truncate``,
+``prune``, ``event``) plus ``stats`` ``{Total, Unread, Version}`` on connect and 250 ms after
+changes (debounced).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from sandbox import __version__
+from sandbox.api import schemas
+from sandbox.api.deps import GoJSONResponse, bad_request, error, get_sandbox
+from sandbox.api.totals import totals
+from sandbox.bus import DELIVERY_EVENT, NEW, BusEvent
+from sandbox.runtime import Sandbox
+from sandbox.storage import messages as store
+from sandbox.storage import search as finder
+from sandbox.storage.messages import MessageSummary
+
+router = APIRouter(prefix="/api/v1", tags=["live"])
+
+MAX_TIMEOUT = 300.0
+DEFAULT_TIMEOUT = 30.0
+STATS_DELAY = 0.25
+KEEPALIVE = 15.0
+DISCONNECT_POLL = 0.5
+
+
+def _parse_timeout(value: str | None) -> float | None:
+    if value is None or value == "":
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= MAX_TIMEOUT else None
+
+
+async def _newest_match(sandbox: Sandbox, query: str, tz: str | None) -> MessageSummary | None:
+    def read(conn: sqlite3.Connection) -> MessageSummary | None:
+        if not query.strip():
+            page = store.list_summaries(conn, limit=1)
+            return page[0] if page else None
+        found = finder.search(conn, query, limit=1, tz=tz).messages
+        return found[0] if found else None
+
+    return await sandbox.db.read(read)
+
+
+async def _accepts(sandbox: Sandbox, query: str, tz: str | None, candidate: Any) -> bool:
+    if not isinstance(candidate, MessageSummary):
+        return False
+    if not query.strip():
+        return True
+    return await sandbox.db.read(lambda conn: finder.matches(conn, query, candidate.id, tz))
+
+
+@router.get("/wait")
+async def wait_for_message(
+    request: Request,
+    sandbox: Sandbox = Depends(get_sandbox),
+    query: str = Query("", description="search syntax; empty = any message"),
+    timeout: str | None = Query(None, description="seconds (default 30, at most 300)"),
+    tz: str | None = Query(None),
+) -> Response:
+    """The newest message matching ``query``: at once if one exists, else when one arrives."""
+    seconds = _parse_timeout(timeout)
+    if seconds is None:
+        return bad_request(f"timeout must be a number of seconds from 0 to {MAX_TIMEOUT:g}")
+    deadline = time.monotonic() + seconds
+    with sandbox.bus.subscribe(lambda event: event.type == NEW) as queue:
+        try:
+            found = await _newest_match(sandbox, query, tz)
+        except finder.SearchError as exc:
+            return bad_request(str(exc))
+        while found is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return error(408, f"no message matching the query arrived within {seconds:g}s")
+            try:
+                event = await asyncio.wait_for(queue.get(), min(remaining, DISCONNECT_POLL))
+            except TimeoutError:
+                if await request.is_disconnected():
+                    return error(408, "client went away")
+                continue
+            if await _accepts(sandbox, query, tz, event.data):
+                found = event.data
+    return GoJSONResponse(schemas.message_summary(found))
+
+
+def _payload(event: BusEvent) -> Any:
+    if event.type == NEW and isinstance(event.data, MessageSummary):
+        return schemas.message_summary(event.data, empty_list=[])
+    if dataclasses.is_dataclass(event.data) and not isinstance(event.data, type):
+        return dataclasses.asdict(event.data)
+    return event.data
+
+
+def _frame(kind: str, data: Any) -> str:
+    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+
+
+async def _stats_frame(sandbox: Sandbox) -> str:
+    current = await totals(sandbox)
+    return _frame(
+        "stats", {"Total": current.total, "Unread": current.unread, "Version": __version__}
+    )
+
+
+async def _events(sandbox: Sandbox) -> AsyncIterator[str]:
+    with sandbox.bus.subscribe() as queue:
+        yield await _stats_frame(sandbox)
+        stats_due: float | None = None
+        while True:
+            wait = KEEPALIVE if stats_due is None else max(stats_due - time.monotonic(), 0)
+            try:
+                event = await asyncio.wait_for(queue.get(), wait)
+            except TimeoutError:
+                if stats_due is not None:
+                    stats_due = None
+                    yield await _stats_frame(sandbox)
+                else:
+                    yield ": keepalive\n\n"
+                continue
+            if event.type != "stats":
+                yield _frame(event.type, _payload(event))
+            if event.type != DELIVERY_EVENT and stats_due is None:
+                stats_due = time.monotonic() + STATS_DELAY
+
+
+@router.get("/stream")
+async def stream(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+    """Server-sent events: every change to the mailbox, as it is committed."""
+    return StreamingResponse(
+        _events(sandbox),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,71 @@
+"""Finding the message a single-message URL names: an id, or ``latest`` (optionally ``?query=``)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+
+from sandbox import mime
+from sandbox.api import changes
+from sandbox.api.deps import bad_request, not_found
+from sandbox.runtime import Sandbox
+from sandbox.storage import messages as store
+from sandbox.storage import search as finder
+from sandbox.storage.messages import MessageSummary
+
+LATEST = "latest"
+
+
+@dataclass
+class Found:
+    summary: MessageSummary
+    raw: bytes
+
+    def parse(self) -> mime.ParsedMessage:
+        try:
+            return mime.parse_message(self.raw)
+        except Exception:  # stored raw because it could not be parsed: show what we have
+            return mime.ParsedMessage(subject=self.summary.subject)
+
+
+def _latest_id(conn: sqlite3.Connection, query: str, tz: str | None) -> str | None:
+    if not query.strip():
+        return store.latest_id(conn)
+    ids = finder.search(conn, query, limit=1, tz=tz).messages
+    return ids[0].id if ids else None
+
+
+def _load(conn: sqlite3.Connection, message_id: str) -> Found | None:
+    summary = store.get_summary(conn, message_id)
+    if summary is None:
+        return None
+    raw = conn.execute("SELECT raw FROM message_raw WHERE seq = ?", (summary.seq,)).fetchone()
+    return Found(summary, bytes(raw[0]) if raw else b"")
+
+
+async def find(
+    request: Request, sandbox: Sandbox, message_id: str, *, allow_latest: bool = True
+) -> Found | Response:
+    """The message and its raw bytes, or the error response to send (404, or 400 bad query)."""
+
+    def read(conn: sqlite3.Connection) -> Found | None:
+        target: str | None = message_id
+        if allow_latest and message_id == LATEST:
+            params = request.query_params
+            target = _latest_id(conn, params.get("query", ""), params.get("tz"))
+        return _load(conn, target) if target else None
+
+    try:
+        found = await sandbox.db.read(read)
+    except finder.SearchError as exc:
+        return bad_request(str(exc))
+    return found if found is not None else not_found()
+
+
+async def mark_read(sandbox: Sandbox, found: Found) -> None:
+    """Opening a message marks it read (and announces it, if that changed anything)."""
+    if not found.summary.read:
+        await changes.set_read(sandbox, [found.summary.id], True)
+        found.summary.read = True

@@ -1,0 +1,149 @@
+"""MailHog's API for the npm ``mailhog`` client (spec §10): ``GET /api/v2/messages``,
+``GET /api/v2/search`` (MailHog's message shape, header names as written, bodies still
+encoded) and ``DELETE /api/v1/messages/{id}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from sandbox.api import changes
+from sandbox.api.deps import GoJSONResponse, get_sandbox, int_param
+from sandbox.api.schemas import go_time
+from sandbox.runtime import Sandbox
+
+router = APIRouter(tags=["mailhog"])
+
+MAX_LIMIT = 250
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+_KINDS = {
+    "from": "(m.mail_from LIKE ? ESCAPE '\\' OR m.from_json LIKE ? ESCAPE '\\')",
+    "to": "(m.recipients LIKE ? ESCAPE '\\' OR m.to_json LIKE ? ESCAPE '\\')",
+    "containing": "(CAST(r.raw AS TEXT) LIKE ? ESCAPE '\\' OR m.subject LIKE ? ESCAPE '\\')",
+}
+
+
+def _path(address: str) -> dict[str, Any]:
+    mailbox, _, domain = address.rpartition("@") if "@" in address else (address, "", "")
+    return {"Relays": None, "Mailbox": mailbox, "Domain": domain, "Params": ""}
+
+
+def _split(text: str) -> tuple[dict[str, list[str]], str]:
+    """Headers (names as written, last one wins, continuations appended) and the raw body."""
+    head, _, body = text.partition("\r\n\r\n")
+    headers: dict[str, list[str]] = {}
+    last = ""
+    for line in head.split("\r\n"):
+        if line[:1] in (" ", "\t") and last:
+            headers[last][0] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            last = name.strip()
+            headers[last] = [value.strip()]
+    return headers, body
+
+
+def _content(text: str) -> dict[str, Any]:
+    headers, body = _split(text)
+    content_type = next((v[0] for k, v in headers.items() if k.lower() == "content-type"), "")
+    return {
+        "Headers": headers,
+        "Body": body,
+        "Size": len(text.encode("utf-8", "surrogateescape")),
+        "MIME": _mime(content_type, body),
+    }
+
+
+def _mime(content_type: str, body: str) -> dict[str, Any] | None:
+    match = _BOUNDARY.search(content_type)
+    if not content_type.lower().startswith("multipart/") or not match:
+        return None
+    pieces = [p.strip("\r\n") for p in body.split("--" + match.group(1))]
+    return {"Parts": [_content(p) for p in pieces if p and p != "--"]}
+
+
+def _message(row: sqlite3.Row) -> dict[str, Any]:
+    text = bytes(row["raw"]).decode("utf-8", "surrogateescape")
+    content = _content(text)
+    mime = content["MIME"]
+    content["MIME"] = None
+    recipients = json.loads(row["recipients"] or "[]")
+    data = text.encode("utf-8", "replace").decode("utf-8", "replace")
+    return {
+        "ID": row["id"],
+        "From": _path(row["mail_from"]),
+        "To": [_path(r) for r in recipients],
+        "Content": json.loads(json.dumps(content, ensure_ascii=False, default=str)),
+        "Created": go_time(row["created"]),
+        "MIME": mime,
+        "Raw": {"From": row["mail_from"], "To": recipients, "Data": data, "Helo": ""},
+    }
+
+
+def _page_args(start: str | None, limit: str | None) -> tuple[int, int]:
+    """MailHog ignores values of 0 or less; ``limit`` is capped at 250."""
+    limit_n = int_param(limit, 50)
+    return int_param(start, 0), min(limit_n, MAX_LIMIT) if limit_n > 0 else 50
+
+
+def _fetch(conn: sqlite3.Connection, where: str, args: list[Any], start: int, limit: int) -> Any:
+    base = f"FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE {where}"
+    total = conn.execute(f"SELECT COUNT(*) {base}", args).fetchone()[0]
+    rows = conn.execute(
+        f"SELECT m.id, m.mail_from, m.recipients, m.created, r.raw {base}"
+        " ORDER BY m.created DESC, m.seq DESC LIMIT ? OFFSET ?",
+        [*args, limit, start],
+    ).fetchall()
+    return total, [_message(row) for row in rows]
+
+
+def _envelope(total: int, start: int, items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"total": total, "count": len(items), "start": start, "items": items}
+
+
+@router.get("/api/v2/messages")
+async def list_messages(
+    sandbox: Sandbox = Depends(get_sandbox),
+    start: str | None = Query(None),
+    limit: str | None = Query(None),
+) -> Response:
+    start_n, limit_n = _page_args(start, limit)
+    total, items = await sandbox.db.read(lambda conn: _fetch(conn, "1", [], start_n, limit_n))
+    return GoJSONResponse(_envelope(total, start_n, items), media_type="text/json")
+
+
+@router.get("/api/v2/search")
+async def search(
+    sandbox: Sandbox = Depends(get_sandbox),
+    kind: str = Query(""),
+    query: str = Query(""),
+    start: str | None = Query(None),
+    limit: str | None = Query(None),
+) -> Response:
+    if kind not in _KINDS or not query:
+        return Response(status_code=400)
+    start_n, limit_n = _page_args(start, limit)
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    total, items = await sandbox.db.read(
+        lambda conn: _fetch(conn, _KINDS[kind], [like, like], start_n, limit_n)
+    )
+    return GoJSONResponse(_envelope(total, start_n, items))
+
+
+def mailhog_ok() -> Response:
+    """MailHog's answer to a delete: 200, ``text/json``, no body."""
+    return Response(b"", media_type="text/json")
+
+
+@router.delete("/api/v1/messages/{message_id}")
+async def delete_one(message_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+    """MailHog's single delete (Mailpit has none): 200 with an empty body, known id or not."""
+    await changes.delete(sandbox, [message_id])
+    return mailhog_ok()

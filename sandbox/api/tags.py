@@ -1,0 +1,82 @@
+"""Tags: list, set on messages, rename, delete (spec §6)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from sandbox import tagging
+from sandbox.api import changes
+from sandbox.api.deps import (
+    BodyError,
+    GoJSONResponse,
+    bad_request,
+    get_sandbox,
+    json_body,
+    ok,
+    string_field,
+    string_list,
+)
+from sandbox.api.totals import totals
+from sandbox.runtime import Sandbox
+from sandbox.storage import messages as store
+
+router = APIRouter(prefix="/api/v1/tags", tags=["tags"])
+
+
+@router.get("")
+async def list_tags(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+    return GoJSONResponse((await totals(sandbox)).tags)
+
+
+@router.put("")
+async def set_tags(request: Request, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+    """``{"Tags": [...], "IDs": [...]}``: replace the tags of those messages."""
+    try:
+        body = await json_body(request)
+        tags, ids = string_list(body, "Tags"), string_list(body, "IDs")
+    except BodyError as exc:
+        return bad_request(str(exc))
+    if ids:
+        await changes.set_tags(sandbox, ids, tagging.clean_tags(tags))
+    return ok()
+
+
+@router.put("/{tag:path}")
+async def rename_tag(
+    tag: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
+) -> Response:
+    """``{"Name": "new"}``: rename a tag on every message."""
+    try:
+        name = string_field(await json_body(request), "Name")
+    except BodyError as exc:
+        return bad_request(str(exc))
+    new = tagging.clean_tag(name)
+    if not new:
+        return bad_request(f"invalid tag name: {name}")
+    if new == tag:
+        return ok()
+
+    def check(conn: sqlite3.Connection) -> str:
+        if not store.tag_exists(conn, tag):
+            return f"tag not found: {tag}"
+        if new.lower() != tag.lower() and store.tag_exists(conn, new):
+            return f"tag already exists: {new}"
+        return ""
+
+    problem = await sandbox.db.read(check)
+    if problem:
+        return bad_request(problem)
+    await changes.rename_tag(sandbox, tag, new)
+    return ok()
+
+
+@router.delete("/{tag:path}")
+async def delete_tag(tag: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+    """Remove a tag from every message (no message is deleted)."""
+    exists = await sandbox.db.read(lambda conn: store.tag_exists(conn, tag))
+    if not exists:
+        return bad_request(f"tag not found: {tag}")
+    await changes.delete_tag(sandbox, tag)
+    return ok()

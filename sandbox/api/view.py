@@ -1,0 +1,55 @@
+"""``/view/{ID}.html`` and ``/view/{ID}.txt``: a message's body rendered on its own.
+
+The HTML is served under ``Content-Security-Policy: sandbox`` (no scripts, an opaque origin), so
+mail markup can never act as our origin, whether opened directly or framed by the UI.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from sandbox.api import rendering
+from sandbox.api.deps import get_sandbox, not_found
+from sandbox.api.lookup import Found, find, mark_read
+from sandbox.runtime import Sandbox
+
+router = APIRouter(prefix="/view", tags=["view"])
+
+HTML_POLICY = (
+    "sandbox; default-src 'none'; img-src * data: cid:; style-src 'unsafe-inline' *; font-src *"
+)
+
+
+@router.get("/{message_id}.html")
+async def view_html(
+    message_id: str,
+    request: Request,
+    sandbox: Sandbox = Depends(get_sandbox),
+    embed: str = Query(""),
+) -> Response:
+    found = await find(request, sandbox, message_id)
+    if not isinstance(found, Found):
+        return found
+    parsed = found.parse()
+    if not parsed.html:
+        return not_found("This message does not contain a HTML part")
+    await mark_read(sandbox, found)
+    markup = rendering.rewrite_cids(parsed.html, found.summary.id, parsed.parts)
+    if embed in ("1", "true"):
+        markup = rendering.embed(markup)
+    return Response(
+        markup,
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": HTML_POLICY, "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/{message_id}.txt")
+async def view_text(
+    message_id: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
+) -> Response:
+    found = await find(request, sandbox, message_id)
+    if not isinstance(found, Found):
+        return found
+    await mark_read(sandbox, found)
+    return Response(found.parse().text, media_type="text/plain; charset=utf-8")

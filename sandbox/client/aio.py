@@ -1,0 +1,147 @@
+"""The asyncio client: ``AsyncClient(url)``, the API of :class:`~sandbox.client.sync.Client`
+with ``await``; ``client.inbox(name)`` is a view bound to one inbox. Requests are described by
+:mod:`sandbox.client.calls`; only the I/O lives here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import httpx
+
+from sandbox.client import calls
+from sandbox.client.calls import MessageRef
+from sandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
+from sandbox.client.sync import smtp_address, smtp_send
+
+T = TypeVar("T")
+
+
+class AsyncClient:
+    """Talks to a running sandbox over its REST API (and SMTP for ``send``)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        inbox: str | None = None,
+        smtp: tuple[str, int] | None = None,
+        timeout: float = 30.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.inbox_name = inbox
+        self.smtp = smtp_address(self.url, smtp)
+        self._owns_http = http is None
+        self.http = http or httpx.AsyncClient(base_url=self.url, timeout=timeout)
+
+    def inbox(self, name: str) -> AsyncClient:
+        """A view of this sandbox bound to inbox ``name`` (shares the connection pool)."""
+        return AsyncClient(self.url, inbox=name, smtp=self.smtp, http=self.http)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self.http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _do(self, call: calls.Call[T]) -> T:
+        extra: dict[str, Any] = {} if call.timeout is None else {"timeout": call.timeout}
+        response = await self.http.request(
+            call.method, call.path, params=call.params, json=call.json, **extra
+        )
+        return call.parse(response)
+
+    # --- messages ----------------------------------------------------------------------
+    async def messages(self, limit: int = 50) -> list[Summary]:
+        return await self._do(calls.list_messages(self.inbox_name, limit))
+
+    async def search(self, query: str, limit: int = 50) -> list[Summary]:
+        query = calls.build_query(query=query, inbox=self.inbox_name)
+        return await self._do(calls.search(query, limit))
+
+    async def get(self, message: MessageRef) -> Message:
+        return await self._do(calls.get_message(message))
+
+    async def latest(self, query: str = "") -> Message:
+        query = calls.build_query(query=query, inbox=self.inbox_name)
+        return await self._do(calls.get_message("latest", query))
+
+    async def headers(self, message: MessageRef) -> dict[str, list[str]]:
+        return await self._do(calls.headers(message))
+
+    async def raw(self, message: MessageRef) -> bytes:
+        return await self._do(calls.raw(message))
+
+    async def attachment(self, message: MessageRef, part_id: str) -> bytes:
+        return await self._do(calls.part(message, part_id))
+
+    async def wait_for(
+        self,
+        *,
+        to: str | None = None,
+        subject: str | None = None,
+        from_: str | None = None,
+        query: str | None = None,
+        timeout: float = 30.0,
+    ) -> Message:
+        """The newest matching message: at once if there is one, else as soon as one arrives.
+        Raises :class:`WaitTimeout` after ``timeout`` seconds (server-side long poll)."""
+        inbox = self.inbox_name
+        q = calls.build_query(to=to, subject=subject, from_=from_, query=query, inbox=inbox)
+        found = await self._do(calls.wait(q, timeout))
+        return await self.get(found)
+
+    async def delete(self, *messages: MessageRef) -> None:
+        """Delete these messages; with none, every message of this view (all, unbound)."""
+        await self._do(calls.delete(messages, self.inbox_name))
+
+    async def links(self, message: MessageRef) -> list[Link]:
+        return await self._do(calls.links(message))
+
+    async def codes(self, message: MessageRef) -> list[Code]:
+        return await self._do(calls.codes(message))
+
+    # --- events and webhooks -----------------------------------------------------------
+    async def trigger(
+        self,
+        message: MessageRef,
+        type: str,
+        *,
+        recipient: str | None = None,
+        reason: str | None = None,
+        url: str | None = None,
+    ) -> Event:
+        """Simulate a delivery event (delivered, bounced, opened, clicked...) for a recipient."""
+        return await self._do(calls.trigger(message, type, recipient, reason, url))
+
+    async def events(self, message: MessageRef) -> list[Event]:
+        return await self._do(calls.events(message))
+
+    async def webhook_deliveries(self, message: MessageRef | None = None) -> list[Delivery]:
+        """Webhook delivery attempts, newest first; only those for ``message`` if given."""
+        return await self._do(calls.webhook_deliveries(message))
+
+    async def inboxes(self) -> list[Inbox]:
+        return await self._do(calls.inboxes())
+
+    # --- sending -----------------------------------------------------------------------
+    async def send(
+        self,
+        to: str | Sequence[str],
+        subject: str,
+        text: str = "",
+        *,
+        html: str | None = None,
+        from_: str = "sender@example.com",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Send a message over SMTP (into this view's inbox when bound)."""
+        message = calls.compose(to, subject, text, html, from_, headers)
+        await asyncio.to_thread(smtp_send, self.smtp, self.inbox_name, message)

@@ -1,0 +1,263 @@
+"""Typed results of the client: messages, summaries, attachments, links, codes, events, inboxes.
+
+Built from the REST API's JSON (Mailpit's shapes for messages, ours for the extensions).
+``Link`` and ``Code`` are strings (the URL, the code) that also carry where they came from, so
+``client.get(msg.links(containing="/confirm")[0])`` just works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.extract import find_codes, find_links
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    address: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Address:
+        data = data or {}
+        return cls(str(data.get("Name", "")), str(data.get("Address", "")))
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.address}>" if self.name else self.address
+
+
+def _addresses(items: list[dict[str, Any]] | None) -> list[Address]:
+    return [Address.from_json(item) for item in items or []]
+
+
+class Link(str):
+    """A URL found in a message, with its anchor text, its part and its unwrapped target."""
+
+    text: str
+    part: str
+    target: str
+
+    def __new__(cls, url: str, text: str = "", part: str = "", target: str = "") -> Link:
+        link = super().__new__(cls, url)
+        link.text, link.part, link.target = text, part, target
+        return link
+
+    @property
+    def url(self) -> str:
+        return str(self)
+
+
+class Code(str):
+    """A one-time code found in a message, with the line it was found on."""
+
+    context: str
+
+    def __new__(cls, code: str, context: str = "") -> Code:
+        item = super().__new__(cls, code)
+        item.context = context
+        return item
+
+
+def filter_links(links: list[Link], containing: str | None) -> list[Link]:
+    if containing is None:
+        return links
+    return [link for link in links if containing in link or containing in link.target]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    part_id: str
+    filename: str
+    content_type: str
+    content_id: str
+    size: int
+    checksums: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Attachment:
+        return cls(
+            part_id=str(data["PartID"]),
+            filename=str(data.get("FileName", "")),
+            content_type=str(data.get("ContentType", "")),
+            content_id=str(data.get("ContentID", "")),
+            size=int(data.get("Size", 0)),
+            checksums=dict(data.get("Checksums") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A message as lists, searches and waits return it (no bodies)."""
+
+    id: str
+    message_id: str
+    subject: str
+    from_: Address
+    to: list[Address]
+    cc: list[Address]
+    bcc: list[Address]
+    created: str
+    tags: list[str]
+    size: int
+    attachments: int
+    snippet: str
+    read: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Summary:
+        return cls(
+            id=str(data["ID"]),
+            message_id=str(data.get("MessageID", "")),
+            subject=str(data.get("Subject", "")),
+            from_=Address.from_json(data.get("From")),
+            to=_addresses(data.get("To")),
+            cc=_addresses(data.get("Cc")),
+            bcc=_addresses(data.get("Bcc")),
+            created=str(data.get("Created", "")),
+            tags=list(data.get("Tags") or []),
+            size=int(data.get("Size", 0)),
+            attachments=int(data.get("Attachments", 0)),
+            snippet=str(data.get("Snippet", "")),
+            read=bool(data.get("Read", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Message:
+    """A whole message (GET /api/v1/message/{ID}); links and codes are read from its bodies."""
+
+    id: str
+    message_id: str
+    subject: str
+    from_: Address
+    to: list[Address]
+    cc: list[Address]
+    bcc: list[Address]
+    reply_to: list[Address]
+    return_path: str
+    date: str
+    tags: list[str]
+    username: str
+    text: str
+    html: str
+    size: int
+    attachments: list[Attachment]
+    inline: list[Attachment]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Message:
+        return cls(
+            id=str(data["ID"]),
+            message_id=str(data.get("MessageID", "")),
+            subject=str(data.get("Subject", "")),
+            from_=Address.from_json(data.get("From")),
+            to=_addresses(data.get("To")),
+            cc=_addresses(data.get("Cc")),
+            bcc=_addresses(data.get("Bcc")),
+            reply_to=_addresses(data.get("ReplyTo")),
+            return_path=str(data.get("ReturnPath", "")),
+            date=str(data.get("Date", "")),
+            tags=list(data.get("Tags") or []),
+            username=str(data.get("Username", "")),
+            text=str(data.get("Text", "")),
+            html=str(data.get("HTML", "")),
+            size=int(data.get("Size", 0)),
+            attachments=[Attachment.from_json(a) for a in data.get("Attachments") or []],
+            inline=[Attachment.from_json(a) for a in data.get("Inline") or []],
+        )
+
+    @property
+    def recipients(self) -> list[str]:
+        return [a.address for a in (*self.to, *self.cc, *self.bcc)]
+
+    def links(self, containing: str | None = None) -> list[Link]:
+        """Every link of the HTML and text parts (HTML first), optionally only those containing
+        a substring (in the URL or in a tracking-wrapped link's target)."""
+        found = find_links(self.text, self.html)
+        return filter_links([Link(f.url, f.text, f.part, f.target) for f in found], containing)
+
+    def codes(self) -> list[Code]:
+        """One-time codes in the message, best first."""
+        return [Code(c.code, c.context) for c in find_codes(self.text, self.html)]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A delivery event (queued, delivered, bounced, opened, clicked...)."""
+
+    id: str
+    message_id: str
+    recipient: str
+    type: str
+    created: str
+    reason: str = ""
+    code: int | str | None = None
+    provider: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Event:
+        return cls(
+            id=str(data.get("ID", "")),
+            message_id=str(data.get("MessageID", "")),
+            recipient=str(data.get("Recipient", "")),
+            type=str(data.get("Type", "")),
+            created=str(data.get("Created", "")),
+            reason=str(data.get("Reason") or ""),
+            code=data.get("Code"),
+            provider=str(data.get("Provider") or ""),
+            details=dict(data.get("Details") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """One inbox as GET /api/v1/inboxes lists it."""
+
+    name: str
+    messages: int
+    unread: int
+    latest: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Inbox:
+        return cls(
+            name=str(data["Name"]),
+            messages=int(data.get("Messages", 0)),
+            unread=int(data.get("Unread", 0)),
+            latest=str(data.get("Latest", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery attempt (GET /api/v1/webhooks/deliveries)."""
+
+    id: str
+    attempt: int
+    provider: str
+    url: str
+    message_id: str
+    event_id: str
+    status: int | None
+    ok: bool
+    state: str
+    error: str = ""
+    response: str = ""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Delivery:
+        return cls(
+            id=str(data.get("ID", "")),
+            attempt=int(data.get("Attempt") or 0),
+            provider=str(data.get("Provider") or ""),
+            url=str(data.get("URL") or ""),
+            message_id=str(data.get("MessageID") or ""),
+            event_id=str(data.get("EventID") or ""),
+            status=data.get("Status"),
+            ok=bool(data.get("OK")),
+            state=str(data.get("State") or ""),
+            error=str(data.get("Error") or ""),
+            response=str(data.get("Response") or ""),
+        )

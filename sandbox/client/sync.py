@@ -1,0 +1,161 @@
+"""The synchronous client: ``Client(url)``; ``client.inbox(name)`` is a view bound to one inbox.
+
+A bound view adds ``inbox:NAME`` to every list, search and wait, deletes only its own mail, and
+sends (``send``) with SMTP AUTH user ``NAME`` so what it sends lands in that inbox.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Sequence
+from email.message import EmailMessage
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from sandbox.client import calls
+from sandbox.client.calls import MessageRef
+from sandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
+
+T = TypeVar("T")
+DEFAULT_SMTP_PORT = 1025
+
+
+def smtp_address(url: str, smtp: tuple[str, int] | None) -> tuple[str, int]:
+    """The SMTP server to send through: given, else the HTTP host on port 1025."""
+    return smtp or (urlsplit(url).hostname or "127.0.0.1", DEFAULT_SMTP_PORT)
+
+
+def smtp_send(address: tuple[str, int], inbox: str | None, message: EmailMessage) -> None:
+    """Submit ``message`` over SMTP, authenticated as ``inbox`` (which puts it there)."""
+    with smtplib.SMTP(*address, timeout=30) as server:
+        if inbox:
+            server.login(inbox, inbox)
+        server.send_message(message)
+
+
+class Client:
+    """Talks to a running sandbox over its REST API (and SMTP for ``send``)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        inbox: str | None = None,
+        smtp: tuple[str, int] | None = None,
+        timeout: float = 30.0,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.inbox_name = inbox
+        self.smtp = smtp_address(self.url, smtp)
+        self._owns_http = http is None
+        self.http = http or httpx.Client(base_url=self.url, timeout=timeout)
+
+    def inbox(self, name: str) -> Client:
+        """A view of this sandbox bound to inbox ``name`` (shares the connection pool)."""
+        return Client(self.url, inbox=name, smtp=self.smtp, http=self.http)
+
+    def close(self) -> None:
+        if self._owns_http:
+            self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _do(self, call: calls.Call[T]) -> T:
+        extra: dict[str, Any] = {} if call.timeout is None else {"timeout": call.timeout}
+        response = self.http.request(
+            call.method, call.path, params=call.params, json=call.json, **extra
+        )
+        return call.parse(response)
+
+    # --- messages ----------------------------------------------------------------------
+    def messages(self, limit: int = 50) -> list[Summary]:
+        return self._do(calls.list_messages(self.inbox_name, limit))
+
+    def search(self, query: str, limit: int = 50) -> list[Summary]:
+        return self._do(calls.search(calls.build_query(query=query, inbox=self.inbox_name), limit))
+
+    def get(self, message: MessageRef) -> Message:
+        return self._do(calls.get_message(message))
+
+    def latest(self, query: str = "") -> Message:
+        query = calls.build_query(query=query, inbox=self.inbox_name)
+        return self._do(calls.get_message("latest", query))
+
+    def headers(self, message: MessageRef) -> dict[str, list[str]]:
+        return self._do(calls.headers(message))
+
+    def raw(self, message: MessageRef) -> bytes:
+        return self._do(calls.raw(message))
+
+    def attachment(self, message: MessageRef, part_id: str) -> bytes:
+        return self._do(calls.part(message, part_id))
+
+    def wait_for(
+        self,
+        *,
+        to: str | None = None,
+        subject: str | None = None,
+        from_: str | None = None,
+        query: str | None = None,
+        timeout: float = 30.0,
+    ) -> Message:
+        """The newest matching message: at once if there is one, else as soon as one arrives.
+        Raises :class:`WaitTimeout` after ``timeout`` seconds (server-side long poll)."""
+        inbox = self.inbox_name
+        q = calls.build_query(to=to, subject=subject, from_=from_, query=query, inbox=inbox)
+        return self.get(self._do(calls.wait(q, timeout)))
+
+    def delete(self, *messages: MessageRef) -> None:
+        """Delete these messages; with none, every message of this view (all, unbound)."""
+        self._do(calls.delete(messages, self.inbox_name))
+
+    def links(self, message: MessageRef) -> list[Link]:
+        return self._do(calls.links(message))
+
+    def codes(self, message: MessageRef) -> list[Code]:
+        return self._do(calls.codes(message))
+
+    # --- events and webhooks -----------------------------------------------------------
+    def trigger(
+        self,
+        message: MessageRef,
+        type: str,
+        *,
+        recipient: str | None = None,
+        reason: str | None = None,
+        url: str | None = None,
+    ) -> Event:
+        """Simulate a delivery event (delivered, bounced, opened, clicked...) for a recipient."""
+        return self._do(calls.trigger(message, type, recipient, reason, url))
+
+    def events(self, message: MessageRef) -> list[Event]:
+        return self._do(calls.events(message))
+
+    def webhook_deliveries(self, message: MessageRef | None = None) -> list[Delivery]:
+        """Webhook delivery attempts, newest first; only those for ``message`` if given."""
+        return self._do(calls.webhook_deliveries(message))
+
+    def inboxes(self) -> list[Inbox]:
+        return self._do(calls.inboxes())
+
+    # --- sending -----------------------------------------------------------------------
+    def send(
+        self,
+        to: str | Sequence[str],
+        subject: str,
+        text: str = "",
+        *,
+        html: str | None = None,
+        from_: str = "sender@example.com",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Send a message over SMTP (into this view's inbox when bound)."""
+        message = calls.compose(to, subject, text, html, from_, headers)
+        smtp_send(self.smtp, self.inbox_name, message)

@@ -1,0 +1,176 @@
+"""The webhook dispatcher: POSTs due outbox rows, logs every attempt, retries on schedule.
+
+Rows of a batching provider (SendGrid) that are due together for one endpoint go out as one
+JSON array, after a short collection window; others go one per POST. URL userinfo becomes an
+``Authorization: Basic`` header. A 2xx marks rows delivered; the provider may stop on some
+statuses (Mailgun 406); otherwise the row is retried after the next delay of
+``--webhook-retry-schedule`` (the last delay repeats) until the provider's retry window ends.
+Pending rows survive a restart: the loop simply finds them due again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx
+
+from sandbox.events import outbox, providers
+from sandbox.events.generic import GenericProvider
+from sandbox.events.outbox import AttemptResult, OutboxItem
+from sandbox.runtime import Sandbox, parse_duration
+
+log = logging.getLogger(__name__)
+COLLECT_WINDOW = 0.25  # seconds a batching provider waits for more events
+MAX_BATCH = 500
+MAX_IDLE = 1.0
+CONCURRENCY = 16
+TIMEOUT = 10.0
+TRIM_INTERVAL = 60.0
+
+
+def parse_schedule(text: str) -> list[float]:
+    """``"1s,2s,5s,1m"`` → ``[1, 2, 5, 60]``."""
+    delays = [parse_duration(part) for part in text.split(",") if part.strip()]
+    if not delays:
+        raise ValueError("empty retry schedule")
+    return delays
+
+
+def split_userinfo(url: str) -> tuple[str, dict[str, str]]:
+    """Move ``user:pass@`` out of the URL into a Basic auth header."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, {}
+    user, password = unquote(parts.username), unquote(parts.password or "")
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return clean, {"Authorization": f"Basic {token}"}
+
+
+class Dispatcher:
+    def __init__(self, sandbox: Sandbox, schedule: list[float], generic: GenericProvider) -> None:
+        self.sandbox = sandbox
+        self.schedule = schedule
+        self.generic = generic
+        self._wake = asyncio.Event()
+        self._in_flight: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._limit = asyncio.Semaphore(CONCURRENCY)
+        self._client: httpx.AsyncClient | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _provider(self, name: str) -> providers.WebhookProvider:
+        return self.generic if name == self.generic.name else providers.get(self.sandbox, name)
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
+            self._client = client
+            trimmed_at = time.monotonic()
+            while True:
+                try:
+                    await self._round()
+                    if time.monotonic() - trimmed_at > TRIM_INTERVAL:
+                        trimmed_at = time.monotonic()
+                        await self.sandbox.db.write(outbox.trim)
+                except Exception:
+                    log.exception("webhook dispatch round failed")
+                    await asyncio.sleep(MAX_IDLE)
+
+    async def _round(self) -> None:
+        items = await self._due()
+        if any(self._provider(i.provider).batch and i.attempts == 0 for i in items):
+            await asyncio.sleep(COLLECT_WINDOW)  # let the rest of the batch arrive
+            items = await self._due()
+        for group in [] if self._stopping else self._groups(items):
+            self._in_flight.update(i.seq for i in group)
+            task = asyncio.ensure_future(self._send(group))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        now = time.time()
+        next_due = await self.sandbox.db.read(outbox.next_due)
+        wait = MAX_IDLE if next_due is None or next_due <= now else min(next_due - now, MAX_IDLE)
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _due(self) -> list[OutboxItem]:
+        now, busy = time.time(), tuple(self._in_flight)
+        return await self.sandbox.db.read(lambda c: outbox.due(c, now, 2000, busy))
+
+    def _groups(self, items: Sequence[OutboxItem]) -> list[list[OutboxItem]]:
+        keyed: dict[tuple[str, str, bool], list[OutboxItem]] = defaultdict(list)
+        single: list[list[OutboxItem]] = []
+        for item in items:
+            if self._provider(item.provider).batch:
+                keyed[(item.provider, item.url, item.signed)].append(item)
+            else:
+                single.append([item])
+        batches = [
+            g[i : i + MAX_BATCH] for g in keyed.values() for i in range(0, len(g), MAX_BATCH)
+        ]
+        return batches + single
+
+    async def _send(self, items: list[OutboxItem]) -> None:
+        provider = self._provider(items[0].provider)
+        try:
+            async with self._limit:
+                result = await self._post(provider, items)
+            status, next_attempt = self._verdict(provider, items, result)
+            await self.sandbox.db.write(
+                lambda c: outbox.record(c, items, result, status=status, next_attempt=next_attempt)
+            )
+        except Exception:
+            log.exception("webhook delivery failed")
+        finally:
+            self._in_flight.difference_update(i.seq for i in items)
+            self._wake.set()
+
+    async def _post(
+        self, provider: providers.WebhookProvider, items: list[OutboxItem]
+    ) -> AttemptResult:
+        assert self._client is not None
+        body, headers = provider.request([i.payload for i in items], items[0].signed)
+        url, auth = split_userinfo(items[0].url)
+        headers = {"User-Agent": "mailsandbox-webhooks", **headers, **auth}
+        started = time.perf_counter()
+        try:
+            response = await self._client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            elapsed = (time.perf_counter() - started) * 1000
+            return AttemptResult(0, elapsed, error=f"{type(exc).__name__}: {exc}")
+        elapsed = (time.perf_counter() - started) * 1000
+        return AttemptResult(response.status_code, elapsed, response.text[: outbox.EXCERPT])
+
+    def _verdict(
+        self, provider: providers.WebhookProvider, items: list[OutboxItem], result: AttemptResult
+    ) -> tuple[str, float]:
+        now = time.time()
+        if result.ok:
+            return "delivered", now
+        if provider.stop_on(result.status_code):
+            return "stopped", now
+        if now - min(i.created for i in items) > provider.retry_window:
+            return "failed", now
+        attempt = max(i.attempts for i in items)
+        delay = self.schedule[min(attempt, len(self.schedule) - 1)]
+        return "pending", now + delay
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """At shutdown: let POSTs already on the wire finish and be recorded."""
+        self._stopping = True  # start nothing new: a cut-off POST would be sent twice
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)

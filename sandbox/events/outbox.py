@@ -1,0 +1,230 @@
+"""The durable webhook outbox: rows written in the event's own transaction, attempts logged.
+
+Plain functions on a sqlite3 connection, like the core stores. A row is ``pending`` until a
+POST is acknowledged (``delivered``), the provider says stop (``stopped``, e.g. Mailgun 406)
+or its retry window runs out (``failed``). ``requeue`` replays any row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox import ids
+from sandbox.events.providers import Target, WebhookProvider
+from sandbox.storage.events import DeliveryEvent
+from sandbox.storage.messages import MessageSummary
+
+EXCERPT = 500
+KEEP = 10_000  # finished rows kept for the log; older ones are trimmed
+
+
+@dataclass
+class OutboxItem:
+    seq: int
+    id: str
+    created: float
+    provider: str
+    endpoint_id: str
+    url: str
+    signed: bool
+    message_id: str
+    event_id: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt: float
+
+
+@dataclass
+class AttemptResult:
+    status_code: int
+    latency_ms: float
+    response_excerpt: str = ""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status_code < 300
+
+
+def _item(row: sqlite3.Row) -> OutboxItem:
+    return OutboxItem(
+        seq=row["seq"],
+        id=row["id"],
+        created=row["created"],
+        provider=row["provider"],
+        endpoint_id=row["endpoint_id"],
+        url=row["url"],
+        signed=bool(row["signed"]),
+        message_id=row["message_id"],
+        event_id=row["event_id"],
+        payload=json.loads(row["payload_json"]),
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt=row["next_attempt"],
+    )
+
+
+def add(
+    conn: sqlite3.Connection,
+    provider: str,
+    target: Target,
+    payload: dict[str, Any],
+    *,
+    message_id: str = "",
+    event_id: str = "",
+) -> str:
+    now = time.time()
+    outbox_id = ids.new_id()
+    conn.execute(
+        "INSERT INTO webhook_outbox (id, created, provider, endpoint_id, url, signed, message_id,"
+        " event_id, payload_json, status, attempts, next_attempt, updated, last_status, last_error)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, 0, '')",
+        (
+            outbox_id,
+            now,
+            provider,
+            target.endpoint_id,
+            target.url,
+            int(target.signed),
+            message_id,
+            event_id,
+            json.dumps(payload, default=str),
+            now,
+            now,
+        ),
+    )
+    return outbox_id
+
+
+def enqueue_event(
+    conn: sqlite3.Connection,
+    provider: WebhookProvider,
+    event: DeliveryEvent,
+    message: MessageSummary,
+) -> int:
+    """Outbox rows for every endpoint that wants ``event``; returns how many."""
+    targets = provider.targets(conn, event, message)
+    if not targets:
+        return 0
+    payload = provider.payload(event, message)
+    if payload is None:
+        return 0
+    for target in targets:
+        add(conn, provider.name, target, payload, message_id=message.id, event_id=event.id)
+    return len(targets)
+
+
+def due(
+    conn: sqlite3.Connection, now: float, limit: int = 500, exclude: Sequence[int] = ()
+) -> list[OutboxItem]:
+    rows = conn.execute(
+        "SELECT * FROM webhook_outbox WHERE status = 'pending' AND next_attempt <= ?"
+        " ORDER BY next_attempt, seq LIMIT ?",
+        (now, limit + len(exclude)),
+    ).fetchall()
+    skip = set(exclude)
+    return [_item(row) for row in rows if row["seq"] not in skip][:limit]
+
+
+def next_due(conn: sqlite3.Connection) -> float | None:
+    row = conn.execute(
+        "SELECT MIN(next_attempt) FROM webhook_outbox WHERE status = 'pending'"
+    ).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
+def record(
+    conn: sqlite3.Connection,
+    items: Sequence[OutboxItem],
+    result: AttemptResult,
+    *,
+    status: str,
+    next_attempt: float,
+) -> None:
+    """Log one POST covering ``items`` and move them to ``status``."""
+    now = time.time()
+    batch_id = ids.new_id()
+    for item in items:
+        attempt = item.attempts + 1
+        conn.execute(
+            "INSERT INTO webhook_attempts (outbox_id, batch_id, attempt, created, status_code, ok,"
+            " latency_ms, response_excerpt, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                item.id,
+                batch_id,
+                attempt,
+                now,
+                result.status_code,
+                int(result.ok),
+                round(result.latency_ms, 2),
+                result.response_excerpt[:EXCERPT],
+                result.error[:EXCERPT],
+            ),
+        )
+        conn.execute(
+            "UPDATE webhook_outbox SET status = ?, attempts = ?, next_attempt = ?, updated = ?,"
+            " last_status = ?, last_error = ? WHERE seq = ?",
+            (
+                status,
+                attempt,
+                next_attempt,
+                now,
+                result.status_code,
+                result.error[:EXCERPT],
+                item.seq,
+            ),
+        )
+
+
+def requeue(conn: sqlite3.Connection, outbox_id: str) -> bool:
+    """Replay: send this row again as soon as possible."""
+    now = time.time()
+    cursor = conn.execute(
+        "UPDATE webhook_outbox SET status = 'pending', next_attempt = ?, created = ?, updated = ?"
+        " WHERE id = ?",
+        (now, now, now, outbox_id),
+    )
+    return cursor.rowcount > 0
+
+
+def get(conn: sqlite3.Connection, outbox_id: str) -> OutboxItem | None:
+    row = conn.execute("SELECT * FROM webhook_outbox WHERE id = ?", (outbox_id,)).fetchone()
+    return _item(row) if row else None
+
+
+def attempts(
+    conn: sqlite3.Connection, *, message_id: str | None = None, limit: int = 200, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Attempts newest first, joined with their outbox row (for the API and the UI)."""
+    where, args = ("WHERE o.message_id = ?", [message_id]) if message_id else ("", [])
+    rows = conn.execute(
+        "SELECT a.*, o.provider, o.url, o.message_id, o.event_id, o.status AS outbox_status,"
+        " o.endpoint_id FROM webhook_attempts a JOIN webhook_outbox o ON o.id = a.outbox_id"
+        f" {where} ORDER BY a.seq DESC LIMIT ? OFFSET ?",
+        [*args, limit, offset],
+    ).fetchall()
+    return [dict(row) for row in rows]
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    rows = conn.execute("SELECT status, COUNT(*) FROM webhook_outbox GROUP BY status").fetchall()
+    return {row[0]: row[1] for row in rows}
+
+
+def trim(conn: sqlite3.Connection, keep: int = KEEP) -> int:
+    """Forget finished rows (and their attempts) older than the newest ``keep`` rows."""
+    row = conn.execute("SELECT MAX(seq) FROM webhook_outbox").fetchone()
+    if not row or row[0] is None or row[0] <= keep:
+        return 0
+    old = "SELECT id FROM webhook_outbox WHERE status != 'pending' AND seq <= ?"
+    limit = row[0] - keep
+    conn.execute(f"DELETE FROM webhook_attempts WHERE outbox_id IN ({old})", (limit,))
+    return conn.execute(
+        "DELETE FROM webhook_outbox WHERE status != 'pending' AND seq <= ?", (limit,)
+    ).rowcount

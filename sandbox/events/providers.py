@@ -1,0 +1,124 @@
+"""The small protocol provider adapters implement so the core can send their webhooks.
+
+The core never imports an emulator: each emulator's ``install()`` registers an adapter with
+:func:`register` (kept in ``sandbox.extensions["webhook_providers"]``). The engine asks the
+adapter of an event's provider where to send it (``targets``), what to send (``payload``,
+stored in the outbox at once) and, at dispatch, how to frame and sign a POST (``request``) and
+whether a failed status is worth retrying. :class:`BaseProvider` holds the shared defaults,
+including how events feed the suppression lists.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sandbox.storage.events import DeliveryEvent
+from sandbox.storage.messages import MessageSummary
+
+if TYPE_CHECKING:
+    from sandbox.runtime import Sandbox
+
+REGISTRY_KEY = "webhook_providers"
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one outbox row goes."""
+
+    url: str
+    endpoint_id: str = ""
+    signed: bool = False
+
+
+class WebhookProvider(Protocol):
+    name: str
+    batch: bool  # many payloads per POST, as a JSON array (SendGrid)
+    retry_window: float  # seconds after the first attempt before giving up
+
+    def targets(
+        self, conn: sqlite3.Connection, event: DeliveryEvent, message: MessageSummary
+    ) -> list[Target]: ...
+
+    def payload(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] | None: ...
+
+    def request(
+        self, payloads: list[dict[str, Any]], signed: bool
+    ) -> tuple[bytes, dict[str, str]]: ...
+
+    def stop_on(self, status: int) -> bool: ...
+
+    def ids(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any]: ...
+
+    def suppression_scope(self, message: MessageSummary) -> str: ...
+
+    def suppression_kind(self, event_type: str) -> str | None: ...
+
+    def drop_reason(self, kinds: list[str]) -> tuple[str, dict[str, Any]] | None: ...
+
+
+class BaseProvider:
+    """Defaults shared by adapters: account-wide lists, any non-2xx retried for 24 h."""
+
+    name = "base"
+    batch = False
+    retry_window = DAY
+    kinds = {"bounced": "bounce", "complained": "spam_report", "unsubscribed": "unsubscribe"}
+    reasons = {
+        "bounce": "Bounced Address",
+        "block": "Bounced Address",
+        "invalid_email": "Invalid",
+        "spam_report": "Spam Reporting Address",
+        "complaint": "Spam Reporting Address",
+        "unsubscribe": "Unsubscribed Address",
+        "global_unsubscribe": "Unsubscribed Address",
+    }
+
+    def targets(
+        self, conn: sqlite3.Connection, event: DeliveryEvent, message: MessageSummary
+    ) -> list[Target]:
+        return []
+
+    def payload(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] | None:
+        return None
+
+    def request(self, payloads: list[dict[str, Any]], signed: bool) -> tuple[bytes, dict[str, str]]:
+        body = payloads if self.batch else payloads[0]
+        return json.dumps(body).encode(), {"Content-Type": "application/json"}
+
+    def stop_on(self, status: int) -> bool:
+        return False
+
+    def ids(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any]:
+        """Provider ids stored in the event's ``details`` (sg_event_id, smtp-id...)."""
+        return {}
+
+    def suppression_scope(self, message: MessageSummary) -> str:
+        return ""
+
+    def suppression_kind(self, event_type: str) -> str | None:
+        return self.kinds.get(event_type)
+
+    def drop_reason(self, kinds: list[str]) -> tuple[str, dict[str, Any]] | None:
+        if "whitelist" in kinds:
+            return None
+        for kind in self.reasons:
+            if kind in kinds:
+                return self.reasons[kind], {"suppression": kind}
+        return None
+
+
+DEFAULT = BaseProvider()
+
+
+def register(sandbox: Sandbox, provider: WebhookProvider) -> None:
+    """Called by an emulator's ``install()`` to plug its webhooks into the engine."""
+    sandbox.extensions.setdefault(REGISTRY_KEY, {})[provider.name] = provider
+
+
+def get(sandbox: Sandbox, name: str) -> WebhookProvider:
+    found: WebhookProvider | None = sandbox.extensions.get(REGISTRY_KEY, {}).get(name)
+    return found if found is not None else DEFAULT

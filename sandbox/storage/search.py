@@ -1,0 +1,372 @@
+"""Mailpit's search language compiled to SQL (spec §5), plus our ``inbox:NAME`` filter.
+
+A query is split on spaces outside double quotes; every token is a condition and all are
+ANDed. ``-`` or ``!`` negates a token. Field filters (``to:``, ``subject:``, ``tag:``...),
+``is:``/``has:`` flags, ``before:``/``after:`` dates, ``larger:``/``smaller:`` sizes, and free
+text (a substring of the message's search text, through the FTS5 trigram index; terms under
+three characters fall back to a LIKE scan). Everything becomes bound parameters: nothing a user
+types reaches the SQL text.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sandbox.mime import clean
+from sandbox.storage.messages import SUMMARY_COLUMNS, MessageSummary, summaries_from_rows
+
+MAX_QUERY_CHARS = 4096
+MAX_TERMS = 50
+MAX_SIZE = 2**62  # SQLite integers are 64-bit
+FIRST_PASS = 5000  # matches collected in the first pass (see ``search``)
+ORDER = "ORDER BY created DESC, seq DESC"
+
+
+class SearchError(ValueError):
+    """The query cannot be run (empty, too long, too many terms)."""
+
+
+@dataclass
+class SearchPage:
+    messages: list[MessageSummary]
+    total: int  # messages matching the query
+    unread: int  # unread messages matching the query
+
+
+@dataclass
+class Condition:
+    sql: str
+    args: list[object]
+
+
+@dataclass
+class Plan:
+    """How to compile: the zone for dates, and the choices that depend on the data."""
+
+    tz: tzinfo | None = None
+    probe: Callable[[str], bool] | None = None  # is this FTS phrase rare enough to look up?
+    single_row: bool = False  # checking one known message: test FTS per row
+
+
+IGNORED = Condition("1", [])  # a token that has no effect, even negated (an unparseable date)
+
+
+_ADDRESS_FIELDS = {
+    "to": "to_json",
+    "from": "from_json",
+    "cc": "cc_json",
+    "bcc": "bcc_json",
+    "reply-to": "reply_to_json",
+}
+_FLAGS = {
+    # "+read": keep SQLite off the two-valued read index, whose matches it would have to sort;
+    # walking the created index finds the newest matches without sorting.
+    "is:read": "+read = 1",
+    "is:unread": "+read = 0",
+    "is:tagged": "EXISTS (SELECT 1 FROM message_tags t WHERE t.message_seq = messages.seq)",
+    "has:attachment": "attachments > 0",
+    "has:attachments": "attachments > 0",
+    "has:inline": "inlines > 0",
+    "has:inlines": "inlines > 0",
+}
+_FTS_MATCH = "seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)"
+_FTS_ROW = (
+    "EXISTS (SELECT 1 FROM messages_fts f WHERE f.rowid = messages.seq AND f.messages_fts MATCH ?)"
+)
+SELECTIVE = 2000  # an FTS term with at most this many hits is worth looking up first
+_JSON_KEYS = '{"name": "", "address": ""}'
+_SIZE_RE = re.compile(r"^(\d+)(\.\d+)?\s?([a-z]{1,2})?$")
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2}
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+)
+
+
+# --- tokenising --------------------------------------------------------------------------
+def tokenize(query: str) -> list[str]:
+    """Split on spaces outside double quotes, then drop the quote characters."""
+    tokens: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in query:
+        if char == '"':
+            quoted = not quoted
+        elif char.isspace() and not quoted:
+            tokens.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    tokens.append("".join(current))
+    return [t.replace('"', "").strip() for t in tokens if t.replace('"', "").strip()]
+
+
+def _like(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _contains(
+    column: str, value: str, plan: Plan | None = None, *, in_search_text: bool = False
+) -> Condition:
+    """``column`` contains ``value`` (ASCII case-insensitive).
+
+    For columns that are also in the FTS search text (subject, addresses), a message can only
+    match if its search text contains ``clean(value)``: that trigram lookup narrows the rows
+    first (an exact superset; skipped where the JSON key names themselves could match), when
+    the plan's probe says the term is rare enough for that to pay.
+    """
+    like = Condition(f"{column} LIKE ? ESCAPE '\\'", [_like(value)])
+    term = clean(value)
+    if not in_search_text or len(term) < 3 or term in _JSON_KEYS:
+        return like
+    if plan is None or plan.probe is None or not plan.probe(_phrase(term)):
+        return like
+    return Condition(f"({like.sql} AND {_FTS_MATCH})", [*like.args, _phrase(term)])
+
+
+def resolve_tz(name: str | None) -> tzinfo | None:
+    """An IANA zone, or None (server local time) when absent or unknown."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def parse_date(value: str, tz: tzinfo | None = None) -> float | None:
+    """A loosely written date/time as epoch seconds; None when it is not a date."""
+    text = " ".join(value.replace(",", " ").split())
+    if re.fullmatch(r"\d{9,13}", text):
+        number = int(text)
+        return number / 1000 if len(text) > 11 else float(number)
+    moment: datetime | None = None
+    iso = text[:-1] + "+00:00" if text.upper().endswith("Z") else text
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        for fmt in _DATE_FORMATS:
+            try:
+                moment = datetime.strptime(text.title(), fmt)
+                break
+            except ValueError:
+                continue
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz) if tz is not None else moment.astimezone()
+    return moment.timestamp()
+
+
+def parse_size(value: str) -> int | None:
+    match = _SIZE_RE.match(value.lower())
+    if not match or (match.group(3) or "") not in _SIZE_UNITS:
+        return None
+    size = int(float(match.group(1) + (match.group(2) or "")) * _SIZE_UNITS[match.group(3) or ""])
+    return min(size, MAX_SIZE) if size > 0 else None
+
+
+# --- compiling ---------------------------------------------------------------------------
+def _phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _free_text(value: str, plan: Plan) -> Condition | None:
+    term = clean(value)
+    if not term:
+        return None
+    if len(term) >= 3:
+        return Condition(_FTS_ROW if plan.single_row else _FTS_MATCH, [_phrase(term)])
+    return Condition(
+        "seq IN (SELECT rowid FROM messages_fts WHERE search_text LIKE ? ESCAPE '\\')",
+        [_like(term)],
+    )
+
+
+def _field(key: str, value: str, plan: Plan) -> Condition | None:
+    """The condition of a ``key:value`` token, or None when it is not a known filter."""
+    if key in _ADDRESS_FIELDS:
+        return _contains(_ADDRESS_FIELDS[key], clean(value), plan, in_search_text=True)
+    if key == "addressed":
+        parts = [
+            _contains(col, clean(value), plan, in_search_text=True)
+            for col in _ADDRESS_FIELDS.values()
+        ]
+        return Condition(
+            "(" + " OR ".join(p.sql for p in parts) + ")", [a for p in parts for a in p.args]
+        )
+    if key == "subject":
+        return _contains("subject", value, plan, in_search_text=True)
+    if key == "message-id":
+        return _contains("message_id", clean(value))
+    if key == "tag":
+        return Condition(
+            "seq IN (SELECT message_seq FROM message_tags WHERE lower(tag) = ?)", [clean(value)]
+        )
+    if key == "inbox":
+        return Condition("inbox = ?", [value])
+    if key in ("before", "after"):
+        moment = parse_date(clean(value).upper(), plan.tz)
+        if moment is None:
+            return IGNORED  # an unparseable date is ignored, as Mailpit does
+        return Condition("created <= ?" if key == "before" else "created >= ?", [moment])
+    if key in ("larger", "smaller"):
+        size = parse_size(value)
+        if size is None:
+            return None
+        return Condition("size > ?" if key == "larger" else "size < ?", [size])
+    return None
+
+
+def compile_token(token: str, plan: Plan | None = None) -> Condition | None:
+    """One token → SQL condition (None = matches everything)."""
+    plan = plan or Plan()
+    negate = len(token) > 1 and token[0] in "-!"
+    if negate:
+        token = token[1:]
+    lowered = token.lower()
+    condition: Condition | None
+    if lowered in _FLAGS:
+        condition = Condition(_FLAGS[lowered], [])
+    else:
+        key, sep, value = token.partition(":")
+        condition = _field(key.lower(), value, plan) if sep else None
+        if condition is None:
+            condition = _free_text(token, plan)
+    if condition is IGNORED:
+        return None
+    if condition is None:
+        return Condition("0", []) if negate else None
+    return Condition(f"NOT ({condition.sql})", condition.args) if negate else condition
+
+
+def compile_query(
+    query: str,
+    tz: str | None = None,
+    inbox: str | None = None,
+    *,
+    probe: Callable[[str], bool] | None = None,
+    single_row: bool = False,
+) -> Condition:
+    """The WHERE clause of a query; raises SearchError when it cannot be run."""
+    query = query.strip()
+    if not query and inbox is None:
+        raise SearchError("Error: no search query")
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchError(f"Error: search query longer than {MAX_QUERY_CHARS} characters")
+    if "\x00" in query:
+        raise SearchError("Error: search query contains a NUL character")
+    tokens = tokenize(query)
+    if len(tokens) > MAX_TERMS:
+        raise SearchError(f"Error: more than {MAX_TERMS} search terms")
+    zone = resolve_tz(tz)
+    plan = Plan(zone, probe, single_row)
+    conditions = [c for c in (compile_token(t, plan) for t in tokens) if c is not None]
+    if inbox is not None:
+        conditions.append(Condition("inbox = ?", [inbox]))
+    if not conditions:
+        return Condition("1", [])
+    return Condition(
+        " AND ".join(f"({c.sql})" for c in conditions), [a for c in conditions for a in c.args]
+    )
+
+
+# --- running -----------------------------------------------------------------------------
+def _execute(conn: sqlite3.Connection, sql: str, args: list[object]) -> list[sqlite3.Row]:
+    try:
+        return conn.execute(sql, args).fetchall()
+    except (sqlite3.Error, OverflowError) as exc:  # e.g. an FTS5 term it refuses
+        raise SearchError(f"Error: {exc}") from exc
+
+
+def _is_rare(conn: sqlite3.Connection, phrase: str) -> bool:
+    """Whether an FTS phrase has at most ``SELECTIVE`` hits (FTS5 stops reading at the limit)."""
+    sql = "SELECT COUNT(*) FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)"
+    try:
+        count = conn.execute(sql, (phrase, SELECTIVE + 1)).fetchone()[0]
+    except sqlite3.Error:
+        return False
+    return bool(count <= SELECTIVE)
+
+
+def _fetch(conn: sqlite3.Connection, seqs: list[int]) -> list[MessageSummary]:
+    if not seqs:
+        return []
+    marks = ",".join("?" * len(seqs))
+    rows = conn.execute(f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE seq IN ({marks})", seqs)
+    by_seq = {row["seq"]: row for row in rows}
+    return summaries_from_rows(conn, [by_seq[seq] for seq in seqs if seq in by_seq])
+
+
+def search(
+    conn: sqlite3.Connection,
+    query: str,
+    *,
+    start: int = 0,
+    limit: int = 50,
+    tz: str | None = None,
+    inbox: str | None = None,
+) -> SearchPage:
+    """Messages matching ``query``, newest first; ``limit=0`` counts without listing.
+
+    One pass collects up to ``FIRST_PASS`` matches (newest first); when there are no more, it
+    gives the counts and the page at once. Only bigger result sets pay for a separate count.
+    """
+    where = compile_query(query, tz, inbox, probe=lambda phrase: _is_rare(conn, phrase))
+    start = max(start, 0)
+    source = f"messages WHERE {where.sql}"
+    first = _execute(
+        conn, f"SELECT seq, read FROM {source} {ORDER} LIMIT {FIRST_PASS + 1}", where.args
+    )
+    end = start + limit if limit >= 0 else None
+    if len(first) <= FIRST_PASS:
+        total, unread = len(first), sum(1 for row in first if not row[1])
+        seqs = [row[0] for row in first[start:end]] if limit != 0 else []
+        return SearchPage(_fetch(conn, seqs), total, unread)
+    total, unread = _execute(
+        conn,
+        f"SELECT COUNT(*), COALESCE(SUM(read = 0), 0) FROM messages WHERE {where.sql}",
+        where.args,
+    )[0]
+    if limit == 0:
+        seqs = []
+    elif end is not None and end <= FIRST_PASS:
+        seqs = [row[0] for row in first[start:end]]
+    else:
+        rows = _execute(
+            conn, f"SELECT seq FROM {source} {ORDER} LIMIT ? OFFSET ?", [*where.args, limit, start]
+        )
+        seqs = [row[0] for row in rows]
+    return SearchPage(_fetch(conn, seqs), int(total), int(unread))
+
+
+def matching_ids(
+    conn: sqlite3.Connection, query: str, tz: str | None = None, inbox: str | None = None
+) -> list[str]:
+    """Ids of every message matching ``query``, newest first."""
+    where = compile_query(query, tz, inbox)
+    sql = f"SELECT id FROM messages WHERE {where.sql} {ORDER}"
+    return [row[0] for row in _execute(conn, sql, where.args)]
+
+
+def matches(conn: sqlite3.Connection, query: str, message_id: str, tz: str | None = None) -> bool:
+    """Whether the message ``message_id`` matches ``query`` (an empty query matches all)."""
+    where = compile_query(query, tz, single_row=True) if query.strip() else Condition("1", [])
+    sql = f"SELECT 1 FROM messages WHERE id = ? AND ({where.sql})"
+    return bool(_execute(conn, sql, [message_id, *where.args]))

@@ -1,0 +1,83 @@
+"""The Event Webhook objects rendered for the event engine, from a message sent through the API."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from emulators.sendgrid.event_format import SENDGRID_EVENT_NAMES, sendgrid_event
+from sandbox.runner import RunningSandbox
+from sandbox.storage import events, messages
+from tests.emulators.sendgrid.helpers import listed, mail_body
+
+
+@pytest.fixture(scope="module")
+def sent(shared_http: httpx.Client, shared_running: RunningSandbox) -> messages.MessageSummary:
+    """One message sent through the API (the module's only one)."""
+    body = mail_body(categories=["welcome"], custom_args={"user_id": "7", "event": "mine"})
+    body["personalizations"][0]["custom_args"] = {"order": "99"}
+    assert shared_http.post("/v3/mail/send", json=body).status_code == 202
+    summary = shared_running.sandbox.db.read_sync(
+        lambda conn: messages.get_summary(conn, listed(shared_http)[0]["ID"])
+    )
+    assert summary is not None
+    return summary
+
+
+def test_vocabulary() -> None:
+    assert set(SENDGRID_EVENT_NAMES) == set(events.TYPES)
+    assert SENDGRID_EVENT_NAMES["complained"] == "spamreport"
+
+
+def test_common_fields_and_custom_args(
+    sent: messages.MessageSummary, shared_running: RunningSandbox
+) -> None:
+    stored = shared_running.sandbox.db.read_sync(lambda conn: events.for_message(conn, sent.id))
+    queued = next(e for e in stored if e.type == "queued")  # later simulated events may follow
+    out = sendgrid_event(queued, sent)
+    assert out is not None
+    meta = sent.metadata["sendgrid"]
+    assert out["event"] == "processed"
+    assert out["email"] == "bob@example.com"
+    assert out["sg_message_id"] == meta["sg_message_id"]
+    assert out["smtp-id"] == f"<{meta['x_message_id']}@mailsandbox>"
+    assert out["sg_event_id"] == queued.id
+    assert out["category"] == ["welcome"]
+    assert (out["user_id"], out["order"]) == ("7", "99")
+    assert out["event"] != "mine"  # SendGrid's own keys win over custom args
+    assert isinstance(out["timestamp"], int)
+
+
+@pytest.mark.parametrize(
+    ("kind", "details", "expected"),
+    [
+        ("delivered", {}, {"event": "delivered", "response": "250 OK"}),
+        ("bounced", {"status": "5.1.1"}, {"event": "bounce", "status": "5.1.1", "type": "bounce"}),
+        ("rejected", {}, {"event": "dropped", "status": "5.0.0", "reason": "Bounced Address"}),
+        ("deferred", {"attempt": 3}, {"event": "deferred", "attempt": "3"}),
+        ("clicked", {"url": "https://x.example/"}, {"event": "click", "url": "https://x.example/"}),
+        ("opened", {}, {"event": "open"}),
+        ("complained", {}, {"event": "spamreport"}),
+        ("unsubscribed", {}, {"event": "unsubscribe"}),
+    ],
+)
+def test_per_type_fields(
+    sent: messages.MessageSummary, kind: str, details: dict[str, object], expected: dict[str, str]
+) -> None:
+    event = events.DeliveryEvent(
+        message_id=sent.id,
+        type=kind,
+        recipient="bob@example.com",
+        details=details,
+        id="evt1",
+        created=1_700_000_000.5,
+    )
+    out = sendgrid_event(event, sent)
+    assert out is not None
+    assert out.items() >= expected.items()
+    assert out["timestamp"] == 1_700_000_000
+
+
+def test_unknown_type_has_no_equivalent(sent: messages.MessageSummary) -> None:
+    event = events.DeliveryEvent(message_id=sent.id, type="subscribed")
+    assert sendgrid_event(event, sent) is None

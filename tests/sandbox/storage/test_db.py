@@ -1,0 +1,134 @@
+"""The Database: group commit, failing jobs isolated, deferred jobs, migrations, read barrier."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.storage import db as dbmod
+from sandbox.storage.db import Database, Migration
+
+
+def _schema(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, note TEXT)")
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    database = Database(tmp_path / "t.db", [Migration("test.0001", _schema)])
+    database.open()
+    yield database
+    database.close()
+
+
+def _insert(n: int) -> dbmod.WriteFn:
+    return lambda conn: conn.execute("INSERT INTO t (n) VALUES (?)", (n,)).lastrowid
+
+
+def _rows(database: Database) -> list[int]:
+    return [r[0] for r in database.read_sync(lambda c: c.execute("SELECT n FROM t ORDER BY n"))]
+
+
+def test_concurrent_writes_share_commits(database: Database) -> None:
+    async def burst() -> list[int]:
+        return await asyncio.gather(*(database.write(_insert(n)) for n in range(1, 201)))
+
+    assert asyncio.run(burst()) == list(range(1, 201))
+    assert _rows(database) == list(range(1, 201))
+    assert database.commits < 200  # group commit: several jobs per transaction
+
+
+def test_a_failing_job_does_not_spoil_its_batch(database: Database) -> None:
+    def boom(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO t (n) VALUES (1000)")
+        raise ValueError("job failed")
+
+    async def mixed() -> list[object]:
+        jobs = [database.write(_insert(1)), database.write(boom), database.write(_insert(2))]
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    first, failed, last = asyncio.run(mixed())
+    assert (first, last) == (1, 2)
+    assert isinstance(failed, ValueError)
+    assert _rows(database) == [1, 2]  # the failing job's own insert was rolled back
+
+
+def test_write_sync_from_a_thread(database: Database) -> None:
+    assert database.write_sync(_insert(7)) == 7
+    with pytest.raises(sqlite3.IntegrityError):
+        database.write_sync(_insert(7))
+
+
+def test_deferred_jobs_are_batched_and_expedite_runs_them(database: Database) -> None:
+    async def scenario() -> tuple[bool, int]:
+        jobs = [database.schedule(_insert(n), deferred=True) for n in range(10, 15)]
+        await asyncio.sleep(0)
+        still_waiting = not any(job.waiter.done() for job in jobs if job.waiter)
+        commits = database.commits
+        database.expedite()
+        await asyncio.gather(*(job.waiter for job in jobs if job.waiter))
+        return still_waiting, database.commits - commits
+
+    still_waiting, commits = asyncio.run(scenario())
+    assert still_waiting
+    assert commits == 1  # five deferred jobs, one transaction
+    assert _rows(database) == [10, 11, 12, 13, 14]
+
+
+def test_close_finishes_deferred_work(tmp_path: Path) -> None:
+    database = Database(tmp_path / "c.db", [Migration("test.0001", _schema)])
+    database.open()
+    future = database.submit(_insert(5), deferred=True)
+    database.close()
+    assert future.result(5) == 5
+
+
+def test_read_barrier_runs_before_reads(database: Database) -> None:
+    order: list[str] = []
+
+    async def barrier() -> None:
+        order.append("barrier")
+
+    database.read_barrier = barrier
+
+    async def read() -> None:
+        await database.read(lambda conn: order.append("read"))
+
+    asyncio.run(read())
+    assert order == ["barrier", "read"]
+
+
+def test_migrations_apply_once_in_order(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def first(conn: sqlite3.Connection) -> None:
+        calls.append("1")
+        _schema(conn)
+
+    def second(conn: sqlite3.Connection) -> None:
+        calls.append("2")
+
+    steps = [Migration("x.0001", first), Migration("x.0002", second)]
+    for _ in range(2):
+        database = Database(tmp_path / "m.db", steps)
+        database.open()
+        assert database.applied_migrations() == ["x.0001", "x.0002"]
+        database.close()
+    assert calls == ["1", "2"]
+
+
+def test_a_failing_migration_is_rolled_back(tmp_path: Path) -> None:
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half (x)")
+        raise RuntimeError("bad step")
+
+    database = Database(tmp_path / "f.db", [Migration("x.0001", broken)])
+    with pytest.raises(RuntimeError):
+        database.open()
+    conn = sqlite3.connect(tmp_path / "f.db")
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half'").fetchone() is None
+    conn.close()

@@ -1,0 +1,54 @@
+"""The store-wide numbers every inbox page shows (totals, unread, inbox names), cached.
+
+Counting 100,000 rows on every page view and every live refresh is most of a page's cost, yet
+the numbers only change when a message event is published. ``Overview`` is remembered
+together with the bus "generation" it was read at; any message event on the bus bumps the
+generation and so invalidates it. A read that races a write is stored under the older
+generation, so it is never served after the write's event.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from sandbox import bus
+from sandbox.storage import messages
+
+# Bus events that change what the inbox shows ("stats": only the counts changed).
+MESSAGE_TYPES = frozenset({bus.NEW, bus.UPDATE, bus.DELETE, bus.TRUNCATE, bus.PRUNE, "stats"})
+OVERVIEW_KEY = "web.overview"
+
+
+@dataclass(frozen=True)
+class Overview:
+    total: int
+    unread: int
+    inboxes: list[tuple[str, int]] = field(default_factory=list)
+
+
+def read_overview(conn: sqlite3.Connection) -> Overview:
+    total, unread = messages.counts(conn)
+    rows = conn.execute("SELECT inbox, COUNT(*) FROM messages GROUP BY inbox ORDER BY inbox")
+    return Overview(total, unread, [(row[0], int(row[1])) for row in rows])
+
+
+class OverviewCache:
+    """Holds the last Overview and the bus generation it belongs to."""
+
+    def __init__(self, event_bus: bus.EventBus) -> None:
+        self.generation = 0
+        self._value: tuple[int, Overview] | None = None
+        event_bus.on(self._on_event)
+
+    def _on_event(self, event: bus.BusEvent) -> None:
+        if event.type in MESSAGE_TYPES:
+            self.generation += 1
+
+    def get(self) -> Overview | None:
+        if self._value is not None and self._value[0] == self.generation:
+            return self._value[1]
+        return None
+
+    def put(self, generation: int, value: Overview) -> None:
+        self._value = (generation, value)

@@ -1,0 +1,164 @@
+"""The UI's HTML pages: the inbox (and its live-refreshed list fragment) and the message view.
+
+The inbox state (search query, inbox filter, page offset) lives in the URL, so a search can be
+bookmarked and shared; list fragments tell htmx to keep the address bar in sync
+(``HX-Replace-Url``). A live refresh (``/ui/list?live=1``) re-reads the state from the
+address the browser reports in ``HX-Current-URL``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
+
+from sandbox.api import changes
+from sandbox.api.deps import get_sandbox
+from sandbox.runtime import Sandbox
+from sandbox.storage import events, messages
+from web import queries, sanitize
+from web.overview import OVERVIEW_KEY, OverviewCache
+from web.render import Renderer, get_renderer
+
+router = APIRouter(include_in_schema=False)
+
+EVENT_TYPES = [t for t in events.TYPES if t != "queued"]
+
+
+class InboxState:
+    """The inbox view's URL parameters, validated."""
+
+    def __init__(self, q: str = "", inbox: str = "", start: str | int = 0) -> None:
+        self.q = q.strip()[:1000]
+        self.inbox = inbox.strip()[:100]
+        text = str(start)
+        self.start = min(int(text), 10_000_000) if text.isdigit() else 0
+
+    @classmethod
+    def from_url(cls, url: str) -> InboxState:
+        params = parse_qs(urlsplit(url).query)
+        return cls(
+            params.get("q", [""])[0], params.get("inbox", [""])[0], params.get("start", ["0"])[0]
+        )
+
+    def url(self, start: int | None = None) -> str:
+        params = {"q": self.q, "inbox": self.inbox, "start": self.start if start is None else start}
+        query = urlencode({k: v for k, v in params.items() if v})
+        return f"/?{query}" if query else "/"
+
+
+def state_of(request: Request) -> InboxState:
+    if request.query_params.get("live") and request.headers.get("hx-current-url"):
+        current = request.headers["hx-current-url"]
+        if urlsplit(current).path == "/":
+            return InboxState.from_url(current)
+    p = request.query_params
+    return InboxState(p.get("q", ""), p.get("inbox", ""), p.get("start", "0"))
+
+
+async def inbox_context(sandbox: Sandbox, state: InboxState) -> dict[str, object]:
+    cache: OverviewCache = sandbox.extensions[OVERVIEW_KEY]
+    generation, cached = cache.generation, cache.get()
+    page = await sandbox.db.read(
+        lambda conn: queries.load_inbox(conn, state.q, state.start, state.inbox, cached)
+    )
+    if cached is None and page.overview is not None:
+        cache.put(generation, page.overview)
+    smtp_host, smtp_port = sandbox.smtp_address
+    return {
+        "page": page,
+        "state": state,
+        "http_base": "",
+        "smtp_host": smtp_host,
+        "smtp_port": smtp_port,
+    }
+
+
+def list_response(renderer: Renderer, request: Request, context: dict[str, object]) -> Response:
+    state = context["state"]
+    assert isinstance(state, InboxState)
+    response = renderer.page(request, "_list.html", {**context, "fragment": True})
+    response.headers["HX-Replace-Url"] = state.url()
+    return response
+
+
+@router.get("/")
+async def inbox(
+    request: Request,
+    sandbox: Sandbox = Depends(get_sandbox),
+    renderer: Renderer = Depends(get_renderer),
+) -> Response:
+    context = await inbox_context(sandbox, state_of(request))
+    return renderer.page(request, "inbox.html", context)
+
+
+@router.get("/ui/list")
+async def inbox_list(
+    request: Request,
+    sandbox: Sandbox = Depends(get_sandbox),
+    renderer: Renderer = Depends(get_renderer),
+) -> Response:
+    return list_response(renderer, request, await inbox_context(sandbox, state_of(request)))
+
+
+@router.get("/view/latest")
+async def latest(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+    newest = await sandbox.db.read(messages.latest_id)
+    return RedirectResponse(f"/view/{newest}" if newest else "/", status_code=302)
+
+
+@router.get("/view/{message_id}")
+async def message_page(
+    request: Request,
+    message_id: str,
+    sandbox: Sandbox = Depends(get_sandbox),
+    renderer: Renderer = Depends(get_renderer),
+) -> Response:
+    detail = await sandbox.db.read(lambda conn: queries.load_message(conn, message_id))
+    if detail is None:
+        return renderer.page(request, "not_found.html", {}, status_code=404)
+    if not detail.summary.read:
+        await changes.set_read(sandbox, [message_id], True)
+        detail.summary.read = True
+    newer, older = await sandbox.db.read(lambda conn: queries.neighbours(conn, detail.summary))
+    back = request.query_params.get("back", "/")
+    if not back.startswith("/") or back.startswith("//"):
+        back = "/"
+    unread = await sandbox.db.read(lambda conn: messages.counts(conn)[1])
+    context = {
+        "m": detail,
+        "s": detail.summary,
+        "newer": newer,
+        "older": older,
+        "back": back,
+        "unread": unread,
+        "remote_content": sanitize.has_remote_content(detail.html),
+        "event_types": EVENT_TYPES,
+    }
+    return renderer.page(request, "message.html", context)
+
+
+@router.get("/ui/message/{message_id}/events")
+async def message_events(
+    request: Request,
+    message_id: str,
+    sandbox: Sandbox = Depends(get_sandbox),
+    renderer: Renderer = Depends(get_renderer),
+) -> Response:
+    found = await sandbox.db.read(lambda conn: events.for_message(conn, message_id))
+    context = {"events": found, "message_id": message_id}
+    return renderer.page(request, "_events.html", context)
+
+
+@router.get("/ui/message/{message_id}/gone")
+async def message_gone(
+    request: Request,
+    message_id: str,
+    sandbox: Sandbox = Depends(get_sandbox),
+    renderer: Renderer = Depends(get_renderer),
+) -> Response:
+    """Live check from an open message page: a notice once the message was deleted."""
+    found = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    context = {"exists": found is not None, "message_id": message_id}
+    return renderer.page(request, "_gone.html", context)

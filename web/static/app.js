@@ -1,0 +1,178 @@
+/* mailsandbox UI behaviour: keyboard shortcuts, tabs, preview width, remote content, events form.
+   No inline scripts anywhere (the UI's CSP forbids them); htmx does the fetching and swapping. */
+(function () {
+  "use strict";
+
+  var selectedId = null;
+
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("#list .msg")); }
+
+  function select(index, focus) {
+    var all = rows();
+    if (!all.length) { selectedId = null; return; }
+    index = Math.max(0, Math.min(all.length - 1, index));
+    all.forEach(function (row) { row.classList.remove("selected"); row.removeAttribute("aria-current"); });
+    var row = all[index];
+    row.classList.add("selected");
+    row.setAttribute("aria-current", "true");
+    selectedId = row.getAttribute("data-id");
+    if (focus !== false) { row.querySelector("a").focus({ preventScroll: true }); }
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  function selectedIndex() {
+    var all = rows();
+    for (var i = 0; i < all.length; i++) { if (all[i].getAttribute("data-id") === selectedId) return i; }
+    return -1;
+  }
+
+  function typing(target) {
+    var tag = (target && target.tagName) || "";
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
+  }
+
+  function onMessagePage() { return document.body.getAttribute("data-page") === "message"; }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var q = document.getElementById("q");
+    if (typing(event.target)) {
+      if (event.key === "Escape" && event.target === q) { q.blur(); }
+      return;
+    }
+    var key = event.key;
+    if (key === "/" && q) { event.preventDefault(); q.focus(); q.select(); return; }
+    if (onMessagePage()) {
+      var link = null;
+      if (key === "j") link = document.querySelector('a[rel="next"]');
+      if (key === "k") link = document.querySelector('a[rel="prev"]');
+      if (key === "Escape") link = document.getElementById("back");
+      if (link) { event.preventDefault(); window.location.assign(link.getAttribute("href")); return; }
+      if (key === "Delete") {
+        var form = document.getElementById("delete-form");
+        if (form) { event.preventDefault(); form.requestSubmit(); }
+      }
+      return;
+    }
+    var index = selectedIndex();
+    if (key === "j" || key === "ArrowDown" && index >= 0) { event.preventDefault(); select(index + 1); }
+    else if (key === "k" || key === "ArrowUp" && index >= 0) { event.preventDefault(); select(index < 0 ? 0 : index - 1); }
+    else if (key === "Enter" && index >= 0) {
+      event.preventDefault();
+      window.location.assign(rows()[index].querySelector("a").getAttribute("href"));
+    } else if (key === "Delete" && index >= 0 && window.htmx) {
+      event.preventDefault();
+      window.htmx.ajax("POST", "/ui/message/" + encodeURIComponent(selectedId) + "/delete",
+        { target: "#list", swap: "outerHTML" });
+      selectedId = (rows()[index + 1] || rows()[index - 1] || { getAttribute: function () { return null; } }).getAttribute("data-id");
+    } else if (key === "Escape" && index >= 0) {
+      rows().forEach(function (row) { row.classList.remove("selected"); });
+      selectedId = null;
+      document.activeElement && document.activeElement.blur();
+    }
+  });
+
+  document.addEventListener("focusin", function (event) {
+    var row = event.target.closest && event.target.closest("#list .msg");
+    if (row) {
+      selectedId = row.getAttribute("data-id");
+      rows().forEach(function (r) { r.classList.toggle("selected", r === row); });
+    }
+  });
+
+  // Keep the selection across live refreshes of the list.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.target || event.target.id !== "list" || !selectedId) return;
+    var index = selectedIndex();
+    if (index >= 0) select(index, document.activeElement === document.body);
+  });
+
+  // Starting a new search goes back to the first page.
+  document.addEventListener("input", function (event) {
+    if (event.target && event.target.id === "q") selectedId = null;
+  });
+
+  // Show whether the live stream is connected (and let tests wait for it).
+  function live(on) {
+    document.body.setAttribute("data-live", on ? "on" : "off");
+    var label = document.querySelector("#live .live-label");
+    if (label) label.textContent = on ? "Live" : "Offline";
+  }
+  document.addEventListener("htmx:sseOpen", function () { live(true); });
+  document.addEventListener("htmx:sseError", function () { live(false); });
+  document.addEventListener("htmx:sseClose", function () { live(false); });
+
+  // Keep relative times ("3 min ago") current between refreshes.
+  function relative(then) {
+    var seconds = Math.max(0, (Date.now() - then) / 1000);
+    if (seconds < 45) return "just now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
+    if (seconds < 604800) return Math.floor(seconds / 86400) + " d ago";
+    return null;
+  }
+  window.setInterval(function () {
+    document.querySelectorAll("time[datetime]").forEach(function (el) {
+      var label = relative(Date.parse(el.getAttribute("datetime")));
+      if (label && el.textContent !== label) el.textContent = label;
+    });
+  }, 30000);
+
+  // Tabs (WAI-ARIA pattern: click or arrow keys).
+  function activate(tab) {
+    var list = tab.closest('[role="tablist"]');
+    list.querySelectorAll('[role="tab"]').forEach(function (t) {
+      var on = t === tab;
+      t.setAttribute("aria-selected", on ? "true" : "false");
+      t.tabIndex = on ? 0 : -1;
+      var panel = document.getElementById(t.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !on;
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest && event.target.closest('[role="tab"]');
+    if (tab) { activate(tab); return; }
+    var width = event.target.closest && event.target.closest("[data-width]");
+    if (width) {
+      var frame = document.getElementById("preview");
+      frame.classList.remove("width-desktop", "width-tablet", "width-phone");
+      frame.classList.add("width-" + width.getAttribute("data-width"));
+      document.querySelectorAll("[data-width]").forEach(function (b) {
+        b.setAttribute("aria-pressed", b === width ? "true" : "false");
+      });
+      return;
+    }
+    if (event.target.id === "load-remote") {
+      document.getElementById("preview").src = event.target.getAttribute("data-src");
+      document.getElementById("remote-bar").hidden = true;
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest && event.target.closest('[role="tab"]');
+    if (!tab || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) return;
+    var tabs = Array.prototype.slice.call(tab.parentNode.querySelectorAll('[role="tab"]'));
+    var next = tabs[(tabs.indexOf(tab) + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+    activate(next);
+    next.focus();
+    event.stopPropagation();
+  }, true);
+
+  // Simulate a delivery event through the REST API (JSON), then show it.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("event-form")) return;
+    event.preventDefault();
+    var status = form.querySelector(".event-status");
+    var body = { type: form.elements.type.value };
+    if (form.elements.recipient.value) body.recipient = form.elements.recipient.value;
+    status.textContent = "Sending…";
+    fetch("/api/v1/message/" + encodeURIComponent(form.getAttribute("data-message")) + "/events", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "HX-Request": "true" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      status.textContent = response.ok ? "Recorded." : "Failed (" + response.status + ").";
+      if (response.ok && window.htmx) window.htmx.trigger("#events", "sse:delivery");
+    }).catch(function () { status.textContent = "Failed."; });
+  });
+})();
