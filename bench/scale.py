@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -144,9 +145,9 @@ def main() -> int:
     db = Path(args.db or Path(tempfile.mkdtemp(prefix="mailsandbox-scale-")) / "scale.db")
 
     smtp_port, http_port = free_port(), free_port()
-    server = start_sandbox(db, smtp_port, http_port)  # creates the schema
-    server.terminate()
-    server.wait(30)
+    first = start_sandbox(db, smtp_port, http_port)  # creates the schema
+    first.terminate()
+    first.wait(30)
     seconds = load(db, args.messages)
     print(f"loaded {args.messages} messages in {seconds:.1f} s")
 
@@ -180,6 +181,8 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(30)
+        if not args.db:
+            shutil.rmtree(db.parent, ignore_errors=True)
     return 0
 
 

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -141,9 +142,14 @@ def start_sandbox(db: Path, smtp_port: int, http_port: int) -> subprocess.Popen[
         "--log-level", "warning",
     ]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    wait_port(smtp_port, proc)
-    wait_port(http_port, proc)  # uvicorn binds after the lifespan started SMTP
-    httpx.get(f"http://127.0.0.1:{http_port}/readyz", timeout=10).raise_for_status()
+    try:
+        wait_port(smtp_port, proc)
+        wait_port(http_port, proc)  # uvicorn binds after the lifespan started SMTP
+        httpx.get(f"http://127.0.0.1:{http_port}/readyz", timeout=10).raise_for_status()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
     return proc
 
 
@@ -211,6 +217,7 @@ def main() -> int:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None 
     app = FastAPI(
         title="mailsandbox",
         version=__version__,
-        description="Local email sandbox: Mailpit-compatible REST API, SendGrid and Mailgun emulation.",
+        description=(
+            "Local email sandbox: Mailpit-compatible REST API, SendGrid and Mailgun emulation."
+        ),
         lifespan=lifespan,
         docs_url="/api/docs",
         redoc_url=None,

@@ -9,6 +9,7 @@ that cannot be parsed is stored raw with its error, never refused.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -47,7 +48,9 @@ WriteHook = Callable[[sqlite3.Connection, messages.NewMessage, int], None]
 
 
 def normalize_line_endings(raw: bytes) -> bytes:
-    if b"\n" not in raw and b"\r" not in raw:
+    """Bare LF and bare CR become CRLF (counting first: most mail needs no rewrite)."""
+    crlf = raw.count(b"\r\n")
+    if raw.count(b"\n") == crlf and raw.count(b"\r") == crlf:
         return raw
     return _LONE_LF.sub(b"\r\n", _LONE_CR.sub(b"\r\n", raw))
 
@@ -136,7 +139,7 @@ class Ingestor:
 
         def write(conn: sqlite3.Connection) -> int:
             seq = messages.insert_message(conn, unindexed)
-            indexer.queue_text(conn, seq, new.id, new.parsed.search_text)
+            self.indexer.remember(conn, seq, new.id, new.parsed.search_text)
             for hook in self.write_hooks:
                 hook(conn, new, seq)
             return seq
@@ -150,15 +153,28 @@ class Ingestor:
         index and ``new`` was published; SMTP passes False to answer 250 right at the commit.
         """
         new = prepare(inbound, self.hostname)
-        seq = await self.db.write(self._write(new))
-        self.accepted += 1
-        self.accepted_bytes += len(new.raw)
-        summary = summary_of(new, seq)
-        indexed = self.indexer.schedule()
-        indexed.add_done_callback(lambda _: self.bus.publish(bus.BusEvent(bus.NEW, summary)))
+        job = self.db.schedule(self._write(new))
+        assert job.waiter is not None
+        committed: list[messages.MessageSummary] = []
+        # Indexing and the announcement hang off the commit itself, so they happen even if
+        # whoever waits for it goes away (an SMTP client hanging up right after its data).
+        job.waiter.add_done_callback(lambda done: committed.extend(self._committed(new, done)))
+        seq = await asyncio.shield(job.waiter)
         if searchable:
             await self.indexer.wait()
-        return summary
+        return committed[0] if committed else summary_of(new, seq)
+
+    def _committed(
+        self, new: messages.NewMessage, done: asyncio.Future[int]
+    ) -> list[messages.MessageSummary]:
+        if done.cancelled() or done.exception() is not None:
+            return []
+        self.accepted += 1
+        self.accepted_bytes += len(new.raw)
+        summary = summary_of(new, done.result())
+        indexed = self.indexer.schedule()
+        indexed.add_done_callback(lambda _: self.bus.publish(bus.BusEvent(bus.NEW, summary)))
+        return [summary]
 
     async def wait_searchable(self) -> None:
         """Return once every message committed so far can be found by search."""

@@ -235,7 +235,15 @@ def html_to_text(markup: str) -> str:
 
 def make_snippet(text: str, html_body: str) -> str:
     source = html_to_text(html_body) if html_body else text
-    collapsed = " ".join(source.split())
+    collapsed = " ".join(source[: SNIPPET_BYTES * 8].split())
+    if len(source) > SNIPPET_BYTES * 8:
+        # The last word of that prefix may be cut; without it, is there enough text? If not,
+        # collapse everything (the result is the same either way, this is only quicker).
+        whole_words = collapsed[: collapsed.rfind(" ")] if " " in collapsed else ""
+        if len(whole_words.encode("utf-8")) > SNIPPET_BYTES:
+            collapsed = whole_words + " ..."
+        else:
+            collapsed = " ".join(source.split())
     encoded = collapsed.encode("utf-8")
     if len(encoded) <= SNIPPET_BYTES:
         return collapsed

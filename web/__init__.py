@@ -1,7 +1,7 @@
 """The web UI: server-rendered HTML (Jinja2 + htmx), live through the core's event stream.
 
 ``install(app, sandbox)`` mounts the vendored static files under ``/ui/static`` and registers
-the page, action, preview and live-update routers. Add-on pages extend
+the page, links-and-codes, action, preview and live-update routers. Add-on pages extend
 ``web/templates/base.html`` and add themselves to the header with ``add_nav_link``.
 """
 
@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from sandbox.runtime import Sandbox
-from web import actions, live, pages, preview, rules
+from web import actions, extracts, live, pages, preview, rules
 from web.overview import OVERVIEW_KEY, OverviewCache
 from web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
 
@@ -26,7 +26,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     sandbox.extensions[RENDERER_KEY] = Renderer()
     sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
-    for router in (pages.router, actions.router, preview.router, live.router):
+    for router in (pages.router, extracts.router, actions.router, preview.router, live.router):
         app.include_router(router)
     # Add-on pages register here, e.g. ``rules.install(app, sandbox)``.
     rules.install(app, sandbox)

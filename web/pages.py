@@ -146,8 +146,10 @@ async def message_events(
     sandbox: Sandbox = Depends(get_sandbox),
     renderer: Renderer = Depends(get_renderer),
 ) -> Response:
-    found = await sandbox.db.read(lambda conn: events.for_message(conn, message_id))
-    context = {"events": found, "message_id": message_id}
+    found, webhooks = await sandbox.db.read(
+        lambda conn: (events.for_message(conn, message_id), queries.load_webhooks(conn, message_id))
+    )
+    context = {"events": found, "webhooks": webhooks, "message_id": message_id}
     return renderer.page(request, "_events.html", context)
 
 

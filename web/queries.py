@@ -1,4 +1,5 @@
-"""What the pages read: one inbox page (listing or search), the inbox names, one message in full.
+"""What the pages read: one inbox page (listing or search), the inbox names, one message in full
+(with its links and one-time codes, delivery events and webhook attempts).
 
 All functions are synchronous and take a reader connection; routes run them with
 ``await sandbox.db.read(...)``. A page never loads more than ``limit`` summaries.
@@ -7,15 +8,19 @@ All functions are synchronous and take a reader connection; routes run them with
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass, field
+from typing import Any
 
-from sandbox import mime
+from sandbox import extract, mime
+from sandbox.events import outbox
 from sandbox.storage import events, messages, search
 from sandbox.storage.messages import MessageSummary
 from web.overview import Overview, read_overview
 
 PAGE_SIZE = 50
 RAW_PREVIEW_BYTES = 512 * 1024
+EXTRACT_INLINE = 64 * 1024  # characters of text + HTML up to which links and codes come inline
 
 
 @dataclass
@@ -91,6 +96,49 @@ def search_ids(conn: sqlite3.Connection, query: str, inbox: str) -> list[str]:
         return []
 
 
+# How soon an open message page looks again while a webhook for it is on its way (seconds).
+RECHECK_MIN, RECHECK_MAX = 0.5, 10.0
+
+
+@dataclass
+class WebhookLog:
+    """A message's webhook attempts (newest first) and its deliveries still on their way."""
+
+    attempts: list[dict[str, Any]]
+    pending: int = 0
+    next_attempt: float | None = None
+
+    def recheck_ms(self, now: float | None = None) -> int:
+        """Milliseconds until the page should look again (0: nothing is pending)."""
+        if not self.pending or self.next_attempt is None:
+            return 0
+        wait = self.next_attempt - (now or time.time()) + 0.3
+        return int(min(max(wait, RECHECK_MIN), RECHECK_MAX) * 1000)
+
+
+def with_event_types(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``event_type`` (the delivery event a webhook attempt carried, "" if none) to rows."""
+    ids = sorted({row["event_id"] for row in rows if row.get("event_id")})
+    types: dict[str, str] = {}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        marks = ",".join("?" * len(part))
+        query = f"SELECT id, type FROM events WHERE id IN ({marks})"
+        types.update((row[0], row[1]) for row in conn.execute(query, part))
+    return [{**row, "event_type": types.get(row.get("event_id") or "", "")} for row in rows]
+
+
+def load_webhooks(conn: sqlite3.Connection, message_id: str) -> WebhookLog:
+    """The message's webhook attempts, and its deliveries still pending (``webhook_outbox``)."""
+    found = with_event_types(conn, outbox.attempts(conn, message_id=message_id, limit=100))
+    row = conn.execute(
+        "SELECT COUNT(*), MIN(next_attempt) FROM webhook_outbox"
+        " WHERE message_id = ? AND status = 'pending'",
+        (message_id,),
+    ).fetchone()
+    return WebhookLog(found, int(row[0]), row[1])
+
+
 @dataclass
 class MessageDetail:
     summary: MessageSummary
@@ -102,6 +150,10 @@ class MessageDetail:
     raw_truncated: bool
     envelope_only: set[str]
     events: list[events.DeliveryEvent]
+    webhooks: WebhookLog
+    # None: the bodies are big, so the page loads links and codes separately (web.extracts).
+    links: list[extract.FoundLink] | None = None
+    codes: list[extract.FoundCode] | None = None
 
     @property
     def has_html(self) -> bool:
@@ -124,7 +176,7 @@ def load_message(conn: sqlite3.Connection, message_id: str) -> MessageDetail | N
         headers = [(k, mime.decode_header_value(v)) for k, v in mime.load(raw).items()]
     except Exception:  # broken mail is still shown, raw
         parsed, headers = mime.ParsedMessage(), []
-    return MessageDetail(
+    detail = MessageDetail(
         summary=summary,
         headers=headers,
         text=parsed.text,
@@ -134,7 +186,22 @@ def load_message(conn: sqlite3.Connection, message_id: str) -> MessageDetail | N
         raw_truncated=len(raw) > RAW_PREVIEW_BYTES,
         envelope_only=envelope_only(summary),
         events=events.for_message(conn, message_id),
+        webhooks=load_webhooks(conn, message_id),
     )
+    if len(parsed.text) + len(parsed.html) <= EXTRACT_INLINE:
+        detail.links = extract.find_links(parsed.text, parsed.html)
+        detail.codes = extract.find_codes(parsed.text, parsed.html)
+    return detail
+
+
+def load_bodies(conn: sqlite3.Connection, message_id: str) -> tuple[str, str]:
+    """(text, html) of a stored message; empty for unknown ids and unparsable mail."""
+    raw = messages.get_raw(conn, message_id)
+    try:
+        parsed = mime.parse_message(raw or b"")
+    except Exception:
+        return "", ""
+    return parsed.text, parsed.html
 
 
 def neighbours(conn: sqlite3.Connection, summary: MessageSummary) -> tuple[str | None, str | None]:

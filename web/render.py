@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -23,7 +24,13 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 NAV_LINKS: list[tuple[str, str]] = [("Inbox", "/")]
 
-SOURCE_LABELS = {"smtp": "SMTP", "sendgrid": "SendGrid", "mailgun": "Mailgun", "api": "API"}
+SOURCE_LABELS = {
+    "smtp": "SMTP",
+    "sendgrid": "SendGrid",
+    "mailgun": "Mailgun",
+    "api": "API",
+    "generic": "Generic",
+}
 
 # The UI's own pages: scripts and styles only from us, frames only from us, no plugins.
 UI_CSP = (
@@ -50,6 +57,26 @@ def relative_time(epoch: float, now: float | None = None) -> str:
         if delta < limit:
             return f"{int(delta // unit)} {name} ago"
     return datetime.fromtimestamp(epoch, UTC).strftime("%d %b %Y")
+
+
+def time_until(epoch: float, now: float | None = None) -> str:
+    """A moment in the near future, as "now", "in 5 s", "in 3 min"."""
+    delta = epoch - (now or time.time())
+    if delta < 1:
+        return "now"
+    return f"in {delta:.0f} s" if delta < 90 else f"in {delta // 60:.0f} min"
+
+
+def redact_url(url: str) -> str:
+    """A webhook URL with the password of its ``user:pass@`` part hidden."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = f"{parts.username}:•••@{parts.netloc.rsplit('@', 1)[1]}"
+    except ValueError:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def exact_time(epoch: float) -> str:
@@ -93,6 +120,8 @@ def make_environment() -> Environment:
         human_size=human_size,
         reltime=relative_time,
         exact_time=exact_time,
+        until=time_until,
+        redact_url=redact_url,
         iso_time=iso_time,
         header_date=header_date,
         address=show_address,

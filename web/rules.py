@@ -1,5 +1,6 @@
 """The Rules page (``/ui/rules``): delivery-outcome and SMTP-fault rules managed live, the
-webhook signing keys apps need, and the latest webhook attempts with a replay button.
+webhook signing keys apps need (with the django-anymail setting each goes in), the configured
+webhook endpoints, and the latest webhook attempts with a replay button.
 
 Same data and validation as ``/api/v1/rules`` and ``/api/v1/webhooks/deliveries``; every form
 POST is same-origin only and answers with a redirect back to the page (or the page with the
@@ -8,9 +9,10 @@ error, status 400).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from sandbox.api.deps import get_sandbox
@@ -18,6 +20,8 @@ from sandbox.events import outbox
 from sandbox.events.access import engine_of
 from sandbox.events.rules import OUTCOMES, SMTP_STAGES, RuleError, parse_rule
 from sandbox.runtime import Sandbox
+from sandbox.storage import webhooks
+from web import queries
 from web.guard import require_same_origin
 from web.render import Renderer, get_renderer
 
@@ -28,22 +32,64 @@ router = APIRouter(include_in_schema=False)
 actions = APIRouter(include_in_schema=False, dependencies=[Depends(require_same_origin)])
 
 
-def _keys(sandbox: Sandbox) -> dict[str, str]:
-    sendgrid = sandbox.extensions.get("sendgrid.signer")
-    mailgun = sandbox.extensions.get("mailgun.signer")
-    return {
-        "SendGrid Event Webhook public key": getattr(sendgrid, "public_key_b64", ""),
-        "Mailgun webhook signing key": getattr(mailgun, "key", ""),
-    }
+@dataclass(frozen=True)
+class SigningKey:
+    """Webhook signing material an app needs, read from an emulator's extension (if installed)."""
+
+    id: str
+    label: str
+    value: str
+    setting: str  # the django-anymail setting that takes it
+    hint: str
+
+
+# (id, extension key, attribute, label, anymail setting, hint)
+KEY_SOURCES = (
+    (
+        "sendgrid-key",
+        "sendgrid.signer",
+        "public_key_b64",
+        "SendGrid signed Event Webhook public key",
+        "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY",
+        "Verifies the X-Twilio-Email-Event-Webhook-Signature header of signed SendGrid webhooks"
+        " (turn signing on with PATCH /v3/user/webhooks/event/settings/signed).",
+    ),
+    (
+        "mailgun-key",
+        "mailgun.signer",
+        "key",
+        "Mailgun HTTP webhook signing key",
+        "MAILGUN_WEBHOOK_SIGNING_KEY",
+        "Checks the signature block (HMAC-SHA256 of timestamp + token) of every Mailgun webhook.",
+    ),
+)
+
+
+def signing_keys(sandbox: Sandbox) -> list[SigningKey]:
+    """The keys of the installed emulators (core never imports them: looked up by key)."""
+    found = []
+    for key_id, extension, attribute, label, setting, hint in KEY_SOURCES:
+        value = getattr(sandbox.extensions.get(extension), attribute, "")
+        found.append(
+            SigningKey(key_id, label, value if isinstance(value, str) else "", setting, hint)
+        )
+    return found
 
 
 async def _page(
     request: Request, sandbox: Sandbox, renderer: Renderer, error: str = "", status: int = 200
 ) -> Response:
-    attempts = await sandbox.db.read(lambda conn: outbox.attempts(conn, limit=50))
+    attempts, endpoints = await sandbox.db.read(
+        lambda conn: (
+            queries.with_event_types(conn, outbox.attempts(conn, limit=50)),
+            webhooks.list_endpoints(conn),
+        )
+    )
     context: dict[str, Any] = {
         "rules": engine_of(sandbox).rules.all(),
-        "keys": _keys(sandbox),
+        "keys": signing_keys(sandbox),
+        "endpoints": [e for e in endpoints if e.url],
+        "generic_urls": list(sandbox.settings.webhook_url or []),
         "attempts": attempts,
         "outcomes": OUTCOMES,
         "stages": SMTP_STAGES,
@@ -100,10 +146,14 @@ async def delete_rule(rule_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> 
 
 
 @actions.post("/ui/webhooks/{outbox_id}/replay")
-async def replay(outbox_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+async def replay(
+    outbox_id: str, next: str = Form(""), sandbox: Sandbox = Depends(get_sandbox)
+) -> Response:
+    """Send a webhook again; back to ``next`` (a local path, e.g. the message page) or here."""
     if await sandbox.db.write(lambda conn: outbox.requeue(conn, outbox_id)):
         engine_of(sandbox).dispatcher.wake()
-    return RedirectResponse(PATH, status_code=303)
+    target = next if next.startswith("/") and not next.startswith("//") else PATH
+    return RedirectResponse(target, status_code=303)
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import smtplib
 import tempfile
+import threading
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from sandbox.config import Settings
 from sandbox.runner import RunningSandbox, start_in_thread
@@ -34,7 +37,8 @@ NEWSLETTER = "".join(
         'font-weight:bold">Acme Cloud</td></tr>',
         '<tr><td style="padding:32px;color:#1f2937;font-size:15px;line-height:1.6">',
         '<h1 style="font-size:22px;margin:0 0 12px">Welcome aboard, Bob!</h1>',
-        "<p>Your workspace <b>acme-prod</b> is ready. Here is what to do next:</p>",
+        "<p>Your workspace <b>acme-prod</b> is ready. Your confirmation code is <b>318204</b>.",
+        " Here is what to do next:</p>",
         "<ol><li>Invite your team</li><li>Connect a repository</li>",
         "<li>Deploy your first app</li></ol>",
         '<p style="margin:28px 0"><a href="https://acme.example/start" style="background:#4f46e5;',
@@ -45,6 +49,30 @@ NEWSLETTER = "".join(
         "</td></tr></table></td></tr></table></body></html>",
     ]
 )
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """The app's webhook endpoint: answers 200 to everything, logs nothing."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def shoot(page: Page, path: Path) -> None:
+    """A whole-page shot through a viewport as tall as the page (chromium's full-page capture
+    leaves the sandboxed preview frame blank); the preview's max-height makes this converge."""
+    width = page.viewport_size["width"] if page.viewport_size else 1280
+    for _ in range(4):
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_timeout(300)
+    page.screenshot(path=path)
+    page.set_viewport_size({"width": width, "height": 760})
 
 
 def smtp_send(running: RunningSandbox, msg: EmailMessage, user: str = "") -> None:
@@ -63,7 +91,7 @@ def simple(sender: str, to: str, subject: str, body: str, tags: str = "") -> Ema
     return msg
 
 
-def populate(running: RunningSandbox) -> str:
+def populate(running: RunningSandbox, hook_url: str) -> str:
     smtp_send(
         running,
         simple(
@@ -116,6 +144,11 @@ def populate(running: RunningSandbox) -> str:
                 "security",
             ),
         )
+        api.post(
+            "/v3/user/webhooks/event/settings",
+            headers={"Authorization": "Bearer SG.demo"},
+            json={"enabled": True, "url": hook_url, "processed": True, "open": True},
+        )
         welcome = api.post(
             "/v3/mail/send",
             headers={"Authorization": "Bearer SG.demo"},
@@ -161,8 +194,10 @@ def main() -> None:
             environ={}, smtp="127.0.0.1:0", http="127.0.0.1:0", db=str(Path(tmp) / "s.db")
         )
         running = start_in_thread(settings)
+        receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
         try:
-            newest = populate(running)
+            newest = populate(running, f"http://127.0.0.1:{receiver.server_address[1]}/events")
             with sync_playwright() as p:
                 browser = p.chromium.launch(
                     executable_path="/usr/bin/chromium", headless=True, args=ARGS
@@ -180,7 +215,10 @@ def main() -> None:
                     page.goto(f"/view/{newest}")
                     page.frame_locator("#preview").locator("h1").wait_for()
                     page.locator("body[data-live=on]").wait_for()
-                    page.screenshot(path=HERE / f"message-{scheme}.png", full_page=True)
+                    page.locator("#webhook-attempts tbody tr:nth-child(2)").wait_for()
+                    shoot(page, HERE / f"message-{scheme}.png")
+                    page.goto("/ui/rules")
+                    page.screenshot(path=HERE / f"rules-{scheme}.png", full_page=True)
                     context.close()
                 phone = browser.new_context(
                     base_url=running.url, viewport={"width": 390, "height": 760}
@@ -192,6 +230,8 @@ def main() -> None:
                 phone.close()
                 browser.close()
         finally:
+            receiver.shutdown()
+            receiver.server_close()
             running.stop()
 
 

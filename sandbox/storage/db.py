@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 WriteFn = Callable[[sqlite3.Connection], Any]
 MAX_BATCH = 256
-DEFER_DELAY = 0.01  # deferred jobs wait this long for company before they run
+DEFER_DELAY = 0.05  # deferred jobs wait this long for company (readers can hurry them)
 
 
 @dataclass(frozen=True)

@@ -91,12 +91,13 @@ def test_backlog_left_by_a_crash_is_indexed_at_start(
 
     def unindex(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE messages_fts SET search_text = '' WHERE rowid = ?", (summary.seq,))
-        indexer.queue_text(conn, summary.seq, summary.id, "platypus")
-        indexer.queue_text(conn, 999, "gone-message", "never indexed")  # its message is gone
+        conn.execute("INSERT INTO index_backlog (seq, id) VALUES (?, ?)", (summary.seq, summary.id))
+        conn.execute("INSERT INTO index_backlog (seq, id) VALUES (999, 'gone')")  # no message
 
     database = Database(settings.db_path, [])
     database.open()
     database.write_sync(unindex)
+    assert database.read_sync(lambda conn: search.search(conn, "platypus")).total == 0
     database.close()
 
     second = sandbox_factory()
@@ -108,3 +109,26 @@ def test_backlog_left_by_a_crash_is_indexed_at_start(
     assert second.call(lookup("platypus")) == 1
     assert second.call(lookup("never")) == 0
     assert second.sandbox.db.read_sync(indexer.backlog_size) == 0
+
+
+def test_a_cancelled_ingest_that_committed_is_still_indexed_and_announced(
+    running: RunningSandbox,
+) -> None:
+    sandbox = running.sandbox
+
+    async def cancel_after_submit() -> int:
+        with sandbox.bus.subscribe(lambda event: event.type == bus.NEW) as announced:
+            task = asyncio.ensure_future(
+                sandbox.ingestor.ingest(
+                    Inbound(raw=b"Subject: c\r\n\r\nwombat\r\n", rcpt_tos=["x@example.com"]),
+                    searchable=False,
+                )
+            )
+            await asyncio.sleep(0)  # prepared and queued for the writer
+            task.cancel()
+            event = await asyncio.wait_for(announced.get(), 10)
+        assert event.data.subject == "c"
+        page = await sandbox.db.read(lambda conn: search.search(conn, "wombat"))
+        return page.total
+
+    assert running.call(cancel_after_submit()) == 1

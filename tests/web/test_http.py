@@ -29,6 +29,9 @@ def test_state_changes_refuse_cross_origin(api: httpx.Client, send: Sender) -> N
     assert api.post(url, headers={"Origin": "http://evil.example"}).status_code == 403
     assert api.post(url, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
     assert api.post(url).status_code == 403  # no Origin and no proof it came from our page
+    assert api.post(url, headers={"Origin": "null"}).status_code == 403  # e.g. a sandboxed frame
+    null_cross = {"Origin": "null", "Sec-Fetch-Site": "cross-site"}
+    assert api.post(url, headers=null_cross).status_code == 403
     assert api.post("/ui/messages/delete-all").status_code == 403
     assert message_id in api.get("/").text
     same = api.post(url, headers={"Origin": str(api.base_url).rstrip("/"), "HX-Request": "true"})

@@ -1,4 +1,5 @@
-/* mailsandbox UI behaviour: keyboard shortcuts, tabs, preview width, remote content, events form.
+/* mailsandbox UI behaviour: keyboard shortcuts, tabs, preview width, remote content, events form,
+   copy buttons and webhook replay.
    No inline scripts anywhere (the UI's CSP forbids them); htmx does the fetching and swapping. */
 (function () {
   "use strict";
@@ -157,10 +158,53 @@
     event.stopPropagation();
   }, true);
 
+  // Copy a one-time code (or any [data-copy] value) to the clipboard.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var value = button.getAttribute("data-copy");
+    function done(ok) {
+      button.textContent = ok ? "Copied" : "Copy failed";
+      if (ok) button.setAttribute("data-copied", "");
+      window.setTimeout(function () { button.textContent = "Copy"; button.removeAttribute("data-copied"); }, 1500);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(value).then(function () { done(true); }, function () { done(false); });
+    } else {
+      var field = document.createElement("textarea");
+      field.value = value;
+      field.setAttribute("readonly", "");
+      field.style.position = "fixed";
+      field.style.opacity = "0";
+      document.body.appendChild(field);
+      field.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(field);
+      done(ok);
+    }
+  });
+
+  // Replay a webhook through the REST API, then refresh the events (the form posts without JS).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("replay-form") || !document.getElementById("events")) return;
+    event.preventDefault();
+    var button = form.querySelector("button");
+    button.disabled = true;
+    button.textContent = "Replaying…";
+    fetch(form.getAttribute("data-api"), { method: "POST", headers: { "HX-Request": "true" } })
+      .then(function (response) {
+        button.textContent = response.ok ? "Queued" : "Failed (" + response.status + ")";
+        if (response.ok && window.htmx) window.htmx.trigger("#events", "sse:delivery");
+      })
+      .catch(function () { button.textContent = "Failed"; button.disabled = false; });
+  });
+
   // Simulate a delivery event through the REST API (JSON), then show it.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.classList || !form.classList.contains("event-form")) return;
+    if (!form.classList || !form.classList.contains("event-form") || !form.hasAttribute("data-message")) return;
     event.preventDefault();
     var status = form.querySelector(".event-status");
     var body = { type: form.elements.type.value };

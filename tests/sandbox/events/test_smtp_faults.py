@@ -96,7 +96,7 @@ def test_delay_before_answer(client: smtplib.SMTP, api: httpx.Client) -> None:
     add_rule(api, stage="MAIL", reply="451 4.4.2 Slow", delay=0.4)
     started = time.monotonic()
     assert client.mail("app@example.com")[0] == 451
-    assert time.monotonic() - started >= 0.4
+    assert time.monotonic() - started >= 0.39  # timer granularity
 
 
 @pytest.mark.parametrize("stage", ["AUTH", "MAIL", "RCPT", "DATA"])

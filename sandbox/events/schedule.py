@@ -1,0 +1,120 @@
+"""The ``event_schedule`` table's store and the clock that says when to drain it.
+
+Steps are written by the ingest hook (:func:`insert_steps`, one ``executemany`` per recipient)
+and taken when due by the engine's loop (:func:`take_due`: one SELECT, one DELETE, one bulk read
+of the messages concerned). :class:`DueClock` batches them: the loop drains every due step in
+one transaction, at most once per :data:`TICK`, and a new message wakes it only when it
+scheduled something earlier than the loop's next planned drain. So under load the scheduled
+transitions cost a few transactions per second, not one per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sandbox.storage import messages
+from sandbox.storage.messages import MessageSummary
+
+TICK = 0.05  # at most one drain per TICK: steps due within it are applied together
+MAX_IDLE = 1.0  # the loop looks at the table at least this often (resumes after restarts)
+BATCH = 500
+
+INSERT = (
+    "INSERT INTO event_schedule (message_id, recipient, type, due, reason, code, details_json)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+StepRow = tuple[str, str, str, float, str, int, str]
+
+
+def insert_steps(conn: sqlite3.Connection, rows: Sequence[StepRow]) -> None:
+    conn.executemany(INSERT, rows)
+
+
+def take_due(
+    conn: sqlite3.Connection, now: float, limit: int = BATCH
+) -> tuple[list[sqlite3.Row], dict[str, MessageSummary]]:
+    """Remove and return the due steps (oldest first) with the summaries of their messages
+    (a message deleted meanwhile is missing from the dict: its lifecycle ends)."""
+    rows = conn.execute(
+        "SELECT * FROM event_schedule WHERE due <= ? ORDER BY due, seq LIMIT ?", (now, limit)
+    ).fetchall()
+    if not rows:
+        return [], {}
+    conn.executemany("DELETE FROM event_schedule WHERE seq = ?", [(r["seq"],) for r in rows])
+    ids = list({row["message_id"]: None for row in rows})
+    found: dict[str, MessageSummary] = {}
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        marks = ",".join("?" * len(chunk))
+        summary_rows = conn.execute(
+            f"SELECT {messages.SUMMARY_COLUMNS} FROM messages WHERE id IN ({marks})", chunk
+        ).fetchall()
+        found.update((s.id, s) for s in messages.summaries_from_rows(conn, summary_rows))
+    return rows, found
+
+
+def details_of(row: sqlite3.Row) -> dict[str, Any]:
+    details: dict[str, Any] = json.loads(row["details_json"])
+    return details
+
+
+def next_due(conn: sqlite3.Connection) -> float | None:
+    row = conn.execute("SELECT MIN(due) FROM event_schedule").fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
+class DueClock:
+    """When the engine's loop drains next. ``note`` runs on the DB writer thread (the ingest
+    hook); ``poke``, ``wait`` and ``drained`` on the event loop."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._earliest = math.inf  # earliest step scheduled since the last drain began
+        self._wake_at = 0.0  # when the loop plans to drain next (0: at once, e.g. at start)
+        self._last = -math.inf
+        self._event = asyncio.Event()
+
+    def note(self, due: float) -> None:
+        with self._lock:
+            if due < self._earliest:
+                self._earliest = due
+
+    def poke(self) -> None:
+        """After a commit: wake the loop if something is due before its planned drain."""
+        if self._earliest < self._wake_at:
+            self._event.set()
+
+    async def wait(self) -> None:
+        """Sleep until the planned drain (or a poke), but never sooner than TICK after the
+        previous drain; then start a new drain."""
+        delay = self._wake_at - time.time()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), delay)
+        pause = self._last + TICK - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        self._last = time.monotonic()
+        self._event.clear()
+        self._wake_at = -math.inf  # while draining, pokes are moot: drained() sees them all
+        with self._lock:
+            self._earliest = math.inf
+
+    def drained(self, next_due: float | None) -> None:
+        """After a drain: plan the next one (steps scheduled while it ran included)."""
+        now = time.time()
+        with self._lock:
+            earliest = self._earliest
+        wake_at = now + MAX_IDLE
+        for due in (next_due, earliest):
+            if due is not None and due < wake_at:
+                wake_at = due
+        self._wake_at = wake_at
