@@ -117,7 +117,11 @@ def serve(settings: Settings) -> int:
         print("\n".join(lines), flush=True)
 
     host, port = settings.http_address
-    app = create_app(settings, on_ready=announce)
+    try:
+        app = create_app(settings, on_ready=announce)
+    except ValueError as exc:  # a bad rules file or retry schedule: say so, no traceback
+        print(f"mailsandbox serve: {exc}", file=sys.stderr)
+        return 2
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
     )

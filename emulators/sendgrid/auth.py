@@ -72,8 +72,10 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def authorize(request: Request) -> str:
-    """FastAPI dependency: the API key of this request (``default`` when none), or 401/429."""
+async def authorize(request: Request) -> str:
+    """FastAPI dependency: the API key of this request (``default`` when none), or 401/429.
+    Async although it never awaits: FastAPI runs a plain ``def`` dependency on a worker thread,
+    a hop that costs more than the check itself."""
     sandbox: Sandbox = request.app.state.sandbox
     allowed = sandbox.settings.sendgrid_api_key
     key = _bearer(request)

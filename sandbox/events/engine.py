@@ -3,15 +3,14 @@
 At ingest (a write hook, inside the message's own transaction) it checks the suppression lists
 (a suppressed recipient is ``rejected``, i.e. SendGrid ``dropped`` / Mailgun ``failed
 suppress-*``), picks the outcome (user rule, else magic address, else ``delivered``) and writes
-the timed steps to ``event_schedule``; a background loop applies steps when due. Recording an
-event (:meth:`EventEngine.record`) stores it, feeds the suppression lists (bounce, complaint,
+the timed steps to ``event_schedule``; a background loop applies steps when due, all the due
+steps of a tick in one transaction (see :mod:`sandbox.events.schedule`). Recording an event
+(:meth:`EventEngine.record`) stores it, feeds the suppression lists (bounce, complaint,
 unsubscribe) and writes the provider's webhook rows to the outbox, all in one transaction.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import sqlite3
@@ -20,7 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from sandbox import bus, ids, ingest
-from sandbox.events import outbox, plans, providers, rule_store
+from sandbox.events import outbox, plans, providers, rule_store, schedule
 from sandbox.events.dispatcher import Dispatcher
 from sandbox.events.generic import GenericProvider
 from sandbox.events.magic import magic_rule
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
     from sandbox.runtime import Sandbox
 
 log = logging.getLogger(__name__)
-MAX_IDLE = 1.0
+UPDATE_DETAILS = "UPDATE events SET details_json = ? WHERE seq = ?"
 
 
 def _flag(meta: dict[str, Any], *path: str) -> bool:
@@ -59,15 +58,23 @@ class EventEngine:
         self.rules = rules
         self.generic = GenericProvider(sandbox.settings.webhook_url)
         self.dispatcher = Dispatcher(sandbox, retry_schedule, self.generic)
-        self._wake = asyncio.Event()
+        self.clock = schedule.DueClock()
         self._lock = threading.Lock()
-        self._pending_publish: dict[str, list[DeliveryEvent]] = {}
+        # message id -> (its first events, whether they wrote outbox rows), until ``new``
+        self._pending_publish: dict[str, tuple[list[DeliveryEvent], bool]] = {}
 
     # --- recording (inside a write transaction) -------------------------------------------
     def record(
         self, conn: sqlite3.Connection, event: DeliveryEvent, message: MessageSummary
     ) -> DeliveryEvent:
         """Store ``event`` with its suppression and webhook side effects (same transaction)."""
+        self._store(conn, event, message)
+        return event
+
+    def _store(
+        self, conn: sqlite3.Connection, event: DeliveryEvent, message: MessageSummary
+    ) -> int:
+        """:meth:`record`; returns how many outbox rows it wrote."""
         provider = providers.get(self.sandbox, message.source)
         event.provider = event.provider or message.source
         event.id = event.id or ids.new_id()
@@ -87,8 +94,7 @@ class EventEngine:
                     details={"message_id": message.id, "event_id": event.id},
                 ),
             )
-        outbox.enqueue_event(conn, provider, event, message)
-        return event
+        return outbox.enqueue_event(conn, provider, event, message)
 
     def on_ingest(self, conn: sqlite3.Connection, new: messages.NewMessage, seq: int) -> None:
         """Write hook: webhooks for the accept, then a plan for every recipient."""
@@ -96,42 +102,53 @@ class EventEngine:
         if sandbox_mode(message):
             conn.execute("DELETE FROM events WHERE message_id = ?", (new.id,))
             return
-        for target in self.generic.message_targets(conn):
+        targets = self.generic.message_targets(conn)
+        if targets:
             payload = self.generic.message_payload(message)
-            outbox.add(conn, self.generic.name, target, payload, message_id=message.id)
+            for target in targets:
+                outbox.add(conn, self.generic.name, target, payload, message_id=message.id)
         provider = providers.get(self.sandbox, message.source)
-        recorded = self._queued(conn, provider, message)
+        recorded, written = self._queued(conn, provider, message)
+        written += len(targets)
         scopes = (provider.suppression_scope(message),)
+        steps: list[schedule.StepRow] = []
+        now = time.time()
         for recipient in new.recipients:
             kinds = suppressions.suppressed_kinds(conn, recipient, scopes)
             drop = provider.drop_reason(kinds) if kinds else None
             if drop is None:
-                self._schedule(conn, message, recipient, self._rule_for(message, recipient))
+                steps += self._steps(message, recipient, self._rule_for(message, recipient), now)
                 continue
             reason, details = drop
             event = DeliveryEvent(message.id, "rejected", recipient, reason=reason, details=details)
-            recorded.append(self.record(conn, event, message))
+            written += self._store(conn, event, message)
+            recorded.append(event)
+        if steps:
+            schedule.insert_steps(conn, steps)
+            self.clock.note(min(row[3] for row in steps))
         with self._lock:
-            self._pending_publish[new.id] = recorded
+            self._pending_publish[new.id] = (recorded, written > 0)
 
     def _queued(
         self,
         conn: sqlite3.Connection,
         provider: providers.WebhookProvider,
         message: MessageSummary,
-    ) -> list[DeliveryEvent]:
-        """The core's ``queued`` rows of ``message``, given provider ids and sent to webhooks."""
+    ) -> tuple[list[DeliveryEvent], int]:
+        """The core's ``queued`` rows of ``message``, given provider ids and sent to webhooks
+        (returns them and how many outbox rows were written)."""
         queued = events.for_message(conn, message.id)
+        updates: list[tuple[str, int]] = []
+        written = 0
         for event in queued:
             extra = provider.ids(event, message)
             if extra:
                 event.details.update(extra)
-                conn.execute(
-                    "UPDATE events SET details_json = ? WHERE seq = ?",
-                    (json.dumps(event.details), event.seq),
-                )
-            outbox.enqueue_event(conn, provider, event, message)
-        return queued
+                updates.append((json.dumps(event.details), event.seq))
+            written += outbox.enqueue_event(conn, provider, event, message)
+        if updates:
+            conn.executemany(UPDATE_DETAILS, updates)
+        return queued, written
 
     def _rule_for(self, message: MessageSummary, recipient: str) -> Rule:
         if test_mode(message):
@@ -145,55 +162,46 @@ class EventEngine:
         )
         return rule or magic_rule(recipient) or Rule(id="builtin:default", outcome="delivered")
 
-    def _schedule(
-        self, conn: sqlite3.Connection, message: MessageSummary, recipient: str, rule: Rule
-    ) -> None:
-        now = time.time()
+    @staticmethod
+    def _steps(
+        message: MessageSummary, recipient: str, rule: Rule, now: float
+    ) -> list[schedule.StepRow]:
+        """The ``event_schedule`` rows of one recipient's lifecycle."""
+        testing = test_mode(message)
+        rows: list[schedule.StepRow] = []
         for step in plans.steps_for(rule):
             details = dict(step.details, rule=rule.id)
             code, reason = step.code, step.reason
-            if test_mode(message) and step.type == "delivered":
+            if testing and step.type == "delivered":
                 code, reason, details["test_mode"] = 650, "OK", True
-            conn.execute(
-                "INSERT INTO event_schedule (message_id, recipient, type, due, reason, code,"
-                " details_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    message.id,
-                    recipient,
-                    step.type,
-                    now + step.offset,
-                    reason,
-                    code,
-                    json.dumps(details),
-                ),
-            )
+            due = now + step.offset
+            rows.append((message.id, recipient, step.type, due, reason, code, json.dumps(details)))
+        return rows
 
     def apply_due(self, conn: sqlite3.Connection, now: float) -> list[DeliveryEvent]:
         """Apply every scheduled step that is due (runs in one write transaction)."""
-        rows = conn.execute(
-            "SELECT * FROM event_schedule WHERE due <= ? ORDER BY due, seq LIMIT 500",
-            (now,),
-        ).fetchall()
-        cache: dict[str, MessageSummary | None] = {}
+        rows, found = schedule.take_due(conn, now)
         out: list[DeliveryEvent] = []
         for row in rows:
-            conn.execute("DELETE FROM event_schedule WHERE seq = ?", (row["seq"],))
-            message_id = row["message_id"]
-            if message_id not in cache:
-                cache[message_id] = messages.get_summary(conn, message_id)
-            message = cache[message_id]
+            message = found.get(row["message_id"])
             if message is None:
                 continue  # the message was deleted meanwhile: its lifecycle ends
             event = DeliveryEvent(
-                message_id,
+                row["message_id"],
                 row["type"],
                 row["recipient"],
                 reason=row["reason"],
                 code=row["code"],
-                details=json.loads(row["details_json"]),
+                details=schedule.details_of(row),
             )
             out.append(self.record(conn, event, message))
         return out
+
+    def _drain(
+        self, conn: sqlite3.Connection, now: float
+    ) -> tuple[list[DeliveryEvent], float | None]:
+        """One tick: the due steps applied, and when the next one is due."""
+        return self.apply_due(conn, now), schedule.next_due(conn)
 
     # --- async side ------------------------------------------------------------------------
     async def load_rules(self) -> None:
@@ -216,14 +224,17 @@ class EventEngine:
             self.dispatcher.wake()
 
     def on_bus(self, event: bus.BusEvent) -> None:
-        """After a message is committed: announce its first events, wake the loops."""
+        """After a message is committed: announce its first events; wake the dispatcher if
+        they wrote webhook rows, and the step loop if it must drain sooner than planned."""
         if event.type != bus.NEW:
             return
         with self._lock:
-            recorded = self._pending_publish.pop(event.data.id, [])
-        self.announce(recorded)
-        self.dispatcher.wake()
-        self._wake.set()
+            recorded, written = self._pending_publish.pop(event.data.id, ([], False))
+        for delivery_event in recorded:
+            self.sandbox.bus.publish(bus.BusEvent(bus.DELIVERY_EVENT, delivery_event))
+        if written:
+            self.dispatcher.wake()
+        self.clock.poke()
 
     async def trigger(
         self, message_id: str, type_: str, recipient: str = "", reason: str = "", **details: Any
@@ -252,22 +263,17 @@ class EventEngine:
         return event
 
     async def run(self) -> None:
-        """Apply scheduled steps as they fall due (resumes whatever a restart left pending)."""
+        """Apply scheduled steps as they fall due (resumes whatever a restart left pending):
+        each tick drains every due step in one deferred write, which the writer may share
+        with other deferred work (search indexing)."""
         while True:
+            await self.clock.wait()
+            next_due = None
             try:
-                recorded = await self.sandbox.db.write(lambda c: self.apply_due(c, time.time()))
+                recorded, next_due = await self.sandbox.db.defer(
+                    lambda c: self._drain(c, time.time())
+                )
                 self.announce(recorded)
-                next_due = await self.sandbox.db.read(_next_due)
             except Exception:
                 log.exception("event engine step failed")
-                next_due = None
-            wait = MAX_IDLE if next_due is None else min(max(next_due - time.time(), 0), MAX_IDLE)
-            if wait > 0:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
-
-
-def _next_due(conn: sqlite3.Connection) -> float | None:
-    row = conn.execute("SELECT MIN(due) FROM event_schedule").fetchone()
-    return float(row[0]) if row and row[0] is not None else None
+            self.clock.drained(next_due)

@@ -62,6 +62,17 @@ def test_bad_flag_values_fail_with_a_message() -> None:
     assert b"HOST:PORT" in result.stderr
 
 
+def test_bad_rules_file_or_retry_schedule_fail_without_a_traceback(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.json"
+    rules.write_text("{not json")
+    common = ("serve", "--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0")
+    for extra in (("--rules-file", str(rules)), ("--webhook-retry-schedule", "1s,soon")):
+        result = run_cli(*common, "--db", str(tmp_path / "x.db"), *extra)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(b"mailsandbox serve: ")
+        assert b"Traceback" not in result.stderr
+
+
 def test_ingest_files_and_stdin(tmp_path: Path, running: RunningSandbox) -> None:
     smtp = f"{running.smtp_host}:{running.smtp_port}"
     first, second = tmp_path / "one.eml", tmp_path / "two.eml"
