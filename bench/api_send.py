@@ -4,8 +4,9 @@ that answers without doing any work, in the same run.
 Both servers run in their own process under uvicorn with the same settings (the sandbox as
 ``python -m sandbox serve``). A small asyncio HTTP/1.1 client (keep-alive, no parsing beyond
 the status line and Content-Length, so the client costs little) sends the same request over
-8 connections and prints requests/s for both and the sandbox/bare ratio. Every 2xx the sandbox
-gave must be a stored message at the end.
+8 connections and prints requests/s for both and the sandbox/bare ratio, and each server
+process's CPU time per request (from ``/proc``; less sensitive than throughput to other load on
+the machine). Every 2xx the sandbox gave must be a stored message at the end.
 
 Each target is one function returning a :class:`Target` (SendGrid's is ``sendgrid_target``);
 add another ESP by writing its function and listing it in ``TARGETS``.
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import base64
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -142,6 +144,19 @@ async def run_load(port: int, request: bytes, total: int) -> tuple[float, list[i
     return len(statuses) / (time.perf_counter() - start), statuses
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(pid: int, port: int, request: bytes, total: int) -> tuple[float, float, list[int]]:
+    """(requests/s, server CPU µs per request, statuses) of one load run."""
+    before = cpu_seconds(pid)
+    rate, statuses = asyncio.run(run_load(port, request, total))
+    return rate, (cpu_seconds(pid) - before) / max(len(statuses), 1) * 1e6, statuses
+
+
 # --- the two servers ---------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as sock:
@@ -183,7 +198,7 @@ def start_sandbox(db: Path, http_port: int) -> subprocess.Popen[bytes]:
         "--smtp", f"127.0.0.1:{free_port()}", "--http", f"127.0.0.1:{http_port}",
         "--log-level", "warning",
     ]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=Path(__file__).parents[1])
     wait_http(f"http://127.0.0.1:{http_port}/readyz", proc)
     return proc
 
@@ -208,32 +223,36 @@ def bench(target: Target, requests: int, rounds: int) -> None:
             _, statuses = asyncio.run(run_load(port, request, 200))
             accepted += sum(1 for s in statuses if 200 <= s < 300) if port == http_port else 0
         best = {"bare": 0.0, "sandbox": 0.0}
+        cpu = {"bare": float("inf"), "sandbox": float("inf")}
+        pids = {"bare": bare.pid, "sandbox": sandbox.pid, "dry": sandbox.pid}
         for _ in range(rounds):
             for name, port in (("bare", bare_port), ("sandbox", http_port)):
-                rate, statuses = asyncio.run(run_load(port, request, requests))
+                rate, cpu_us, statuses = measure(pids[name], port, request, requests)
                 if name == "sandbox":
                     if set(statuses) != {target.bare_status}:
                         raise RuntimeError(f"unexpected statuses: {sorted(set(statuses))}")
                     accepted += len(statuses)
                 best[name] = max(best[name], rate)
+                cpu[name] = min(cpu[name], cpu_us)
             if target.dry_body is not None:
-                rate, statuses = asyncio.run(
-                    run_load(http_port, target.request(target.dry_body), requests)
-                )
+                dry_request = target.request(target.dry_body)
+                rate, cpu_us, statuses = measure(pids["dry"], http_port, dry_request, requests)
                 if set(statuses) != {target.dry_status}:
                     raise RuntimeError(f"unexpected dry-run statuses: {sorted(set(statuses))}")
                 best["dry"] = max(best.get("dry", 0.0), rate)
+                cpu["dry"] = min(cpu.get("dry", float("inf")), cpu_us)
         stored = stored_count(http_port)
         print(
             f"{target.name} {target.path} ({len(target.body)} B, {CONNECTIONS} connections): "
             f"bare FastAPI {best['bare']:.0f} req/s, sandbox {best['sandbox']:.0f} req/s, "
-            f"ratio {best['sandbox'] / best['bare']:.0%}; stored {stored}/{accepted}",
+            f"ratio {best['sandbox'] / best['bare']:.0%}; server CPU per request: bare "
+            f"{cpu['bare']:.0f} µs, sandbox {cpu['sandbox']:.0f} µs; stored {stored}/{accepted}",
             flush=True,
         )
         if "dry" in best:
             print(
                 f"  validate-only (nothing stored): {best['dry']:.0f} req/s, "
-                f"ratio {best['dry'] / best['bare']:.0%}",
+                f"ratio {best['dry'] / best['bare']:.0%}, {cpu['dry']:.0f} µs CPU per request",
                 flush=True,
             )
         if stored != accepted:

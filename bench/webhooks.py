@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import base64
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,22 +29,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api_send import free_port, wait_http  # noqa: E402
+from bench.api_send import free_port, start_sandbox  # noqa: E402
 from tests.sandbox.events.receiver import Receiver  # noqa: E402
 
 EVENTS = ("processed", "delivered")
 FLAGS = {flag: flag in EVENTS for flag in ("processed", "delivered", "bounce", "open")}
-
-
-def start_sandbox(db: Path, http_port: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-m", "sandbox", "serve", "--db", str(db), "--max-messages", "0",
-        "--smtp", f"127.0.0.1:{free_port()}", "--http", f"127.0.0.1:{http_port}",
-        "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=ROOT)
-    wait_http(f"http://127.0.0.1:{http_port}/readyz", proc)
-    return proc
 
 
 def configure_webhook(base: str, url: str) -> str:

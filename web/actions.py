@@ -7,89 +7,58 @@ without it the refreshed inbox list fragment is returned for the state in ``HX-C
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Response
 from fastapi.responses import RedirectResponse
 
 from sandbox.api import changes
-from sandbox.api.deps import get_sandbox
-from sandbox.runtime import Sandbox
 from web import queries
-from web.guard import require_same_origin
+from web.guard import local_path, require_same_origin
 from web.pages import InboxState, inbox_context, list_response
-from web.render import Renderer, get_renderer
+from web.render import UI, get_ui
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_same_origin)])
 
 
-def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") else "/"
-
-
-async def _after(request: Request, sandbox: Sandbox, renderer: Renderer, next_url: str) -> Response:
+async def _after(ui: UI, next_url: str) -> Response:
     if next_url:
-        target = _safe_next(next_url)
-        if request.headers.get("hx-request") == "true":
+        target = local_path(next_url)
+        if ui.request.headers.get("hx-request") == "true":
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
-    current = request.headers.get("hx-current-url", "/")
-    state = InboxState.from_url(current)
-    return list_response(renderer, request, await inbox_context(sandbox, state))
+    state = InboxState.from_url(ui.request.headers.get("hx-current-url", "/"))
+    return list_response(ui, await inbox_context(ui.sandbox, state))
 
 
 @router.post("/ui/message/{message_id}/delete")
-async def delete_one(
-    request: Request,
-    message_id: str,
-    next: str = Form(""),
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
-    await changes.delete(sandbox, [message_id])
-    return await _after(request, sandbox, renderer, next)
+async def delete_one(message_id: str, next: str = Form(""), ui: UI = Depends(get_ui)) -> Response:
+    await changes.delete(ui.sandbox, [message_id])
+    return await _after(ui, next)
 
 
 @router.post("/ui/message/{message_id}/unread")
-async def mark_unread(
-    request: Request,
-    message_id: str,
-    next: str = Form(""),
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
-    await changes.set_read(sandbox, [message_id], False)
-    return await _after(request, sandbox, renderer, next)
+async def mark_unread(message_id: str, next: str = Form(""), ui: UI = Depends(get_ui)) -> Response:
+    await changes.set_read(ui.sandbox, [message_id], False)
+    return await _after(ui, next)
 
 
 @router.post("/ui/messages/read-all")
-async def read_all(
-    request: Request,
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
-    await changes.set_read_all(sandbox, True)
-    return await _after(request, sandbox, renderer, "")
+async def read_all(ui: UI = Depends(get_ui)) -> Response:
+    await changes.set_read_all(ui.sandbox, True)
+    return await _after(ui, "")
 
 
 @router.post("/ui/messages/delete-all")
-async def delete_all(
-    request: Request,
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
-    await changes.delete_all(sandbox)
-    return await _after(request, sandbox, renderer, "/")
+async def delete_all(ui: UI = Depends(get_ui)) -> Response:
+    await changes.delete_all(ui.sandbox)
+    return await _after(ui, "/")
 
 
 @router.post("/ui/messages/delete-search")
 async def delete_search(
-    request: Request,
-    q: str = Form(""),
-    inbox: str = Form(""),
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
+    q: str = Form(""), inbox: str = Form(""), ui: UI = Depends(get_ui)
 ) -> Response:
     state = InboxState(q, inbox)
     if state.q:
-        ids = await sandbox.db.read(lambda conn: queries.search_ids(conn, state.q, state.inbox))
-        await changes.delete(sandbox, ids)
-    return await _after(request, sandbox, renderer, state.url(start=0))
+        ids = await ui.sandbox.db.read(lambda conn: queries.search_ids(conn, state.q, state.inbox))
+        await changes.delete(ui.sandbox, ids)
+    return await _after(ui, state.url(start=0))

@@ -9,42 +9,27 @@ has no codes and no links.
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Callable, Sequence
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
 from sandbox import extract
-from sandbox.api.deps import get_sandbox
-from sandbox.runtime import Sandbox
 from web.queries import load_bodies
-from web.render import Renderer, get_renderer
+from web.render import UI, get_ui
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/ui/message/{message_id}/codes")
-async def message_codes(
-    request: Request,
-    message_id: str,
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
-    def scan(conn: sqlite3.Connection) -> list[extract.FoundCode]:
-        return extract.find_codes(*load_bodies(conn, message_id))
+def _fragment_route(kind: str, scan: Callable[[str, str], Sequence[object]]) -> None:
+    """``GET /ui/message/{ID}/<kind>``: ``scan(text, html)`` rendered with ``_<kind>.html``."""
 
-    codes = await sandbox.db.read(scan)
-    return renderer.page(request, "_codes.html", {"codes": codes, "message_id": message_id})
+    async def route(message_id: str, ui: UI = Depends(get_ui)) -> Response:
+        found = await ui.sandbox.db.read(lambda conn: scan(*load_bodies(conn, message_id)))
+        return ui.page(f"_{kind}.html", {kind: found, "message_id": message_id})
+
+    route.__name__ = f"message_{kind}"
+    router.add_api_route(f"/ui/message/{{message_id}}/{kind}", route, methods=["GET"])
 
 
-@router.get("/ui/message/{message_id}/links")
-async def message_links(
-    request: Request,
-    message_id: str,
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
-    def scan(conn: sqlite3.Connection) -> list[extract.FoundLink]:
-        return extract.find_links(*load_bodies(conn, message_id))
-
-    links = await sandbox.db.read(scan)
-    return renderer.page(request, "_links.html", {"links": links, "message_id": message_id})
+_fragment_route("codes", extract.find_codes)
+_fragment_route("links", extract.find_links)

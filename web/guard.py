@@ -1,4 +1,5 @@
-"""Cross-origin protection for the UI's state-changing requests (delete, mark read/unread).
+"""Cross-origin protection for the UI's state-changing requests (delete, mark read/unread),
+and the check that a redirect target given in a request stays on this server.
 
 A request is accepted when its ``Origin`` is this server's own origin, or when it carries no
 ``Origin`` but proves it came from our page: htmx's ``HX-Request`` header (a custom header a
@@ -30,3 +31,8 @@ def require_same_origin(request: Request) -> None:
     """FastAPI dependency: 403 for cross-origin state changes."""
     if not is_same_origin(request):
         raise HTTPException(status_code=403, detail="cross-origin request refused")
+
+
+def local_path(target: str, default: str = "/") -> str:
+    """``target`` if it is a path on this server (``/...``, not ``//host``), else ``default``."""
+    return target if target.startswith("/") and not target.startswith("//") else default

@@ -15,11 +15,13 @@ from fastapi.responses import RedirectResponse
 
 from sandbox.api import changes
 from sandbox.api.deps import get_sandbox
+from sandbox.events import tracking
 from sandbox.runtime import Sandbox
 from sandbox.storage import events, messages
 from web import queries, sanitize
+from web.guard import local_path
 from web.overview import OVERVIEW_KEY, OverviewCache
-from web.render import Renderer, get_renderer
+from web.render import UI, get_ui
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,31 +77,22 @@ async def inbox_context(sandbox: Sandbox, state: InboxState) -> dict[str, object
     }
 
 
-def list_response(renderer: Renderer, request: Request, context: dict[str, object]) -> Response:
+def list_response(ui: UI, context: dict[str, object]) -> Response:
     state = context["state"]
     assert isinstance(state, InboxState)
-    response = renderer.page(request, "_list.html", {**context, "fragment": True})
+    response = ui.page("_list.html", {**context, "fragment": True})
     response.headers["HX-Replace-Url"] = state.url()
     return response
 
 
 @router.get("/")
-async def inbox(
-    request: Request,
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
-    context = await inbox_context(sandbox, state_of(request))
-    return renderer.page(request, "inbox.html", context)
+async def inbox(ui: UI = Depends(get_ui)) -> Response:
+    return ui.page("inbox.html", await inbox_context(ui.sandbox, state_of(ui.request)))
 
 
 @router.get("/ui/list")
-async def inbox_list(
-    request: Request,
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
-    return list_response(renderer, request, await inbox_context(sandbox, state_of(request)))
+async def inbox_list(ui: UI = Depends(get_ui)) -> Response:
+    return list_response(ui, await inbox_context(ui.sandbox, state_of(ui.request)))
 
 
 @router.get("/view/latest")
@@ -109,22 +102,16 @@ async def latest(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
 
 
 @router.get("/view/{message_id}")
-async def message_page(
-    request: Request,
-    message_id: str,
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
+async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
+    sandbox = ui.sandbox
     detail = await sandbox.db.read(lambda conn: queries.load_message(conn, message_id))
     if detail is None:
-        return renderer.page(request, "not_found.html", {}, status_code=404)
+        return ui.page("not_found.html", {}, status_code=404)
     if not detail.summary.read:
         await changes.set_read(sandbox, [message_id], True)
         detail.summary.read = True
     newer, older = await sandbox.db.read(lambda conn: queries.neighbours(conn, detail.summary))
-    back = request.query_params.get("back", "/")
-    if not back.startswith("/") or back.startswith("//"):
-        back = "/"
+    back = local_path(ui.request.query_params.get("back", "/"))
     unread = await sandbox.db.read(lambda conn: messages.counts(conn)[1])
     context = {
         "m": detail,
@@ -135,32 +122,28 @@ async def message_page(
         "unread": unread,
         "remote_content": sanitize.has_remote_content(detail.html),
         "event_types": EVENT_TYPES,
+        # "Open as recipient": the message with the tracking its send asked for, so opening it
+        # and clicking its links create real opened/clicked events.
+        "recipient_views": [
+            (r, f"/t/view/{tracking.make_token(message_id, r)}") for r in detail.summary.recipients
+        ]
+        if any(tracking.wanted(detail.summary.metadata))
+        else [],
     }
-    return renderer.page(request, "message.html", context)
+    return ui.page("message.html", context)
 
 
 @router.get("/ui/message/{message_id}/events")
-async def message_events(
-    request: Request,
-    message_id: str,
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
-    found, webhooks = await sandbox.db.read(
+async def message_events(message_id: str, ui: UI = Depends(get_ui)) -> Response:
+    found, webhooks = await ui.sandbox.db.read(
         lambda conn: (events.for_message(conn, message_id), queries.load_webhooks(conn, message_id))
     )
     context = {"events": found, "webhooks": webhooks, "message_id": message_id}
-    return renderer.page(request, "_events.html", context)
+    return ui.page("_events.html", context)
 
 
 @router.get("/ui/message/{message_id}/gone")
-async def message_gone(
-    request: Request,
-    message_id: str,
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
+async def message_gone(message_id: str, ui: UI = Depends(get_ui)) -> Response:
     """Live check from an open message page: a notice once the message was deleted."""
-    found = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
-    context = {"exists": found is not None, "message_id": message_id}
-    return renderer.page(request, "_gone.html", context)
+    found = await ui.sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    return ui.page("_gone.html", {"exists": found is not None, "message_id": message_id})

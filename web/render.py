@@ -8,16 +8,19 @@ rules page) append ``(label, href)`` to it when they install.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from sandbox.api.deps import get_sandbox
 from sandbox.mime import Address
+from sandbox.runtime import Sandbox
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -166,3 +169,24 @@ def get_renderer(request: Request) -> Renderer:
     """FastAPI dependency: the renderer ``web.install`` keeps in ``sandbox.extensions``."""
     renderer: Renderer = request.app.state.sandbox.extensions[RENDERER_KEY]
     return renderer
+
+
+@dataclass(frozen=True)
+class UI:
+    """What a UI route works with: the request, the sandbox and the renderer."""
+
+    request: Request
+    sandbox: Sandbox
+    renderer: Renderer
+
+    def page(self, name: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
+        return self.renderer.page(self.request, name, context, status_code=status_code)
+
+
+def get_ui(
+    request: Request,
+    sandbox: Sandbox = Depends(get_sandbox),
+    renderer: Renderer = Depends(get_renderer),
+) -> UI:
+    """FastAPI dependency: the :class:`UI` of this request."""
+    return UI(request, sandbox, renderer)

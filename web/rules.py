@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Form, Response
 from fastapi.responses import RedirectResponse
 
 from sandbox.api.deps import get_sandbox
@@ -22,8 +22,8 @@ from sandbox.events.rules import OUTCOMES, SMTP_STAGES, RuleError, parse_rule
 from sandbox.runtime import Sandbox
 from sandbox.storage import webhooks
 from web import queries
-from web.guard import require_same_origin
-from web.render import Renderer, get_renderer
+from web.guard import local_path, require_same_origin
+from web.render import UI, get_ui
 
 PATH = "/ui/rules"
 FORM_FIELDS = ("stage", "recipient", "sender", "subject", "source", "outcome", "reply", "reason")
@@ -76,9 +76,8 @@ def signing_keys(sandbox: Sandbox) -> list[SigningKey]:
     return found
 
 
-async def _page(
-    request: Request, sandbox: Sandbox, renderer: Renderer, error: str = "", status: int = 200
-) -> Response:
+async def _page(ui: UI, error: str = "", status: int = 200) -> Response:
+    sandbox = ui.sandbox
     attempts, endpoints = await sandbox.db.read(
         lambda conn: (
             queries.with_event_types(conn, outbox.attempts(conn, limit=50)),
@@ -95,7 +94,7 @@ async def _page(
         "stages": SMTP_STAGES,
         "error": error,
     }
-    return renderer.page(request, "rules.html", context, status_code=status)
+    return ui.page("rules.html", context, status_code=status)
 
 
 def form_rule(form: dict[str, str]) -> dict[str, Any]:
@@ -116,26 +115,18 @@ def form_rule(form: dict[str, str]) -> dict[str, Any]:
 
 
 @router.get(PATH)
-async def rules_page(
-    request: Request,
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
-    return await _page(request, sandbox, renderer)
+async def rules_page(ui: UI = Depends(get_ui)) -> Response:
+    return await _page(ui)
 
 
 @actions.post(PATH)
-async def add_rule(
-    request: Request,
-    sandbox: Sandbox = Depends(get_sandbox),
-    renderer: Renderer = Depends(get_renderer),
-) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+async def add_rule(ui: UI = Depends(get_ui)) -> Response:
+    form = {k: v for k, v in (await ui.request.form()).items() if isinstance(v, str)}
     try:
         rule = parse_rule(form_rule(form))
     except RuleError as exc:
-        return await _page(request, sandbox, renderer, str(exc), 400)
-    await engine_of(sandbox).add_rule(rule)
+        return await _page(ui, str(exc), 400)
+    await engine_of(ui.sandbox).add_rule(rule)
     return RedirectResponse(PATH, status_code=303)
 
 
@@ -152,8 +143,7 @@ async def replay(
     """Send a webhook again; back to ``next`` (a local path, e.g. the message page) or here."""
     if await sandbox.db.write(lambda conn: outbox.requeue(conn, outbox_id)):
         engine_of(sandbox).dispatcher.wake()
-    target = next if next.startswith("/") and not next.startswith("//") else PATH
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(local_path(next, PATH), status_code=303)
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:

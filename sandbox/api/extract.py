@@ -8,33 +8,29 @@ Reading links or codes does not mark the message read.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
 from sandbox import extract
-from sandbox.api.deps import GoJSONResponse, get_sandbox
-from sandbox.api.lookup import Found, find
-from sandbox.runtime import Sandbox
+from sandbox.api.deps import GoJSONResponse
+from sandbox.api.lookup import Found, found_message
 
 router = APIRouter(prefix="/api/v1/message", tags=["testing"])
 
 
-async def _bodies(
-    request: Request, sandbox: Sandbox, message_id: str
-) -> tuple[str, str] | Response:
-    """(text, html) of the message, or the error response to send instead."""
-    found = await find(request, sandbox, message_id)
+async def _bodies(found: Found | Response = Depends(found_message)) -> tuple[str, str] | Response:
+    """Route dependency: (text, html) of the message, or the error response to send instead."""
     if not isinstance(found, Found):
         return found
     parsed = found.parse()
     return parsed.text, parsed.html
 
 
+Bodies = tuple[str, str] | Response
+
+
 @router.get("/{message_id}/links")
-async def message_links(
-    message_id: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
-) -> Response:
+async def message_links(bodies: Bodies = Depends(_bodies)) -> Response:
     """``{"links": [{"url", "text", "part", "target"}]}``, HTML links first."""
-    bodies = await _bodies(request, sandbox, message_id)
     if isinstance(bodies, Response):
         return bodies
     links = [
@@ -45,11 +41,8 @@ async def message_links(
 
 
 @router.get("/{message_id}/codes")
-async def message_codes(
-    message_id: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
-) -> Response:
+async def message_codes(bodies: Bodies = Depends(_bodies)) -> Response:
     """``{"codes": [{"code", "context"}]}``, best first."""
-    bodies = await _bodies(request, sandbox, message_id)
     if isinstance(bodies, Response):
         return bodies
     codes = [{"code": c.code, "context": c.context} for c in extract.find_codes(*bodies)]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
 from sandbox import mime
 from sandbox.api import changes
-from sandbox.api.deps import bad_request, not_found
+from sandbox.api.deps import bad_request, get_sandbox, not_found
 from sandbox.runtime import Sandbox
 from sandbox.storage import messages as store
 from sandbox.storage import search as finder
@@ -62,6 +62,22 @@ async def find(
     except finder.SearchError as exc:
         return bad_request(str(exc))
     return found if found is not None else not_found()
+
+
+async def found_message(
+    message_id: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
+) -> Found | Response:
+    """Route dependency: the message ``{message_id}`` names, or the error response to send."""
+    return await find(request, sandbox, message_id)
+
+
+async def opened_message(
+    found: Found | Response = Depends(found_message), sandbox: Sandbox = Depends(get_sandbox)
+) -> Found | Response:
+    """Route dependency: as :func:`found_message`, and the message is marked read (opened)."""
+    if isinstance(found, Found):
+        await mark_read(sandbox, found)
+    return found
 
 
 async def mark_read(sandbox: Sandbox, found: Found) -> None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sandbox import mime
 from sandbox.api import rendering, schemas
 from sandbox.api.deps import GoJSONResponse, bad_request, get_sandbox, not_found
-from sandbox.api.lookup import Found, find, mark_read
+from sandbox.api.lookup import Found, find, found_message, opened_message
 from sandbox.runtime import Sandbox
 
 router = APIRouter(prefix="/api/v1/message", tags=["message"])
@@ -32,24 +32,17 @@ ACTIVE_TYPES = {
 
 
 @router.get("/{message_id}")
-async def get_message(
-    message_id: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
-) -> Response:
+async def get_message(found: Found | Response = Depends(opened_message)) -> Response:
     """The message (Mailpit's Message object). Marks it read."""
-    found = await find(request, sandbox, message_id)
     if not isinstance(found, Found):
         return found
-    await mark_read(sandbox, found)
     parsed = found.parse()
     unsubscribe = rendering.list_unsubscribe(rendering.headers(found.raw))
     return GoJSONResponse(schemas.message(found.summary, parsed, unsubscribe))
 
 
 @router.get("/{message_id}/headers")
-async def get_headers(
-    message_id: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
-) -> Response:
-    found = await find(request, sandbox, message_id)
+async def get_headers(found: Found | Response = Depends(found_message)) -> Response:
     if not isinstance(found, Found):
         return found
     return GoJSONResponse(rendering.headers(found.raw))
@@ -57,12 +50,8 @@ async def get_headers(
 
 @router.get("/{message_id}/raw")
 async def get_raw(
-    message_id: str,
-    request: Request,
-    sandbox: Sandbox = Depends(get_sandbox),
-    dl: str = Query(""),
+    found: Found | Response = Depends(found_message), dl: str = Query("")
 ) -> Response:
-    found = await find(request, sandbox, message_id)
     if not isinstance(found, Found):
         return found
     response = Response(found.raw, media_type="text/plain; charset=utf-8")
@@ -73,11 +62,8 @@ async def get_raw(
 
 
 @router.get("/{message_id}/part/{part_id}")
-async def get_part(
-    message_id: str, part_id: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
-) -> Response:
+async def get_part(part_id: str, found: Found | Response = Depends(found_message)) -> Response:
     """The decoded bytes of a part, with its own Content-Type."""
-    found = await find(request, sandbox, message_id)
     if not isinstance(found, Found):
         return found
     part = mime.find_part(mime.load(found.raw), part_id)

@@ -6,11 +6,11 @@ mail markup can never act as our origin, whether opened directly or framed by th
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from sandbox.api import rendering
 from sandbox.api.deps import get_sandbox, not_found
-from sandbox.api.lookup import Found, find, mark_read
+from sandbox.api.lookup import Found, found_message, mark_read, opened_message
 from sandbox.runtime import Sandbox
 
 router = APIRouter(prefix="/view", tags=["view"])
@@ -22,12 +22,10 @@ HTML_POLICY = (
 
 @router.get("/{message_id}.html")
 async def view_html(
-    message_id: str,
-    request: Request,
+    found: Found | Response = Depends(found_message),
     sandbox: Sandbox = Depends(get_sandbox),
     embed: str = Query(""),
 ) -> Response:
-    found = await find(request, sandbox, message_id)
     if not isinstance(found, Found):
         return found
     parsed = found.parse()
@@ -45,11 +43,7 @@ async def view_html(
 
 
 @router.get("/{message_id}.txt")
-async def view_text(
-    message_id: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
-) -> Response:
-    found = await find(request, sandbox, message_id)
+async def view_text(found: Found | Response = Depends(opened_message)) -> Response:
     if not isinstance(found, Found):
         return found
-    await mark_read(sandbox, found)
     return Response(found.parse().text, media_type="text/plain; charset=utf-8")

@@ -7,39 +7,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
 from sandbox.client import calls
+from sandbox.client.base import ClientBase, request_kwargs, smtp_send
 from sandbox.client.calls import MessageRef
 from sandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
-from sandbox.client.sync import smtp_address, smtp_send
 
 T = TypeVar("T")
 
 
-class AsyncClient:
+class AsyncClient(ClientBase[httpx.AsyncClient]):
     """Talks to a running sandbox over its REST API (and SMTP for ``send``)."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        inbox: str | None = None,
-        smtp: tuple[str, int] | None = None,
-        timeout: float = 30.0,
-        http: httpx.AsyncClient | None = None,
-    ) -> None:
-        self.url = url.rstrip("/")
-        self.inbox_name = inbox
-        self.smtp = smtp_address(self.url, smtp)
-        self._owns_http = http is None
-        self.http = http or httpx.AsyncClient(base_url=self.url, timeout=timeout)
-
-    def inbox(self, name: str) -> AsyncClient:
-        """A view of this sandbox bound to inbox ``name`` (shares the connection pool)."""
-        return AsyncClient(self.url, inbox=name, smtp=self.smtp, http=self.http)
+    def _new_http(self, timeout: float) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=timeout)
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -52,10 +36,7 @@ class AsyncClient:
         await self.aclose()
 
     async def _do(self, call: calls.Call[T]) -> T:
-        extra: dict[str, Any] = {} if call.timeout is None else {"timeout": call.timeout}
-        response = await self.http.request(
-            call.method, call.path, params=call.params, json=call.json, **extra
-        )
+        response = await self.http.request(call.method, call.path, **request_kwargs(call))
         return call.parse(response)
 
     # --- messages ----------------------------------------------------------------------
@@ -63,15 +44,13 @@ class AsyncClient:
         return await self._do(calls.list_messages(self.inbox_name, limit))
 
     async def search(self, query: str, limit: int = 50) -> list[Summary]:
-        query = calls.build_query(query=query, inbox=self.inbox_name)
-        return await self._do(calls.search(query, limit))
+        return await self._do(self._search_call(query, limit))
 
     async def get(self, message: MessageRef) -> Message:
         return await self._do(calls.get_message(message))
 
     async def latest(self, query: str = "") -> Message:
-        query = calls.build_query(query=query, inbox=self.inbox_name)
-        return await self._do(calls.get_message("latest", query))
+        return await self._do(calls.get_message("latest", self._query(query)))
 
     async def headers(self, message: MessageRef) -> dict[str, list[str]]:
         return await self._do(calls.headers(message))
@@ -93,8 +72,7 @@ class AsyncClient:
     ) -> Message:
         """The newest matching message: at once if there is one, else as soon as one arrives.
         Raises :class:`WaitTimeout` after ``timeout`` seconds (server-side long poll)."""
-        inbox = self.inbox_name
-        q = calls.build_query(to=to, subject=subject, from_=from_, query=query, inbox=inbox)
+        q = self._query(query, to=to, subject=subject, from_=from_)
         found = await self._do(calls.wait(q, timeout))
         return await self.get(found)
 

@@ -59,6 +59,36 @@ class Code(str):
         return item
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """What a :class:`Summary` and a :class:`Message` both have."""
+
+    id: str
+    message_id: str
+    subject: str
+    from_: Address
+    to: list[Address]
+    cc: list[Address]
+    bcc: list[Address]
+    tags: list[str]
+    size: int
+
+
+def _envelope(data: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`Envelope` fields of a message's JSON, by attribute name."""
+    return {
+        "id": str(data["ID"]),
+        "message_id": str(data.get("MessageID", "")),
+        "subject": str(data.get("Subject", "")),
+        "from_": Address.from_json(data.get("From")),
+        "to": _addresses(data.get("To")),
+        "cc": _addresses(data.get("Cc")),
+        "bcc": _addresses(data.get("Bcc")),
+        "tags": list(data.get("Tags") or []),
+        "size": int(data.get("Size", 0)),
+    }
+
+
 def filter_links(links: list[Link], containing: str | None) -> list[Link]:
     if containing is None:
         return links
@@ -87,19 +117,10 @@ class Attachment:
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(Envelope):
     """A message as lists, searches and waits return it (no bodies)."""
 
-    id: str
-    message_id: str
-    subject: str
-    from_: Address
-    to: list[Address]
-    cc: list[Address]
-    bcc: list[Address]
     created: str
-    tags: list[str]
-    size: int
     attachments: int
     snippet: str
     read: bool
@@ -107,16 +128,8 @@ class Summary:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Summary:
         return cls(
-            id=str(data["ID"]),
-            message_id=str(data.get("MessageID", "")),
-            subject=str(data.get("Subject", "")),
-            from_=Address.from_json(data.get("From")),
-            to=_addresses(data.get("To")),
-            cc=_addresses(data.get("Cc")),
-            bcc=_addresses(data.get("Bcc")),
+            **_envelope(data),
             created=str(data.get("Created", "")),
-            tags=list(data.get("Tags") or []),
-            size=int(data.get("Size", 0)),
             attachments=int(data.get("Attachments", 0)),
             snippet=str(data.get("Snippet", "")),
             read=bool(data.get("Read", False)),
@@ -124,45 +137,28 @@ class Summary:
 
 
 @dataclass(frozen=True)
-class Message:
+class Message(Envelope):
     """A whole message (GET /api/v1/message/{ID}); links and codes are read from its bodies."""
 
-    id: str
-    message_id: str
-    subject: str
-    from_: Address
-    to: list[Address]
-    cc: list[Address]
-    bcc: list[Address]
     reply_to: list[Address]
     return_path: str
     date: str
-    tags: list[str]
     username: str
     text: str
     html: str
-    size: int
     attachments: list[Attachment]
     inline: list[Attachment]
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Message:
         return cls(
-            id=str(data["ID"]),
-            message_id=str(data.get("MessageID", "")),
-            subject=str(data.get("Subject", "")),
-            from_=Address.from_json(data.get("From")),
-            to=_addresses(data.get("To")),
-            cc=_addresses(data.get("Cc")),
-            bcc=_addresses(data.get("Bcc")),
+            **_envelope(data),
             reply_to=_addresses(data.get("ReplyTo")),
             return_path=str(data.get("ReturnPath", "")),
             date=str(data.get("Date", "")),
-            tags=list(data.get("Tags") or []),
             username=str(data.get("Username", "")),
             text=str(data.get("Text", "")),
             html=str(data.get("HTML", "")),
-            size=int(data.get("Size", 0)),
             attachments=[Attachment.from_json(a) for a in data.get("Attachments") or []],
             inline=[Attachment.from_json(a) for a in data.get("Inline") or []],
         )

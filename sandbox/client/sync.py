@@ -6,56 +6,24 @@ sends (``send``) with SMTP AUTH user ``NAME`` so what it sends lands in that inb
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Sequence
-from email.message import EmailMessage
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import TypeVar
 
 import httpx
 
 from sandbox.client import calls
+from sandbox.client.base import ClientBase, request_kwargs, smtp_send
 from sandbox.client.calls import MessageRef
 from sandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
 
 T = TypeVar("T")
-DEFAULT_SMTP_PORT = 1025
 
 
-def smtp_address(url: str, smtp: tuple[str, int] | None) -> tuple[str, int]:
-    """The SMTP server to send through: given, else the HTTP host on port 1025."""
-    return smtp or (urlsplit(url).hostname or "127.0.0.1", DEFAULT_SMTP_PORT)
-
-
-def smtp_send(address: tuple[str, int], inbox: str | None, message: EmailMessage) -> None:
-    """Submit ``message`` over SMTP, authenticated as ``inbox`` (which puts it there)."""
-    with smtplib.SMTP(*address, timeout=30) as server:
-        if inbox:
-            server.login(inbox, inbox)
-        server.send_message(message)
-
-
-class Client:
+class Client(ClientBase[httpx.Client]):
     """Talks to a running sandbox over its REST API (and SMTP for ``send``)."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        inbox: str | None = None,
-        smtp: tuple[str, int] | None = None,
-        timeout: float = 30.0,
-        http: httpx.Client | None = None,
-    ) -> None:
-        self.url = url.rstrip("/")
-        self.inbox_name = inbox
-        self.smtp = smtp_address(self.url, smtp)
-        self._owns_http = http is None
-        self.http = http or httpx.Client(base_url=self.url, timeout=timeout)
-
-    def inbox(self, name: str) -> Client:
-        """A view of this sandbox bound to inbox ``name`` (shares the connection pool)."""
-        return Client(self.url, inbox=name, smtp=self.smtp, http=self.http)
+    def _new_http(self, timeout: float) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=timeout)
 
     def close(self) -> None:
         if self._owns_http:
@@ -68,25 +36,20 @@ class Client:
         self.close()
 
     def _do(self, call: calls.Call[T]) -> T:
-        extra: dict[str, Any] = {} if call.timeout is None else {"timeout": call.timeout}
-        response = self.http.request(
-            call.method, call.path, params=call.params, json=call.json, **extra
-        )
-        return call.parse(response)
+        return call.parse(self.http.request(call.method, call.path, **request_kwargs(call)))
 
     # --- messages ----------------------------------------------------------------------
     def messages(self, limit: int = 50) -> list[Summary]:
         return self._do(calls.list_messages(self.inbox_name, limit))
 
     def search(self, query: str, limit: int = 50) -> list[Summary]:
-        return self._do(calls.search(calls.build_query(query=query, inbox=self.inbox_name), limit))
+        return self._do(self._search_call(query, limit))
 
     def get(self, message: MessageRef) -> Message:
         return self._do(calls.get_message(message))
 
     def latest(self, query: str = "") -> Message:
-        query = calls.build_query(query=query, inbox=self.inbox_name)
-        return self._do(calls.get_message("latest", query))
+        return self._do(calls.get_message("latest", self._query(query)))
 
     def headers(self, message: MessageRef) -> dict[str, list[str]]:
         return self._do(calls.headers(message))
@@ -108,8 +71,7 @@ class Client:
     ) -> Message:
         """The newest matching message: at once if there is one, else as soon as one arrives.
         Raises :class:`WaitTimeout` after ``timeout`` seconds (server-side long poll)."""
-        inbox = self.inbox_name
-        q = calls.build_query(to=to, subject=subject, from_=from_, query=query, inbox=inbox)
+        q = self._query(query, to=to, subject=subject, from_=from_)
         return self.get(self._do(calls.wait(q, timeout)))
 
     def delete(self, *messages: MessageRef) -> None:

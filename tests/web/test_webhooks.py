@@ -36,15 +36,17 @@ def sendgrid_mail(client: httpx.Client, subject: str) -> None:
     assert sent.status_code == 202, sent.text
 
 
+def sendgrid_webhook(client: httpx.Client, url: str, *events: str) -> None:
+    """Turn on SendGrid's Event Webhook to ``url`` for these event types."""
+    settings = {"enabled": True, "url": url, **dict.fromkeys(events, True)}
+    hook = client.post("/v3/user/webhooks/event/settings", headers=SG, json=settings)
+    assert hook.status_code == 201, hook.text
+
+
 def test_message_page_shows_webhook_attempts_live(
     page: Page, client: httpx.Client, beacon: Beacon
 ) -> None:
-    hook = client.post(
-        "/v3/user/webhooks/event/settings",
-        headers=SG,
-        json={"enabled": True, "url": f"{beacon.url}/sg", "processed": True, "open": True},
-    )
-    assert hook.status_code == 201, hook.text
+    sendgrid_webhook(client, f"{beacon.url}/sg", "processed", "open")
     sendgrid_mail(client, "Webhook me")
     page.goto("/view/latest")
     expect(page.locator("#subject")).to_have_text("Webhook me")
@@ -83,12 +85,7 @@ def test_message_page_shows_webhook_attempts_live(
 def test_rules_page_shows_signing_keys_and_endpoints(
     page: Page, client: httpx.Client, beacon: Beacon
 ) -> None:
-    created = client.post(
-        "/v3/user/webhooks/event/settings",
-        headers=SG,
-        json={"enabled": True, "url": f"{beacon.url}/events", "delivered": True},
-    )
-    assert created.status_code == 201, created.text
+    sendgrid_webhook(client, f"{beacon.url}/events", "delivered")
     signed = client.patch(
         "/v3/user/webhooks/event/settings/signed", headers=SG, json={"enabled": True}
     )

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import pytest
@@ -18,41 +14,13 @@ from mailgun.client import Client
 from sandbox.runner import RunningSandbox
 from sandbox.storage import webhooks
 from tests.emulators.mailgun.conftest import DOMAIN, KEY
-
-
-class Receiver:
-    """A real HTTP server that records what it is sent."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        received = self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((dict(self.headers), body))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"thanks")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from tests.sandbox.events.receiver import Receiver
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
+    with Receiver() as server:
+        yield server
 
 
 def test_webhook_crud_with_the_sdk(mg: Client, running: RunningSandbox) -> None:
@@ -121,12 +89,12 @@ def test_test_call_posts_a_signed_event(
     url = receiver.url.replace("http://", "http://hook:secret@")
     with httpx.Client(base_url=running.url, auth=("api", KEY)) as api:
         answer = api.put(f"/v3/domains/{DOMAIN}/webhooks/permanent_fail/test", data={"url": url})
-        assert answer.json() == {"code": 200, "message": "thanks"}
+        assert answer.json() == {"code": 200, "message": "ok"}  # the receiver's answer
         key = api.get("/v5/accounts/http_signing_key").json()
     assert key == {"http_signing_key": "my-signing-key"}
-    [(headers, body)] = receiver.requests
-    assert headers["Authorization"] == "Basic aG9vazpzZWNyZXQ="  # hook:secret
-    payload = json.loads(body)
+    [hit] = receiver.requests
+    assert hit.headers["Authorization"] == "Basic aG9vazpzZWNyZXQ="  # hook:secret
+    payload = hit.json()
     assert _verify("my-signing-key", payload["signature"])
     assert len(payload["signature"]["token"]) == 50
     assert payload["event-data"]["event"] == "failed"
@@ -151,12 +119,8 @@ def test_engine_delivers_signed_webhooks_for_sent_mail(
     mg.domains_webhooks.create(domain=DOMAIN, data={"id": "delivered", "url": receiver.url})
     data = {"from": "a@mg.example.com", "to": "b@example.com", "text": "x", "v:order": "7"}
     message_id = mg.messages.create(domain=DOMAIN, data=data).json()["id"]
-    for _ in range(100):
-        if receiver.requests:
-            break
-        threading.Event().wait(0.1)
-    [(_, body)] = receiver.requests
-    payload = json.loads(body)
+    [hit] = receiver.wait_for(1)
+    payload = hit.json()
     assert _verify(running.sandbox.extensions["mailgun.signer"].key, payload["signature"])
     event = payload["event-data"]
     assert event["event"] == "delivered" and event["recipient"] == "b@example.com"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import httpx
@@ -15,39 +12,15 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 
 from sandbox.runner import RunningSandbox
 from sandbox.storage import webhooks
+from tests.sandbox.events.receiver import Receiver
 
 SETTINGS = "/v3/user/webhooks/event/settings"
 
 
-class Receiver:
-    """A real HTTP server that records the POSTs it gets."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        received = self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((dict(self.headers), body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
-    yield rec
-    rec.server.shutdown()
-    rec.server.server_close()
+    with Receiver() as server:
+        yield server
 
 
 def _endpoints(running: RunningSandbox) -> list[webhooks.WebhookEndpoint]:
@@ -136,8 +109,9 @@ def test_test_endpoint_posts_a_signed_sample(
         "/v3/user/webhooks/event/test", json={"id": hook["id"], "url": receiver.url}
     )
     assert response.status_code == 204
-    [(headers, body)] = receiver.requests
-    events = json.loads(body)
+    [hit] = receiver.requests
+    headers, body = hit.headers, hit.body
+    events = hit.json()
     assert events[0]["event"] == "processed" and "sg_event_id" in events[0]
     verifier = EventWebhook()
     public = verifier.convert_public_key_to_ecdsa(
@@ -151,4 +125,4 @@ def test_test_endpoint_posts_a_signed_sample(
     )
     unsigned = http.post("/v3/user/webhooks/event/test", json={"url": receiver.url})
     assert unsigned.status_code == 204
-    assert "X-Twilio-Email-Event-Webhook-Signature" not in receiver.requests[1][0]
+    assert "X-Twilio-Email-Event-Webhook-Signature" not in receiver.requests[1].headers

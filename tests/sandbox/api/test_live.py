@@ -109,8 +109,14 @@ def test_bulk_changes_are_one_prune_event(running: RunningSandbox, api: httpx.Cl
         httpx.Client(base_url=str(api.base_url), timeout=10) as client,
         client.stream("GET", "/api/v1/stream") as response,
     ):
-        events = _events(response.iter_lines())
-        assert next(events)[0] == "stats"
+        # SMTP answers 250 at commit and announces ``new`` once the message is searchable, so
+        # announcements of the last messages (and their stats) may still be on their way.
+        events = (
+            (kind, data)
+            for kind, data in _events(response.iter_lines())
+            if kind != "new"
+            and not (kind == "stats" and isinstance(data, dict) and data.get("Unread") != 0)
+        )
         api.put("/api/v1/messages", json={"Search": "subject:bulk", "Read": True})
         assert next(events) == ("prune", None)
         assert next(events) == ("stats", {"Total": 201, "Unread": 0, "Version": "0.1.0"})

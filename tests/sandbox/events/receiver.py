@@ -2,7 +2,7 @@
 
 ``Receiver()`` listens on 127.0.0.1:<free port> in a thread; ``status`` sets what it answers
 (change it to simulate an endpoint that is down); ``wait_for(n)`` blocks until ``n`` requests
-with a 2xx answer arrived.
+with a 2xx answer arrived. Use it as a context manager to have it closed.
 """
 
 from __future__ import annotations
@@ -81,3 +81,9 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def __enter__(self) -> Receiver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
