@@ -21,6 +21,7 @@ import asyncio
 import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -261,6 +262,7 @@ def bench(target: Target, requests: int, rounds: int) -> None:
         for proc in (bare, sandbox):
             proc.terminate()
             proc.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from emulators.hot_routes import include_first
 from emulators.mailgun import (
     event_webhooks,
     events_api,
@@ -32,6 +33,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         sandbox.settings.mailgun_webhook_signing_key, sandbox.settings.data_dir
     )
     app.add_exception_handler(MailgunError, handle_mailgun_error)
-    for module in (messages, templates, events_api, suppressions, webhooks, stored_messages):
+    include_first(app, messages.router, include_in_schema=False)  # the hot path, matched first
+    for module in (templates, events_api, suppressions, webhooks, stored_messages):
         app.include_router(module.router, include_in_schema=False)
     event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks

@@ -4,6 +4,7 @@ lists of addresses, Mailgun booleans, and file parts (``attachment``, ``inline``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from email.utils import getaddresses
 
@@ -14,6 +15,10 @@ from emulators.mailgun.errors import MailgunError, bad_request
 
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 _TRUE = {"yes", "true", "1", "on"}
+# ``Plain Name <local@domain>`` or ``local@domain`` with nothing getaddresses would rewrite
+# (no quotes, comments, dots in the name, repeated spaces, or unusual characters).
+_LOCAL = r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_SIMPLE = re.compile(rf"(?:([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) ?<({_LOCAL})>|({_LOCAL}))")
 _FALSE = {"no", "false", "0", "off", ""}
 
 
@@ -82,7 +87,11 @@ def addresses(values: list[str]) -> list[tuple[str, str]]:
     """Repeated and comma-separated address fields → ``[(name, addr)]`` (quoted commas kept;
     an unparsable entry comes back as ``("", "")``)."""
     cleaned = [v.strip().strip(",").strip() for v in values]
-    return getaddresses([v for v in cleaned if v])
+    cleaned = [v for v in cleaned if v]
+    simple = [_SIMPLE.fullmatch(v) for v in cleaned]
+    if all(simple):  # what getaddresses would return, without its character-by-character walk
+        return [(m.group(1) or "", m.group(2) or m.group(3)) for m in simple if m]
+    return getaddresses(cleaned)
 
 
 def valid_address(addr: str) -> bool:

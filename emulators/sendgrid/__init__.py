@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from emulators.hot_routes import include_first
 from emulators.sendgrid import (
     errors,
     event_webhooks,
@@ -33,6 +34,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     if rate is not None:
         sandbox.extensions["sendgrid.rate_limiter"] = RateLimiter(*rate)
     errors.install_handler(app)
-    for router in (mail.router, templates_api.router, suppressions_api.router, webhooks_api.router):
+    include_first(app, mail.router)  # the hot path: matched before the core API's routes
+    for router in (templates_api.router, suppressions_api.router, webhooks_api.router):
         app.include_router(router)
     event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks

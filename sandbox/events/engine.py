@@ -180,8 +180,13 @@ class EventEngine:
 
     def apply_due(self, conn: sqlite3.Connection, now: float) -> list[DeliveryEvent]:
         """Apply every scheduled step that is due (runs in one write transaction)."""
+        return self._apply_due(conn, now)[0]
+
+    def _apply_due(self, conn: sqlite3.Connection, now: float) -> tuple[list[DeliveryEvent], int]:
+        """:meth:`apply_due`, and how many outbox rows it wrote."""
         rows, found = schedule.take_due(conn, now)
         out: list[DeliveryEvent] = []
+        written = 0
         for row in rows:
             message = found.get(row["message_id"])
             if message is None:
@@ -194,14 +199,16 @@ class EventEngine:
                 code=row["code"],
                 details=schedule.details_of(row),
             )
-            out.append(self.record(conn, event, message))
-        return out
+            written += self._store(conn, event, message)
+            out.append(event)
+        return out, written
 
     def _drain(
         self, conn: sqlite3.Connection, now: float
-    ) -> tuple[list[DeliveryEvent], float | None]:
-        """One tick: the due steps applied, and when the next one is due."""
-        return self.apply_due(conn, now), schedule.next_due(conn)
+    ) -> tuple[list[DeliveryEvent], int, float | None]:
+        """One tick: the due steps applied, the outbox rows written, when the next is due."""
+        recorded, written = self._apply_due(conn, now)
+        return recorded, written, schedule.next_due(conn)
 
     # --- async side ------------------------------------------------------------------------
     async def load_rules(self) -> None:
@@ -217,10 +224,12 @@ class EventEngine:
         stored = await self.sandbox.db.write(lambda conn: rule_store.delete(conn, rule_id))
         return self.rules.remove(rule_id) or stored
 
-    def announce(self, recorded: list[DeliveryEvent]) -> None:
+    def announce(self, recorded: list[DeliveryEvent], wake: bool = True) -> None:
+        """Publish committed events on the bus; wake the dispatcher if ``wake`` (whether they
+        wrote webhook rows) and there are any."""
         for event in recorded:
             self.sandbox.bus.publish(bus.BusEvent(bus.DELIVERY_EVENT, event))
-        if recorded:
+        if recorded and wake:
             self.dispatcher.wake()
 
     def on_bus(self, event: bus.BusEvent) -> None:
@@ -230,10 +239,7 @@ class EventEngine:
             return
         with self._lock:
             recorded, written = self._pending_publish.pop(event.data.id, ([], False))
-        for delivery_event in recorded:
-            self.sandbox.bus.publish(bus.BusEvent(bus.DELIVERY_EVENT, delivery_event))
-        if written:
-            self.dispatcher.wake()
+        self.announce(recorded, written)
         self.clock.poke()
 
     async def trigger(
@@ -270,10 +276,10 @@ class EventEngine:
             await self.clock.wait()
             next_due = None
             try:
-                recorded, next_due = await self.sandbox.db.defer(
+                recorded, written, next_due = await self.sandbox.db.defer(
                     lambda c: self._drain(c, time.time())
                 )
-                self.announce(recorded)
+                self.announce(recorded, written > 0)
             except Exception:
                 log.exception("event engine step failed")
             self.clock.drained(next_due)
