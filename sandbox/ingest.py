@@ -41,6 +41,10 @@ class Inbound:
     inbox: str = "default"
     tags: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    # What mime.parse_message(raw) returns, when the door built ``raw`` itself and knows it
+    # (see mime.parse_built); ingest then skips the parse. Used only if ``raw`` has CRLF
+    # line endings throughout, i.e. is stored as is.
+    parsed: mime.ParsedMessage | None = None
 
 
 # A write hook runs inside the message's transaction, after its rows are written.
@@ -56,7 +60,7 @@ def normalize_line_endings(raw: bytes) -> bytes:
 
 
 def _added_headers(
-    parsed: mime.ParsedMessage, mail_from: str, rcpt_tos: list[str], hostname: str
+    parsed: mime.ParsedMessage, mail_from: str, hidden: list[str], hostname: str
 ) -> tuple[list[str], str]:
     """Headers to prepend (Return-Path, Message-ID, Bcc); returns them and the new Message-ID."""
     added: list[str] = []
@@ -66,11 +70,17 @@ def _added_headers(
         added.append(f"Message-ID: <{message_id}>")
     if mail_from and parsed.return_path != mail_from:
         added.append(f"Return-Path: <{mail_from}>")
-    visible = {a.address.lower() for a in (*parsed.to, *parsed.cc, *parsed.bcc)}
-    hidden = [r for r in rcpt_tos if r.lower() not in visible]
     if hidden:
         added.append("Bcc: " + ", ".join(hidden))
     return added, message_id
+
+
+def _hidden_recipients(parsed: mime.ParsedMessage, rcpt_tos: list[str]) -> list[str]:
+    """Envelope recipients that no To/Cc/Bcc header names (they become a Bcc header)."""
+    if not rcpt_tos:
+        return []
+    visible = {a.address.lower() for a in (*parsed.to, *parsed.cc, *parsed.bcc)}
+    return [r for r in rcpt_tos if r.lower() not in visible]
 
 
 def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMessage:
@@ -78,16 +88,20 @@ def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMess
     raw = normalize_line_endings(inbound.raw)
     parse_error = ""
     try:
-        parsed = mime.parse_message(raw)
+        if inbound.parsed is not None and raw is inbound.raw:
+            # a copy: prepare() sets fields and extends bcc; the door's object stays as it was
+            parsed = dataclasses.replace(inbound.parsed, bcc=list(inbound.parsed.bcc))
+        else:
+            parsed = mime.parse_message(raw)
     except Exception as exc:  # the email package gave up: keep the bytes, say why
         log.warning("could not parse message: %s", exc)
         parsed = mime.ParsedMessage()
         parse_error = f"{type(exc).__name__}: {exc}"
-    added, message_id = _added_headers(parsed, inbound.mail_from, inbound.rcpt_tos, hostname)
+    hidden = _hidden_recipients(parsed, inbound.rcpt_tos)
+    added, message_id = _added_headers(parsed, inbound.mail_from, hidden, hostname)
     if added:
         raw = "\r\n".join(added).encode("utf-8") + b"\r\n" + raw
-        visible = {a.address.lower() for a in (*parsed.to, *parsed.cc, *parsed.bcc)}
-        parsed.bcc += [mime.Address("", r) for r in inbound.rcpt_tos if r.lower() not in visible]
+        parsed.bcc += [mime.Address("", r) for r in hidden]
         parsed.message_id = message_id
         if inbound.mail_from:
             parsed.return_path = inbound.mail_from
@@ -134,11 +148,9 @@ class Ingestor:
         self.accepted_bytes = 0
 
     def _write(self, new: messages.NewMessage) -> Callable[[sqlite3.Connection], int]:
-        # The index row starts empty; the search text waits in the backlog (see sandbox.indexer).
-        unindexed = dataclasses.replace(new, parsed=dataclasses.replace(new.parsed, search_text=""))
-
+        # No index row yet; the search text waits in the backlog (see sandbox.indexer).
         def write(conn: sqlite3.Connection) -> int:
-            seq = messages.insert_message(conn, unindexed)
+            seq = messages.insert_message(conn, new, index=False)
             self.indexer.remember(conn, seq, new.id, new.parsed.search_text)
             for hook in self.write_hooks:
                 hook(conn, new, seq)

@@ -112,7 +112,9 @@ def _inbound(
         headers={**(body.get("headers") or {}), **(p.get("headers") or {})},
         message_id=f"<{x_id}@{hostname}>",
     )
-    raw = mime_build.build(envelope, rendered.contents, body.get("attachments") or [])
+    raw, parsed = mime_build.build_parsed(
+        envelope, rendered.contents, body.get("attachments") or []
+    )
     return Inbound(
         raw=raw,
         mail_from=sender["email"],
@@ -122,6 +124,7 @@ def _inbound(
         inbox=key,
         tags=list(body.get("categories") or []),
         metadata=metadata(body, p, x_id, index),
+        parsed=parsed,
     )
 
 

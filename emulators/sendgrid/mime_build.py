@@ -19,6 +19,8 @@ from email.header import Header
 from email.utils import encode_rfc2231, formataddr, formatdate
 from typing import Any
 
+from sandbox.mime import ParsedMessage, parse_built
+
 MAX_LINE = 998
 FOLD_AT = 76
 
@@ -88,14 +90,24 @@ def _split_type(value: str | None, filename: str = "") -> str:
     return content_type
 
 
-def _text_part(content_type: str, value: str) -> bytes:
+def _plain_7bit(value: str) -> str | None:
+    """A text part's body as sent in 7bit (CRLF line endings), or None if it needs encoding."""
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     if not text.endswith("\n"):
         text += "\n"
-    lines = text.split("\n")
-    if text.isascii() and max(len(x) for x in lines) <= MAX_LINE:
-        cte, body = "7bit", text.replace("\n", "\r\n").encode("ascii")
+    if text.isascii() and max(len(x) for x in text.split("\n")) <= MAX_LINE:
+        return text.replace("\n", "\r\n")
+    return None
+
+
+def _text_part(content_type: str, value: str) -> bytes:
+    plain = _plain_7bit(value)
+    if plain is not None:
+        cte, body = "7bit", plain.encode("ascii")
     else:
+        text = value.replace("\r\n", "\n").replace("\r", "\n")
+        if not text.endswith("\n"):
+            text += "\n"
         cte = "quoted-printable"
         body = binascii.b2a_qp(text.replace("\n", "\r\n").encode("utf-8"), istext=True)
     head = f'Content-Type: {content_type}; charset="utf-8"\r\nContent-Transfer-Encoding: {cte}\r\n'
@@ -144,6 +156,38 @@ def build(
     envelope: Envelope, contents: list[tuple[str, str]], attachments: list[dict[str, Any]]
 ) -> bytes:
     """The message's bytes (CRLF line endings)."""
+    return b"".join(_head(envelope)) + _body(contents, attachments)
+
+
+def build_parsed(
+    envelope: Envelope, contents: list[tuple[str, str]], attachments: list[dict[str, Any]]
+) -> tuple[bytes, ParsedMessage | None]:
+    """:func:`build`, and what ``mime.parse_message`` would make of it when that is known
+    without parsing: ASCII headers and nothing but 7bit text/plain and text/html parts (the
+    common case); otherwise None (ingest parses the bytes as usual)."""
+    lines = _head(envelope)
+    raw = b"".join(lines) + _body(contents, attachments)
+    if attachments or envelope.headers:
+        return raw, None
+    bodies: dict[str, list[str]] = {"text/plain": [], "text/html": []}
+    for kind, value in contents or [("text/plain", "")]:
+        plain = _plain_7bit(value)
+        found = bodies.get(_split_type(kind))
+        if plain is None or found is None:
+            return raw, None
+        found.append(plain)
+    headers = []
+    for line in lines[:-1]:  # the last one is MIME-Version
+        if not line.isascii():
+            return raw, None
+        name, value = line.decode("ascii").split(":", 1)
+        # what compat32 hands over: leading blanks and the final line break dropped
+        headers.append((name, value.lstrip(" \t").rstrip("\r\n")))
+    return raw, parse_built(headers, bodies["text/plain"], bodies["text/html"])
+
+
+def _head(envelope: Envelope) -> list[bytes]:
+    """The header lines (each ending in CRLF), MIME-Version last."""
     lines = [address_header("From", [envelope.sender]), address_header("To", envelope.to)]
     if envelope.cc:
         lines.append(address_header("Cc", envelope.cc))
@@ -157,4 +201,4 @@ def build(
         lines.append(header("Message-ID", envelope.message_id))
     lines += [header(name, value) for name, value in envelope.headers.items()]
     lines.append("MIME-Version: 1.0\r\n")
-    return "".join(lines).encode("utf-8") + _body(contents, attachments)
+    return [line.encode("utf-8") for line in lines]

@@ -80,10 +80,16 @@ INSERT INTO messages (id, created, inbox, source, username, mail_from, recipient
     snippet, attachments, inlines, read, metadata_json, parse_error)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
 """
+INSERT_RAW = "INSERT INTO message_raw (seq, raw) VALUES (?, ?)"
+INSERT_FTS = "INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)"
 
 
-def insert_message(conn: sqlite3.Connection, msg: NewMessage) -> int:
-    """Write a message with its raw bytes, parts, tags and search text; returns its seq."""
+def insert_message(conn: sqlite3.Connection, msg: NewMessage, *, index: bool = True) -> int:
+    """Write a message with its raw bytes, parts, tags and search text; returns its seq.
+
+    With ``index=False`` no search-index row is written (ingest leaves that to
+    :mod:`sandbox.indexer`, which inserts it a few milliseconds later).
+    """
     p = msg.parsed
     cursor = conn.execute(
         INSERT_MESSAGE,
@@ -114,7 +120,7 @@ def insert_message(conn: sqlite3.Connection, msg: NewMessage) -> int:
     )
     seq = cursor.lastrowid
     assert seq is not None
-    conn.execute("INSERT INTO message_raw (seq, raw) VALUES (?, ?)", (seq, msg.raw))
+    conn.execute(INSERT_RAW, (seq, msg.raw))
     if p.parts:
         conn.executemany(
             "INSERT INTO message_parts (message_seq, part_id, filename, content_type, content_id,"
@@ -140,9 +146,8 @@ def insert_message(conn: sqlite3.Connection, msg: NewMessage) -> int:
             "INSERT OR IGNORE INTO message_tags (message_seq, tag) VALUES (?, ?)",
             [(seq, tag) for tag in msg.tags],
         )
-    conn.execute(
-        "INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)", (seq, p.search_text)
-    )
+    if index:
+        conn.execute(INSERT_FTS, (seq, p.search_text))
     return seq
 
 
