@@ -20,19 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import ids
+from sandbox.storage import events
 
 DELIVERY = "delivery"
 SMTP_STAGES = ("AUTH", "MAIL", "RCPT", "DATA")
-OUTCOMES = (
-    "delivered",
-    "deferred",
-    "bounced",
-    "rejected",
-    "opened",
-    "clicked",
-    "complained",
-    "unsubscribed",
-)
+# Every delivery event type but ``queued``, which every accepted recipient starts as.
+OUTCOMES = tuple(kind for kind in events.TYPES if kind != "queued")
 FINAL_AFTER_DEFER = ("delivered", "bounced")
 
 
