@@ -93,6 +93,7 @@ def configure_logging(level_name: str) -> None:
 
 
 def serve(settings: Settings) -> int:
+    from sandbox.api import websocket
     from sandbox.app import create_app
     from sandbox.runtime import Sandbox
 
@@ -123,7 +124,13 @@ def serve(settings: Settings) -> int:
         print(f"mailsandbox serve: {exc}", file=sys.stderr)
         return 2
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        **websocket.UVICORN_OPTIONS,
     )
     server = _Server(config)
     server.run()

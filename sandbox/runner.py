@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import uvicorn
 from fastapi import FastAPI
 
+from sandbox.api import websocket
 from sandbox.app import create_app
 from sandbox.config import Settings
 from sandbox.runtime import Sandbox
@@ -69,7 +70,13 @@ def start_in_thread(settings: Settings, timeout: float = 20.0) -> RunningSandbox
     app = create_app(settings)
     host, port = settings.http_address
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        **websocket.UVICORN_OPTIONS,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="mailsandbox", daemon=True)

@@ -23,6 +23,7 @@ from sandbox.api import (
     send,
     tags,
     view,
+    websocket,
 )
 from sandbox.api.security import install as install_security
 
@@ -40,6 +41,7 @@ ROUTERS = [
     inboxes.router,
     events.router,
     rules.router,
+    websocket.router,
 ]
 
 

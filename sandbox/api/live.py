@@ -2,15 +2,13 @@
 
 Both listen on the in-process bus. ``wait`` subscribes *before* it looks in the database, so a
 message committed between the look and the subscription cannot be missed. ``stream`` is
-server-sent events in Mailpit's WebSocket shapes (``new``, ``update``, ``delete``, ``truncate``,
-``prune``, ``event``) plus ``stats`` ``{Total, Unread, Version}`` on connect and 250 ms after
-changes (debounced).
+server-sent events carrying the change feed of ``feed.py`` (Mailpit's WebSocket shapes, plus
+delivery ``event``s), with a keep-alive comment every 15 s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import sqlite3
 import time
@@ -20,11 +18,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from sandbox import __version__
-from sandbox.api import schemas
+from sandbox.api import feed, schemas
 from sandbox.api.deps import GoJSONResponse, bad_request, error, get_sandbox
-from sandbox.api.totals import totals
-from sandbox.bus import DELIVERY_EVENT, NEW, BusEvent
+from sandbox.api.feed import Change
+from sandbox.bus import NEW
 from sandbox.runtime import Sandbox
 from sandbox.storage import messages as store
 from sandbox.storage import search as finder
@@ -34,7 +31,6 @@ router = APIRouter(prefix="/api/v1", tags=["live"])
 
 MAX_TIMEOUT = 300.0
 DEFAULT_TIMEOUT = 30.0
-STATS_DELAY = 0.25
 KEEPALIVE = 15.0
 DISCONNECT_POLL = 0.5
 
@@ -101,44 +97,14 @@ async def wait_for_message(
     return GoJSONResponse(schemas.message_summary(found))
 
 
-def _payload(event: BusEvent) -> Any:
-    if event.type == NEW and isinstance(event.data, MessageSummary):
-        return schemas.message_summary(event.data, empty_list=[])
-    if dataclasses.is_dataclass(event.data) and not isinstance(event.data, type):
-        return dataclasses.asdict(event.data)
-    return event.data
-
-
-def _frame(kind: str, data: Any) -> str:
-    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
-
-
-async def _stats_frame(sandbox: Sandbox) -> str:
-    current = await totals(sandbox)
-    return _frame(
-        "stats", {"Total": current.total, "Unread": current.unread, "Version": __version__}
-    )
+def _frame(change: Change) -> str:
+    data = json.dumps(change.data, ensure_ascii=False, default=str)
+    return f"event: {change.type}\ndata: {data}\n\n"
 
 
 async def _events(sandbox: Sandbox) -> AsyncIterator[str]:
-    with sandbox.bus.subscribe() as queue:
-        yield await _stats_frame(sandbox)
-        stats_due: float | None = None
-        while True:
-            wait = KEEPALIVE if stats_due is None else max(stats_due - time.monotonic(), 0)
-            try:
-                event = await asyncio.wait_for(queue.get(), wait)
-            except TimeoutError:
-                if stats_due is not None:
-                    stats_due = None
-                    yield await _stats_frame(sandbox)
-                else:
-                    yield ": keepalive\n\n"
-                continue
-            if event.type != "stats":
-                yield _frame(event.type, _payload(event))
-            if event.type != DELIVERY_EVENT and stats_due is None:
-                stats_due = time.monotonic() + STATS_DELAY
+    async for change in feed.changes(sandbox, idle=KEEPALIVE):
+        yield ": keepalive\n\n" if change is None else _frame(change)
 
 
 @router.get("/stream")

@@ -3,6 +3,7 @@
 - Non-canonical paths (``//view/x.html``, ``/a/../b``) get a 301 to the cleaned path.
 - Optional HTTP Basic auth (``--ui-auth``) on everything except ``/livez``, ``/readyz`` and the
   ESP emulator paths (``/v3/*``, ``/v4/*``, ``/v5/*``: they have their own API-key auth).
+  WebSockets (``/api/events``) get the same auth and accept any ``Origin``, as Mailpit's does.
 - Mailpit's CORS rule for ``/api/*`` and ``/view/*``: a request whose ``Origin`` is not this
   host is refused (403 ``Blocked due to CORS violation``); allowed ones get the
   ``Access-Control-*`` headers, and ``OPTIONS`` is answered here.
@@ -70,6 +71,9 @@ class SecurityMiddleware:
         self.credentials = credentials
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -111,6 +115,18 @@ class SecurityMiddleware:
             await PlainTextResponse("Cross-origin request refused", 403)(scope, receive, send)
             return
         await self.app(scope, receive, self._with_headers(send, {}))
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.credentials is not None:
+            given = basic_user(Headers(scope=scope).get("authorization"))
+            if given is None or not self._valid(given):
+                if "websocket.http.response" in scope.get("extensions", {}):
+                    await self._unauthorized(scope, receive, send)  # a real 401, as Mailpit
+                else:
+                    await send({"type": "websocket.close", "code": 1008})  # server answers 403
+                return
+            scope[USER_SCOPE_KEY] = given[0]
+        await self.app(scope, receive, send)
 
     def _valid(self, given: tuple[str, str]) -> bool:
         assert self.credentials is not None

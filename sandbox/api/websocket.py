@@ -1,0 +1,65 @@
+"""Mailpit's WebSocket ``GET /api/events``: the change feed for ``mailpit-ws`` and Mailpit UIs.
+
+Each change of ``feed.py`` goes out as one text frame ``{"Type": ..., "Data": ...}`` (``new``,
+``stats``, ``update``, ``delete``, ``truncate``, ``prune``; delivery events are not part of
+Mailpit's vocabulary and are left out). Client messages are read and ignored. Basic auth and
+"any Origin" are handled by ``security.py``; the protocol pings every 54 s and drops a client
+whose pong is 60 s late (uvicorn's ``ws_ping_*`` options, see ``UVICORN_OPTIONS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from sandbox.api import feed
+from sandbox.runtime import Sandbox
+
+router = APIRouter(tags=["live"])
+
+PING_INTERVAL = 54.0
+PONG_TIMEOUT = 60.0
+UVICORN_OPTIONS: dict[str, Any] = {
+    "ws": "auto",  # the ``websockets`` package (a dependency) when installed
+    "ws_ping_interval": PING_INTERVAL,
+    "ws_ping_timeout": PONG_TIMEOUT,
+}
+
+
+def encode(change: feed.Change) -> str:
+    """One frame, compact JSON like Go's encoder (non-ASCII kept as is)."""
+    message = {"Type": change.type, "Data": change.data}
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+async def _send_changes(websocket: WebSocket, sandbox: Sandbox) -> None:
+    async for change in feed.changes(sandbox, delivery_events=False):
+        if change is not None:
+            await websocket.send_text(encode(change))
+
+
+async def _ignore_messages(websocket: WebSocket) -> None:
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass
+
+
+@router.websocket("/api/events")
+async def events(websocket: WebSocket) -> None:
+    """Live mailbox changes until the client goes away."""
+    sandbox: Sandbox = websocket.app.state.sandbox
+    await websocket.accept()
+    tasks = {
+        asyncio.create_task(_send_changes(websocket, sandbox)),
+        asyncio.create_task(_ignore_messages(websocket)),
+    }
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        failure = task.exception()
+        if failure is not None and not isinstance(failure, WebSocketDisconnect | OSError):
+            raise failure
