@@ -93,8 +93,8 @@ def configure_logging(level_name: str) -> None:
 
 
 def serve(settings: Settings) -> int:
-    from sandbox.api import websocket
     from sandbox.app import create_app
+    from sandbox.runner import server_config
     from sandbox.runtime import Sandbox
 
     configure_logging(settings.log_level)
@@ -123,16 +123,7 @@ def serve(settings: Settings) -> int:
     except ValueError as exc:  # a bad rules file or retry schedule: say so, no traceback
         print(f"mailsandbox serve: {exc}", file=sys.stderr)
         return 2
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        timeout_graceful_shutdown=2,
-        **websocket.UVICORN_OPTIONS,
-    )
-    server = _Server(config)
+    server = _Server(server_config(app, host, port))
     server.run()
     return 0 if server.started else 1
 

@@ -66,19 +66,24 @@ class RunningSandbox:
             raise RuntimeError("sandbox did not stop in time")
 
 
-def start_in_thread(settings: Settings, timeout: float = 20.0) -> RunningSandbox:
-    app = create_app(settings)
-    host, port = settings.http_address
-    config = uvicorn.Config(
+def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """How uvicorn serves the app, for ``mailsandbox serve`` and in-thread sandboxes alike."""
+    return uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level="warning",
         lifespan="on",
+        # An open SSE stream or a pending long-poll would otherwise hold shutdown forever.
         timeout_graceful_shutdown=2,
         **websocket.UVICORN_OPTIONS,
     )
-    server = uvicorn.Server(config)
+
+
+def start_in_thread(settings: Settings, timeout: float = 20.0) -> RunningSandbox:
+    app = create_app(settings)
+    host, port = settings.http_address
+    server = uvicorn.Server(server_config(app, host, port))
     thread = threading.Thread(target=server.run, name="mailsandbox", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from sqlmodel import Field, SQLModel
@@ -48,16 +48,6 @@ def _migrate_0001(conn: sqlite3.Connection) -> None:
 
 
 MIGRATIONS = [Migration("sendgrid.0001_templates", _migrate_0001)]
-VERSION_FIELDS = (
-    "name",
-    "subject",
-    "html_content",
-    "plain_content",
-    "generate_plain_content",
-    "editor",
-    "test_data",
-    "active",
-)
 
 
 @dataclass
@@ -73,6 +63,12 @@ class Version:
     test_data: str = ""
     active: int = 0
     updated: float = 0.0
+
+
+# What a client may set on a version: everything but the ids and the timestamp.
+VERSION_FIELDS = tuple(
+    f.name for f in fields(Version) if f.name not in {"id", "template_id", "updated"}
+)
 
 
 @dataclass
