@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-import uuid
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # two digits per division
 
 
 def base62(number: int, width: int) -> str:
     chars = []
     while number:
-        number, rem = divmod(number, 62)
-        chars.append(_ALPHABET[rem])
-    return "".join(reversed(chars)).rjust(width, "0")
+        number, rem = divmod(number, 3844)
+        chars.append(_PAIRS[rem])
+    return "".join(reversed(chars)).lstrip("0").rjust(width, "0")
 
 
 _pool = bytearray()
@@ -32,9 +34,14 @@ def _random16() -> bytes:
     return chunk
 
 
+# The version and variant bits of a UUIDv4, set as uuid.UUID(version=4) sets them.
+_KEEP = ~((0xC000 << 48) | (0xF000 << 64))
+_SET = (0x8000 << 48) | (4 << 76)
+
+
 def new_id() -> str:
     """A random UUIDv4 in 22 base62 characters (alphanumeric only, as Mailpit's ids are)."""
-    return base62(uuid.UUID(bytes=_random16(), version=4).int, 22)
+    return base62(int.from_bytes(_random16(), "big") & _KEEP | _SET, 22)
 
 
 def token(length: int = 32) -> str:

@@ -146,12 +146,14 @@ class Ingestor:
         db.read_barrier = self.indexer.wait  # reads see acknowledged messages as searchable
         self.accepted = 0
         self.accepted_bytes = 0
+        self._in_flight = 0  # ingests waiting for their commit
 
     def _write(self, new: messages.NewMessage) -> Callable[[sqlite3.Connection], int]:
-        # No index row yet; the search text waits in the backlog (see sandbox.indexer).
+        # No index row yet: the indexer writes it once this commits (see sandbox.indexer).
         def write(conn: sqlite3.Connection) -> int:
+            new.events = []  # a batch that failed is rerun: start over
             seq = messages.insert_message(conn, new, index=False)
-            self.indexer.remember(conn, seq, new.id, new.parsed.search_text)
+            self.indexer.stage(seq, new.id, new.parsed.search_text)
             for hook in self.write_hooks:
                 hook(conn, new, seq)
             return seq
@@ -165,8 +167,12 @@ class Ingestor:
         index and ``new`` was published; SMTP passes False to answer 250 right at the commit.
         """
         new = prepare(inbound, self.hostname)
-        job = self.db.schedule(self._write(new))
+        # Alone (one client sending one message at a time): write it right here, if the
+        # writer is idle; otherwise queue it for the writer's next group commit.
+        job = self.db.schedule(self._write(new), inline=self._in_flight == 0)
         assert job.waiter is not None
+        self._in_flight += 1
+        job.waiter.add_done_callback(self._landed)
         committed: list[messages.MessageSummary] = []
         # Indexing and the announcement hang off the commit itself, so they happen even if
         # whoever waits for it goes away (an SMTP client hanging up right after its data).
@@ -176,6 +182,9 @@ class Ingestor:
             await self.indexer.wait()
         return committed[0] if committed else summary_of(new, seq)
 
+    def _landed(self, _: asyncio.Future[int]) -> None:
+        self._in_flight -= 1
+
     def _committed(
         self, new: messages.NewMessage, done: asyncio.Future[int]
     ) -> list[messages.MessageSummary]:
@@ -184,7 +193,7 @@ class Ingestor:
         self.accepted += 1
         self.accepted_bytes += len(new.raw)
         summary = summary_of(new, done.result())
-        indexed = self.indexer.schedule()
+        indexed = self.indexer.indexed_future()
         indexed.add_done_callback(lambda _: self.bus.publish(bus.BusEvent(bus.NEW, summary)))
         return [summary]
 
@@ -194,9 +203,12 @@ class Ingestor:
 
 
 def summary_of(new: messages.NewMessage, seq: int) -> messages.MessageSummary:
-    """The summary of a message just written, without reading it back."""
+    """The summary of a message just written, without reading it back (built once; the
+    write hooks and the ``new`` event share it)."""
+    if new.summary is not None and new.summary.seq == seq:
+        return new.summary
     p = new.parsed
-    return messages.MessageSummary(
+    new.summary = messages.MessageSummary(
         seq=seq,
         id=new.id,
         message_id=p.message_id,
@@ -223,3 +235,4 @@ def summary_of(new: messages.NewMessage, seq: int) -> messages.MessageSummary:
         metadata=new.metadata,
         parse_error=new.parse_error,
     )
+    return new.summary

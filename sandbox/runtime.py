@@ -33,13 +33,16 @@ PRUNE_INTERVAL = 1.0
 
 
 def record_queued(conn: sqlite3.Connection, new: messages.NewMessage, seq: int) -> None:
-    """Write hook: every envelope recipient of an accepted message starts as ``queued``."""
+    """Write hook: every envelope recipient of an accepted message starts as ``queued``
+    (kept in ``new.events`` for the hooks that follow)."""
     for recipient in new.recipients:
-        events.add(
-            conn,
-            events.DeliveryEvent(
-                message_id=new.id, type="queued", recipient=recipient, provider=new.source
-            ),
+        new.events.append(
+            events.add(
+                conn,
+                events.DeliveryEvent(
+                    message_id=new.id, type="queued", recipient=recipient, provider=new.source
+                ),
+            )
         )
 
 
@@ -47,8 +50,10 @@ class Sandbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.bus = bus.EventBus()
-        self.migrations: list[Migration] = [*CORE_MIGRATIONS, indexer.MIGRATION]
-        self.db = Database(settings.db_path, self.migrations)
+        self.migrations: list[Migration] = [*CORE_MIGRATIONS, *indexer.MIGRATIONS]
+        self.db = Database(
+            settings.db_path, self.migrations, attachments=[indexer.attachment(settings.db_path)]
+        )
         self.ingestor = Ingestor(self.db, self.bus, settings.smtp_hostname)
         self.ingestor.write_hooks.append(record_queued)
         self.smtp_stats = SmtpStats()
@@ -78,8 +83,7 @@ class Sandbox:
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.db.open)
-        if self.db.read_sync(indexer.backlog_size):  # left over by a crash: index it now
-            self.ingestor.indexer.schedule()
+        await asyncio.to_thread(self.ingestor.indexer.start, self.loop)
         self._setup_tls()
         smtp_host, smtp_port = self.settings.smtp_address
         self.listeners.append(await listen(self.smtp_handler, smtp_host, smtp_port))
@@ -116,6 +120,7 @@ class Sandbox:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await asyncio.to_thread(self.db.close)
+        await asyncio.to_thread(self.ingestor.indexer.stop)  # after the writer's last commit
 
     def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         """Run a background task for the life of the sandbox (cancelled at stop)."""

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 UPDATE_DETAILS = "UPDATE events SET details_json = ? WHERE seq = ?"
+SCHEDULED_CACHE = 50_000  # summaries kept for steps ahead (beyond: read back when due)
 
 
 def _flag(meta: dict[str, Any], *path: str) -> bool:
@@ -62,6 +63,9 @@ class EventEngine:
         self._lock = threading.Lock()
         # message id -> (its first events, whether they wrote outbox rows), until ``new``
         self._pending_publish: dict[str, tuple[list[DeliveryEvent], bool]] = {}
+        # summaries of messages with scheduled steps, and how many are left (writer thread)
+        self._summaries: dict[str, MessageSummary] = {}
+        self._steps_left: dict[str, int] = {}
 
     # --- recording (inside a write transaction) -------------------------------------------
     def record(
@@ -108,7 +112,7 @@ class EventEngine:
             for target in targets:
                 outbox.add(conn, self.generic.name, target, payload, message_id=message.id)
         provider = providers.get(self.sandbox, message.source)
-        recorded, written = self._queued(conn, provider, message)
+        recorded, written = self._queued(conn, provider, message, new)
         written += len(targets)
         scopes = (provider.suppression_scope(message),)
         steps: list[schedule.StepRow] = []
@@ -125,6 +129,7 @@ class EventEngine:
             recorded.append(event)
         if steps:
             schedule.insert_steps(conn, steps)
+            self._remember(message, len(steps))
             self.clock.note(min(row[3] for row in steps))
         with self._lock:
             self._pending_publish[new.id] = (recorded, written > 0)
@@ -134,10 +139,12 @@ class EventEngine:
         conn: sqlite3.Connection,
         provider: providers.WebhookProvider,
         message: MessageSummary,
+        new: messages.NewMessage,
     ) -> tuple[list[DeliveryEvent], int]:
-        """The core's ``queued`` rows of ``message``, given provider ids and sent to webhooks
-        (returns them and how many outbox rows were written)."""
-        queued = events.for_message(conn, message.id)
+        """The core's ``queued`` rows of ``message`` (written just before, see
+        ``sandbox.runtime.record_queued``), given provider ids and sent to webhooks (returns
+        them and how many outbox rows were written)."""
+        queued = [event for event in new.events if event.type == "queued"]
         updates: list[tuple[str, int]] = []
         written = 0
         for event in queued:
@@ -149,6 +156,23 @@ class EventEngine:
         if updates:
             conn.executemany(UPDATE_DETAILS, updates)
         return queued, written
+
+    def _remember(self, message: MessageSummary, steps: int) -> None:
+        """Keep the summary of a message with steps ahead, so applying them needs no read
+        back (writer thread only; a restart or an overflow just falls back to reading)."""
+        if len(self._summaries) >= SCHEDULED_CACHE:
+            self._summaries.clear()
+            self._steps_left.clear()
+        self._summaries[message.id] = message
+        self._steps_left[message.id] = steps  # set, not added: a rerun batch writes it anew
+
+    def _forget(self, message_id: str) -> None:
+        """One scheduled step of ``message_id`` was taken."""
+        left = self._steps_left.pop(message_id, 0) - 1
+        if left > 0:
+            self._steps_left[message_id] = left
+        else:
+            self._summaries.pop(message_id, None)
 
     def _rule_for(self, message: MessageSummary, recipient: str) -> Rule:
         if test_mode(message):
@@ -184,10 +208,11 @@ class EventEngine:
 
     def _apply_due(self, conn: sqlite3.Connection, now: float) -> tuple[list[DeliveryEvent], int]:
         """:meth:`apply_due`, and how many outbox rows it wrote."""
-        rows, found = schedule.take_due(conn, now)
+        rows, found = schedule.take_due(conn, now, known=self._summaries)
         out: list[DeliveryEvent] = []
         written = 0
         for row in rows:
+            self._forget(row["message_id"])
             message = found.get(row["message_id"])
             if message is None:
                 continue  # the message was deleted meanwhile: its lifecycle ends

@@ -173,6 +173,10 @@ class RuleBook:
             self._rules = kept
         return found
 
+    def has_stage(self, stage: str) -> bool:
+        """Whether any enabled rule acts at ``stage`` (lets callers skip building a context)."""
+        return any(rule.enabled and rule.stage == stage for rule in self._rules)
+
     def first(self, stage: str, **context: str) -> Rule | None:
         """The first enabled rule of ``stage`` matching ``context`` whose dice roll fires."""
         for rule in self._rules:

@@ -17,7 +17,7 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sandbox.storage import messages
@@ -39,10 +39,14 @@ def insert_steps(conn: sqlite3.Connection, rows: Sequence[StepRow]) -> None:
 
 
 def take_due(
-    conn: sqlite3.Connection, now: float, limit: int = BATCH
+    conn: sqlite3.Connection,
+    now: float,
+    limit: int = BATCH,
+    known: Mapping[str, MessageSummary] | None = None,
 ) -> tuple[list[sqlite3.Row], dict[str, MessageSummary]]:
     """Remove and return the due steps (oldest first) with the summaries of their messages
-    (a message deleted meanwhile is missing from the dict: its lifecycle ends)."""
+    (a message deleted meanwhile is missing from the dict: its lifecycle ends). Summaries in
+    ``known`` are used as they are, once the message is found to still exist."""
     rows = conn.execute(
         "SELECT * FROM event_schedule WHERE due <= ? ORDER BY due, seq LIMIT ?", (now, limit)
     ).fetchall()
@@ -50,14 +54,22 @@ def take_due(
         return [], {}
     conn.executemany("DELETE FROM event_schedule WHERE seq = ?", [(r["seq"],) for r in rows])
     ids = list({row["message_id"]: None for row in rows})
+    known = known or {}
     found: dict[str, MessageSummary] = {}
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         marks = ",".join("?" * len(chunk))
-        summary_rows = conn.execute(
-            f"SELECT {messages.SUMMARY_COLUMNS} FROM messages WHERE id IN ({marks})", chunk
-        ).fetchall()
-        found.update((s.id, s) for s in messages.summaries_from_rows(conn, summary_rows))
+        existing = [
+            row[0] for row in conn.execute(f"SELECT id FROM messages WHERE id IN ({marks})", chunk)
+        ]
+        found.update((i, known[i]) for i in existing if i in known)
+        unknown = [i for i in existing if i not in known]
+        if unknown:
+            marks = ",".join("?" * len(unknown))
+            summary_rows = conn.execute(
+                f"SELECT {messages.SUMMARY_COLUMNS} FROM messages WHERE id IN ({marks})", unknown
+            ).fetchall()
+            found.update((s.id, s) for s in messages.summaries_from_rows(conn, summary_rows))
     return rows, found
 
 

@@ -26,8 +26,10 @@ def _subject(envelope: Any) -> str:
 
 def policy_hook(rules: RuleBook) -> PolicyHook:
     async def hook(stage: str, context: dict[str, Any]) -> str | None:
-        envelope = context.get("envelope")
         address = str(context.get("address") or "")
+        if not rules.has_stage(stage):  # the usual case: no user rule; skip the context
+            return REJECT_REPLY if stage == "RCPT" and rejects_at_rcpt(address) else None
+        envelope = context.get("envelope")
         sender = address if stage == "MAIL" else str(getattr(envelope, "mail_from", "") or "")
         recipients = [address] if stage == "RCPT" else list(getattr(envelope, "rcpt_tos", []) or [])
         subject = _subject(envelope) if stage == "DATA" else ""

@@ -1,10 +1,11 @@
-"""Reading an SMTP DATA payload fast: in chunks up to the lone dot, not one line at a time.
+"""Reading an SMTP DATA payload fast: in chunks up to the end marker, not one line at a time.
 
 Stock aiosmtpd reads DATA with one ``readuntil(b"\\r\\n")`` and one debug-log call per line,
-which is about half of its CPU per message. Here the stream is read up to each ``".\\r\\n"``
-(usually once per message), the end marker is ``CRLF . CRLF`` (the CRLF ending the DATA
-command counts, so an empty message is just ``.``), and dot-stuffing is undone in one pass
-(RFC 5321 4.5.2: the first dot of every line that starts with one is dropped).
+which is about half of its CPU per message. Here the stream is read in whatever chunks have
+arrived (usually one per message) and searched for the end marker ``CRLF . CRLF`` (the CRLF
+ending the DATA command counts, so an empty message is just ``.``); bytes that arrived after
+the marker (pipelined commands) are put back for the command loop. Dot-stuffing is undone in
+one pass (RFC 5321 4.5.2: the first dot of every line that starts with one is dropped).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 
 END = b"\r\n.\r\n"
-CHUNK_LIMIT = 1 << 16  # read at most this much per step while in DATA
+CHUNK = 1 << 16  # read at most this much per step while in DATA
 
 
 def unstuff(stuffed: bytes) -> bytes:
@@ -22,6 +23,15 @@ def unstuff(stuffed: bytes) -> bytes:
     if b"\r\n." not in stuffed:
         return stuffed
     return stuffed.replace(b"\r\n.", b"\r\n")
+
+
+def _unread(reader: asyncio.StreamReader, data: bytes) -> None:
+    """Put ``data`` back at the front of ``reader``'s buffer (read past the end marker).
+
+    StreamReader has no public unread; its buffer is a bytearray that every read method
+    consumes from the front, so prepending is exact.
+    """
+    reader._buffer[:0] = data  # type: ignore[attr-defined]
 
 
 async def read_data(reader: asyncio.StreamReader, max_size: int) -> bytes | None:
@@ -34,36 +44,30 @@ async def read_data(reader: asyncio.StreamReader, max_size: int) -> bytes | None
     # Dot-stuffing adds at most one byte per line of at least two bytes: past this many
     # received bytes the message cannot fit any more and is no longer kept.
     keep_at_most = max_size * 3 // 2 + 3 if max_size else 0
-    chunks: list[bytes] = []
+    data = bytearray(b"\r\n")  # the DATA command's own CRLF starts the search
     received = 0
-    tail = b"\r\n"  # the last two bytes seen: the DATA command's own CRLF at first
-    saved_limit = getattr(reader, "_limit", None)
-    if saved_limit is not None:
-        reader._limit = max(saved_limit, CHUNK_LIMIT)  # type: ignore[attr-defined]
-    try:
-        while True:
-            try:
-                piece = await reader.readuntil(b".\r\n")
-            except asyncio.LimitOverrunError as overrun:
-                piece = await reader.read(max(overrun.consumed, 1))
-            except asyncio.IncompleteReadError as eof:
-                raise ConnectionResetError("connection closed during DATA") from eof
-            ended = (tail + piece[-5:])[-5:] == END
-            received += len(piece)
-            if keep_at_most and received > keep_at_most:
-                chunks.clear()
-            else:
-                chunks.append(piece)
-            if ended:
-                break
-            tail = (tail + piece[-2:])[-2:]
-    finally:
-        if saved_limit is not None:
-            reader._limit = saved_limit  # type: ignore[attr-defined]
-    if keep_at_most and received > keep_at_most:
+    oversized = False
+    searched = 0  # END cannot start before this offset of ``data``
+    while True:
+        end = data.find(END, searched)
+        if end >= 0:
+            break
+        searched = max(len(data) - len(END) + 1, 0)
+        chunk = await reader.read(CHUNK)
+        if not chunk:
+            raise ConnectionResetError("connection closed during DATA")
+        received += len(chunk)
+        data += chunk
+        if keep_at_most and received > keep_at_most:
+            # Keep only what a marker split across reads needs; the rest is not stored.
+            oversized = True
+            del data[:searched]
+            searched = 0
+    if end + len(END) < len(data):
+        _unread(reader, bytes(data[end + len(END) :]))
+    if oversized:
         return None
-    stuffed = b"".join(chunks)[:-3]  # drop ".\r\n" (its CRLF ends the last line)
-    content = unstuff(stuffed)
+    content = unstuff(bytes(data[2 : end + 2]))  # the last line keeps its CRLF
     if max_size and len(content) > max_size:
         return None
     return content

@@ -8,6 +8,7 @@ timeouts) is aiosmtpd's.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -21,7 +22,9 @@ from sandbox.smtp.handler import DISCONNECT, SmtpOptions
 if TYPE_CHECKING:
     from sandbox.smtp.handler import SandboxHandler
 
+log = logging.getLogger("mail.log")  # aiosmtpd's logger
 AUTH_LINE = "250-AUTH PLAIN LOGIN CRAM-MD5"
+WRITE_BUFFER_LIMIT = 64 * 1024
 _ATOMS = r"[^\s<>()\[\]\\,;:@\"]+"
 # "<local@domain> PARAMS": the usual MAIL/RCPT argument, parsed without email's header parser.
 _PLAIN_PATH = re.compile(rf"\s*<({_ATOMS}@{_ATOMS})>(.*)", re.DOTALL)
@@ -47,14 +50,40 @@ class SandboxSMTP(SMTP):
             **kwargs,
         )
         self.sandbox_handler = handler
+        self._deadline = 0.0
 
     async def push(self, status: AnyStr) -> None:
         if isinstance(status, str):
             if status.startswith("250-AUTH "):
                 status = AUTH_LINE  # aiosmtpd lists the mechanisms sorted; say them as usual
             elif status == "250 HELP":
-                await super().push("250-PIPELINING")  # aiosmtpd reads commands as they come
-        await super().push(status)
+                await self.push("250-PIPELINING")  # aiosmtpd reads commands as they come
+        transport = self.transport
+        if transport is None or transport.is_closing() or log.isEnabledFor(logging.DEBUG):
+            await super().push(status)  # raises on a lost connection; logs the reply
+            return
+        # The usual case, without aiosmtpd's drain() per reply: wait only when the client
+        # does not read its replies (the write buffer passed the high-water mark).
+        line = status.encode("utf-8") if isinstance(status, str) else status
+        self._writer.write(line + b"\r\n")
+        if self._writer.transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
+            await self._writer.drain()
+
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        """Move the idle deadline. aiosmtpd replaces its timer at every command; here one
+        timer serves until it fires, and re-arms itself if the deadline has moved on."""
+        self._deadline = self.loop.time() + (duration or self._timeout_duration)
+        handle = self._timeout_handle
+        if handle is None or handle.cancelled() or handle.when() > self._deadline:
+            if handle is not None:
+                handle.cancel()
+            self._timeout_handle = self.loop.call_at(self._deadline, self._idle_check)
+
+    def _idle_check(self) -> None:
+        if self.loop.time() < self._deadline:
+            self._timeout_handle = self.loop.call_at(self._deadline, self._idle_check)
+        else:
+            self._timeout_cb()
 
     async def smtp_AUTH(self, arg: str) -> None:
         reply = await self.sandbox_handler._policy("AUTH", session=self.session, arg=arg)

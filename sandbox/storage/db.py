@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 WriteFn = Callable[[sqlite3.Connection], Any]
 MAX_BATCH = 256
 DEFER_DELAY = 0.05  # deferred jobs wait this long for company (readers can hurry them)
+# Deferred, not IMMEDIATE: IMMEDIATE would take the write lock of every attached file too
+# (the search index has a writer of its own); the writer thread is the only one writing the
+# main file, so taking its lock at the first write never fails.
+BEGIN = "BEGIN"
 
 
 @dataclass(frozen=True)
@@ -55,10 +59,24 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA temp_store=MEMORY")
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+@dataclass(frozen=True)
+class Attachment:
+    """Another SQLite file every connection attaches under ``name`` (e.g. the search index,
+    which has a writer of its own). ``setup`` creates its schema (idempotent; run at open)."""
+
+    name: str
+    path: Path
+    setup: Callable[[sqlite3.Connection], None]
+
+
+def connect(
+    path: Path, *, readonly: bool = False, attachments: Sequence[Attachment] = ()
+) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
     conn.row_factory = sqlite3.Row
     _configure(conn)
+    for attachment in attachments:
+        conn.execute("ATTACH DATABASE ? AS " + attachment.name, (str(attachment.path),))
     if readonly:
         conn.execute("PRAGMA query_only=ON")
     return conn
@@ -99,9 +117,20 @@ def _settle_waiters(outcomes: list[Outcome]) -> None:
 class Database:
     """Owns the SQLite file. :meth:`open` and :meth:`close` it (the lifespan does)."""
 
-    def __init__(self, path: Path, migrations: Sequence[Migration], read_threads: int = 4) -> None:
+    def __init__(
+        self,
+        path: Path,
+        migrations: Sequence[Migration],
+        read_threads: int = 4,
+        attachments: Sequence[Attachment] = (),
+    ) -> None:
         self.path = path
         self._migrations = migrations  # the Sandbox's own list: add-ons append before open()
+        self.attachments = list(attachments)
+        # Called on the writer thread right after each COMMIT / ROLLBACK of its transactions
+        # (e.g. the search indexer hands over what a committed transaction staged).
+        self.on_commit: list[Callable[[], None]] = []
+        self.on_rollback: list[Callable[[], None]] = []
         self._jobs: queue.SimpleQueue[WriteJob | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._readers = concurrent.futures.ThreadPoolExecutor(
@@ -111,17 +140,26 @@ class Database:
         self._reader_conns: list[sqlite3.Connection] = []
         self._engine: Engine | None = None
         self.commits = 0  # transactions committed by the writer (for stats and benchmarks)
+        self._conn: sqlite3.Connection | None = None  # the writer's connection
+        self._lock = threading.Lock()  # held while a transaction runs on ``_conn``
         self.read_barrier: ReadBarrier | None = None
 
     # --- lifecycle -------------------------------------------------------------------
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = connect(self.path)
+        conn = self.connect()
         try:
+            for attachment in self.attachments:
+                conn.execute(f"PRAGMA {attachment.name}.journal_mode=WAL")
+                conn.execute(f"PRAGMA {attachment.name}.synchronous=NORMAL")
+                attachment.setup(conn)
             self._migrate(conn)
         finally:
             conn.close()
-        self._writer = threading.Thread(target=self._write_loop, name="db-writer", daemon=True)
+        self._conn = self.connect()
+        self._writer = threading.Thread(
+            target=self._write_loop, args=(self._conn,), name="db-writer", daemon=True
+        )
         self._writer.start()
 
     def close(self) -> None:
@@ -135,6 +173,10 @@ class Database:
         self._reader_conns.clear()
         if self._engine is not None:
             self._engine.dispose()
+
+    def connect(self, *, readonly: bool = False) -> sqlite3.Connection:
+        """A new connection to the database, with its attachments."""
+        return connect(self.path, readonly=readonly, attachments=self.attachments)
 
     def ping(self) -> bool:
         try:
@@ -180,9 +222,25 @@ class Database:
         result: T = await self.schedule(fn, deferred=True).waiter  # type: ignore[misc]
         return result
 
-    def schedule(self, fn: WriteFn, *, deferred: bool = False) -> WriteJob:
-        """Queue ``fn`` from the event loop; ``job.waiter`` resolves after its commit."""
+    def schedule(self, fn: WriteFn, *, deferred: bool = False, inline: bool = False) -> WriteJob:
+        """Queue ``fn`` from the event loop; ``job.waiter`` resolves after its commit.
+
+        With ``inline``, when the writer is idle with nothing queued, ``fn`` runs at once on
+        the caller's thread in a transaction of its own (the writer's connection, under its
+        lock), and ``job.waiter`` is already resolved on return. That saves two thread
+        hand-overs when writes come one at a time (a single SMTP client); under load the
+        writer is busy and jobs queue up for group commit as usual.
+        """
         job = WriteJob(fn, waiter=asyncio.get_running_loop().create_future(), deferred=deferred)
+        if inline and self._jobs.empty() and self._lock.acquire(blocking=False):
+            try:
+                conn = self._conn  # None once the writer stopped
+                outcomes = self._transact(conn, [job]) if conn is not None else None
+            finally:
+                self._lock.release()
+            if outcomes is not None:
+                _settle_waiters(outcomes)
+                return job
         self._put(job)
         return job
 
@@ -207,8 +265,7 @@ class Database:
     def write_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return self.submit(fn).result()
 
-    def _write_loop(self) -> None:
-        conn = connect(self.path)
+    def _write_loop(self, conn: sqlite3.Connection) -> None:
         deferred: list[WriteJob] = []
         deferred_since = 0.0
         try:
@@ -251,38 +308,53 @@ class Database:
                     self._run_batch(conn, deferred)
                     deferred = []
         finally:
-            conn.close()
+            with self._lock:
+                self._conn = None
+                conn.close()
 
     def _run_batch(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> None:
+        with self._lock:
+            outcomes = self._transact(conn, jobs)
+        self._settle(outcomes)
+
+    def _transact(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> list[Outcome]:
+        """Run ``jobs`` in one transaction (holding ``_lock``); each one's outcome."""
         for job in jobs:
             job.started = True
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(BEGIN)
             results = [job.fn(conn) for job in jobs]
             conn.execute("COMMIT")
         except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            self._rolled_back(conn)
             if len(jobs) == 1:
-                self._settle([(jobs[0], None, exc)])
-            else:  # find the culprit: one transaction per job
-                self._settle([self._run_alone(conn, job) for job in jobs])
-            return
-        self.commits += 1
-        self._settle([(job, result, None) for job, result in zip(jobs, results, strict=True)])
+                return [(jobs[0], None, exc)]
+            return [self._run_alone(conn, job) for job in jobs]  # one transaction each
+        self._committed()
+        return [(job, result, None) for job, result in zip(jobs, results, strict=True)]
 
     def _run_alone(self, conn: sqlite3.Connection, job: WriteJob) -> Outcome:
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(BEGIN)
             result = job.fn(conn)
             conn.execute("COMMIT")
         except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            self._rolled_back(conn)
             log.debug("write job failed: %r", exc)
             return (job, None, exc)
-        self.commits += 1
+        self._committed()
         return (job, result, None)
+
+    def _committed(self) -> None:
+        self.commits += 1
+        for hook in self.on_commit:
+            hook()
+
+    def _rolled_back(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        for hook in self.on_rollback:
+            hook()
 
     @staticmethod
     def _settle(outcomes: list[Outcome]) -> None:
@@ -304,7 +376,7 @@ class Database:
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path, readonly=True)
+            conn = self.connect(readonly=True)
             self._local.conn = conn
             self._reader_conns.append(conn)
         return conn

@@ -32,6 +32,10 @@ class NewMessage:
     tags: list[str]
     metadata: dict[str, Any]
     parse_error: str = ""
+    # Set while it is written, for the write hooks that follow: its summary (built once, see
+    # ``sandbox.ingest.summary_of``) and the delivery events written with it so far.
+    summary: MessageSummary | None = None
+    events: list[Any] = field(default_factory=list)
 
 
 @dataclass

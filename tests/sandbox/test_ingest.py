@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from sandbox import bus, indexer
 from sandbox.config import Settings
@@ -62,8 +65,7 @@ def test_smtp_message_is_searchable_and_announced(running: RunningSandbox) -> No
         event = running.call(asyncio.wait_for(announced.get(), 10))
     assert isinstance(event.data, messages.MessageSummary)
     assert event.data.subject == "s"
-    # "new" comes once the message is searchable: the index has it, the backlog is empty.
-    assert sandbox.db.read_sync(indexer.backlog_size) == 0
+    # "new" comes once the message is searchable: the index has it (read_sync does not wait).
     assert sandbox.db.read_sync(lambda conn: search.search(conn, "zebracorn")).total == 1
 
 
@@ -77,7 +79,7 @@ def test_reads_wait_for_acknowledged_messages_to_be_searchable(running: RunningS
             assert page.total == n + 1
 
 
-def test_backlog_left_by_a_crash_is_indexed_at_start(
+def test_index_left_behind_by_a_crash_is_repaired_at_start(
     tmp_path: Path, sandbox_factory: Callable[..., RunningSandbox]
 ) -> None:
     first = sandbox_factory()
@@ -86,17 +88,17 @@ def test_backlog_left_by_a_crash_is_indexed_at_start(
     (summary,) = first.sandbox.db.read_sync(lambda conn: messages.list_summaries(conn))
     first.stop()
 
-    # What a kill -9 between commit and indexing leaves: an empty index row and a backlog entry.
+    # What a kill -9 can leave: a committed message not indexed yet, and the index row of a
+    # message whose deletion committed in the main file but not in the index's.
     settings: Settings = make_settings(tmp_path)
 
-    def unindex(conn: sqlite3.Connection) -> None:
-        conn.execute("UPDATE messages_fts SET search_text = '' WHERE rowid = ?", (summary.seq,))
-        conn.execute("INSERT INTO index_backlog (seq, id) VALUES (?, ?)", (summary.seq, summary.id))
-        conn.execute("INSERT INTO index_backlog (seq, id) VALUES (999, 'gone')")  # no message
+    def damage(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM messages_fts WHERE rowid = ?", (summary.seq,))
+        conn.execute("INSERT INTO messages_fts (rowid, search_text) VALUES (999, 'wombat')")
 
-    database = Database(settings.db_path, [])
+    database = Database(settings.db_path, [], attachments=[indexer.attachment(settings.db_path)])
     database.open()
-    database.write_sync(unindex)
+    database.write_sync(damage)
     assert database.read_sync(lambda conn: search.search(conn, "platypus")).total == 0
     database.close()
 
@@ -107,8 +109,45 @@ def test_backlog_left_by_a_crash_is_indexed_at_start(
         return page.total
 
     assert second.call(lookup("platypus")) == 1
-    assert second.call(lookup("never")) == 0
-    assert second.sandbox.db.read_sync(indexer.backlog_size) == 0
+    assert second.call(lookup("wombat")) == 0
+    stray = "SELECT COUNT(*) FROM messages_fts WHERE rowid = 999"
+    assert second.sandbox.db.read_sync(lambda conn: conn.execute(stray).fetchone()[0]) == 0
+
+
+@pytest.mark.parametrize("wait_for_all", [indexer.WAIT_FOR_ALL, 2])
+def test_an_index_from_before_the_search_file_is_rebuilt(
+    tmp_path: Path,
+    sandbox_factory: Callable[..., RunningSandbox],
+    monkeypatch: pytest.MonkeyPatch,
+    wait_for_all: int,
+) -> None:
+    """Upgrading a database whose index lived in the main file (before core.0200): a few
+    messages are indexed before reads; many (here over ``wait_for_all``) while serving."""
+    monkeypatch.setattr(indexer, "WAIT_FOR_ALL", wait_for_all)
+    first = sandbox_factory()
+    with smtplib.SMTP(first.smtp_host, first.smtp_port, timeout=10) as client:
+        for n in range(3):
+            client.sendmail("a@example.com", ["b@example.com"], f"Subject: {n}\r\n\r\nquokka\r\n")
+    first.stop()
+    settings: Settings = make_settings(tmp_path)
+    indexer.attachment(settings.db_path).path.unlink()  # the index as it was: not there
+    with sqlite3.connect(settings.db_path) as conn:
+        conn.execute("DELETE FROM schema_migrations WHERE id = 'core.0200_search_index_file'")
+        conn.execute("CREATE VIRTUAL TABLE messages_fts USING fts5(search_text)")
+
+    second = sandbox_factory()
+
+    async def lookup() -> int:
+        page = await second.sandbox.db.read(lambda conn: search.search(conn, "quokka"))
+        return page.total
+
+    deadline = time.monotonic() + 10
+    while second.call(lookup()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert second.call(lookup()) == 3
+    with sqlite3.connect(settings.db_path) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert "messages_fts" not in tables and "index_backlog" not in tables
 
 
 def test_a_cancelled_ingest_that_committed_is_still_indexed_and_announced(

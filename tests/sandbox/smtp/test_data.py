@@ -10,11 +10,19 @@ from sandbox.smtp.data import read_data, unstuff
 
 
 async def _read(chunks: list[bytes], max_size: int = 0, limit: int = 1001) -> bytes | None:
+    """Feed ``chunks`` one at a time, as separate network reads would deliver them."""
     reader = asyncio.StreamReader(limit=limit)
-    for chunk in chunks:
-        reader.feed_data(chunk)
-    reader.feed_data(b"NEXT COMMAND\r\n")
+
+    async def feed() -> None:
+        for chunk in chunks[:-1]:
+            reader.feed_data(chunk)
+            await asyncio.sleep(0)  # let the reader take this chunk on its own
+        # the last chunk arrives together with the client's next (pipelined) command
+        reader.feed_data(chunks[-1] + b"NEXT COMMAND\r\n")
+
+    feeding = asyncio.create_task(feed())
     result = await read_data(reader, max_size)
+    await feeding
     assert await reader.readline() == b"NEXT COMMAND\r\n"  # stopped right after the end marker
     return result
 
@@ -37,6 +45,18 @@ def test_end_marker_split_across_every_possible_boundary() -> None:
     data = b"a\r\n..b\r\nc.\r\n.\r\n"
     for cut in range(1, len(data)):
         assert read([data[:cut], data[cut:]]) == b"a\r\n.b\r\nc.\r\n", cut
+
+
+def test_one_line_and_empty_messages_split_anywhere() -> None:
+    for data, expected in ((b"x\r\n.\r\n", b"x\r\n"), (b".\r\n", b"")):
+        for cut in range(1, len(data)):
+            assert read([data[:cut], data[cut:]]) == expected, (data, cut)
+        assert read([bytes([byte]) for byte in data]) == expected
+
+
+def test_a_message_arriving_byte_by_byte() -> None:
+    data = b"Subject: x\r\n\r\nThe end.\r\n..dot\r\n\r\n.\r\n"
+    assert read([bytes([byte]) for byte in data]) == b"Subject: x\r\n\r\nThe end.\r\n.dot\r\n\r\n"
 
 
 def test_dot_stuffing_is_undone_once_per_line() -> None:

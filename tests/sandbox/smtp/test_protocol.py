@@ -155,6 +155,17 @@ def test_idle_connections_are_closed(sandbox_factory: Factory) -> None:
         assert 0.3 < time.monotonic() - started < 4
 
 
+def test_each_command_moves_the_idle_deadline(sandbox_factory: Factory) -> None:
+    running = sandbox_factory(smtp_timeout=0.5)
+    with smtplib.SMTP(running.smtp_host, running.smtp_port, timeout=5) as client:
+        for _ in range(5):  # 1.5 s in all, never 0.5 s without a command
+            time.sleep(0.3)
+            assert client.noop()[0] == 250
+        time.sleep(1.0)
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            client.noop()
+
+
 def test_smtputf8_addresses(running: RunningSandbox) -> None:
     raw = (
         "From: Jörg <jörg@bücher.example>\r\nTo: Zoë <zoë@exämple.com>\r\n"
