@@ -7,7 +7,11 @@ started as ``python -m sandbox serve`` on that database and timed through its HT
 list page 1, a full-text search, a field search, and get-message (p50 / p95 of repeated calls),
 followed by the server's resident memory and the size of the database files.
 
-    .venv/bin/python bench/scale.py [--messages 100000] [--db /tmp/scale.db]
+    .venv/bin/python bench/scale.py [--messages 100000] [--db /tmp/scale.db [--reuse]]
+
+``--reuse`` keeps the messages already in ``--db`` when there are enough (a second run would
+otherwise add another 100,000), and marks them unread again, as after a fresh load (get-message
+marks messages read, and the unread count of a search depends on it).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from smtp_ingest import free_port, start_sandbox
 
-from sandbox import ids
+from sandbox import ids, indexer
 from sandbox.ingest import Inbound, prepare
 from sandbox.storage import messages
 from sandbox.storage.db import Database
@@ -95,7 +99,9 @@ def _insert_all(rows: list[messages.NewMessage]) -> Callable[[sqlite3.Connection
 
 def load(db_path: Path, total: int) -> float:
     """Insert ``total`` messages through the Database writer; returns seconds taken."""
-    database = Database(db_path, [])  # the schema is already there: serve created it
+    # The schema is already there (serve created it); the search index file is attached as
+    # the server attaches it, so that insert_message fills the index as it goes.
+    database = Database(db_path, [], attachments=[indexer.attachment(db_path)])
     database.open()
     base = templates()
     started = time.perf_counter()
@@ -115,6 +121,17 @@ def load(db_path: Path, total: int) -> float:
         database.write_sync(_insert_all(rows))
     database.close()
     return time.perf_counter() - started
+
+
+def mark_unread(db_path: Path) -> int:
+    """Mark every message of ``db_path`` unread (as freshly loaded); returns how many it has."""
+    conn = sqlite3.connect(db_path)
+    try:
+        with conn:
+            conn.execute("UPDATE messages SET read = 0 WHERE read != 0")
+        return int(conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def timed(
@@ -141,6 +158,9 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--db", default="", help="database file (default: a temporary one)")
     parser.add_argument("--runs", type=int, default=30, help="requests per timed endpoint")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the messages of --db if it has enough"
+    )
     args = parser.parse_args()
     db = Path(args.db or Path(tempfile.mkdtemp(prefix="mailsandbox-scale-")) / "scale.db")
 
@@ -148,8 +168,12 @@ def main() -> int:
     first = start_sandbox(db, smtp_port, http_port)  # creates the schema
     first.terminate()
     first.wait(30)
-    seconds = load(db, args.messages)
-    print(f"loaded {args.messages} messages in {seconds:.1f} s")
+    kept = mark_unread(db) if args.reuse else 0
+    if kept >= args.messages:
+        print(f"reusing the {kept} messages of {db}")
+    else:
+        seconds = load(db, args.messages)
+        print(f"loaded {args.messages} messages in {seconds:.1f} s")
 
     server = start_sandbox(db, smtp_port, http_port)
     try:

@@ -141,6 +141,9 @@ class SandboxHandler:
     def _refuse(self, server: SMTP, reply: str) -> str:
         self.stats.rejected += 1
         if reply == DISCONNECT:
+            flush = getattr(server, "_flush_replies", None)
+            if flush is not None:  # replies held for pipelined commands go out first
+                flush()
             if server.transport is not None:
                 server.transport.close()
             return "421 4.4.2 Connection dropped"

@@ -51,6 +51,7 @@ class SandboxSMTP(SMTP):
         )
         self.sandbox_handler = handler
         self._deadline = 0.0
+        self._replies: list[bytes] = []  # held while more pipelined commands are buffered
 
     async def push(self, status: AnyStr) -> None:
         if isinstance(status, str):
@@ -60,14 +61,26 @@ class SandboxSMTP(SMTP):
                 await self.push("250-PIPELINING")  # aiosmtpd reads commands as they come
         transport = self.transport
         if transport is None or transport.is_closing() or log.isEnabledFor(logging.DEBUG):
+            self._flush_replies()
             await super().push(status)  # raises on a lost connection; logs the reply
             return
         # The usual case, without aiosmtpd's drain() per reply: wait only when the client
         # does not read its replies (the write buffer passed the high-water mark).
-        line = status.encode("utf-8") if isinstance(status, str) else status
-        self._writer.write(line + b"\r\n")
+        line = (status.encode("utf-8") if isinstance(status, str) else status) + b"\r\n"
+        if line.startswith(b"250 ") and b"\n" in self._reader._buffer:  # type: ignore[attr-defined]
+            # A pipelined command is already waiting (RCPT after MAIL, DATA after RCPT): its
+            # reply goes out together with this one, one write and one packet for the lot.
+            self._replies.append(line)
+            return
+        self._replies.append(line)
+        self._flush_replies()
         if self._writer.transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
             await self._writer.drain()
+
+    def _flush_replies(self) -> None:
+        if self._replies:
+            self._writer.write(b"".join(self._replies))
+            self._replies.clear()
 
     def _reset_timeout(self, duration: float | None = None) -> None:
         """Move the idle deadline. aiosmtpd replaces its timer at every command; here one

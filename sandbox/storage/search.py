@@ -6,13 +6,24 @@ ANDed. ``-`` or ``!`` negates a token. Field filters (``to:``, ``subject:``, ``t
 text (a substring of the message's search text, through the FTS5 trigram index; terms under
 three characters fall back to a LIKE scan). Everything becomes bound parameters: nothing a user
 types reaches the SQL text.
+
+Running a query (:func:`search`) returns one page, newest first (``created DESC, seq DESC``),
+with the exact number of matches and of unread matches, all read from one snapshot. Most
+queries are one SQL pass for up to ``FIRST_PASS`` matches, plus a count beyond that. A query
+made only of free-text terms takes its own road (:func:`_search_free_text`): for a word found
+in most messages, evaluating the FTS5 phrase is the cost, and the general SQL evaluates it
+twice and joins each of the many matches to ``messages``. Here it is evaluated in full once, to
+count the matches in the index itself (the unread ones through the smaller side of the read
+index), and the page comes from the newest matching rowids, which FTS5 yields without
+evaluating the rest, checked against the ``created`` order (:func:`_newest_first`).
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +35,7 @@ MAX_QUERY_CHARS = 4096
 MAX_TERMS = 50
 MAX_SIZE = 2**62  # SQLite integers are 64-bit
 FIRST_PASS = 5000  # matches collected in the first pass (see ``search``)
+READ_SIDE = 5000  # read-index entries looked at to pick the smaller side (see ``_fts_counts``)
 ORDER = "ORDER BY created DESC, seq DESC"
 
 
@@ -314,22 +326,33 @@ def _fetch(conn: sqlite3.Connection, seqs: list[int]) -> list[MessageSummary]:
     return summaries_from_rows(conn, [by_seq[seq] for seq in seqs if seq in by_seq])
 
 
-def search(
-    conn: sqlite3.Connection,
-    query: str,
-    *,
-    start: int = 0,
-    limit: int = 50,
-    tz: str | None = None,
-    inbox: str | None = None,
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """Run several reads on one snapshot, so counts and page agree even while mail arrives."""
+    if conn.in_transaction:  # the caller's transaction already is one
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:  # (an error may have ended it already)
+            conn.execute("COMMIT")
+
+
+def _page(start: int, limit: int) -> slice:
+    """The rows of a page among all matches in order (``limit`` < 0: all from ``start``)."""
+    return slice(start, start + limit if limit >= 0 else None)
+
+
+def _search_general(
+    conn: sqlite3.Connection, where: Condition, start: int, limit: int
 ) -> SearchPage:
-    """Messages matching ``query``, newest first; ``limit=0`` counts without listing.
+    """Any query, through its compiled ``where``.
 
     One pass collects up to ``FIRST_PASS`` matches (newest first); when there are no more, it
     gives the counts and the page at once. Only bigger result sets pay for a separate count.
     """
-    where = compile_query(query, tz, inbox, probe=lambda phrase: _is_rare(conn, phrase))
-    start = max(start, 0)
     source = f"messages WHERE {where.sql}"
     first = _execute(
         conn, f"SELECT seq, read FROM {source} {ORDER} LIMIT {FIRST_PASS + 1}", where.args
@@ -354,6 +377,164 @@ def search(
         )
         seqs = [row[0] for row in rows]
     return SearchPage(_fetch(conn, seqs), int(total), int(unread))
+
+
+# --- free text only ----------------------------------------------------------------------
+# A query made only of free-text terms (``refund``, ``refund invoice``) is answered by the FTS
+# index alone as far as possible. For a common word the general path costs two full
+# evaluations of the phrase (first pass, count) plus a ``messages`` lookup and a sort for each
+# of tens of thousands of matches; here the phrase is evaluated in full once, to count.
+def _fts_only(query: str, inbox: str | None) -> str | None:
+    """The FTS5 expression of a query made only of free-text terms, else None.
+
+    Each token must compile to the plain FTS lookup (not negated, at least three characters);
+    their phrases ANDed in one MATCH select the same messages as the ANDed lookups.
+    """
+    if inbox is not None:
+        return None
+    phrases: list[str] = []
+    for token in tokenize(query):
+        condition = compile_token(token)
+        if condition is None:
+            continue  # a token that matches everything
+        if condition.sql != _FTS_MATCH:
+            return None
+        phrases.append(str(condition.args[0]))
+    return " AND ".join(phrases) or None
+
+
+def _count_flag(conn: sqlite3.Connection, read: int, limit: int) -> int:
+    """How many messages have this read flag, counting no further than ``limit`` + 1."""
+    sql = "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE read = ? LIMIT ?)"
+    return int(conn.execute(sql, (read, limit + 1)).fetchone()[0])
+
+
+def _fts_counts(conn: sqlite3.Connection, match: str) -> tuple[int, int]:
+    """(matches, unread matches) of an FTS expression, evaluating it once.
+
+    Every FTS row is a stored message (rows are written for existing messages and deleted with
+    them, in the same transaction), so the matches are counted in the index alone, without a
+    ``messages`` lookup each. The unread ones are the matching rowids found in the list of
+    ``read = 0`` seqs, or the matches less those in the ``read = 1`` list: the read list
+    unless it is long (over ``READ_SIDE``) and the unread one is not. SQLite builds that list
+    (from the read index) into an in-memory index once and probes it per match; an empty list
+    needs no probing at all. (``read`` is 0 or 1.)
+    """
+    side, size = 1, _count_flag(conn, 1, READ_SIDE)
+    if size > READ_SIDE:
+        unread_size = _count_flag(conn, 0, READ_SIDE)
+        if unread_size <= READ_SIDE:
+            side, size = 0, unread_size
+    if size == 0:
+        sql = "SELECT COUNT(*), 0 FROM messages_fts WHERE messages_fts MATCH ?"
+        total, on_side = _execute(conn, sql, [match])[0]
+    else:
+        sql = (
+            "SELECT COUNT(*), COALESCE(SUM(rowid IN (SELECT seq FROM messages WHERE read = ?)), 0)"
+            " FROM messages_fts WHERE messages_fts MATCH ?"
+        )
+        total, on_side = _execute(conn, sql, [side, match])[0]
+    return int(total), int(total - on_side if side else on_side)
+
+
+def _newest_first(conn: sqlite3.Connection, match: str, start: int, end: int) -> list[int] | None:
+    """Matches ``[start:end]`` in ``created DESC, seq DESC`` order, or None (see below).
+
+    Call only when there are at least ``end`` matches. FTS5 yields the ``end`` matches with the
+    highest seqs in descending rowid order, reading back from the newest message until it has
+    them: cheap for a common word (at worst, matches only among old messages, about one more
+    evaluation of the phrase). Messages are stored in ``created`` order almost always, but the
+    clock can step back, so that is checked, not assumed: let ``lowest`` be the last of these
+    in ``created`` order. Any other match has a lower seq than all of them, so it can only rank
+    before ``lowest`` if its ``created`` is later than ``lowest``'s. When no message at all has
+    such a seq and ``created`` (a short walk down the ``created`` index), these are the first
+    ``end`` matches, and sorting them gives the page; otherwise the caller sorts every match
+    (None).
+    """
+    newest = [
+        row[0]
+        for row in _execute(
+            conn,
+            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+            [match, end],
+        )
+    ]
+    marks = ",".join("?" * len(newest))
+    rows = conn.execute(f"SELECT seq, created FROM messages WHERE seq IN ({marks})", newest)
+    keys = sorted(((created, seq) for seq, created in rows), reverse=True)
+    if len(keys) != end:
+        return None  # not as many stored messages as expected: let the general query decide
+    # "+seq": stay on the created index (the rowid range would walk most of the table).
+    later = conn.execute(
+        "SELECT 1 FROM messages WHERE created > ? AND +seq < ? LIMIT 1", (keys[-1][0], newest[-1])
+    ).fetchone()
+    if later is not None:
+        return None
+    return [seq for _, seq in keys[start:end]]
+
+
+def _search_free_text(
+    conn: sqlite3.Connection, where: Condition, match: str, start: int, limit: int
+) -> SearchPage:
+    """A query of free-text terms only: ``where`` compiled, ``match`` its FTS expression.
+
+    FTS5 hands over up to ``FIRST_PASS`` + 1 matching rowids (in its own order, stopping
+    there), as one JSON array. When those are all the matches, they are joined to ``messages``
+    and sorted, which gives the counts and the page at once, as the general first pass does
+    (with a single evaluation of the phrase). When there are more, nothing is joined: the
+    counts come from :func:`_fts_counts` and the page from :func:`_newest_first`; only a page
+    ending past ``FIRST_PASS``, or a clock that stepped back, has every match sorted.
+    """
+    found, rowids = _execute(
+        conn,
+        "SELECT COUNT(*), json_group_array(rowid) FROM"
+        " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)",
+        [match, FIRST_PASS + 1],
+    )[0]
+    if found <= FIRST_PASS:
+        sql = (
+            f"SELECT seq, read FROM messages WHERE seq IN (SELECT value FROM json_each(?)) {ORDER}"
+        )
+        first = conn.execute(sql, [rowids]).fetchall()
+        unread = sum(1 for row in first if not row[1])
+        seqs = [row[0] for row in first[_page(start, limit)]] if limit != 0 else []
+        return SearchPage(_fetch(conn, seqs), len(first), unread)
+    total, unread = _fts_counts(conn, match)
+    page: list[int] | None = [] if limit == 0 else None
+    if page is None and limit > 0 and start + limit <= FIRST_PASS:
+        page = _newest_first(conn, match, start, start + limit)
+    if page is None:
+        rows = _execute(
+            conn,
+            f"SELECT seq FROM messages WHERE {where.sql} {ORDER} LIMIT ? OFFSET ?",
+            [*where.args, limit, start],
+        )
+        page = [row[0] for row in rows]
+    return SearchPage(_fetch(conn, page), total, unread)
+
+
+# --- entry points ------------------------------------------------------------------------
+def search(
+    conn: sqlite3.Connection,
+    query: str,
+    *,
+    start: int = 0,
+    limit: int = 50,
+    tz: str | None = None,
+    inbox: str | None = None,
+) -> SearchPage:
+    """Messages matching ``query``, newest first; ``limit=0`` counts without listing.
+
+    Queries of free-text terms only take :func:`_search_free_text`, all others
+    :func:`_search_general`. Every statement reads the same snapshot.
+    """
+    where = compile_query(query, tz, inbox, probe=lambda phrase: _is_rare(conn, phrase))
+    start = max(start, 0)
+    match = _fts_only(query, inbox)
+    with _snapshot(conn):
+        if match is not None:
+            return _search_free_text(conn, where, match, start, limit)
+        return _search_general(conn, where, start, limit)
 
 
 def matching_ids(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import smtplib
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from sandbox.runner import RunningSandbox
+from tests.sandbox.smtp.helpers import read_replies
 
 MESSAGE = b"From: app@example.com\r\nTo: bob@example.com\r\nSubject: Chaos\r\n\r\nHi.\r\n"
 
@@ -105,6 +107,22 @@ def test_disconnect(client: smtplib.SMTP, api: httpx.Client, stage: str) -> None
     with pytest.raises(smtplib.SMTPServerDisconnected):
         run_stage(client, stage)
         client.noop()  # whatever the stage answered, the connection is gone
+
+
+def test_disconnect_in_a_pipeline_answers_the_commands_before_it(
+    shared_running: RunningSandbox, api: httpx.Client
+) -> None:
+    """Replies held back while pipelined commands wait reach the client before the hang-up."""
+    add_rule(api, stage="RCPT", reply="disconnect", recipient="drop@example.com")
+    address = (shared_running.smtp_host, shared_running.smtp_port)
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(
+            b"EHLO x\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<ok@example.com>\r\n"
+            b"RCPT TO:<drop@example.com>\r\nRCPT TO:<never@example.com>\r\n"
+        )
+        replies = read_replies(sock)
+    codes = [line[:3] for line in replies if line[3:4] == b" "]
+    assert codes == [b"220", b"250", b"250", b"250"]  # EHLO, MAIL, first RCPT; then hung up
 
 
 def test_deleted_rule_stops_firing(client: smtplib.SMTP, api: httpx.Client) -> None:
