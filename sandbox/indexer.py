@@ -25,7 +25,6 @@ import logging
 import queue
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 from sandbox import mime
@@ -202,23 +201,19 @@ class SearchIndexer:
                 if batch is None:
                     break
                 items = list(batch)
-                until = time.monotonic() + GATHER
-                while len(items) < MAX_BATCH:  # what else queues up meanwhile
-                    wait = until - time.monotonic()
+                # Let more queue up (without a wake-up per commit: nobody waits on the queue
+                # meanwhile), unless a reader waits for what is queued.
+                self._hurry.wait(GATHER)
+                self._hurry.clear()
+                while len(items) < MAX_BATCH:
                     try:
-                        if wait <= 0 or self._hurry.is_set():
-                            more = self._queue.get_nowait()
-                        else:
-                            more = self._queue.get(timeout=min(wait, 0.002))
+                        more = self._queue.get_nowait()
                     except queue.Empty:
-                        if wait <= 0 or self._hurry.is_set():
-                            break
-                        continue
+                        break
                     if more is None:
                         stopping = True
                         break
                     items += more
-                self._hurry.clear()
                 if not items:
                     continue
                 try:

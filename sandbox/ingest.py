@@ -146,7 +146,6 @@ class Ingestor:
         db.read_barrier = self.indexer.wait  # reads see acknowledged messages as searchable
         self.accepted = 0
         self.accepted_bytes = 0
-        self._in_flight = 0  # ingests waiting for their commit
 
     def _write(self, new: messages.NewMessage) -> Callable[[sqlite3.Connection], int]:
         # No index row yet: the indexer writes it once this commits (see sandbox.indexer).
@@ -167,12 +166,9 @@ class Ingestor:
         index and ``new`` was published; SMTP passes False to answer 250 right at the commit.
         """
         new = prepare(inbound, self.hostname)
-        # Alone (one client sending one message at a time): write it right here, if the
-        # writer is idle; otherwise queue it for the writer's next group commit.
-        job = self.db.schedule(self._write(new), inline=self._in_flight == 0)
+        # Written on the event loop with the others of this turn (see Database.schedule).
+        job = self.db.schedule(self._write(new), inline=True)
         assert job.waiter is not None
-        self._in_flight += 1
-        job.waiter.add_done_callback(self._landed)
         committed: list[messages.MessageSummary] = []
         # Indexing and the announcement hang off the commit itself, so they happen even if
         # whoever waits for it goes away (an SMTP client hanging up right after its data).
@@ -181,9 +177,6 @@ class Ingestor:
         if searchable:
             await self.indexer.wait()
         return committed[0] if committed else summary_of(new, seq)
-
-    def _landed(self, _: asyncio.Future[int]) -> None:
-        self._in_flight -= 1
 
     def _committed(
         self, new: messages.NewMessage, done: asyncio.Future[int]
