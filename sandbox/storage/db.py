@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 WriteFn = Callable[[sqlite3.Connection], Any]
 MAX_BATCH = 256
 DEFER_DELAY = 0.05  # deferred jobs wait this long for company (readers can hurry them)
+CHECKPOINT_EVERY = 0.5  # seconds between WAL checkpoints by the writer thread
 # Deferred, not IMMEDIATE: IMMEDIATE would take the write lock of every attached file too
 # (the search index has a writer of its own); the writer thread is the only one writing the
 # main file, so taking its lock at the first write never fails.
@@ -158,6 +159,10 @@ class Database:
         finally:
             conn.close()
         self._conn = self.connect()
+        # Checkpoints (copying the WAL into the database file) would run inside whichever
+        # commit crosses the threshold, often on the event loop; the writer thread runs them
+        # instead, on a connection of its own, between its jobs (see ``_checkpoint``).
+        self._conn.execute("PRAGMA wal_autocheckpoint=0")
         self._writer = threading.Thread(
             target=self._write_loop, args=(self._conn,), name="db-writer", daemon=True
         )
@@ -281,8 +286,13 @@ class Database:
     def _write_loop(self, conn: sqlite3.Connection) -> None:
         deferred: list[WriteJob] = []
         deferred_since = 0.0
+        checkpoints = connect(self.path)
+        checkpointed = time.monotonic()
         try:
             while True:
+                if time.monotonic() - checkpointed >= CHECKPOINT_EVERY:
+                    self._checkpoint(checkpoints)
+                    checkpointed = time.monotonic()
                 if deferred:
                     wait = deferred_since + DEFER_DELAY - time.monotonic()
                     try:
@@ -292,7 +302,10 @@ class Database:
                         deferred = []
                         continue
                 else:
-                    job = self._jobs.get()
+                    try:
+                        job = self._jobs.get(timeout=CHECKPOINT_EVERY)
+                    except queue.Empty:
+                        continue
                 batch: list[WriteJob] = []
                 hurry = False
                 while job is not None:
@@ -321,9 +334,19 @@ class Database:
                     self._run_batch(conn, deferred)
                     deferred = []
         finally:
+            checkpoints.close()
             with self._lock:
                 self._conn = None
                 conn.close()
+
+    @staticmethod
+    def _checkpoint(conn: sqlite3.Connection) -> None:
+        """Copy what the WAL holds into the database file, without blocking anyone (PASSIVE:
+        frames a reader still needs stay for the next round)."""
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            log.warning("checkpoint failed: %s", exc)
 
     def _run_batch(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> None:
         with self._lock:
