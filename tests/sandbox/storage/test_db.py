@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,3 +135,35 @@ def test_a_failing_migration_is_rolled_back(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "f.db")
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half'").fetchone() is None
     conn.close()
+
+
+def test_inline_jobs_of_one_turn_share_a_commit_on_the_loop(database: Database) -> None:
+    async def burst() -> tuple[list[int], int]:
+        jobs = [database.schedule(_insert(n), inline=True) for n in range(1, 51)]
+        before = database.commits
+        results = await asyncio.gather(*(job.waiter for job in jobs if job.waiter is not None))
+        return list(results), database.commits - before
+
+    results, commits = asyncio.run(burst())
+    assert results == list(range(1, 51))
+    assert commits == 1  # all fifty in the transaction of that turn
+    assert _rows(database) == list(range(1, 51))
+
+
+def test_the_writer_checkpoints_the_wal_into_the_database_file(
+    database: Database, tmp_path: Path
+) -> None:
+    for n in range(1, 101):
+        database.write_sync(_insert(n))
+    copy = tmp_path / "copy.db"  # the main file alone: what a checkpoint has written there
+    deadline = time.monotonic() + 5
+    found = 0
+    while found < 100 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        shutil.copyfile(database.path, copy)
+        with contextlib.closing(sqlite3.connect(copy)) as conn:
+            try:
+                found = conn.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+            except sqlite3.OperationalError:  # not even the table checkpointed yet
+                found = 0
+    assert found == 100
