@@ -12,9 +12,11 @@ searchable (``Database.read_barrier``), and ``new`` is published once a message 
 Every FTS row belongs to a stored message, which the search code relies on when it counts
 matches in the index alone. Rows are written only for messages that still exist, checked
 after taking the index's write lock; deleting a message deletes its row in the same
-transaction, which needs that lock too, so a deletion and an indexing never cross. At start,
-rows left by a crash for deleted messages are dropped and messages committed but not indexed
-are indexed again from their stored raw bytes.
+transaction, which needs that lock too, so a deletion and an indexing never cross. (SQLite
+commits the two files of such a transaction one after the other, so a search at that very
+instant may still count a message being deleted.) At start, rows left by a crash for deleted
+messages are dropped and messages committed but not indexed are indexed again from their
+stored raw bytes.
 """
 
 from __future__ import annotations
