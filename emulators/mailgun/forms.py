@@ -4,22 +4,37 @@ lists of addresses, Mailgun booleans, and file parts (``attachment``, ``inline``
 
 from __future__ import annotations
 
+import binascii
+import codecs
 import re
 from dataclasses import dataclass, field
 from email.utils import getaddresses
+from urllib.parse import unquote_plus
 
 from fastapi import Request
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import UploadFile
 
 from emulators.mailgun.errors import MailgunError, bad_request
 
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+MAX_FIELDS = 100_000
+MAX_FILES = 10_000
+URLENCODED = b"application/x-www-form-urlencoded"
+MULTIPART = b"multipart/form-data"
 _TRUE = {"yes", "true", "1", "on"}
 # ``Plain Name <local@domain>`` or ``local@domain`` with nothing getaddresses would rewrite
 # (no quotes, comments, dots in the name, repeated spaces, or unusual characters).
 _LOCAL = r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 _SIMPLE = re.compile(rf"(?:([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) ?<({_LOCAL})>|({_LOCAL}))")
 _FALSE = {"no", "false", "0", "off", ""}
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+_AS_QP = bytes.maketrans(b"+%", b" =")
+# python-multipart's header field characters (RFC 7230 tokens), and limits well inside its own
+# (8 header lines per part, 4224 bytes per line): beyond them the fast path steps aside
+_TOKEN = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-.^_`|~"
+_MAX_PART_HEADERS = 8
+_MAX_PART_HEADER_LINE = 4096
 
 
 @dataclass
@@ -61,8 +76,22 @@ async def read_form(request: Request) -> Form:
     if "form" not in content_type:
         return Form()
     try:
+        kind, params = parse_options_header(content_type)
+        if kind in (URLENCODED, MULTIPART):
+            body = await request.body()
+            # within Starlette's limits (max_part_size per field, max_fields), nothing to refuse
+            if (
+                kind == URLENCODED
+                and len(body) <= MAX_MESSAGE_BYTES
+                and body.count(b"&") < MAX_FIELDS
+            ):
+                return urlencoded_form(body)
+            if kind == MULTIPART and len(body) <= MAX_MESSAGE_BYTES:
+                found = multipart_form(body, params)
+                if found is not None:
+                    return found
         raw = await request.form(
-            max_files=10_000, max_fields=100_000, max_part_size=MAX_MESSAGE_BYTES
+            max_files=MAX_FILES, max_fields=MAX_FIELDS, max_part_size=MAX_MESSAGE_BYTES
         )
     except Exception as exc:  # multipart parser errors: malformed body
         raise bad_request(f"Malformed request body: {exc}") from exc
@@ -81,6 +110,129 @@ async def read_form(request: Request) -> Form:
         else:
             form.fields.setdefault(name, []).append(value)
     return form
+
+
+def urlencoded_form(body: bytes) -> Form:
+    """An ``application/x-www-form-urlencoded`` body, read as Starlette's form parser reads it
+    (python-multipart's ``QuerystringParser``, then ``unquote_plus`` of each name and value):
+    fields separated by ``&``, empty ones skipped, split at the first ``=`` (none: an empty
+    value), Latin-1 bytes with UTF-8 percent escapes. Without the byte-wise callbacks."""
+    form = Form()
+    fields = form.fields
+    for chunk in body.split(b"&"):
+        if chunk:
+            name, _, value = chunk.partition(b"=")
+            fields.setdefault(_unquote_plus(name), []).append(_unquote_plus(value))
+    return form
+
+
+def multipart_form(body: bytes, params: dict[bytes, bytes]) -> Form | None:
+    """A ``multipart/form-data`` body of the plain shape clients send, read as Starlette's
+    ``MultiPartParser`` (with python-multipart) reads it; None for anything else (no closing
+    delimiter, a delimiter line with anything but CRLF or ``--`` after it, a part without
+    headers or a ``name``, header lines python-multipart would refuse or count against its
+    limits, too many parts), which is left to Starlette, errors included.
+
+    The shape: ``--boundary`` CRLF, then per part its header lines, an empty line and the data
+    up to the next CRLF ``--boundary``, which is followed by CRLF (another part) or ``--`` (the
+    end; what follows is discarded). Names, file names and values are decoded with the charset
+    parameter as Starlette decodes them, Latin-1 when that fails.
+    """
+    boundary = params.get(b"boundary")
+    if not boundary:
+        return None
+    charset = params.get(b"charset", b"utf-8").decode("latin-1")
+    try:
+        charset = codecs.lookup(charset).name
+    except LookupError:
+        charset = "latin-1"
+    delimiter = b"\r\n--" + boundary
+    opening = b"--" + boundary + b"\r\n"
+    if not body.startswith(opening):
+        return None
+    form = Form()
+    fields = form.fields
+    at, counted = len(opening), 0
+    while True:
+        if body.startswith(b"\r\n", at):
+            return None  # no header lines
+        head_end = body.find(b"\r\n\r\n", at)
+        if head_end < 0:
+            return None
+        part = _part_headers(body[at:head_end])
+        data_start = head_end + 4
+        data_end = body.find(delimiter, data_start)
+        if part is None or data_end < 0:
+            return None
+        after = body[data_end + len(delimiter) : data_end + len(delimiter) + 2]
+        if after not in (b"\r\n", b"--"):
+            return None
+        counted += 1
+        if counted >= MAX_FILES:
+            return None
+        disposition, content_type = part
+        options = parse_options_header(disposition)[1]
+        if b"name" not in options:
+            return None
+        name = _safe_decode(options[b"name"], charset)
+        data = body[data_start:data_end]
+        if b"filename" in options:
+            filename = _safe_decode(options[b"filename"], charset)
+            content_type = content_type or "application/octet-stream"
+            form.files.append(FilePart(name, filename or name, content_type, data))
+        else:
+            fields.setdefault(name, []).append(_safe_decode(data, charset))
+        if after == b"--":
+            return form
+        at = data_end + len(delimiter) + 2
+
+
+def _part_headers(block: bytes) -> tuple[bytes | None, str] | None:
+    """(last Content-Disposition value, first Content-Type as text) of a part's header lines
+    (values after the spaces python-multipart skips); None when it would not take them as
+    they are."""
+    lines = block.split(b"\r\n")
+    if len(lines) > _MAX_PART_HEADERS:
+        return None
+    disposition: bytes | None = None
+    content_type: str | None = None
+    for line in lines:
+        name, colon, value = line.partition(b":")
+        if (
+            not colon
+            or not name
+            or name.translate(None, _TOKEN)
+            or len(line) > _MAX_PART_HEADER_LINE
+            or b"\r" in value
+            or b"\n" in value
+        ):
+            return None
+        value = value.lstrip(b" ")
+        lowered = name.lower()
+        if lowered == b"content-disposition":
+            disposition = value
+        elif lowered == b"content-type" and content_type is None:
+            content_type = value.decode("latin-1")
+    return disposition, content_type or ""
+
+
+def _safe_decode(data: bytes, charset: str) -> str:
+    """Starlette's ``_user_safe_decode``."""
+    try:
+        return data.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        return data.decode("latin-1")
+
+
+def _unquote_plus(data: bytes) -> str:
+    """``urllib.parse.unquote_plus(data.decode("latin-1"))``. ASCII with only well-formed
+    escapes (the usual case) is decoded by ``binascii.a2b_qp``, ``%`` read as ``=``, instead of
+    ``unquote``'s Python loop; any ``=`` of its own could be taken for an escape: not then."""
+    if b"%" not in data:
+        return data.decode("latin-1").replace("+", " ")
+    if data.isascii() and b"=" not in data and _BAD_ESCAPE.search(data) is None:
+        return binascii.a2b_qp(data.translate(_AS_QP)).decode("utf-8", "replace")
+    return unquote_plus(data.decode("latin-1"))
 
 
 def addresses(values: list[str]) -> list[tuple[str, str]]:

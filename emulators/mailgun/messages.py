@@ -14,19 +14,20 @@ from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from emulators import handlebars
+from emulators.hot_routes import direct
 from emulators.mailgun import template_store
 from emulators.mailgun.auth import Caller, caller
 from emulators.mailgun.errors import bad_request, mg_json
 from emulators.mailgun.forms import read_form
-from emulators.mailgun.mime_build import Content, build
+from emulators.mailgun.mime_build import Content, build_parsed
 from emulators.mailgun.sending import Options, SendRequest, parse_options, parse_send, recipients
 from sandbox import ids
 from sandbox.ingest import Inbound
-from sandbox.mime import html_to_text
+from sandbox.mime import ParsedMessage, html_to_text
 
 router = APIRouter()
 _PLACEHOLDER = re.compile(r"%recipient\.([A-Za-z0-9_\-]+)%")
@@ -121,11 +122,21 @@ def _pop_header(headers: dict[str, str], name: str) -> str:
 async def _ingest_all(c: Caller, inbounds: list[Inbound]) -> None:
     # Answer at the commit, as SMTP does: the search index follows within milliseconds and
     # every read of the API waits for it (Database.read_barrier), so nothing can tell.
-    await asyncio.gather(*(c.sandbox.ingestor.ingest(i, searchable=False) for i in inbounds))
+    ingest = c.sandbox.ingestor.ingest
+    if len(inbounds) == 1:  # the common case: awaited directly, without a task for gather
+        await ingest(inbounds[0], searchable=False)
+    else:
+        await asyncio.gather(*(ingest(i, searchable=False) for i in inbounds))
 
 
 def _inbound(
-    c: Caller, raw: bytes, sender: str, rcpts: list[str], opts: Options, meta: dict[str, Any]
+    c: Caller,
+    raw: bytes,
+    sender: str,
+    rcpts: list[str],
+    opts: Options,
+    meta: dict[str, Any],
+    parsed: ParsedMessage | None = None,
 ) -> Inbound:
     return Inbound(
         raw=raw,
@@ -136,11 +147,14 @@ def _inbound(
         inbox=c.inbox,
         tags=list(opts.tags),
         metadata={"mailgun": meta},
+        parsed=parsed,
     )
 
 
 @router.post("/v3/{domain:mgdomain}/messages")
-async def send_message(request: Request, c: Caller = Depends(caller)) -> JSONResponse:
+@direct  # served by a plain Starlette route (emulators.hot_routes): no Depends here
+async def send_message(request: Request) -> JSONResponse:
+    c = await caller(request)  # first, as the Depends it was
     req = parse_send(await read_form(request))
     if req.template:
         html, text = await _render_template(c, req)
@@ -151,15 +165,17 @@ async def send_message(request: Request, c: Caller = Depends(caller)) -> JSONRes
     meta["template"] = req.template
     inbounds = []
     for content, rcpts, recipient in _contents(req, message_id):
-        raw = build(content)
+        raw, parsed = build_parsed(content)  # parsed: ingest need not parse what it built
         one = {**meta, "recipient": recipient} if recipient else meta
-        inbounds.append(_inbound(c, raw, req.sender[1], rcpts, req.options, one))
+        inbounds.append(_inbound(c, raw, req.sender[1], rcpts, req.options, one, parsed))
     await _ingest_all(c, inbounds)
     return mg_json({"id": f"<{message_id}>", "message": QUEUED})
 
 
 @router.post("/v3/{domain:mgdomain}/messages.mime")
-async def send_mime(request: Request, c: Caller = Depends(caller)) -> JSONResponse:
+@direct
+async def send_mime(request: Request) -> JSONResponse:
+    c = await caller(request)
     form = await read_form(request)
     to = recipients(form, "to", required=True)
     files = form.files_named("message")

@@ -3,18 +3,19 @@ alternatives, inline images (``Content-ID`` = file name, as Mailgun does) and at
 with ``h:`` headers plus the ``X-Mailgun-Tag`` / ``X-Mailgun-Variables`` headers Mailgun adds.
 
 The serialisation itself is shared with the SendGrid emulator (``emulators.sendgrid.mime_build``,
-a direct writer that is several times faster than going through ``EmailMessage``).
+a direct writer that is several times faster than going through ``EmailMessage``), and so is
+the pre-computed parse ingest then skips (:func:`build_parsed`).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from emulators.mailgun.forms import FilePart
 from emulators.sendgrid import mime_build as writer
+from sandbox.mime import ParsedMessage
 
 
 @dataclass
@@ -44,7 +45,7 @@ def _file(part: FilePart, disposition: str) -> dict[str, Any]:
     item: dict[str, Any] = {
         "filename": part.filename,
         "type": part.content_type,
-        "content": base64.b64encode(part.data),
+        "data": part.data,
         "disposition": disposition,
     }
     if disposition == "inline":
@@ -54,6 +55,12 @@ def _file(part: FilePart, disposition: str) -> dict[str, Any]:
 
 def build(content: Content) -> bytes:
     """The message as bytes (CRLF line endings)."""
+    return build_parsed(content)[0]
+
+
+def build_parsed(content: Content) -> tuple[bytes, ParsedMessage | None]:
+    """:func:`build`, and what ``mime.parse_message`` would make of the bytes when the writer
+    knows it without parsing (see ``emulators.sendgrid.mime_build.build_parsed``), else None."""
     headers = {"Message-ID": f"<{content.message_id}>"}
     if content.variables:
         headers["X-Mailgun-Variables"] = json.dumps(content.variables, ensure_ascii=False)
@@ -70,6 +77,7 @@ def build(content: Content) -> bytes:
         cc=[_entry(a) for a in content.cc],
         subject=subject,
         headers=headers,
+        first=[("X-Mailgun-Tag", tag) for tag in content.tags],
     )
     bodies = [
         ("text/plain", content.text),
@@ -78,6 +86,4 @@ def build(content: Content) -> bytes:
     ]
     files = [_file(p, "inline") for p in content.inlines]
     files += [_file(p, "attachment") for p in content.attachments]
-    raw = writer.build(envelope, [(kind, text) for kind, text in bodies if text], files)
-    tags = "".join(writer.header("X-Mailgun-Tag", tag) for tag in content.tags)
-    return tags.encode("utf-8") + raw
+    return writer.build_parsed(envelope, [(kind, text) for kind, text in bodies if text], files)

@@ -16,8 +16,23 @@ _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-
 MAX_EMAIL = 320
 
 
+# what json.loads makes, looked up by exact type (subclasses take the isinstance chain below)
+_JSON_TYPES: dict[type, str] = {
+    type(None): "null",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    list: "array",
+    dict: "object",
+}
+
+
 def json_type(value: Any) -> str:
     """JSON-schema type names, as SendGrid's ``Invalid type`` messages use them."""
+    name = _JSON_TYPES.get(type(value))
+    if name is not None:
+        return name
     if value is None:
         return "null"
     if isinstance(value, bool):

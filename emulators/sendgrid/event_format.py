@@ -79,6 +79,27 @@ def _type_fields(event: DeliveryEvent, meta: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _sg_event_id(event: DeliveryEvent) -> str:
+    return str(event.details.get("sg_event_id") or event.id)
+
+
+def _sg_message_id(message: MessageSummary, meta: dict[str, Any]) -> Any:
+    return meta.get("sg_message_id") or f"{message.id}.mailsandbox-0"
+
+
+def sendgrid_ids(event: DeliveryEvent, message: MessageSummary) -> dict[str, Any]:
+    """The ids of :func:`sendgrid_event` (``sg_event_id``, ``sg_message_id``, ``smtp-id``, in
+    that order), without rendering the rest of it; empty when it would be None."""
+    if event.type not in SENDGRID_EVENT_NAMES:
+        return {}
+    meta = _metadata(message)
+    return {
+        "sg_event_id": _sg_event_id(event),
+        "sg_message_id": _sg_message_id(message, meta),
+        "smtp-id": _smtp_id(message, meta),
+    }
+
+
 def sendgrid_event(event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] | None:
     """One Event Webhook object, or None when the type has no SendGrid equivalent."""
     name = SENDGRID_EVENT_NAMES.get(event.type)
@@ -94,8 +115,8 @@ def sendgrid_event(event: DeliveryEvent, message: MessageSummary) -> dict[str, A
             "timestamp": int(event.created),
             "event": name,
             "smtp-id": _smtp_id(message, meta),
-            "sg_event_id": str(event.details.get("sg_event_id") or event.id),
-            "sg_message_id": meta.get("sg_message_id") or f"{message.id}.mailsandbox-0",
+            "sg_event_id": _sg_event_id(event),
+            "sg_message_id": _sg_message_id(message, meta),
         }
     )
     categories = meta.get("categories")

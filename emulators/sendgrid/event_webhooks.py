@@ -13,7 +13,7 @@ import sqlite3
 import time
 from typing import Any
 
-from emulators.sendgrid.event_format import SENDGRID_EVENT_NAMES, sendgrid_event
+from emulators.sendgrid.event_format import SENDGRID_EVENT_NAMES, sendgrid_event, sendgrid_ids
 from emulators.sendgrid.signing import SendGridSigner
 from sandbox.events import providers
 from sandbox.events.providers import DAY, BaseProvider, Target
@@ -47,8 +47,7 @@ class SendGridWebhooks(BaseProvider):
         return sendgrid_event(event, message)
 
     def ids(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any]:
-        wire = sendgrid_event(event, message) or {}
-        return {k: wire[k] for k in ("sg_event_id", "sg_message_id", "smtp-id") if k in wire}
+        return sendgrid_ids(event, message)  # those of sendgrid_event, without the rest
 
     def request(self, payloads: list[dict[str, Any]], signed: bool) -> tuple[bytes, dict[str, str]]:
         body = json.dumps(payloads, separators=(",", ":")).encode()

@@ -6,6 +6,10 @@ attachments around it all in ``multipart/mixed`` — the structure the ``email``
 It is serialised directly (CRLF, 7bit or quoted-printable text, base64 binaries, RFC 2047/2231
 for non-ASCII names) because building through ``EmailMessage`` costs about a millisecond per
 message, most of the send API's time.
+
+The writer is shared with the Mailgun emulator. :func:`build_parsed` also returns what
+``sandbox.mime.parse_message`` would make of the bytes when that is known without parsing them
+(header lines of a plain shape, text parts only), so ingest can skip the parse.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 import base64
 import binascii
 import mimetypes
+import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from email.header import Header
 from email.utils import encode_rfc2231, formataddr, formatdate
@@ -36,6 +42,8 @@ class Envelope:
     subject: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     message_id: str = ""
+    # written before From, in order (Mailgun's X-Mailgun-Tag lines)
+    first: list[tuple[str, str]] = field(default_factory=list)
 
 
 # --- headers -----------------------------------------------------------------------------
@@ -47,12 +55,18 @@ def header(name: str, value: str) -> str:
     return f"{name}: {encoded}\r\n"
 
 
+# what email.utils.formataddr quotes a name for (and escapes backslashes and quotes within)
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+
+
 def address(entry: dict[str, Any]) -> str:
     """An ``{email, name}`` object as header text (names quoted by SDKs are unquoted)."""
     name = str(entry.get("name") or "")
     if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
         name = name[1:-1]
     email = str(entry["email"])
+    if email.isascii() and name.isascii() and not _SPECIALS.search(name):
+        return f"{name} <{email}>" if name else email  # what formataddr returns for these
     try:
         return formataddr((name, email), charset="utf-8")
     except UnicodeError:  # an internationalised address: written as UTF-8 (SMTPUTF8)
@@ -90,33 +104,41 @@ def _split_type(value: str | None, filename: str = "") -> str:
     return content_type
 
 
+def _lf_text(value: str) -> str:
+    """Line breaks as LF, and a final one."""
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value if value.endswith("\n") else value + "\n"
+
+
 def _plain_7bit(value: str) -> str | None:
     """A text part's body as sent in 7bit (CRLF line endings), or None if it needs encoding."""
-    text = value.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.endswith("\n"):
-        text += "\n"
-    if text.isascii() and max(len(x) for x in text.split("\n")) <= MAX_LINE:
+    text = _lf_text(value)
+    if text.isascii() and (len(text) <= MAX_LINE or max(map(len, text.split("\n"))) <= MAX_LINE):
         return text.replace("\n", "\r\n")
     return None
 
 
-def _text_part(content_type: str, value: str) -> bytes:
+def _text_part(content_type: str, value: str) -> tuple[bytes, str | None]:
+    """The part, and its body as the parser decodes it (None if that is not certain)."""
     plain = _plain_7bit(value)
     if plain is not None:
-        cte, body = "7bit", plain.encode("ascii")
+        cte, body, decoded = "7bit", plain.encode("ascii"), plain
     else:
-        text = value.replace("\r\n", "\n").replace("\r", "\n")
-        if not text.endswith("\n"):
-            text += "\n"
         cte = "quoted-printable"
-        body = binascii.b2a_qp(text.replace("\n", "\r\n").encode("utf-8"), istext=True)
+        body = binascii.b2a_qp(_lf_text(value).replace("\n", "\r\n").encode("utf-8"), istext=True)
+        try:  # what the parser gets back: get_payload(decode=True) is a2b_qp, then UTF-8
+            decoded = binascii.a2b_qp(body).decode("utf-8")
+        except UnicodeDecodeError:
+            decoded = None
     head = f'Content-Type: {content_type}; charset="utf-8"\r\nContent-Transfer-Encoding: {cte}\r\n'
-    return head.encode() + b"\r\n" + body
+    return head.encode() + b"\r\n" + body, decoded
 
 
 def _binary_part(item: dict[str, Any], disposition: str) -> bytes:
+    """An attachment: ``content`` in base64, or the bytes themselves as ``data``."""
     filename = str(item["filename"])
-    data = base64.b64decode(item["content"])
+    data = item["data"] if "data" in item else base64.b64decode(item["content"])
     head = f"Content-Type: {_split_type(item.get('type'), filename)}\r\n"
     head += "Content-Transfer-Encoding: base64\r\n"
     head += f"Content-Disposition: {disposition}{_param('filename', filename)}\r\n"
@@ -136,59 +158,93 @@ def _multipart(subtype: str, parts: list[bytes]) -> bytes:
     return head.encode() + body
 
 
-def _body(contents: list[tuple[str, str]], attachments: list[dict[str, Any]]) -> bytes:
+# A header line compat32 hands over as ``name`` and the rest (continuation lines included)
+_PLAIN_HEADER = re.compile(rb"([!-9;-~]+):[ \t]*([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)\r\n")
+# text parts the parser passes over (no name, disposition or Content-ID): neither body nor file
+_OTHER_TEXT = re.compile(r"text/[a-z0-9!#$&^_.+-]+")
+_BODY_TYPES = ("text/plain", "text/html")
+
+
+def _body(
+    contents: list[tuple[str, str]], attachments: list[dict[str, Any]]
+) -> tuple[bytes, list[tuple[str, str | None]]]:
+    """The MIME body, and each text part's content type with its decoded body."""
     inline = [a for a in attachments if a.get("disposition") == "inline"]
     regular = [_binary_part(a, "attachment") for a in attachments if a not in inline]
     has_html = any(_split_type(kind) == "text/html" for kind, _ in contents)
-    parts = []
+    parts, texts = [], []
     for kind, value in contents or [("text/plain", "")]:
         content_type = _split_type(kind)
-        part = _text_part(content_type, value)
+        part, decoded = _text_part(content_type, value)
+        texts.append((content_type, decoded))
         if content_type == "text/html" and inline:
             part = _multipart("related", [part, *(_binary_part(a, "inline") for a in inline)])
         parts.append(part)
     if inline and not has_html:
         regular = [_binary_part(a, "inline") for a in inline] + regular
-    return _multipart("mixed", [_multipart("alternative", parts), *regular])
+    return _multipart("mixed", [_multipart("alternative", parts), *regular]), texts
 
 
 def build(
     envelope: Envelope, contents: list[tuple[str, str]], attachments: list[dict[str, Any]]
 ) -> bytes:
     """The message's bytes (CRLF line endings)."""
-    return b"".join(_head(envelope)) + _body(contents, attachments)
+    return b"".join(_head(envelope)) + _body(contents, attachments)[0]
 
 
 def build_parsed(
     envelope: Envelope, contents: list[tuple[str, str]], attachments: list[dict[str, Any]]
 ) -> tuple[bytes, ParsedMessage | None]:
     """:func:`build`, and what ``mime.parse_message`` would make of it when that is known
-    without parsing: ASCII headers and nothing but 7bit text/plain and text/html parts (the
-    common case); otherwise None (ingest parses the bytes as usual)."""
+    without parsing (otherwise None: ingest parses the bytes as usual).
+
+    Known means: no attachments; text parts only, each ``text/plain`` or ``text/html`` (the
+    bodies) or another ``text/*`` type (passed over by the parser); and header lines of the
+    plain shape the parser splits at the colon (``Header`` encodes anything else into it),
+    none of them a ``Content-*`` header that would change how the body is read.
+    """
     lines = _head(envelope)
-    raw = b"".join(lines) + _body(contents, attachments)
-    if attachments or envelope.headers:
+    body, texts = _body(contents, attachments)
+    raw = b"".join(lines) + body
+    if attachments:
         return raw, None
     bodies: dict[str, list[str]] = {"text/plain": [], "text/html": []}
-    for kind, value in contents or [("text/plain", "")]:
-        plain = _plain_7bit(value)
-        found = bodies.get(_split_type(kind))
-        if plain is None or found is None:
+    for content_type, decoded in texts:
+        if content_type in _BODY_TYPES:
+            if decoded is None:
+                return raw, None
+            bodies[content_type].append(decoded)
+        elif not _OTHER_TEXT.fullmatch(content_type):
             return raw, None
-        found.append(plain)
     headers = []
     for line in lines[:-1]:  # the last one is MIME-Version
-        if not line.isascii():
+        match = _PLAIN_HEADER.fullmatch(line)
+        if match is None or not line.isascii():
             return raw, None
-        name, value = line.decode("ascii").split(":", 1)
+        name = match[1].decode("ascii")
+        if name[:8].lower() == "content-":
+            return raw, None
         # what compat32 hands over: leading blanks and the final line break dropped
-        headers.append((name, value.lstrip(" \t").rstrip("\r\n")))
+        headers.append((name, match[2].decode("ascii")))
     return raw, parse_built(headers, bodies["text/plain"], bodies["text/html"])
+
+
+_date_cache: tuple[int, str] = (-1, "")
+
+
+def _date_now() -> str:
+    """``formatdate(usegmt=True)`` of now: formatted once per second (it has no finer unit)."""
+    global _date_cache
+    second = int(time.time())
+    if _date_cache[0] != second:
+        _date_cache = (second, formatdate(second, usegmt=True))
+    return _date_cache[1]
 
 
 def _head(envelope: Envelope) -> list[bytes]:
     """The header lines (each ending in CRLF), MIME-Version last."""
-    lines = [address_header("From", [envelope.sender]), address_header("To", envelope.to)]
+    lines = [header(name, value) for name, value in envelope.first]
+    lines += [address_header("From", [envelope.sender]), address_header("To", envelope.to)]
     if envelope.cc:
         lines.append(address_header("Cc", envelope.cc))
     if envelope.reply_to:
@@ -196,7 +252,7 @@ def _head(envelope: Envelope) -> list[bytes]:
     lines.append(header("Subject", envelope.subject))
     lowered = {k.lower() for k in envelope.headers}
     if "date" not in lowered:
-        lines.append(header("Date", formatdate(localtime=False, usegmt=True)))
+        lines.append(header("Date", _date_now()))
     if "message-id" not in lowered and envelope.message_id:
         lines.append(header("Message-ID", envelope.message_id))
     lines += [header(name, value) for name, value in envelope.headers.items()]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
 import pytest
 
-from emulators.sendgrid.event_format import SENDGRID_EVENT_NAMES, sendgrid_event
+from emulators.sendgrid.event_format import SENDGRID_EVENT_NAMES, sendgrid_event, sendgrid_ids
 from sandbox.runner import RunningSandbox
 from sandbox.storage import events, messages
 from tests.emulators.sendgrid.helpers import listed, mail_body
@@ -81,3 +83,19 @@ def test_per_type_fields(
 def test_unknown_type_has_no_equivalent(sent: messages.MessageSummary) -> None:
     event = events.DeliveryEvent(message_id=sent.id, type="subscribed")
     assert sendgrid_event(event, sent) is None
+
+
+@pytest.mark.parametrize("kind", [*SENDGRID_EVENT_NAMES, "subscribed"])
+@pytest.mark.parametrize("details", [{}, {"sg_event_id": "own", "attempt": 2}])
+def test_ids_are_those_of_the_event(
+    sent: messages.MessageSummary, kind: str, details: dict[str, object]
+) -> None:
+    event = events.DeliveryEvent(
+        message_id=sent.id, type=kind, recipient="bob@example.com", details=details, id="e1"
+    )
+    keys = ("sg_event_id", "sg_message_id", "smtp-id")
+    bare = dataclasses.replace(sent, message_id="", metadata={})  # no SendGrid metadata
+    for message in (sent, bare):
+        wire = sendgrid_event(event, message) or {}
+        ids = sendgrid_ids(event, message)
+        assert list(ids.items()) == [(k, wire[k]) for k in keys if k in wire]
