@@ -33,7 +33,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 UPDATE_DETAILS = "UPDATE events SET details_json = ? WHERE seq = ?"
-SCHEDULED_CACHE = 50_000  # summaries kept for steps ahead (beyond: read back when due)
+# Summaries kept for the steps ahead of a message, so applying them needs no read back: only
+# for lifecycles ending within the horizon, and so many at most (a few MB); others are read.
+SCHEDULED_CACHE = 10_000
+SCHEDULED_HORIZON = 60.0  # seconds
 
 
 def _flag(meta: dict[str, Any], *path: str) -> bool:
@@ -129,7 +132,8 @@ class EventEngine:
             recorded.append(event)
         if steps:
             schedule.insert_steps(conn, steps)
-            self._remember(message, len(steps))
+            if max(row[3] for row in steps) - now <= SCHEDULED_HORIZON:
+                self._remember(message, len(steps))
             self.clock.note(min(row[3] for row in steps))
         with self._lock:
             self._pending_publish[new.id] = (recorded, written > 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 import time
 
@@ -10,6 +11,7 @@ import httpx
 
 from sandbox.events import schedule
 from sandbox.runner import RunningSandbox
+from sandbox.storage import messages
 from tests.sandbox.events.conftest import smtp_send, types_of, wait_events
 
 
@@ -62,6 +64,49 @@ def test_take_due_removes_due_steps_and_reads_their_messages(running: RunningSan
     assert found == [message_id]  # a deleted message has no summary: its lifecycle ends
     left = running.sandbox.db.write_sync(schedule.next_due)
     assert left is not None and abs(left - (now + 3600)) < 1e-3
+
+
+def test_take_due_uses_known_summaries_only_for_messages_still_stored(
+    running: RunningSandbox,
+) -> None:
+    message_id = smtp_send(running, ["erin@example.com"])
+    stored = running.sandbox.db.read_sync(lambda conn: messages.get_summary(conn, message_id))
+    assert stored is not None
+    known = {message_id: stored, "gone-message": dataclasses.replace(stored, id="gone-message")}
+    now = time.time()
+    rows = [
+        (message_id, "erin@example.com", "opened", now - 1, "", 0, "{}"),
+        ("gone-message", "erin@example.com", "opened", now - 1, "", 0, "{}"),
+    ]
+
+    def write(conn: sqlite3.Connection) -> dict[str, messages.MessageSummary]:
+        conn.execute("DELETE FROM event_schedule")  # this test's steps only
+        schedule.insert_steps(conn, rows)
+        return schedule.take_due(conn, now, known=known)[1]
+
+    found = running.sandbox.db.write_sync(write)
+    assert list(found) == [message_id] and found[message_id] is stored  # not read back
+
+
+def test_a_message_deleted_before_its_step_gets_no_more_events(
+    running: RunningSandbox, api: httpx.Client
+) -> None:
+    rule = {"recipient": "late@example.com", "outcome": "delivered", "delay": 1}
+    assert api.post("/api/v1/rules", json=rule).status_code == 200
+    message_id = smtp_send(running, ["late@example.com"])
+    assert api.request("DELETE", "/api/v1/messages", json={"IDs": [message_id]}).status_code == 200
+    time.sleep(1.5)  # its "delivered" step has come and gone
+
+    def delivered(conn: sqlite3.Connection) -> int:
+        sql = "SELECT COUNT(*) FROM events WHERE message_id = ? AND type = 'delivered'"
+        return int(conn.execute(sql, (message_id,)).fetchone()[0])
+
+    def pending(conn: sqlite3.Connection) -> int:
+        sql = "SELECT COUNT(*) FROM event_schedule WHERE message_id = ?"
+        return int(conn.execute(sql, (message_id,)).fetchone()[0])
+
+    assert running.sandbox.db.read_sync(delivered) == 0
+    assert running.sandbox.db.read_sync(pending) == 0
 
 
 def test_burst_of_messages_all_delivered(running: RunningSandbox, api: httpx.Client) -> None:
