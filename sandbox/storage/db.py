@@ -1,13 +1,17 @@
-"""The database handle: one writer thread, many readers, versioned migrations.
+"""The database handle: one writer connection, many readers, versioned migrations.
 
-Every write goes through :meth:`Database.write`, which hands a function to a single writer
-thread. The writer drains whatever is queued and runs it in one transaction (group commit); a
-job's future resolves only after COMMIT returned, which is what lets SMTP answer 250 "after
-commit". If a job raises, the batch is rolled back and its jobs are rerun one transaction each,
-so one failing job cannot spoil its neighbours. :meth:`Database.defer` queues work that may
-wait a few milliseconds to be batched with more of its kind (search indexing), run in its own
-transaction. Reads run on a small thread pool, each thread with its own connection (WAL lets
-them run alongside the writer).
+Every write goes through one connection, one transaction at a time (its lock). Usually
+:meth:`Database.write` hands a function to the writer thread, which drains whatever is queued
+and runs it in one transaction (group commit); a job's future resolves only after COMMIT
+returned, which is what lets SMTP answer 250 "after commit". If a job raises, the batch is
+rolled back and its jobs are rerun one transaction each, so one failing job cannot spoil its
+neighbours. Message ingest schedules its jobs ``inline``: those of one event-loop turn are
+committed together on the loop itself, sparing the thread hand-overs, unless the writer thread
+is busy. :meth:`Database.defer` queues work that may wait a few milliseconds to be batched with
+more of its kind (the event engine's steps), run in its own transaction. The writer thread also
+checkpoints the WAL. Reads run on a small thread pool, each thread with its own connection
+(WAL lets them run alongside the writer). Attached files (the search index) are attached to
+every connection.
 """
 
 from __future__ import annotations
