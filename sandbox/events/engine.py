@@ -66,7 +66,8 @@ class EventEngine:
         self._lock = threading.Lock()
         # message id -> (its first events, whether they wrote outbox rows), until ``new``
         self._pending_publish: dict[str, tuple[list[DeliveryEvent], bool]] = {}
-        # summaries of messages with scheduled steps, and how many are left (writer thread)
+        # summaries of messages with scheduled steps, and how many are left (touched only
+        # inside write transactions, which the database's write lock serialises)
         self._summaries: dict[str, MessageSummary] = {}
         self._steps_left: dict[str, int] = {}
 
@@ -163,7 +164,8 @@ class EventEngine:
 
     def _remember(self, message: MessageSummary, steps: int) -> None:
         """Keep the summary of a message with steps ahead, so applying them needs no read
-        back (writer thread only; a restart or an overflow just falls back to reading)."""
+        back (inside a write transaction; a restart or an overflow just falls back to
+        reading)."""
         if len(self._summaries) >= SCHEDULED_CACHE:
             self._summaries.clear()
             self._steps_left.clear()

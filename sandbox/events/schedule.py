@@ -84,7 +84,7 @@ def next_due(conn: sqlite3.Connection) -> float | None:
 
 
 class DueClock:
-    """When the engine's loop drains next. ``note`` runs on the DB writer thread (the ingest
+    """When the engine's loop drains next. ``note`` runs inside a write transaction (the ingest
     hook); ``poke``, ``wait`` and ``drained`` on the event loop."""
 
     def __init__(self) -> None:
