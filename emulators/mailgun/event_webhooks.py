@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from emulators.mailgun.event_format import MAILGUN_WEBHOOK_NAME, mailgun_event
@@ -69,6 +71,19 @@ class MailgunWebhooks(BaseProvider):
 
     def suppression_scope(self, message: MessageSummary) -> str:
         return _domain(message)
+
+    def scheduled_at(self, message: MessageSummary) -> float | None:
+        options = message.metadata.get("mailgun")
+        when = options.get("deliverytime") if isinstance(options, dict) else None
+        if not when:
+            return None
+        try:  # validated at send (RFC 2822); a date without a zone is taken as UTC
+            moment = parsedate_to_datetime(str(when))
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
 
     def drop_reason(self, kinds: list[str]) -> tuple[str, dict[str, Any]] | None:
         found = super().drop_reason(kinds)

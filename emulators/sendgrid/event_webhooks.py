@@ -49,6 +49,13 @@ class SendGridWebhooks(BaseProvider):
     def ids(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any]:
         return sendgrid_ids(event, message)  # those of sendgrid_event, without the rest
 
+    def scheduled_at(self, message: MessageSummary) -> float | None:
+        meta = message.metadata.get("sendgrid")
+        send_at = meta.get("send_at") if isinstance(meta, dict) else None
+        if isinstance(send_at, bool) or not isinstance(send_at, int) or send_at <= 0:
+            return None
+        return float(send_at)
+
     def request(self, payloads: list[dict[str, Any]], signed: bool) -> tuple[bytes, dict[str, str]]:
         body = json.dumps(payloads, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}

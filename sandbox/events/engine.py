@@ -121,11 +121,12 @@ class EventEngine:
         scopes = (provider.suppression_scope(message),)
         steps: list[schedule.StepRow] = []
         now = time.time()
+        start = max(now, provider.scheduled_at(message) or now)  # a scheduled send
         for recipient in new.recipients:
             kinds = suppressions.suppressed_kinds(conn, recipient, scopes)
             drop = provider.drop_reason(kinds) if kinds else None
             if drop is None:
-                steps += self._steps(message, recipient, self._rule_for(message, recipient), now)
+                steps += self._steps(message, recipient, self._rule_for(message, recipient), start)
                 continue
             reason, details = drop
             event = DeliveryEvent(message.id, "rejected", recipient, reason=reason, details=details)
@@ -194,9 +195,9 @@ class EventEngine:
 
     @staticmethod
     def _steps(
-        message: MessageSummary, recipient: str, rule: Rule, now: float
+        message: MessageSummary, recipient: str, rule: Rule, start: float
     ) -> list[schedule.StepRow]:
-        """The ``event_schedule`` rows of one recipient's lifecycle."""
+        """The ``event_schedule`` rows of one recipient's lifecycle, starting at ``start``."""
         testing = test_mode(message)
         rows: list[schedule.StepRow] = []
         for step in plans.steps_for(rule):
@@ -204,7 +205,7 @@ class EventEngine:
             code, reason = step.code, step.reason
             if testing and step.type == "delivered":
                 code, reason, details["test_mode"] = 650, "OK", True
-            due = now + step.offset
+            due = start + step.offset
             rows.append((message.id, recipient, step.type, due, reason, code, json.dumps(details)))
         return rows
 

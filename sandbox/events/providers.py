@@ -59,6 +59,8 @@ class WebhookProvider(Protocol):
 
     def drop_reason(self, kinds: list[str]) -> tuple[str, dict[str, Any]] | None: ...
 
+    def scheduled_at(self, message: MessageSummary) -> float | None: ...
+
 
 class BaseProvider:
     """Defaults shared by adapters: account-wide lists, any non-2xx retried for 24 h."""
@@ -101,6 +103,11 @@ class BaseProvider:
 
     def suppression_kind(self, event_type: str) -> str | None:
         return self.kinds.get(event_type)
+
+    def scheduled_at(self, message: MessageSummary) -> float | None:
+        """When the sender asked the provider to send ``message`` (SendGrid ``send_at``,
+        Mailgun ``o:deliverytime``): its recipients' lifecycles start then, not at accept."""
+        return None
 
     def drop_reason(self, kinds: list[str]) -> tuple[str, dict[str, Any]] | None:
         if "whitelist" in kinds:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import smtplib
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 
 import httpx
 from mailgun.client import Client
@@ -254,3 +256,21 @@ def test_h_message_id_becomes_the_mailgun_id(mg: Client, api: httpx.Client) -> N
     [summary] = stored(api)
     assert summary["MessageID"] == "mine@app.test"
     assert raw_message(api, summary["ID"]).get_all("Message-ID") == ["<mine@app.test>"]
+
+
+def test_deliverytime_holds_delivery_until_then(mg: Client, api: httpx.Client) -> None:
+    """o:deliverytime: accepted at once, stored at once, delivered no earlier than asked."""
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    data = {
+        "from": "a@mg.example.com",
+        "to": "b@example.com",
+        "text": "later",
+        "o:deliverytime": format_datetime(when),
+    }
+    assert mg.messages.create(domain=DOMAIN, data=data).status_code == 200
+    assert len(stored(api)) == 1  # in the sandbox right away, like every caught message
+    [accepted] = wait_for_events(mg, 1)
+    assert accepted["event"] == "accepted"
+    delivered, _ = wait_for_events(mg, 2)
+    assert delivered["event"] == "delivered"
+    assert delivered["timestamp"] >= when.timestamp()

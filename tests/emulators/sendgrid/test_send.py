@@ -6,6 +6,8 @@ import base64
 import gzip
 import json
 import re
+import sqlite3
+import time
 
 import httpx
 from sendgrid import SendGridAPIClient
@@ -253,3 +255,25 @@ def test_personalization_overrides_and_header_merge(
     assert msg["Return-Path"] == "<team@example.com>"
     summary = running.sandbox.db.read_sync(lambda conn: messages.get_summary(conn, stored["ID"]))
     assert summary is not None and summary.inbox == "qa"
+
+
+def test_send_at_holds_delivery_until_then(http: httpx.Client, running: RunningSandbox) -> None:
+    """A scheduled send is stored at once and processed; delivered no earlier than send_at."""
+    send_at = int(time.time()) + 2
+    answer = http.post(
+        "/v3/mail/send", json=mail_body(send_at=send_at), headers={"Authorization": "Bearer k"}
+    )
+    assert answer.status_code == 202, answer.text
+    [message] = listed(http)
+
+    def types(conn: sqlite3.Connection) -> list[tuple[str, float]]:
+        sql = "SELECT type, created FROM events WHERE message_id = ? ORDER BY created"
+        return [(row[0], row[1]) for row in conn.execute(sql, (message["ID"],))]
+
+    time.sleep(0.8)  # well past the usual delivery delay
+    assert [t for t, _ in running.sandbox.db.read_sync(types)] == ["queued"]
+    deadline = time.monotonic() + 10
+    while len(found := running.sandbox.db.read_sync(types)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [t for t, _ in found] == ["queued", "delivered"]
+    assert found[1][1] >= send_at
