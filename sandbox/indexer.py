@@ -124,9 +124,9 @@ class SearchIndexer:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._staged: list[Item] = []  # writer thread: the current transaction's messages
+        self._staged: list[Item] = []  # the current write transaction's messages
         self._queue: queue.SimpleQueue[list[Item] | None] = queue.SimpleQueue()
-        self.submitted = 0  # messages handed to the indexing thread (writer thread counts)
+        self.submitted = 0  # messages handed to the indexing thread (at their commits)
         self.indexed = 0  # of those, done (indexing thread counts)
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []  # event loop only
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -135,7 +135,7 @@ class SearchIndexer:
         db.on_commit.append(self._hand_over)
         db.on_rollback.append(self._discard)
 
-    # --- writer thread -------------------------------------------------------------------
+    # --- inside write transactions (serialised by the database's write lock) -------------
     def stage(self, seq: int, message_id: str, text: str) -> None:
         """Inside the message's transaction: index it once that commits."""
         self._staged.append((seq, message_id, text))
@@ -202,6 +202,8 @@ class SearchIndexer:
                     continue
                 if batch is None:
                     break
+                if not batch:  # a chunk of the rebuild was indexed
+                    continue
                 items = list(batch)
                 # Let more queue up (without a wake-up per commit: nobody waits on the queue
                 # meanwhile), unless a reader waits for what is queued.
@@ -216,8 +218,6 @@ class SearchIndexer:
                         stopping = True
                         break
                     items += more
-                if not items:
-                    continue
                 try:
                     index_items(conn, items)
                 except Exception:  # e.g. disk full: indexed again at the next start
