@@ -167,3 +167,24 @@ def test_the_writer_checkpoints_the_wal_into_the_database_file(
             except sqlite3.OperationalError:  # not even the table checkpointed yet
                 found = 0
     assert found == 100
+
+
+def test_inline_jobs_go_to_a_busy_writer_without_blocking_the_loop(database: Database) -> None:
+    def slow(conn: sqlite3.Connection) -> int:
+        time.sleep(0.4)
+        return int(conn.execute("INSERT INTO t (n) VALUES (1)").lastrowid or 0)
+
+    async def scenario() -> tuple[int, int, float]:
+        busy = asyncio.ensure_future(database.write(slow))
+        await asyncio.sleep(0.1)  # the writer thread is inside ``slow`` now
+        job = database.schedule(_insert(2), inline=True)
+        started = time.monotonic()
+        await asyncio.sleep(0.01)  # the loop turns meanwhile: the inline job did not block it
+        turned = time.monotonic() - started
+        assert job.waiter is not None
+        return await busy, await job.waiter, turned
+
+    first, second, turned = asyncio.run(scenario())
+    assert (first, second) == (1, 2)  # after the writer's job, in the writer's queue
+    assert turned < 0.2
+    assert _rows(database) == [1, 2]
