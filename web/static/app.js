@@ -185,6 +185,18 @@
     }
   });
 
+  // Refresh the events section. A refresh asked for while one is in flight would be queued on
+  // the element that response replaces (hx-swap="outerHTML"), and so never happen: wait for it.
+  function refreshEvents() {
+    var events = document.getElementById("events");
+    if (!events || !window.htmx) return;
+    if (events.classList.contains("htmx-request")) {
+      window.setTimeout(refreshEvents, 50);
+      return;
+    }
+    window.htmx.trigger(events, "sse:delivery");
+  }
+
   // Replay a webhook through the REST API, then refresh the events (the form posts without JS).
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -196,7 +208,7 @@
     fetch(form.getAttribute("data-api"), { method: "POST", headers: { "HX-Request": "true" } })
       .then(function (response) {
         button.textContent = response.ok ? "Queued" : "Failed (" + response.status + ")";
-        if (response.ok && window.htmx) window.htmx.trigger("#events", "sse:delivery");
+        if (response.ok) refreshEvents();
       })
       .catch(function () { button.textContent = "Failed"; button.disabled = false; });
   });
@@ -216,7 +228,7 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       status.textContent = response.ok ? "Recorded." : "Failed (" + response.status + ").";
-      if (response.ok && window.htmx) window.htmx.trigger("#events", "sse:delivery");
+      if (response.ok) refreshEvents();
     }).catch(function () { status.textContent = "Failed."; });
   });
 })();
