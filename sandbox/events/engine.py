@@ -122,11 +122,13 @@ class EventEngine:
         steps: list[schedule.StepRow] = []
         now = time.time()
         start = max(now, provider.scheduled_at(message) or now)  # a scheduled send
+        testing = test_mode(message)
         for recipient in new.recipients:
             kinds = suppressions.suppressed_kinds(conn, recipient, scopes)
             drop = provider.drop_reason(kinds) if kinds else None
             if drop is None:
-                steps += self._steps(message, recipient, self._rule_for(message, recipient), start)
+                rule = self._rule_for(message, recipient, testing)
+                steps += self._steps(message, recipient, rule, start, testing)
                 continue
             reason, details = drop
             event = DeliveryEvent(message.id, "rejected", recipient, reason=reason, details=details)
@@ -181,8 +183,8 @@ class EventEngine:
         else:
             self._summaries.pop(message_id, None)
 
-    def _rule_for(self, message: MessageSummary, recipient: str) -> Rule:
-        if test_mode(message):
+    def _rule_for(self, message: MessageSummary, recipient: str, testing: bool) -> Rule:
+        if testing:
             return Rule(id="builtin:testmode", outcome="delivered", origin="builtin")
         rule = self.rules.first(
             DELIVERY,
@@ -195,10 +197,10 @@ class EventEngine:
 
     @staticmethod
     def _steps(
-        message: MessageSummary, recipient: str, rule: Rule, start: float
+        message: MessageSummary, recipient: str, rule: Rule, start: float, testing: bool
     ) -> list[schedule.StepRow]:
-        """The ``event_schedule`` rows of one recipient's lifecycle, starting at ``start``."""
-        testing = test_mode(message)
+        """The ``event_schedule`` rows of one recipient's lifecycle, starting at ``start``
+        (``testing``: Mailgun test mode, delivered with code 650)."""
         rows: list[schedule.StepRow] = []
         for step in plans.steps_for(rule):
             details = dict(step.details, rule=rule.id)
