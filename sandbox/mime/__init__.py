@@ -449,10 +449,6 @@ def _finish(
     return parsed
 
 
-def build_search_text(msg: Headers, parsed: ParsedMessage) -> str:
-    return _search_text(msg, parsed, html_to_text(parsed.html) if parsed.html else parsed.text)
-
-
 def _search_text(msg: Headers, parsed: ParsedMessage, body: str) -> str:
     """Mailpit's search text: address and subject headers, the body's text, the file names."""
     pieces = [
