@@ -25,6 +25,7 @@ test: $(STAMP) browser
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	bash scripts/typecheck-tree.sh
 	$(BIN)/mypy
 
 format: $(STAMP)

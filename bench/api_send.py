@@ -2,7 +2,7 @@
 that answers without doing any work, in the same run.
 
 Both servers run in their own process under uvicorn with the same settings (the sandbox as
-``python -m sandbox serve``). A small asyncio HTTP/1.1 client (keep-alive, no parsing beyond
+``python -m mailsandbox serve``). A small asyncio HTTP/1.1 client (keep-alive, no parsing beyond
 the status line and Content-Length, so the client costs little) sends the same request over
 8 connections and prints requests/s for both and the sandbox/bare ratio, and each server
 process's CPU time per request (from ``/proc``; less sensitive than throughput to other load on
@@ -195,7 +195,7 @@ def wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 def start_sandbox(db: Path, http_port: int) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "sandbox", "serve", "--db", str(db), "--max-messages", "0",
+        sys.executable, "-m", "mailsandbox", "serve", "--db", str(db), "--max-messages", "0",
         "--smtp", f"127.0.0.1:{free_port()}", "--http", f"127.0.0.1:{http_port}",
         "--log-level", "warning",
     ]  # fmt: skip

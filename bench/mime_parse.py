@@ -1,11 +1,11 @@
-"""MIME parse micro-benchmark: ``sandbox.mime.parse_message`` against the email package.
+"""MIME parse micro-benchmark: ``mailsandbox.mime.parse_message`` against the email package.
 
 For four messages (the 5 KB text message of ``bench/smtp_ingest.py``, one with non-ASCII
 encoded-word headers, a multipart/alternative text + HTML, a multipart/mixed with a small
 attachment) it prints the CPU time per message of:
 
 - ``stdlib``: ``email.message_from_bytes(raw, policy=compat32)``, the bare parse, no fields;
-- ``reference``: ``sandbox.mime._parse_with_stdlib``, the same fields as ``parse_message`` the
+- ``reference``: ``mailsandbox.mime._parse_with_stdlib``, the same fields as ``parse_message`` the
   plain way (the email package's parser and ``Message`` methods), if this version has it;
 - ``REV`` (with ``--against REV``): ``parse_message`` as it was at that git revision;
 - ``parse_message``: the function ingest calls.
@@ -34,7 +34,7 @@ from types import ModuleType
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from smtp_ingest import message_body
 
-from sandbox import mime
+from mailsandbox import mime
 
 
 def text_message(n: int) -> bytes:
@@ -105,10 +105,10 @@ def per_message_us(func: Callable[[bytes], object], raws: list[bytes]) -> float:
 
 
 def package_at(revision: str) -> ModuleType:
-    """``sandbox.mime`` as it was at a git revision, imported under another name.
+    """``mailsandbox.mime`` as it was at a git revision, imported under another name.
 
     Its files are read with ``git show`` (nothing in the work tree changes), written to a
-    temporary directory with their ``sandbox.mime`` imports renamed, and imported from there.
+    temporary directory with their ``mailsandbox.mime`` imports renamed, and imported from there.
     """
     root = Path(__file__).resolve().parent.parent
     listed = subprocess.run(
@@ -124,7 +124,7 @@ def package_at(revision: str) -> ModuleType:
                 ["git", "show", f"{revision}:{path}"],
                 cwd=root, capture_output=True, text=True, check=True,
             ).stdout  # fmt: skip
-            (target / Path(path).name).write_text(source.replace("sandbox.mime", name))
+            (target / Path(path).name).write_text(source.replace("mailsandbox.mime", name))
     sys.path.insert(0, str(target.parent))
     return importlib.import_module(name)
 
@@ -150,7 +150,7 @@ def main() -> None:
         contenders[args.against] = package_at(args.against).parse_message
     contenders["parse_message"] = mime.parse_message
 
-    print(f"sandbox.mime from {Path(mime.__file__).parent}")
+    print(f"mailsandbox.mime from {Path(mime.__file__).parent}")
     print(f"{'case':30} {'bytes':>6}" + "".join(f" {name + ' µs':>17}" for name in contenders))
     for case, make in CASES.items():
         raws = [make(n) for n in range(args.number)]

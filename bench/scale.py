@@ -3,7 +3,7 @@
 The messages are written straight through the sandbox's own ``Database`` writer and message
 store (the same rows ingest writes, parsed by the same code), in transactions of 1,000, so
 loading takes a minute instead of an SMTP session of 100,000 messages. Then the sandbox is
-started as ``python -m sandbox serve`` on that database and timed through its HTTP API:
+started as ``python -m mailsandbox serve`` on that database and timed through its HTTP API:
 list page 1, a full-text search, a field search, and get-message (p50 / p95 of repeated calls),
 followed by the server's resident memory and the size of the database files.
 
@@ -33,10 +33,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from smtp_ingest import free_port, start_sandbox
 
-from sandbox import ids, indexer
-from sandbox.ingest import Inbound, prepare
-from sandbox.storage import messages
-from sandbox.storage.db import Database
+from mailsandbox import ids, indexer
+from mailsandbox.ingest import Inbound, prepare
+from mailsandbox.storage import messages
+from mailsandbox.storage.db import Database
 
 WORDS = [
     "invoice",

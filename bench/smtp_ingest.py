@@ -1,7 +1,7 @@
 """SMTP ingest benchmark: the sandbox against a bare aiosmtpd sink, in the same run.
 
 Both servers run in their own process and listen with ``loop.create_server`` (the sandbox as
-``python -m sandbox serve``; the sink as stock aiosmtpd whose handler discards each message).
+``python -m mailsandbox serve``; the sink as stock aiosmtpd whose handler discards each message).
 One asyncio client sends 5 KB messages over 1 and over 8 connections (PIPELINING for
 MAIL/RCPT/DATA) and prints messages/s, the server's CPU per message, and the sandbox/sink ratio.
 At the end every acknowledged message must be listed by the API and, after a ``kill -9`` of
@@ -137,7 +137,7 @@ def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 def start_sandbox(db: Path, smtp_port: int, http_port: int) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "sandbox", "serve", "--db", str(db), "--max-messages", "0",
+        sys.executable, "-m", "mailsandbox", "serve", "--db", str(db), "--max-messages", "0",
         "--smtp", f"127.0.0.1:{smtp_port}", "--http", f"127.0.0.1:{http_port}",
         "--log-level", "warning",
     ]  # fmt: skip

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import httpx
 
-from sandbox import ids, ingest
-from sandbox.config import Settings
-from sandbox.runner import RunningSandbox, start_in_thread
-from sandbox.storage import messages
+from mailsandbox import ids, ingest
+from mailsandbox.config import Settings
+from mailsandbox.runner import RunningSandbox, start_in_thread
+from mailsandbox.storage import messages
 
 BATCH = 5000
 WORDS = [

@@ -20,10 +20,10 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-from sandbox.bus import BusEvent
-from sandbox.client import Client
-from sandbox.config import Settings
-from sandbox.runner import RunningSandbox, start_in_thread
+from mailsandbox.bus import BusEvent
+from mailsandbox.client import Client
+from mailsandbox.config import Settings
+from mailsandbox.runner import RunningSandbox, start_in_thread
 
 TARGET_MS = 50.0
 COMMITS: dict[str, float] = {}  # subject -> when its ``new`` event was published

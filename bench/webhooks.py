@@ -1,7 +1,7 @@
 """Webhook latency benchmark: a burst of SendGrid API sends with the Event Webhook on (signed),
 delivered to a local receiver; every event must arrive exactly once.
 
-The sandbox runs in its own process (``python -m sandbox serve``); this process sends with
+The sandbox runs in its own process (``python -m mailsandbox serve``); this process sends with
 ``CONCURRENCY`` asyncio clients and runs the receiver (a threaded ``http.server``). Each send
 carries a custom arg naming it, so each webhook event is matched to its send. Prints the p50 /
 p90 / p99 time from the start of the send request to the arrival of its ``processed`` and

@@ -1,5 +1,5 @@
-"""``python -m sandbox`` is the ``mailsandbox`` command."""
+"""``python -m mailsandbox`` is the ``mailsandbox`` command."""
 
-from sandbox.cli import main
+from mailsandbox.cli import main
 
 raise SystemExit(main())

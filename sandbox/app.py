@@ -11,14 +11,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-import emulators.mailgun
-import emulators.sendgrid
-import web
-from sandbox import __version__
-from sandbox import events as delivery_events
-from sandbox.api import build_router, install_security
-from sandbox.config import Settings
-from sandbox.runtime import Sandbox
+from mailsandbox import __version__, web
+from mailsandbox import events as delivery_events
+from mailsandbox.api import build_router, install_security
+from mailsandbox.config import Settings
+from mailsandbox.emulators import mailgun, sendgrid
+from mailsandbox.runtime import Sandbox
 
 ReadyCallback = Callable[[Sandbox], None]
 
@@ -52,7 +50,7 @@ def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None 
     app.state.sandbox = sandbox
     app.include_router(build_router())
     install_security(app, settings.ui_credentials)
-    emulators.sendgrid.install(app, sandbox)
-    emulators.mailgun.install(app, sandbox)
+    sendgrid.install(app, sandbox)
+    mailgun.install(app, sandbox)
     web.install(app, sandbox)
     return app

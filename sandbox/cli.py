@@ -1,6 +1,6 @@
 """The ``mailsandbox`` command: ``serve`` the sandbox, ``ingest`` .eml files into a running one.
 
-Flags for ``serve`` are generated from :class:`~sandbox.config.Settings`, each also readable
+Flags for ``serve`` are generated from :class:`~mailsandbox.config.Settings`, each also readable
 from ``MAILSANDBOX_<NAME>``; flags win over the environment.
 """
 
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import uvicorn
 
-from sandbox import __version__
-from sandbox.config import ENV_PREFIX, Settings, parse_hostport, setting_fields
+from mailsandbox import __version__
+from mailsandbox.config import ENV_PREFIX, Settings, parse_hostport, setting_fields
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -93,9 +93,9 @@ def configure_logging(level_name: str) -> None:
 
 
 def serve(settings: Settings) -> int:
-    from sandbox.app import create_app
-    from sandbox.runner import server_config
-    from sandbox.runtime import Sandbox
+    from mailsandbox.app import create_app
+    from mailsandbox.runner import server_config
+    from mailsandbox.runtime import Sandbox
 
     configure_logging(settings.log_level)
 

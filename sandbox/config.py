@@ -1,7 +1,7 @@
 """Settings: the one configuration object, built once and passed down.
 
 Precedence is CLI flag > environment variable ``MAILSANDBOX_<NAME>`` > default. Every field
-declares its own flag and help text, so the CLI (``sandbox.cli``) and the environment reader
+declares its own flag and help text, so the CLI (``mailsandbox.cli``) and the environment reader
 below are generated from this one table and can never drift apart.
 """
 

@@ -29,8 +29,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from sandbox import mime
-from sandbox.storage.db import Attachment, Database, Migration
+from mailsandbox import mime
+from mailsandbox.storage.db import Attachment, Database, Migration
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox import bus, ids, indexer, mime, tagging
-from sandbox.storage import messages
-from sandbox.storage.db import Database
+from mailsandbox import bus, ids, indexer, mime, tagging
+from mailsandbox.storage import messages
+from mailsandbox.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class Ingestor:
         self.accepted_bytes = 0
 
     def _write(self, new: messages.NewMessage) -> Callable[[sqlite3.Connection], int]:
-        # No index row yet: the indexer writes it once this commits (see sandbox.indexer).
+        # No index row yet: the indexer writes it once this commits (see mailsandbox.indexer).
         def write(conn: sqlite3.Connection) -> int:
             new.events = []  # a batch that failed is rerun: start over
             seq = messages.insert_message(conn, new, index=False)

@@ -5,7 +5,7 @@ Fixtures:
   HTTP, SQLite in a temp dir), or the external one given by ``--mailsandbox-url`` (and
   ``--mailsandbox-smtp HOST:PORT``; default the URL's host, port 1025), e.g. a docker-compose
   service in CI. With pytest-xdist each worker starts its own unless one is given.
-- ``mailsandbox`` (function): a :class:`~sandbox.client.fixture.SandboxInbox`, a client bound
+- ``mailsandbox`` (function): a :class:`~mailsandbox.client.fixture.SandboxInbox`, a client bound
   to an inbox of the test's own, so parallel tests never see each other's mail; it carries the
   SMTP host/port/credentials, ESP API URL/key, ``django_settings()`` and ``env()`` for the app.
 - ``mailsandbox_env`` (function): the same inbox with its ``env()`` set via ``monkeypatch``.
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from sandbox.client.fixture import SandboxInbox
+    from mailsandbox.client.fixture import SandboxInbox
 
 _INBOX_KEY = pytest.StashKey[tuple[str, str]]()
 
@@ -79,8 +79,8 @@ def mailsandbox_server(
     if url:
         yield _external(url, str(request.config.getoption("mailsandbox_smtp") or ""))
         return
-    from sandbox.config import Settings
-    from sandbox.runner import start_in_thread
+    from mailsandbox.config import Settings
+    from mailsandbox.runner import start_in_thread
 
     data = tmp_path_factory.mktemp("mailsandbox")
     settings = Settings.from_env(
@@ -98,7 +98,7 @@ def mailsandbox(
     mailsandbox_server: SandboxServer, request: pytest.FixtureRequest
 ) -> Iterator[SandboxInbox]:
     """A client bound to an inbox of this test's own (see :class:`SandboxInbox`)."""
-    from sandbox.client.fixture import SandboxInbox
+    from mailsandbox.client.fixture import SandboxInbox
 
     server = mailsandbox_server
     inbox = SandboxInbox(

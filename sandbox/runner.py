@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 import uvicorn
 from fastapi import FastAPI
 
-from sandbox.api import websocket
-from sandbox.app import create_app
-from sandbox.config import Settings
-from sandbox.runtime import Sandbox
+from mailsandbox.api import websocket
+from mailsandbox.app import create_app
+from mailsandbox.config import Settings
+from mailsandbox.runtime import Sandbox
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 """The Sandbox: the one object that owns the process's resources (database, bus, ingest, SMTP).
 
-Built from :class:`~sandbox.config.Settings` by the composition root and started/stopped by the
+Built from :class:`~mailsandbox.config.Settings` by the composition root and started/stopped by the
 app's lifespan. Add-ons (emulators, web UI, event engine) attach to it before it starts:
 they add migrations, write hooks, SMTP policy hooks, and startup/shutdown callbacks, and keep
 their own state in ``extensions``. The core never imports them.
@@ -17,14 +17,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from sandbox import bus, indexer
-from sandbox.config import Settings, parse_duration
-from sandbox.ingest import Ingestor
-from sandbox.smtp import tls
-from sandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
-from sandbox.storage import events, messages
-from sandbox.storage.db import Database, Migration
-from sandbox.storage.migrations import CORE_MIGRATIONS
+from mailsandbox import bus, indexer
+from mailsandbox.config import Settings, parse_duration
+from mailsandbox.ingest import Ingestor
+from mailsandbox.smtp import tls
+from mailsandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
+from mailsandbox.storage import events, messages
+from mailsandbox.storage.db import Database, Migration
+from mailsandbox.storage.migrations import CORE_MIGRATIONS
 
 log = logging.getLogger(__name__)
 

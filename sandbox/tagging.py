@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sandbox.mime import Address
+from mailsandbox.mime import Address
 
 _INVALID = re.compile(r"[^A-Za-z0-9 _.@\-]")
 _VALID = re.compile(r"^[A-Za-z0-9\- _.@]{1,100}$")

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.config import Settings
-from sandbox.runner import RunningSandbox, start_in_thread
+from mailsandbox.config import Settings
+from mailsandbox.runner import RunningSandbox, start_in_thread
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:

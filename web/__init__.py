@@ -10,10 +10,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from sandbox.runtime import Sandbox
-from web import actions, extracts, live, pages, preview, rules
-from web.overview import OVERVIEW_KEY, OverviewCache
-from web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
+from mailsandbox.runtime import Sandbox
+from mailsandbox.web import actions, extracts, live, pages, preview, rules
+from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
+from mailsandbox.web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
 
 
 def add_nav_link(label: str, href: str) -> None:

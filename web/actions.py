@@ -1,6 +1,6 @@
 """The UI's state-changing routes: delete, mark unread/read, bulk actions. Same-origin only.
 
-Every route is a POST guarded by :func:`web.guard.require_same_origin`. A form field ``next``
+Every route is a POST guarded by :func:`.guard.require_same_origin`. A form field ``next``
 (a local path) makes the route redirect there (``HX-Redirect`` for htmx, 303 otherwise);
 without it the refreshed inbox list fragment is returned for the state in ``HX-Current-URL``.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Response
 from fastapi.responses import RedirectResponse
 
-from sandbox.api import changes
-from web import queries
-from web.guard import local_path, require_same_origin
-from web.pages import InboxState, inbox_context, list_response
-from web.render import UI, get_ui
+from mailsandbox.api import changes
+from mailsandbox.web import queries
+from mailsandbox.web.guard import local_path, require_same_origin
+from mailsandbox.web.pages import InboxState, inbox_context, list_response
+from mailsandbox.web.render import UI, get_ui
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_same_origin)])
 

@@ -1,6 +1,6 @@
 """The message page's one-time codes and links as fragments, for mail too big to scan inline.
 
-``queries.load_message`` runs :mod:`sandbox.extract` (the same functions as
+``queries.load_message`` runs :mod:`mailsandbox.extract` (the same functions as
 ``/api/v1/message/{ID}/links`` and ``/codes``) for ordinary mail. For big bodies the page comes
 back at once and asks these routes instead: codes as soon as it loads, links when the Links tab
 is first shown. The scan runs on a reader thread, never on the event loop. An unknown message
@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter, Depends, Response
 
-from sandbox import extract
-from web.queries import load_bodies
-from web.render import UI, get_ui
+from mailsandbox import extract
+from mailsandbox.web.queries import load_bodies
+from mailsandbox.web.render import UI, get_ui
 
 router = APIRouter(include_in_schema=False)
 

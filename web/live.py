@@ -19,10 +19,10 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
-from sandbox import bus
-from sandbox.api.deps import get_sandbox
-from sandbox.runtime import Sandbox
-from web.overview import MESSAGE_TYPES
+from mailsandbox import bus
+from mailsandbox.api.deps import get_sandbox
+from mailsandbox.runtime import Sandbox
+from mailsandbox.web.overview import MESSAGE_TYPES
 
 router = APIRouter(include_in_schema=False)
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-from sandbox import bus
-from sandbox.storage import messages
+from mailsandbox import bus
+from mailsandbox.storage import messages
 
 # Bus events that change what the inbox shows ("stats": only the counts changed).
 MESSAGE_TYPES = frozenset({bus.NEW, bus.UPDATE, bus.DELETE, bus.TRUNCATE, bus.PRUNE, "stats"})
-OVERVIEW_KEY = "web.overview"
+OVERVIEW_KEY = "mailsandbox.web.overview"
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,15 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
-from sandbox.api import changes
-from sandbox.api.deps import get_sandbox
-from sandbox.events import tracking
-from sandbox.runtime import Sandbox
-from sandbox.storage import events, messages
-from web import queries, sanitize
-from web.guard import local_path
-from web.overview import OVERVIEW_KEY, OverviewCache
-from web.render import UI, get_ui
+from mailsandbox.api import changes
+from mailsandbox.api.deps import get_sandbox
+from mailsandbox.events import tracking
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import events, messages
+from mailsandbox.web import queries, sanitize
+from mailsandbox.web.guard import local_path
+from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
+from mailsandbox.web.render import UI, get_ui
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,7 +1,7 @@
 """The UI's byte-serving routes: HTML preview document, message parts, raw ``.eml`` download.
 
 Every response here carries content a stranger wrote, so each one is locked down: the preview
-gets :func:`web.sanitize.preview_csp` (``sandbox`` without scripts, remote loads only with
+gets :func:`.sanitize.preview_csp` (``sandbox`` without scripts, remote loads only with
 ``remote=1``), parts and raw sources get ``nosniff``, a ``sandbox`` CSP and, for downloads,
 ``Content-Disposition: attachment``.
 """
@@ -14,12 +14,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from sandbox import mime
-from sandbox.api.deps import get_sandbox
-from sandbox.runtime import Sandbox
-from sandbox.storage import messages
-from web import sanitize
-from web.guard import own_origin
+from mailsandbox import mime
+from mailsandbox.api.deps import get_sandbox
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import messages
+from mailsandbox.web import sanitize
+from mailsandbox.web.guard import own_origin
 
 router = APIRouter(include_in_schema=False)
 

@@ -12,11 +12,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox import extract, mime
-from sandbox.events import outbox
-from sandbox.storage import events, messages, search
-from sandbox.storage.messages import MessageSummary
-from web.overview import Overview, read_overview
+from mailsandbox import extract, mime
+from mailsandbox.events import outbox
+from mailsandbox.storage import events, messages, search
+from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.web.overview import Overview, read_overview
 
 PAGE_SIZE = 50
 RAW_PREVIEW_BYTES = 512 * 1024
@@ -151,7 +151,7 @@ class MessageDetail:
     envelope_only: set[str]
     events: list[events.DeliveryEvent]
     webhooks: WebhookLog
-    # None: the bodies are big, so the page loads links and codes separately (web.extracts).
+    # None: the bodies are big, so the page loads links and codes separately (web/extracts.py).
     links: list[extract.FoundLink] | None = None
     codes: list[extract.FoundCode] | None = None
 

@@ -18,9 +18,9 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from sandbox.api.deps import get_sandbox
-from sandbox.mime import Address
-from sandbox.runtime import Sandbox
+from mailsandbox.api.deps import get_sandbox
+from mailsandbox.mime import Address
+from mailsandbox.runtime import Sandbox
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"

@@ -15,15 +15,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Form, Response
 from fastapi.responses import RedirectResponse
 
-from sandbox.api.deps import get_sandbox
-from sandbox.events import outbox
-from sandbox.events.access import engine_of
-from sandbox.events.rules import OUTCOMES, SMTP_STAGES, RuleError, parse_rule
-from sandbox.runtime import Sandbox
-from sandbox.storage import webhooks
-from web import queries
-from web.guard import local_path, require_same_origin
-from web.render import UI, get_ui
+from mailsandbox.api.deps import get_sandbox
+from mailsandbox.events import outbox
+from mailsandbox.events.access import engine_of
+from mailsandbox.events.rules import OUTCOMES, SMTP_STAGES, RuleError, parse_rule
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import webhooks
+from mailsandbox.web import queries
+from mailsandbox.web.guard import local_path, require_same_origin
+from mailsandbox.web.render import UI, get_ui
 
 PATH = "/ui/rules"
 FORM_FIELDS = ("stage", "recipient", "sender", "subject", "source", "outcome", "reply", "reason")
@@ -147,7 +147,7 @@ async def replay(
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    from web import add_nav_link
+    from mailsandbox.web import add_nav_link
 
     add_nav_link("Rules & webhooks", PATH)
     app.include_router(router)

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, sync_playwright
 
-from sandbox.config import Settings
-from sandbox.runner import RunningSandbox, start_in_thread
+from mailsandbox.config import Settings
+from mailsandbox.runner import RunningSandbox, start_in_thread
 
 HERE = Path(__file__).parent
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]

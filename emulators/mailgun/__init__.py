@@ -2,7 +2,7 @@
 
 ``install(app, sandbox)`` is the entry point the composition root calls: it adds the template
 tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``), the error
-handler for :class:`~emulators.mailgun.errors.MailgunError` and every route. Domain routes use
+handler for :class:`~.errors.MailgunError` and every route. Domain routes use
 the ``mgdomain`` path convertor (a segment with a dot), so they never shadow SendGrid's.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from emulators.hot_routes import include_first
-from emulators.mailgun import (
+from mailsandbox.emulators.hot_routes import include_first
+from mailsandbox.emulators.mailgun import (
     event_webhooks,
     events_api,
     messages,
@@ -21,9 +21,9 @@ from emulators.mailgun import (
     templates,
     webhooks,
 )
-from emulators.mailgun.errors import MailgunError, handle_mailgun_error
-from emulators.mailgun.signing import MailgunSigner
-from sandbox.runtime import Sandbox
+from mailsandbox.emulators.mailgun.errors import MailgunError, handle_mailgun_error
+from mailsandbox.emulators.mailgun.signing import MailgunSigner
+from mailsandbox.runtime import Sandbox
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.convertors import Convertor, register_url_convertor
 
-from emulators.mailgun.errors import MailgunError, not_found
-from sandbox.runtime import Sandbox
+from mailsandbox.emulators.mailgun.errors import MailgunError, not_found
+from mailsandbox.runtime import Sandbox
 
 
 class DomainConvertor(Convertor[str]):

@@ -15,9 +15,9 @@ from __future__ import annotations
 from email.utils import formataddr
 from typing import Any
 
-from sandbox.mime import Address
-from sandbox.storage.events import DeliveryEvent
-from sandbox.storage.messages import MessageSummary
+from mailsandbox.mime import Address
+from mailsandbox.storage.events import DeliveryEvent
+from mailsandbox.storage.messages import MessageSummary
 
 MAILGUN_EVENT_NAMES: dict[str, str] = {
     "queued": "accepted",

@@ -10,7 +10,7 @@ from dataclasses import astuple, dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from emulators.mailgun.errors import bad_request
+from mailsandbox.emulators.mailgun.errors import bad_request
 
 # Mailgun event name → rows of the shared vocabulary
 TYPES_FOR_NAME: dict[str, list[str]] = {

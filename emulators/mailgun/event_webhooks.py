@@ -1,6 +1,6 @@
 """Mailgun's side of the event engine: which domain webhooks get an event, and the signed POST.
 
-Registered by ``install()`` into ``sandbox.events.providers``. An event goes to every URL of the
+Registered by ``install()`` into ``mailsandbox.events.providers``. An event goes to every URL of the
 sending domain's webhook named for it (``delivered``, ``permanent_fail``...), one JSON object
 per POST with a fresh HMAC ``signature`` block (unique token). 406 means stop; anything else
 non-2xx is retried for 8 h. Suppressions are per domain (bounces, unsubscribes, complaints;
@@ -15,14 +15,14 @@ from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from emulators.mailgun.event_format import MAILGUN_WEBHOOK_NAME, mailgun_event
-from emulators.mailgun.signing import MailgunSigner
-from sandbox.events import providers
-from sandbox.events.providers import BaseProvider, Target
-from sandbox.runtime import Sandbox
-from sandbox.storage import webhooks
-from sandbox.storage.events import DeliveryEvent
-from sandbox.storage.messages import MessageSummary
+from mailsandbox.emulators.mailgun.event_format import MAILGUN_WEBHOOK_NAME, mailgun_event
+from mailsandbox.emulators.mailgun.signing import MailgunSigner
+from mailsandbox.events import providers
+from mailsandbox.events.providers import BaseProvider, Target
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import webhooks
+from mailsandbox.storage.events import DeliveryEvent
+from mailsandbox.storage.messages import MessageSummary
 
 
 def _domain(message: MessageSummary) -> str:

@@ -13,12 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from emulators.mailgun.auth import Caller, base_url, caller
-from emulators.mailgun.errors import bad_request, mg_json
-from emulators.mailgun.event_format import mailgun_event
-from emulators.mailgun.event_query import FILTERS, Query, parse_time, where_clause
-from emulators.mailgun.forms import boolean, int_param
-from sandbox.storage import events, messages
+from mailsandbox.emulators.mailgun.auth import Caller, base_url, caller
+from mailsandbox.emulators.mailgun.errors import bad_request, mg_json
+from mailsandbox.emulators.mailgun.event_format import mailgun_event
+from mailsandbox.emulators.mailgun.event_query import FILTERS, Query, parse_time, where_clause
+from mailsandbox.emulators.mailgun.forms import boolean, int_param
+from mailsandbox.storage import events, messages
 
 router = APIRouter()
 MAX_LIMIT = 300

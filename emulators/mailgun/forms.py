@@ -15,7 +15,7 @@ from fastapi import Request
 from python_multipart.multipart import parse_options_header
 from starlette.datastructures import UploadFile
 
-from emulators.mailgun.errors import MailgunError, bad_request
+from mailsandbox.emulators.mailgun.errors import MailgunError, bad_request
 
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 MAX_FIELDS = 100_000

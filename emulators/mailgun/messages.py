@@ -17,17 +17,23 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from emulators import handlebars
-from emulators.hot_routes import direct
-from emulators.mailgun import template_store
-from emulators.mailgun.auth import Caller, caller
-from emulators.mailgun.errors import bad_request, mg_json
-from emulators.mailgun.forms import read_form
-from emulators.mailgun.mime_build import Content, build_parsed
-from emulators.mailgun.sending import Options, SendRequest, parse_options, parse_send, recipients
-from sandbox import ids
-from sandbox.ingest import Inbound
-from sandbox.mime import ParsedMessage, html_to_text
+from mailsandbox import ids
+from mailsandbox.emulators import handlebars
+from mailsandbox.emulators.hot_routes import direct
+from mailsandbox.emulators.mailgun import template_store
+from mailsandbox.emulators.mailgun.auth import Caller, caller
+from mailsandbox.emulators.mailgun.errors import bad_request, mg_json
+from mailsandbox.emulators.mailgun.forms import read_form
+from mailsandbox.emulators.mailgun.mime_build import Content, build_parsed
+from mailsandbox.emulators.mailgun.sending import (
+    Options,
+    SendRequest,
+    parse_options,
+    parse_send,
+    recipients,
+)
+from mailsandbox.ingest import Inbound
+from mailsandbox.mime import ParsedMessage, html_to_text
 
 router = APIRouter()
 _PLACEHOLDER = re.compile(r"%recipient\.([A-Za-z0-9_\-]+)%")
@@ -152,7 +158,7 @@ def _inbound(
 
 
 @router.post("/v3/{domain:mgdomain}/messages")
-@direct  # served by a plain Starlette route (emulators.hot_routes): no Depends here
+@direct  # served by a plain Starlette route (mailsandbox.emulators.hot_routes): no Depends here
 async def send_message(request: Request) -> JSONResponse:
     c = await caller(request)  # first, as the Depends it was
     req = parse_send(await read_form(request))

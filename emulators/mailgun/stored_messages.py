@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from emulators.mailgun.auth import Caller, caller
-from emulators.mailgun.errors import mg_json, not_found
-from sandbox import mime
-from sandbox.storage import messages
+from mailsandbox import mime
+from mailsandbox.emulators.mailgun.auth import Caller, caller
+from mailsandbox.emulators.mailgun.errors import mg_json, not_found
+from mailsandbox.storage import messages
 
 router = APIRouter()
 

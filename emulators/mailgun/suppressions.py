@@ -17,12 +17,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.convertors import Convertor, register_url_convertor
 
-from emulators.mailgun.auth import Caller, base_url, caller
-from emulators.mailgun.errors import bad_request, mg_json, not_found
-from emulators.mailgun.event_query import parse_time
-from emulators.mailgun.forms import int_param, read_form, valid_address
-from sandbox.storage import suppressions as store
-from sandbox.storage.suppressions import Suppression
+from mailsandbox.emulators.mailgun.auth import Caller, base_url, caller
+from mailsandbox.emulators.mailgun.errors import bad_request, mg_json, not_found
+from mailsandbox.emulators.mailgun.event_query import parse_time
+from mailsandbox.emulators.mailgun.forms import int_param, read_form, valid_address
+from mailsandbox.storage import suppressions as store
+from mailsandbox.storage.suppressions import Suppression
 
 
 @dataclass(frozen=True)

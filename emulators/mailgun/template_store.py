@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from sandbox.storage.db import Migration
-from sandbox.storage.migrations import create_tables, run_statements
+from mailsandbox.storage.db import Migration
+from mailsandbox.storage.migrations import create_tables, run_statements
 
 
 class MailgunTemplateRow(SQLModel, table=True):

@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from emulators.mailgun import template_store as store
-from emulators.mailgun.auth import Caller, base_url, caller
-from emulators.mailgun.errors import MailgunError, bad_request, mg_json, not_found
-from emulators.mailgun.forms import Form, boolean, int_param, read_form
+from mailsandbox.emulators.mailgun import template_store as store
+from mailsandbox.emulators.mailgun.auth import Caller, base_url, caller
+from mailsandbox.emulators.mailgun.errors import MailgunError, bad_request, mg_json, not_found
+from mailsandbox.emulators.mailgun.forms import Form, boolean, int_param, read_form
 
 router = APIRouter()
 PREFIX = "/v3/{domain:mgdomain}/templates"

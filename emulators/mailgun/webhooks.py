@@ -17,16 +17,16 @@ import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from emulators.mailgun.auth import Caller, caller, check_key
-from emulators.mailgun.errors import bad_request, mg_json, not_found
-from emulators.mailgun.event_format import mailgun_event
-from emulators.mailgun.forms import read_form
-from emulators.mailgun.signing import MailgunSigner
-from sandbox import ids
-from sandbox.mime import Address
-from sandbox.storage import webhooks as store
-from sandbox.storage.events import DeliveryEvent
-from sandbox.storage.messages import MessageSummary
+from mailsandbox import ids
+from mailsandbox.emulators.mailgun.auth import Caller, caller, check_key
+from mailsandbox.emulators.mailgun.errors import bad_request, mg_json, not_found
+from mailsandbox.emulators.mailgun.event_format import mailgun_event
+from mailsandbox.emulators.mailgun.forms import read_form
+from mailsandbox.emulators.mailgun.signing import MailgunSigner
+from mailsandbox.mime import Address
+from mailsandbox.storage import webhooks as store
+from mailsandbox.storage.events import DeliveryEvent
+from mailsandbox.storage.messages import MessageSummary
 
 NAMES = {
     "accepted": "queued",

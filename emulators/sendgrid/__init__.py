@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from emulators.hot_routes import include_first
-from emulators.sendgrid import (
+from mailsandbox.emulators.hot_routes import include_first
+from mailsandbox.emulators.sendgrid import (
     errors,
     event_webhooks,
     mail,
@@ -19,9 +19,9 @@ from emulators.sendgrid import (
     templates_api,
     webhooks_api,
 )
-from emulators.sendgrid.auth import RateLimiter, parse_rate
-from emulators.sendgrid.signing import SendGridSigner
-from sandbox.runtime import Sandbox
+from mailsandbox.emulators.sendgrid.auth import RateLimiter, parse_rate
+from mailsandbox.emulators.sendgrid.signing import SendGridSigner
+from mailsandbox.runtime import Sandbox
 
 SIGNER = "sendgrid.signer"
 

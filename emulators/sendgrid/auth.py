@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from emulators.sendgrid.errors import SendGridError
-from sandbox.runtime import Sandbox
+from mailsandbox.emulators.sendgrid.errors import SendGridError
+from mailsandbox.runtime import Sandbox
 
 INVALID_GRANT = "The provided authorization grant is invalid, expired, or revoked"
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}

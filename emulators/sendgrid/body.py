@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import Request
 
-from emulators.sendgrid.errors import SendGridError, bad_request
+from mailsandbox.emulators.sendgrid.errors import SendGridError, bad_request
 
 MAX_BYTES = 30 * 1024 * 1024  # "the total message size must be less than 30MB"
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulators.sendgrid.errors import HELP_ROOT, ErrorItem, SendGridError
+from mailsandbox.emulators.sendgrid.errors import HELP_ROOT, ErrorItem, SendGridError
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 MAX_EMAIL = 320

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.storage.events import DeliveryEvent
-from sandbox.storage.messages import MessageSummary
+from mailsandbox.storage.events import DeliveryEvent
+from mailsandbox.storage.messages import MessageSummary
 
 SENDGRID_EVENT_NAMES: dict[str, str] = {
     "queued": "processed",

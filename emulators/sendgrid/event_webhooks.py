@@ -1,6 +1,6 @@
 """SendGrid's side of the event engine: which Event Webhooks get an event, and the signed POST.
 
-Registered by ``install()`` into ``sandbox.events.providers``. Events go to every enabled
+Registered by ``install()`` into ``mailsandbox.events.providers``. Events go to every enabled
 ``sendgrid`` endpoint (legacy or multi-webhook) that has the event's SendGrid name switched on,
 batched as one JSON array per POST, ECDSA-signed (``X-Twilio-Email-Event-Webhook-*``) when the
 endpoint's signing is on. Any non-2xx is retried for 24 h.
@@ -13,14 +13,18 @@ import sqlite3
 import time
 from typing import Any
 
-from emulators.sendgrid.event_format import SENDGRID_EVENT_NAMES, sendgrid_event, sendgrid_ids
-from emulators.sendgrid.signing import SendGridSigner
-from sandbox.events import providers
-from sandbox.events.providers import DAY, BaseProvider, Target
-from sandbox.runtime import Sandbox
-from sandbox.storage import webhooks
-from sandbox.storage.events import DeliveryEvent
-from sandbox.storage.messages import MessageSummary
+from mailsandbox.emulators.sendgrid.event_format import (
+    SENDGRID_EVENT_NAMES,
+    sendgrid_event,
+    sendgrid_ids,
+)
+from mailsandbox.emulators.sendgrid.signing import SendGridSigner
+from mailsandbox.events import providers
+from mailsandbox.events.providers import DAY, BaseProvider, Target
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import webhooks
+from mailsandbox.storage.events import DeliveryEvent
+from mailsandbox.storage.messages import MessageSummary
 
 USER_AGENT = "SendGrid Event API"
 

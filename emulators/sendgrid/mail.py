@@ -2,7 +2,7 @@
 store it through the shared ingest path, answer 202 with ``X-Message-Id`` once all are committed.
 
 Sandbox mode (``mail_settings.sandbox_mode.enable``) validates only and answers 200; such a
-request is logged (Python logger ``emulators.sendgrid.mail``) and kept in a small in-memory
+request is logged (logger ``mailsandbox.emulators.sendgrid.mail``) and kept in a small in-memory
 ring, ``sandbox.extensions["sendgrid.sandbox_mode"]``, never stored as a message and never
 announced on the bus (it produced no mail, so nothing may look delivered). Recipients at
 ``sink.sendgrid.net`` are accepted and discarded, as SendGrid does. A sender at a ``.invalid``
@@ -22,15 +22,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from emulators.hot_routes import direct
-from emulators.sendgrid import mime_build, template_store
-from emulators.sendgrid.auth import authorize
-from emulators.sendgrid.body import read_object
-from emulators.sendgrid.errors import SendGridError
-from emulators.sendgrid.render import render
-from emulators.sendgrid.validation import validate
-from sandbox.ingest import Inbound
-from sandbox.runtime import Sandbox
+from mailsandbox.emulators.hot_routes import direct
+from mailsandbox.emulators.sendgrid import mime_build, template_store
+from mailsandbox.emulators.sendgrid.auth import authorize
+from mailsandbox.emulators.sendgrid.body import read_object
+from mailsandbox.emulators.sendgrid.errors import SendGridError
+from mailsandbox.emulators.sendgrid.render import render
+from mailsandbox.emulators.sendgrid.validation import validate
+from mailsandbox.ingest import Inbound
+from mailsandbox.runtime import Sandbox
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -166,7 +166,7 @@ def _log_sandbox_mode(sandbox: Sandbox, body: dict[str, Any], x_id: str, key: st
 
 
 @router.post("/v3/mail/send")
-@direct  # served by a plain Starlette route (emulators.hot_routes): no Depends here
+@direct  # served by a plain Starlette route (mailsandbox.emulators.hot_routes): no Depends here
 async def mail_send(request: Request) -> Response:
     key = await authorize(request)  # first, as the Depends it was
     sandbox: Sandbox = request.app.state.sandbox

@@ -8,7 +8,7 @@ for non-ASCII names) because building through ``EmailMessage`` costs about a mil
 message, most of the send API's time.
 
 The writer is shared with the Mailgun emulator. :func:`build_parsed` also returns what
-``sandbox.mime.parse_message`` would make of the bytes when that is known without parsing them
+``mailsandbox.mime.parse_message`` would make of the bytes when that is known without parsing them
 (header lines of a plain shape, text parts only), so ingest can skip the parse.
 """
 
@@ -25,7 +25,7 @@ from email.header import Header
 from email.utils import encode_rfc2231, formataddr, formatdate
 from typing import Any
 
-from sandbox.mime import ParsedMessage, parse_built
+from mailsandbox.mime import ParsedMessage, parse_built
 
 MAX_LINE = 998
 FOLD_AT = 76

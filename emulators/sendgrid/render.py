@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from emulators import handlebars
-from emulators.sendgrid.errors import SendGridError
-from emulators.sendgrid.template_store import Template
-from sandbox.mime import html_to_text
+from mailsandbox.emulators import handlebars
+from mailsandbox.emulators.sendgrid.errors import SendGridError
+from mailsandbox.emulators.sendgrid.template_store import Template
+from mailsandbox.mime import html_to_text
 
 
 @dataclass

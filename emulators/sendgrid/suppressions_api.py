@@ -15,12 +15,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from emulators.sendgrid.auth import authorize
-from emulators.sendgrid.body import read_json, read_object
-from emulators.sendgrid.checks import valid_email
-from emulators.sendgrid.errors import SendGridError, not_found
-from sandbox.runtime import Sandbox
-from sandbox.storage import suppressions as store
+from mailsandbox.emulators.sendgrid.auth import authorize
+from mailsandbox.emulators.sendgrid.body import read_json, read_object
+from mailsandbox.emulators.sendgrid.checks import valid_email
+from mailsandbox.emulators.sendgrid.errors import SendGridError, not_found
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import suppressions as store
 
 router = APIRouter(dependencies=[Depends(authorize)])
 # URL segment → kinds (the first one is where additions go)

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from sandbox.storage.db import Migration
-from sandbox.storage.migrations import create_tables
+from mailsandbox.storage.db import Migration
+from mailsandbox.storage.migrations import create_tables
 
 
 class TemplateRow(SQLModel, table=True):

@@ -11,11 +11,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from emulators.sendgrid import template_store as store
-from emulators.sendgrid.auth import authorize
-from emulators.sendgrid.body import read_object
-from emulators.sendgrid.errors import SendGridError, not_found
-from sandbox.runtime import Sandbox
+from mailsandbox.emulators.sendgrid import template_store as store
+from mailsandbox.emulators.sendgrid.auth import authorize
+from mailsandbox.emulators.sendgrid.body import read_object
+from mailsandbox.emulators.sendgrid.errors import SendGridError, not_found
+from mailsandbox.runtime import Sandbox
 
 router = APIRouter(prefix="/v3/templates", dependencies=[Depends(authorize)])
 

@@ -2,7 +2,7 @@
 
 :func:`validate` checks a decoded ``/v3/mail/send`` body and raises one 400 listing every
 problem; the per-part rules (content, attachments, headers, settings...) live in
-:mod:`emulators.sendgrid.validation_parts`. Messages follow SendGrid's wording where it is
+:mod:`.validation_parts`. Messages follow SendGrid's wording where it is
 known; where it is not (marked [unverified]) they say plainly what is wrong.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from emulators.sendgrid import validation_parts as parts
-from emulators.sendgrid.checks import Checks, valid_email
+from mailsandbox.emulators.sendgrid import validation_parts as parts
+from mailsandbox.emulators.sendgrid.checks import Checks, valid_email
 
 MAX_PERSONALIZATIONS = 1000
 MAX_RECIPIENTS = 1000

@@ -8,7 +8,7 @@ import binascii
 import json
 from typing import Any
 
-from emulators.sendgrid.checks import Checks, has_crlf
+from mailsandbox.emulators.sendgrid.checks import Checks, has_crlf
 
 RESERVED_HEADERS = (
     "x-sg-id",

@@ -18,13 +18,13 @@ import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from emulators.sendgrid.auth import authorize
-from emulators.sendgrid.body import read_object
-from emulators.sendgrid.errors import SendGridError, not_found
-from emulators.sendgrid.signing import SendGridSigner
-from sandbox import ids
-from sandbox.runtime import Sandbox
-from sandbox.storage import webhooks as store
+from mailsandbox import ids
+from mailsandbox.emulators.sendgrid.auth import authorize
+from mailsandbox.emulators.sendgrid.body import read_object
+from mailsandbox.emulators.sendgrid.errors import SendGridError, not_found
+from mailsandbox.emulators.sendgrid.signing import SendGridSigner
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import webhooks as store
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v3/user/webhooks/event", dependencies=[Depends(authorize)])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sandbox.api import (
+from mailsandbox.api import (
     events,
     extract,
     health,
@@ -25,7 +25,7 @@ from sandbox.api import (
     view,
     websocket,
 )
-from sandbox.api.security import install as install_security
+from mailsandbox.api.security import install as install_security
 
 ROUTERS = [
     health.router,

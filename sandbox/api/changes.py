@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sandbox.bus import DELETE, PRUNE, TRUNCATE, UPDATE, BusEvent
-from sandbox.runtime import Sandbox
-from sandbox.storage import messages as store
+from mailsandbox.bus import DELETE, PRUNE, TRUNCATE, UPDATE, BusEvent
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import messages as store
 
 STATS = "stats"
 PRUNE_THRESHOLD = 200  # Mailpit: more deletes than this are announced as one ``prune``

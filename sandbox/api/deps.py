@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from sandbox.runtime import Sandbox
+from mailsandbox.runtime import Sandbox
 
 MAX_BODY = 5 * 1024 * 1024
 MAX_INT = 2**31 - 1

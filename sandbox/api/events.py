@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from sandbox import mime
-from sandbox.api.deps import (
+from mailsandbox import mime
+from mailsandbox.api.deps import (
     BodyError,
     GoJSONResponse,
     bad_request,
@@ -22,12 +22,12 @@ from sandbox.api.deps import (
     not_found,
     string_field,
 )
-from sandbox.api.schemas import go_time
-from sandbox.events import outbox, tracking
-from sandbox.events.access import engine_of
-from sandbox.runtime import Sandbox
-from sandbox.storage import events, messages
-from sandbox.storage.events import DeliveryEvent
+from mailsandbox.api.schemas import go_time
+from mailsandbox.events import outbox, tracking
+from mailsandbox.events.access import engine_of
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import events, messages
+from mailsandbox.storage.events import DeliveryEvent
 
 router = APIRouter(tags=["events"])
 # The recipient view shows untrusted HTML: no scripts, no plugins, its own opaque origin.

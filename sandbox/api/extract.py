@@ -2,7 +2,7 @@
 
 ``{ID}`` may be ``latest`` (the newest message, or the newest matching ``?query=``, as on
 Mailpit's message endpoints). Bodies are parsed from the stored raw message and handed to
-:mod:`sandbox.extract`; unknown ids are 404 and bad queries 400, as JSON ``{"Error": ...}``.
+:mod:`mailsandbox.extract`; unknown ids are 404 and bad queries 400, as JSON ``{"Error": ...}``.
 Reading links or codes does not mark the message read.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
-from sandbox import extract
-from sandbox.api.deps import GoJSONResponse
-from sandbox.api.lookup import Found, found_message
+from mailsandbox import extract
+from mailsandbox.api.deps import GoJSONResponse
+from mailsandbox.api.lookup import Found, found_message
 
 router = APIRouter(prefix="/api/v1/message", tags=["testing"])
 

@@ -15,13 +15,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sandbox import __version__
-from sandbox.api import schemas
-from sandbox.api.changes import STATS
-from sandbox.api.totals import totals
-from sandbox.bus import DELIVERY_EVENT, NEW, BusEvent
-from sandbox.runtime import Sandbox
-from sandbox.storage.messages import MessageSummary
+from mailsandbox import __version__
+from mailsandbox.api import schemas
+from mailsandbox.api.changes import STATS
+from mailsandbox.api.totals import totals
+from mailsandbox.bus import DELIVERY_EVENT, NEW, BusEvent
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage.messages import MessageSummary
 
 STATS_DELAY = 0.25
 

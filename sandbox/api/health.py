@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import PlainTextResponse
 
-from sandbox.api.deps import get_sandbox
-from sandbox.runtime import Sandbox
+from mailsandbox.api.deps import get_sandbox
+from mailsandbox.runtime import Sandbox
 
 router = APIRouter(tags=["health"])
 

@@ -1,7 +1,7 @@
 """``GET /api/v1/inboxes``: every inbox that holds mail, with its message and unread counts.
 
 An inbox is named by the SMTP AUTH user, the ESP API key or an ``X-Sandbox-Inbox`` header
-(see :mod:`sandbox.ingest`); it exists while it holds messages. Sorted by name.
+(see :mod:`mailsandbox.ingest`); it exists while it holds messages. Sorted by name.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 
-from sandbox.api.deps import GoJSONResponse, get_sandbox
-from sandbox.api.schemas import go_time
-from sandbox.runtime import Sandbox
+from mailsandbox.api.deps import GoJSONResponse, get_sandbox
+from mailsandbox.api.schemas import go_time
+from mailsandbox.runtime import Sandbox
 
 router = APIRouter(prefix="/api/v1", tags=["testing"])
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, Response
 
-from sandbox import __version__
-from sandbox.api import schemas
-from sandbox.api.deps import GoJSONResponse, bad_request, get_sandbox
-from sandbox.runtime import Sandbox
-from sandbox.storage import messages as store
+from mailsandbox import __version__
+from mailsandbox.api import schemas
+from mailsandbox.api.deps import GoJSONResponse, bad_request, get_sandbox
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import messages as store
 
 router = APIRouter(prefix="/api/v1", tags=["info"])
 

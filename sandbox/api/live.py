@@ -18,14 +18,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from sandbox.api import feed, schemas
-from sandbox.api.deps import GoJSONResponse, bad_request, error, get_sandbox
-from sandbox.api.feed import Change
-from sandbox.bus import NEW
-from sandbox.runtime import Sandbox
-from sandbox.storage import messages as store
-from sandbox.storage import search as finder
-from sandbox.storage.messages import MessageSummary
+from mailsandbox.api import feed, schemas
+from mailsandbox.api.deps import GoJSONResponse, bad_request, error, get_sandbox
+from mailsandbox.api.feed import Change
+from mailsandbox.bus import NEW
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import messages as store
+from mailsandbox.storage import search as finder
+from mailsandbox.storage.messages import MessageSummary
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
 

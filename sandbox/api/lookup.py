@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from fastapi import Depends, Request, Response
 
-from sandbox import mime
-from sandbox.api import changes
-from sandbox.api.deps import bad_request, get_sandbox, not_found
-from sandbox.runtime import Sandbox
-from sandbox.storage import messages as store
-from sandbox.storage import search as finder
-from sandbox.storage.messages import MessageSummary
+from mailsandbox import mime
+from mailsandbox.api import changes
+from mailsandbox.api.deps import bad_request, get_sandbox, not_found
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import messages as store
+from mailsandbox.storage import search as finder
+from mailsandbox.storage.messages import MessageSummary
 
 LATEST = "latest"
 

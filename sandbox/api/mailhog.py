@@ -12,10 +12,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from sandbox.api import changes
-from sandbox.api.deps import GoJSONResponse, get_sandbox, int_param
-from sandbox.api.schemas import go_time
-from sandbox.runtime import Sandbox
+from mailsandbox.api import changes
+from mailsandbox.api.deps import GoJSONResponse, get_sandbox, int_param
+from mailsandbox.api.schemas import go_time
+from mailsandbox.runtime import Sandbox
 
 router = APIRouter(tags=["mailhog"])
 

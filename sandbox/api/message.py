@@ -7,11 +7,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from sandbox import mime
-from sandbox.api import rendering, schemas
-from sandbox.api.deps import GoJSONResponse, bad_request, get_sandbox, not_found
-from sandbox.api.lookup import Found, find, found_message, opened_message
-from sandbox.runtime import Sandbox
+from mailsandbox import mime
+from mailsandbox.api import rendering, schemas
+from mailsandbox.api.deps import GoJSONResponse, bad_request, get_sandbox, not_found
+from mailsandbox.api.lookup import Found, find, found_message, opened_message
+from mailsandbox.runtime import Sandbox
 
 router = APIRouter(prefix="/api/v1/message", tags=["message"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from sandbox.api import changes, schemas
-from sandbox.api.deps import (
+from mailsandbox.api import changes, schemas
+from mailsandbox.api.deps import (
     BodyError,
     GoJSONResponse,
     bad_request,
@@ -17,11 +17,11 @@ from sandbox.api.deps import (
     string_field,
     string_list,
 )
-from sandbox.api.mailhog import mailhog_ok
-from sandbox.api.totals import totals
-from sandbox.runtime import Sandbox
-from sandbox.storage import messages as store
-from sandbox.storage import search as finder
+from mailsandbox.api.mailhog import mailhog_ok
+from mailsandbox.api.totals import totals
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import messages as store
+from mailsandbox.storage import search as finder
 
 router = APIRouter(prefix="/api/v1", tags=["messages"])
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sandbox.mime import PartInfo
+from mailsandbox.mime import PartInfo
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _LINK = re.compile(r"<([^>]*)>")

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from sandbox.api.deps import BodyError, GoJSONResponse, bad_request, error, get_sandbox, json_body
-from sandbox.events.access import engine_of
-from sandbox.events.rules import RuleError, parse_rule
-from sandbox.runtime import Sandbox
+from mailsandbox.api.deps import (
+    BodyError,
+    GoJSONResponse,
+    bad_request,
+    error,
+    get_sandbox,
+    json_body,
+)
+from mailsandbox.events.access import engine_of
+from mailsandbox.events.rules import RuleError, parse_rule
+from mailsandbox.runtime import Sandbox
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
 

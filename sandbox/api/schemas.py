@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.mime import Address, ParsedMessage, PartInfo
-from sandbox.storage.messages import MessageSummary
+from mailsandbox.mime import Address, ParsedMessage, PartInfo
+from mailsandbox.storage.messages import MessageSummary
 
 
 def go_time(epoch: float) -> str:

@@ -13,10 +13,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from sandbox.api.deps import BodyError, GoJSONResponse, error, get_sandbox, json_body
-from sandbox.api.security import USER_SCOPE_KEY
-from sandbox.ingest import Inbound
-from sandbox.runtime import Sandbox
+from mailsandbox.api.deps import BodyError, GoJSONResponse, error, get_sandbox, json_body
+from mailsandbox.api.security import USER_SCOPE_KEY
+from mailsandbox.ingest import Inbound
+from mailsandbox.runtime import Sandbox
 
 router = APIRouter(prefix="/api/v1", tags=["send"])
 

@@ -6,9 +6,9 @@ import sqlite3
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from sandbox import tagging
-from sandbox.api import changes
-from sandbox.api.deps import (
+from mailsandbox import tagging
+from mailsandbox.api import changes
+from mailsandbox.api.deps import (
     BodyError,
     GoJSONResponse,
     bad_request,
@@ -18,9 +18,9 @@ from sandbox.api.deps import (
     string_field,
     string_list,
 )
-from sandbox.api.totals import totals
-from sandbox.runtime import Sandbox
-from sandbox.storage import messages as store
+from mailsandbox.api.totals import totals
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import messages as store
 
 router = APIRouter(prefix="/api/v1/tags", tags=["tags"])
 

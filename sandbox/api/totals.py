@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from sandbox.bus import DELIVERY_EVENT, BusEvent
-from sandbox.runtime import Sandbox
-from sandbox.storage import messages as store
+from mailsandbox.bus import DELIVERY_EVENT, BusEvent
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import messages as store
 
 EXTENSION_KEY = "api.totals"
 

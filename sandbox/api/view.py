@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from sandbox.api import rendering
-from sandbox.api.deps import get_sandbox, not_found
-from sandbox.api.lookup import Found, found_message, mark_read, opened_message
-from sandbox.runtime import Sandbox
+from mailsandbox.api import rendering
+from mailsandbox.api.deps import get_sandbox, not_found
+from mailsandbox.api.lookup import Found, found_message, mark_read, opened_message
+from mailsandbox.runtime import Sandbox
 
 router = APIRouter(prefix="/view", tags=["view"])
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from sandbox.api import feed
-from sandbox.runtime import Sandbox
+from mailsandbox.api import feed
+from mailsandbox.runtime import Sandbox
 
 router = APIRouter(tags=["live"])
 

@@ -1,15 +1,15 @@
-"""``sandbox.client``: sync and async Python clients for a running mailsandbox (on httpx).
+"""``mailsandbox.client``: sync and async Python clients for a running mailsandbox (on httpx).
 
-from sandbox.client import Client
+from mailsandbox.client import Client
 with Client("http://127.0.0.1:8025") as sandbox:
     inbox = sandbox.inbox("signup-tests")
     msg = inbox.wait_for(to="ann@example.com", subject="Confirm", timeout=5)
     confirm = msg.links(containing="/confirm")[0]
 """
 
-from sandbox.client.aio import AsyncClient
-from sandbox.client.calls import MessageNotFound, SandboxError, WaitTimeout, build_query
-from sandbox.client.models import (
+from mailsandbox.client.aio import AsyncClient
+from mailsandbox.client.calls import MessageNotFound, SandboxError, WaitTimeout, build_query
+from mailsandbox.client.models import (
     Address,
     Attachment,
     Code,
@@ -20,7 +20,7 @@ from sandbox.client.models import (
     Message,
     Summary,
 )
-from sandbox.client.sync import Client
+from mailsandbox.client.sync import Client
 
 __all__ = [
     "Address",

@@ -1,6 +1,6 @@
-"""The asyncio client: ``AsyncClient(url)``, the API of :class:`~sandbox.client.sync.Client`
+"""The asyncio client: ``AsyncClient(url)``, the API of :class:`~mailsandbox.client.sync.Client`
 with ``await``; ``client.inbox(name)`` is a view bound to one inbox. Requests are described by
-:mod:`sandbox.client.calls`; only the I/O lives here.
+:mod:`mailsandbox.client.calls`; only the I/O lives here.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import TypeVar
 
 import httpx
 
-from sandbox.client import calls
-from sandbox.client.base import ClientBase, request_kwargs, smtp_send
-from sandbox.client.calls import MessageRef
-from sandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
+from mailsandbox.client import calls
+from mailsandbox.client.base import ClientBase, request_kwargs, smtp_send
+from mailsandbox.client.calls import MessageRef
+from mailsandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
 
 T = TypeVar("T")
 

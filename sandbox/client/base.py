@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sandbox.client import calls
-from sandbox.client.models import Summary
+from mailsandbox.client import calls
+from mailsandbox.client.models import Summary
 
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 DEFAULT_SMTP_PORT = 1025

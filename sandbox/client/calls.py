@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from sandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
+from mailsandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
 
 T = TypeVar("T")
 MessageRef = str | Message | Summary

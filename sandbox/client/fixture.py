@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.client.sync import Client
+from mailsandbox.client.sync import Client
 
 ANYMAIL_BACKENDS = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",

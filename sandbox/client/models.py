@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.extract import find_codes, find_links
+from mailsandbox.extract import find_codes, find_links
 
 
 @dataclass(frozen=True)

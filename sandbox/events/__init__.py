@@ -1,22 +1,22 @@
 """Delivery simulation: the event engine, outcome rules, SMTP faults and signed webhooks.
 
-:func:`install` attaches it all to a :class:`~sandbox.runtime.Sandbox` before it starts (the
+:func:`install` attaches it all to a :class:`~mailsandbox.runtime.Sandbox` before it starts (the
 composition root calls it): migrations, the ingest write hook, the SMTP policy hook, the bus
 listener and the two background loops (scheduled steps, webhook dispatch). Provider adapters
-(the emulators) plug in through :mod:`sandbox.events.providers`.
+(the emulators) plug in through :mod:`mailsandbox.events.providers`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sandbox.events.access import EXTENSION_KEY, engine_of
-from sandbox.events.dispatcher import parse_schedule
-from sandbox.events.engine import EventEngine
-from sandbox.events.models import MIGRATIONS
-from sandbox.events.rules import RuleBook, load_file
-from sandbox.events.smtp_faults import policy_hook
-from sandbox.runtime import Sandbox
+from mailsandbox.events.access import EXTENSION_KEY, engine_of
+from mailsandbox.events.dispatcher import parse_schedule
+from mailsandbox.events.engine import EventEngine
+from mailsandbox.events.models import MIGRATIONS
+from mailsandbox.events.rules import RuleBook, load_file
+from mailsandbox.events.smtp_faults import policy_hook
+from mailsandbox.runtime import Sandbox
 
 
 def install(sandbox: Sandbox) -> EventEngine:

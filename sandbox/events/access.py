@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sandbox.events.engine import EventEngine
-    from sandbox.runtime import Sandbox
+    from mailsandbox.events.engine import EventEngine
+    from mailsandbox.runtime import Sandbox
 
 EXTENSION_KEY = "events.engine"
 

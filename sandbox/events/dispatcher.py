@@ -21,10 +21,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
-from sandbox.events import outbox, providers
-from sandbox.events.generic import GenericProvider
-from sandbox.events.outbox import AttemptResult, OutboxItem
-from sandbox.runtime import Sandbox, parse_duration
+from mailsandbox.events import outbox, providers
+from mailsandbox.events.generic import GenericProvider
+from mailsandbox.events.outbox import AttemptResult, OutboxItem
+from mailsandbox.runtime import Sandbox, parse_duration
 
 log = logging.getLogger(__name__)
 COLLECT_WINDOW = 0.25  # seconds a batching provider waits for more events

@@ -4,7 +4,7 @@ At ingest (a write hook, inside the message's own transaction) it checks the sup
 (a suppressed recipient is ``rejected``, i.e. SendGrid ``dropped`` / Mailgun ``failed
 suppress-*``), picks the outcome (user rule, else magic address, else ``delivered``) and writes
 the timed steps to ``event_schedule``; a background loop applies steps when due, all the due
-steps of a tick in one transaction (see :mod:`sandbox.events.schedule`). Recording an event
+steps of a tick in one transaction (see :mod:`mailsandbox.events.schedule`). Recording an event
 (:meth:`EventEngine.record`) stores it, feeds the suppression lists (bounce, complaint,
 unsubscribe) and writes the provider's webhook rows to the outbox, all in one transaction.
 """
@@ -18,18 +18,18 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from sandbox import bus, ids, ingest
-from sandbox.events import outbox, plans, providers, rule_store, schedule
-from sandbox.events.dispatcher import Dispatcher
-from sandbox.events.generic import GenericProvider
-from sandbox.events.magic import magic_rule
-from sandbox.events.rules import DELIVERY, Rule, RuleBook
-from sandbox.storage import events, messages, suppressions
-from sandbox.storage.events import DeliveryEvent
-from sandbox.storage.messages import MessageSummary
+from mailsandbox import bus, ids, ingest
+from mailsandbox.events import outbox, plans, providers, rule_store, schedule
+from mailsandbox.events.dispatcher import Dispatcher
+from mailsandbox.events.generic import GenericProvider
+from mailsandbox.events.magic import magic_rule
+from mailsandbox.events.rules import DELIVERY, Rule, RuleBook
+from mailsandbox.storage import events, messages, suppressions
+from mailsandbox.storage.events import DeliveryEvent
+from mailsandbox.storage.messages import MessageSummary
 
 if TYPE_CHECKING:
-    from sandbox.runtime import Sandbox
+    from mailsandbox.runtime import Sandbox
 
 log = logging.getLogger(__name__)
 UPDATE_DETAILS = "UPDATE events SET details_json = ? WHERE seq = ?"
@@ -150,7 +150,7 @@ class EventEngine:
         new: messages.NewMessage,
     ) -> tuple[list[DeliveryEvent], int]:
         """The core's ``queued`` rows of ``message`` (written just before, see
-        ``sandbox.runtime.record_queued``), given provider ids and sent to webhooks (returns
+        ``mailsandbox.runtime.record_queued``), given provider ids and sent to webhooks (returns
         them and how many outbox rows were written)."""
         queued = [event for event in new.events if event.type == "queued"]
         updates: list[tuple[str, int]] = []

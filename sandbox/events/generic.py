@@ -8,11 +8,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sandbox.api.schemas import message_summary
-from sandbox.events.providers import BaseProvider, Target
-from sandbox.storage import webhooks
-from sandbox.storage.events import DeliveryEvent
-from sandbox.storage.messages import MessageSummary
+from mailsandbox.api.schemas import message_summary
+from mailsandbox.events.providers import BaseProvider, Target
+from mailsandbox.storage import webhooks
+from mailsandbox.storage.events import DeliveryEvent
+from mailsandbox.storage.messages import MessageSummary
 
 NAME = "generic"
 

@@ -7,7 +7,7 @@ recipient: 550 at RCPT over SMTP, a ``rejected`` event through the ESP APIs.
 
 from __future__ import annotations
 
-from sandbox.events.rules import Rule
+from mailsandbox.events.rules import Rule
 
 PLUS_TAGS: dict[str, str] = {
     "bounce": "bounced",

@@ -14,8 +14,8 @@ import sqlite3
 
 from sqlmodel import Field, SQLModel
 
-from sandbox.storage.db import Migration
-from sandbox.storage.migrations import create_tables, run_statements
+from mailsandbox.storage.db import Migration
+from mailsandbox.storage.migrations import create_tables, run_statements
 
 
 class ScheduledStepRow(SQLModel, table=True):

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox import ids
-from sandbox.events.providers import Target, WebhookProvider
-from sandbox.storage.events import DeliveryEvent
-from sandbox.storage.messages import MessageSummary
+from mailsandbox import ids
+from mailsandbox.events.providers import Target, WebhookProvider
+from mailsandbox.storage.events import DeliveryEvent
+from mailsandbox.storage.messages import MessageSummary
 
 EXCERPT = 500
 KEEP = 10_000  # finished rows kept for the log; older ones are trimmed

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.events.rules import Rule
+from mailsandbox.events.rules import Rule
 
 DELIVERY_DELAY = 0.05  # "delivered shortly after accept"
 ENGAGEMENT_GAP = 0.2  # delivered → opened → clicked ...

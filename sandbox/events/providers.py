@@ -15,11 +15,11 @@ import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sandbox.storage.events import DeliveryEvent
-from sandbox.storage.messages import MessageSummary
+from mailsandbox.storage.events import DeliveryEvent
+from mailsandbox.storage.messages import MessageSummary
 
 if TYPE_CHECKING:
-    from sandbox.runtime import Sandbox
+    from mailsandbox.runtime import Sandbox
 
 REGISTRY_KEY = "webhook_providers"
 DAY = 86400.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from sandbox.events.rules import Rule, RuleError, parse_rule
+from mailsandbox.events.rules import Rule, RuleError, parse_rule
 
 
 def save(conn: sqlite3.Connection, rule: Rule) -> None:

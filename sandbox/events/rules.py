@@ -6,7 +6,7 @@ or an SMTP reply at ``AUTH``/``MAIL``/``RCPT``/``DATA`` (a reply line such as
 ``"550 5.7.1 Go away"`` or ``"disconnect"``), with a ``probability`` (percent) and a ``delay``
 (seconds). The :class:`RuleBook` holds the rules loaded from ``--rules-file`` plus the ones
 added live through the API or UI; the first enabled rule that matches (and wins its dice roll)
-decides. Built-in magic addresses (``sandbox.events.magic``) apply when no user rule does.
+decides. Built-in magic addresses (``mailsandbox.events.magic``) apply when no user rule does.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sandbox import ids
-from sandbox.storage import events
+from mailsandbox import ids
+from mailsandbox.storage import events
 
 DELIVERY = "delivery"
 SMTP_STAGES = ("AUTH", "MAIL", "RCPT", "DATA")

@@ -20,8 +20,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sandbox.storage import messages
-from sandbox.storage.messages import MessageSummary
+from mailsandbox.storage import messages
+from mailsandbox.storage.messages import MessageSummary
 
 TICK = 0.05  # at most one drain per TICK: steps due within it are applied together
 MAX_IDLE = 1.0  # the loop looks at the table at least this often (resumes after restarts)

@@ -11,9 +11,9 @@ import asyncio
 from email.parser import BytesHeaderParser
 from typing import Any
 
-from sandbox.events.magic import REJECT_REPLY, rejects_at_rcpt
-from sandbox.events.rules import RuleBook
-from sandbox.smtp.server import DISCONNECT, PolicyHook
+from mailsandbox.events.magic import REJECT_REPLY, rejects_at_rcpt
+from mailsandbox.events.rules import RuleBook
+from mailsandbox.smtp.server import DISCONNECT, PolicyHook
 
 
 def _subject(envelope: Any) -> str:

@@ -26,7 +26,7 @@ from email.policy import compat32
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
-from sandbox.mime.headers import (
+from mailsandbox.mime.headers import (
     Headers,
     HeaderView,
     decode_bytes,
@@ -37,8 +37,8 @@ from sandbox.mime.headers import (
     raw_header,
     split_header_block,
 )
-from sandbox.mime.model import Address, ParsedMessage, PartInfo
-from sandbox.mime.text import SNIPPET_BYTES, clean, html_to_text, make_snippet, snippet_of
+from mailsandbox.mime.model import Address, ParsedMessage, PartInfo
+from mailsandbox.mime.text import SNIPPET_BYTES, clean, html_to_text, make_snippet, snippet_of
 
 __all__ = [
     "SNIPPET_BYTES",

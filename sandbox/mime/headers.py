@@ -13,7 +13,7 @@ from email.utils import getaddresses
 from functools import lru_cache
 from typing import Any
 
-from sandbox.mime.model import Address
+from mailsandbox.mime.model import Address
 
 _SURROGATE = re.compile("[\udc80-\udcff]")  # raw 8-bit bytes, as compat32 hands them over
 _FOLD = re.compile(r"\r?\n[ \t]*")

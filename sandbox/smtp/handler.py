@@ -1,6 +1,6 @@
 """The aiosmtpd handler: credentials, policy hooks at each stage, and ingest at DATA.
 
-``handle_DATA`` builds an :class:`~sandbox.ingest.Inbound` and awaits ingest, so 250 is sent
+``handle_DATA`` builds an :class:`~mailsandbox.ingest.Inbound` and awaits ingest, so 250 is sent
 only after the message is committed. Policy hooks (``SandboxHandler.policy_hooks``) let the
 rules engine answer any code at AUTH/MAIL/RCPT/DATA or hang up.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from sandbox.ingest import Inbound, Ingestor
+from mailsandbox.ingest import Inbound, Ingestor
 
 log = logging.getLogger(__name__)
 

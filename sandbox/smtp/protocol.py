@@ -1,7 +1,7 @@
 """The SMTP protocol: aiosmtpd's ``SMTP`` with our EHLO, AUTH CRAM-MD5, and a fast DATA reader.
 
 EHLO advertises SIZE, 8BITMIME, SMTPUTF8, PIPELINING, STARTTLS (before TLS only) and
-``AUTH PLAIN LOGIN CRAM-MD5``. DATA is read in chunks (:mod:`sandbox.smtp.data`) instead of
+``AUTH PLAIN LOGIN CRAM-MD5``. DATA is read in chunks (:mod:`mailsandbox.smtp.data`) instead of
 aiosmtpd's line-at-a-time loop. Everything else (command parsing, STARTTLS, AUTH PLAIN/LOGIN,
 timeouts) is aiosmtpd's.
 """
@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, AnyStr
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, syntax
 
-from sandbox.smtp.data import read_data
-from sandbox.smtp.handler import DISCONNECT, SmtpOptions
+from mailsandbox.smtp.data import read_data
+from mailsandbox.smtp.handler import DISCONNECT, SmtpOptions
 
 if TYPE_CHECKING:
-    from sandbox.smtp.handler import SandboxHandler
+    from mailsandbox.smtp.handler import SandboxHandler
 
 log = logging.getLogger("mail.log")  # aiosmtpd's logger
 AUTH_LINE = "250-AUTH PLAIN LOGIN CRAM-MD5"

@@ -10,14 +10,14 @@ import asyncio
 import ssl
 from dataclasses import dataclass
 
-from sandbox.smtp.handler import (
+from mailsandbox.smtp.handler import (
     DISCONNECT,
     PolicyHook,
     SandboxHandler,
     SmtpOptions,
     SmtpStats,
 )
-from sandbox.smtp.protocol import SandboxSMTP
+from mailsandbox.smtp.protocol import SandboxSMTP
 
 __all__ = [
     "DISCONNECT",

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox import ids
+from mailsandbox import ids
 
 TYPES = (
     "queued",

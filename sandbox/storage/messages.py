@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.mime import Address, ParsedMessage, PartInfo
+from mailsandbox.mime import Address, ParsedMessage, PartInfo
 
 
 @dataclass
@@ -33,7 +33,7 @@ class NewMessage:
     metadata: dict[str, Any]
     parse_error: str = ""
     # Set while it is written, for the write hooks that follow: its summary (built once, see
-    # ``sandbox.ingest.summary_of``) and the delivery events written with it so far.
+    # ``mailsandbox.ingest.summary_of``) and the delivery events written with it so far.
     summary: MessageSummary | None = None
     events: list[Any] = field(default_factory=list)
 
@@ -92,7 +92,7 @@ def insert_message(conn: sqlite3.Connection, msg: NewMessage, *, index: bool = T
     """Write a message with its raw bytes, parts, tags and search text; returns its seq.
 
     With ``index=False`` no search-index row is written (ingest leaves that to
-    :mod:`sandbox.indexer`, which inserts it a few milliseconds later).
+    :mod:`mailsandbox.indexer`, which inserts it a few milliseconds later).
     """
     p = msg.parsed
     cursor = conn.execute(

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from sandbox.storage import models
-from sandbox.storage.db import Migration
+from mailsandbox.storage import models
+from mailsandbox.storage.db import Migration
 
 
 def create_tables(conn: sqlite3.Connection, tables: Iterable[Any]) -> None:

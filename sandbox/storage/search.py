@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sandbox.mime import clean
-from sandbox.storage.messages import SUMMARY_COLUMNS, MessageSummary, summaries_from_rows
+from mailsandbox.mime import clean
+from mailsandbox.storage.messages import SUMMARY_COLUMNS, MessageSummary, summaries_from_rows
 
 MAX_QUERY_CHARS = 4096
 MAX_TERMS = 50

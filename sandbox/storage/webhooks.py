@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox import ids
+from mailsandbox import ids
 
 
 @dataclass

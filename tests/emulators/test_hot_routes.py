@@ -8,8 +8,8 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 
-from emulators.hot_routes import DirectRoute, direct, include_first
-from sandbox.runner import RunningSandbox
+from mailsandbox.emulators.hot_routes import DirectRoute, direct, include_first
+from mailsandbox.runner import RunningSandbox
 
 
 def test_send_routes_come_first(running: RunningSandbox) -> None:

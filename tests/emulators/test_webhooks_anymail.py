@@ -22,7 +22,7 @@ from django.test import override_settings
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.eventwebhook import EventWebhook
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.emulators.django_settings import serve_django
 from tests.sandbox.events.receiver import Receiver
 

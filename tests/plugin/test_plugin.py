@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.pytest_plugin import inbox_name
-from sandbox.runner import RunningSandbox
+from mailsandbox.pytest_plugin import inbox_name
+from mailsandbox.runner import RunningSandbox
 
 PROJECT = Path(__file__).parent / "project"
 
@@ -41,7 +41,7 @@ def test_parallel_tests_sharing_one_sandbox_see_only_their_own_mail(
 ) -> None:
     result = run_pytest(
         PROJECT,
-        "-p", "xdist.plugin", "-p", "sandbox.pytest_plugin", "-n", "2",
+        "-p", "xdist.plugin", "-p", "mailsandbox.pytest_plugin", "-n", "2",
         f"--mailsandbox-url={running.url}",
         f"--mailsandbox-smtp={running.smtp_host}:{running.smtp_port}",
         autoload=False,

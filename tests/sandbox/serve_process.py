@@ -1,4 +1,4 @@
-"""Run ``python -m sandbox serve`` as a real child process for end-to-end tests."""
+"""Run ``python -m mailsandbox serve`` as a real child process for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def start_serve(db: Path, *extra: str, timeout: float = 30.0) -> ServeProcess:
     """Start the CLI on free ports; returns once ``/readyz`` answers 200."""
     smtp_port, http_port = free_port(), free_port()
     command = [
-        sys.executable, "-m", "sandbox", "serve", "--db", str(db),
+        sys.executable, "-m", "mailsandbox", "serve", "--db", str(db),
         "--smtp", f"127.0.0.1:{smtp_port}", "--http", f"127.0.0.1:{http_port}", *extra,
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSANDBOX_")}

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.config import setting_fields
-from sandbox.runner import RunningSandbox
-from sandbox.storage import messages
+from mailsandbox.config import setting_fields
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import messages
 from tests.sandbox.serve_process import start_serve
 
 EML = b"From: Ann <ann@example.com>\r\nTo: bob@example.com\r\nSubject: %s\r\n\r\nHello\r\n"
@@ -21,7 +21,7 @@ EML = b"From: Ann <ann@example.com>\r\nTo: bob@example.com\r\nSubject: %s\r\n\r\
 
 def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "sandbox", *args], input=stdin, capture_output=True, timeout=60
+        [sys.executable, "-m", "mailsandbox", *args], input=stdin, capture_output=True, timeout=60
     )
 
 

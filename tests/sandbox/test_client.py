@@ -12,8 +12,8 @@ from email.message import EmailMessage
 import httpx
 import pytest
 
-from sandbox.client import AsyncClient, Client, Event, MessageNotFound, WaitTimeout, build_query
-from sandbox.runner import RunningSandbox
+from mailsandbox.client import AsyncClient, Client, Event, MessageNotFound, WaitTimeout, build_query
+from mailsandbox.runner import RunningSandbox
 
 HTML = (
     '<p>Welcome Ann!</p><p><a href="https://app.example/confirm?t=abc&amp;u=1">Confirm</a></p>'

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.cli import build_parser, settings_from_args
-from sandbox.config import Settings, parse_credentials, parse_hostport
+from mailsandbox.cli import build_parser, settings_from_args
+from mailsandbox.config import Settings, parse_credentials, parse_hostport
 
 
 def test_defaults() -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox import mime
-from sandbox.extract import find_codes, find_links
+from mailsandbox import mime
+from mailsandbox.extract import find_codes, find_links
 
 CORPUS = Path(__file__).parent / "corpus"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sandbox import ids
+from mailsandbox import ids
 
 ALPHABET = ids._ALPHABET
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import bus, indexer
-from sandbox.config import Settings
-from sandbox.ingest import Inbound, normalize_line_endings, prepare
-from sandbox.runner import RunningSandbox
-from sandbox.storage import messages, search
-from sandbox.storage.db import Database
+from mailsandbox import bus, indexer
+from mailsandbox.config import Settings
+from mailsandbox.ingest import Inbound, normalize_line_endings, prepare
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import messages, search
+from mailsandbox.storage.db import Database
 from tests.conftest import make_settings
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import mime
-from sandbox.ingest import normalize_line_endings
-from sandbox.mime import headers as headers_module
-from sandbox.mime import text as text_module
+from mailsandbox import mime
+from mailsandbox.ingest import normalize_line_endings
+from mailsandbox.mime import headers as headers_module
+from mailsandbox.mime import text as text_module
 
 MAILBOXES = [
     "Bench <bench@example.com>", "a@b.c", '"Ann, B" <a@b.c>', '"Ann  Smith" <a@b.c>',

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from sandbox.runner import RunningSandbox
-from sandbox.runtime import parse_duration
-from sandbox.storage import messages
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.runtime import parse_duration
+from mailsandbox.storage import messages
 
 
 def _subjects(running: RunningSandbox) -> list[str]:

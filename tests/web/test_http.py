@@ -8,11 +8,11 @@ from email.message import EmailMessage
 import httpx
 import pytest
 
-from sandbox.runner import RunningSandbox
-from sandbox.storage import messages
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import messages
+from mailsandbox.web import sanitize
 from tests.web.conftest import Sender
 from tests.web.mail import rich_message
-from web import sanitize
 
 
 def latest_id(api: httpx.Client) -> str:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.web.conftest import Sender
 
 pytestmark = pytest.mark.browser

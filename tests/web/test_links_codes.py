@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.web.conftest import Sender
 
 pytestmark = pytest.mark.browser
@@ -67,7 +67,7 @@ def test_reset_mail_shows_its_code_and_links(
     for link in page.locator("#panel-links a").all():
         assert link.get_attribute("rel") == "noreferrer noopener"
 
-    # The page shows what the testing API returns (both use sandbox.extract).
+    # The page shows what the testing API returns (both use mailsandbox.extract).
     message_id = page.get_attribute("body", "data-id")
     api_links = httpx.get(f"{running.url}/api/v1/message/{message_id}/links").json()["links"]
     assert [link["url"] for link in api_links] == rows.locator(".link-url").all_inner_texts()

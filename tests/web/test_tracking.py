@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 
 pytestmark = pytest.mark.browser
 

@@ -7,11 +7,11 @@ from typing import cast
 
 import httpx
 
-from sandbox.runner import RunningSandbox
-from sandbox.runtime import Sandbox
-from web.queries import WebhookLog
-from web.render import redact_url, time_until
-from web.rules import signing_keys
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.runtime import Sandbox
+from mailsandbox.web.queries import WebhookLog
+from mailsandbox.web.render import redact_url, time_until
+from mailsandbox.web.rules import signing_keys
 
 
 def test_missing_emulator_keys_are_not_an_error(api: httpx.Client, running: RunningSandbox) -> None:

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from mailgun.client import Client
 
-from sandbox.runner import RunningSandbox, start_in_thread
-from sandbox.storage import messages
-from sandbox.storage.messages import MessageSummary
+from mailsandbox.runner import RunningSandbox, start_in_thread
+from mailsandbox.storage import messages
+from mailsandbox.storage.messages import MessageSummary
 from tests.conftest import make_settings
 
 DOMAIN = "mg.example.com"

@@ -11,7 +11,7 @@ import httpx
 from django.conf import settings
 from django.core.mail import get_connection
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.emulators.mailgun.conftest import DOMAIN, KEY, raw_message, stored, stored_summary
 from tests.emulators.mailgun.test_messages import PNG
 

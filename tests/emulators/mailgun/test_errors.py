@@ -10,7 +10,7 @@ import httpx
 import pytest
 from mailgun.client import Client
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.emulators.mailgun.conftest import DOMAIN, stored
 
 GOOD = {"from": "a@mg.example.com", "to": "b@example.com", "subject": "s", "text": "t"}

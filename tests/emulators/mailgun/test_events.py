@@ -13,7 +13,7 @@ import httpx
 import pytest
 from mailgun.client import Client
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.emulators.mailgun.conftest import DOMAIN, stored, wait_for_events
 
 TOTAL = 3 * 4 + 2  # 3 messages x (2 accepted, 1 delivered, 1 failed) + a click and a deferral

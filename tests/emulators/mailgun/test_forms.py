@@ -14,7 +14,7 @@ from python_multipart.multipart import parse_options_header
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
-from emulators.mailgun.forms import FilePart, multipart_form, urlencoded_form
+from mailsandbox.emulators.mailgun.forms import FilePart, multipart_form, urlencoded_form
 
 PIECES = [
     b"a", b"b", b"=", b"&", b"&&", b"+", b"%", b"%2", b"%2B", b"%3D", b"%26", b"%C3%A9", b"%c3",

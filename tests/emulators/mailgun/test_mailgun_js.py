@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.emulators.mailgun.conftest import raw_message, stored
 
 SCRIPT = Path(__file__).with_name("mailgun_js_client.js")

@@ -11,7 +11,7 @@ from email.utils import format_datetime
 import httpx
 from mailgun.client import Client
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.emulators.mailgun.conftest import (
     DOMAIN,
     KEY,

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from emulators.mailgun.forms import FilePart
-from emulators.mailgun.mime_build import Content, build, build_parsed
-from sandbox import ingest, mime
+from mailsandbox import ingest, mime
+from mailsandbox.emulators.mailgun.forms import FilePart
+from mailsandbox.emulators.mailgun.mime_build import Content, build, build_parsed
 
 BODIES: list[dict[str, str]] = [
     {"text": "plain body"},

@@ -8,8 +8,8 @@ import json
 import httpx
 from mailgun.client import Client
 
-from sandbox.runner import RunningSandbox
-from sandbox.storage import suppressions
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import suppressions
 from tests.emulators.mailgun.conftest import DOMAIN, wait_for_events
 
 JSON = {"Content-Type": "application/json"}

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from mailgun.client import Client
 
-from sandbox.runner import RunningSandbox
-from sandbox.storage import webhooks
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import webhooks
 from tests.emulators.mailgun.conftest import DOMAIN, KEY
 from tests.sandbox.events.receiver import Receiver
 

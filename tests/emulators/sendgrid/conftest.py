@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sendgrid import SendGridAPIClient
 
-from sandbox.runner import RunningSandbox, start_in_thread
+from mailsandbox.runner import RunningSandbox, start_in_thread
 from tests.conftest import make_settings
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from sandbox.runner import RunningSandbox
-from sandbox.storage import messages
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import messages
 
 
 def listed(api: httpx.Client) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.emulators.django_settings import configure
 from tests.emulators.sendgrid.helpers import listed, metadata, raw_message
 

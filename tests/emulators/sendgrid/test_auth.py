@@ -9,7 +9,7 @@ import pytest
 from python_http_client.exceptions import TooManyRequestsError, UnauthorizedError
 from sendgrid import SendGridAPIClient
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.emulators.sendgrid.helpers import listed, mail_body
 
 INVALID = "The provided authorization grant is invalid, expired, or revoked"

@@ -7,9 +7,13 @@ import dataclasses
 import httpx
 import pytest
 
-from emulators.sendgrid.event_format import SENDGRID_EVENT_NAMES, sendgrid_event, sendgrid_ids
-from sandbox.runner import RunningSandbox
-from sandbox.storage import events, messages
+from mailsandbox.emulators.sendgrid.event_format import (
+    SENDGRID_EVENT_NAMES,
+    sendgrid_event,
+    sendgrid_ids,
+)
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import events, messages
 from tests.emulators.sendgrid.helpers import listed, mail_body
 
 

@@ -8,8 +8,8 @@ from email.message import EmailMessage
 
 import httpx
 
-from sandbox import mime
-from sandbox.runner import RunningSandbox
+from mailsandbox import mime
+from mailsandbox.runner import RunningSandbox
 from tests.emulators.sendgrid.helpers import listed
 
 LOGO = bytes(range(200))

@@ -23,8 +23,8 @@ from sendgrid.helpers.mail import (
     To,
 )
 
-from sandbox.runner import RunningSandbox
-from sandbox.storage import messages
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import messages
 from tests.emulators.sendgrid.helpers import listed, mail_body, metadata, raw_message
 
 PNG = base64.b64decode(

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from sendgrid import SendGridAPIClient
 
-from sandbox.runner import RunningSandbox
-from sandbox.storage import suppressions
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import suppressions
 
 
 def test_bounces_crud_with_sendgrid_shapes(sg: SendGridAPIClient, running: RunningSandbox) -> None:

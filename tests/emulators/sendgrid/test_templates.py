@@ -8,7 +8,7 @@ import httpx
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Mail
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.emulators.sendgrid.helpers import listed, mail_body, metadata, raw_message
 
 HTML = (

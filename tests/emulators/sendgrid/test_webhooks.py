@@ -10,8 +10,8 @@ import pytest
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.eventwebhook import EventWebhook
 
-from sandbox.runner import RunningSandbox
-from sandbox.storage import webhooks
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import webhooks
 from tests.sandbox.events.receiver import Receiver
 
 SETTINGS = "/v3/user/webhooks/event/settings"

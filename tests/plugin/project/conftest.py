@@ -16,7 +16,7 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402 (needs settings)
 from django.test import Client  # noqa: E402
 from sendgrid import SendGridAPIClient  # noqa: E402
 
-from sandbox.pytest_plugin import SandboxServer  # noqa: E402
+from mailsandbox.pytest_plugin import SandboxServer  # noqa: E402
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -12,7 +12,7 @@ import pytest
 import shop
 from django.test import Client, override_settings
 
-from sandbox.client.fixture import SandboxInbox
+from mailsandbox.client.fixture import SandboxInbox
 
 ANYMAIL_EXTRA = {"WEBHOOK_SECRET": shop.WEBHOOK_AUTH}
 

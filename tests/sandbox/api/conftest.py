@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sandbox.runner import start_in_thread
+from mailsandbox.runner import start_in_thread
 from tests.conftest import make_settings
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 
 SUMMARY_KEYS = [
     "ID", "MessageID", "Read", "From", "To", "Cc", "Bcc", "ReplyTo", "Subject", "Created",

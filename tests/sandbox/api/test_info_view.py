@@ -6,7 +6,7 @@ import http.client
 
 import httpx
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.sandbox.api.helpers import PNG, error_of, send
 
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import httpx
 
-from sandbox.api.changes import PRUNE_THRESHOLD
-from sandbox.runner import RunningSandbox
+from mailsandbox.api.changes import PRUNE_THRESHOLD
+from mailsandbox.runner import RunningSandbox
 from tests.sandbox.api.helpers import SUMMARY_KEYS, error_of, send
 
 

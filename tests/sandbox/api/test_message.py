@@ -7,7 +7,7 @@ import hashlib
 
 import httpx
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.sandbox.api.helpers import MESSAGE_KEYS, PNG, error_of, send, smtp_send
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.sandbox.api.helpers import send
 
 Factory = Callable[..., RunningSandbox]

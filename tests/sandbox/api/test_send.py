@@ -7,7 +7,7 @@ import base64
 import httpx
 import pytest
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.sandbox.api.helpers import PNG, error_of, send
 
 BASE = {"From": {"Email": "a@example.com"}, "To": [{"Email": "b@example.com"}], "Subject": "s"}

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.runner import RunningSandbox, start_in_thread
+from mailsandbox.runner import RunningSandbox, start_in_thread
 from tests.conftest import make_settings
 from tests.sandbox.events.receiver import Receiver
 
@@ -83,7 +83,7 @@ def suppressed(running: Any, email: str, scope: str = "") -> list[str]:
     """The suppression kinds holding ``email``, read straight from the sandbox's SQLite file."""
     import sqlite3
 
-    from sandbox.storage import suppressions
+    from mailsandbox.storage import suppressions
 
     conn = sqlite3.connect(running.settings.db_path)
     try:

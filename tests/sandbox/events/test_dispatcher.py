@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 
-from sandbox.events import models, outbox
-from sandbox.events.providers import Target
-from sandbox.runner import RunningSandbox
-from sandbox.storage import migrations
+from mailsandbox.events import models, outbox
+from mailsandbox.events.providers import Target
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import migrations
 from tests.sandbox.events.conftest import smtp_send
 from tests.sandbox.events.receiver import Receiver
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.sandbox.events.conftest import smtp_send, suppressed, types_of, wait_events
 
 EVENT_KEYS = {"ID", "MessageID", "Recipient", "Type", "Created", "Reason", "Code", "Provider"}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import httpx
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.sandbox.events.conftest import smtp_send
 from tests.sandbox.events.receiver import Receiver
 

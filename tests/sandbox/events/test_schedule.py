@@ -9,9 +9,9 @@ import time
 
 import httpx
 
-from sandbox.events import schedule
-from sandbox.runner import RunningSandbox
-from sandbox.storage import messages
+from mailsandbox.events import schedule
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import messages
 from tests.sandbox.events.conftest import smtp_send, types_of, wait_events
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.runner import RunningSandbox
+from mailsandbox.runner import RunningSandbox
 from tests.sandbox.smtp.helpers import read_replies
 
 MESSAGE = b"From: app@example.com\r\nTo: bob@example.com\r\nSubject: Chaos\r\n\r\nHi.\r\n"

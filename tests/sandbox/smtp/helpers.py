@@ -7,8 +7,8 @@ import smtplib
 import socket
 import time
 
-from sandbox.runner import RunningSandbox
-from sandbox.storage import messages
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import messages
 
 QUEUED = re.compile(rb"queued as (\w+)")
 

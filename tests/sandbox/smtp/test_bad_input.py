@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from sandbox.runner import RunningSandbox
-from sandbox.storage import messages
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import messages
 from tests.sandbox.smtp.helpers import count, deliver, raw_of, read_replies, stored
 
 

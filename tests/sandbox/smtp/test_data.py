@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from sandbox.smtp.data import read_data, unstuff
+from mailsandbox.smtp.data import read_data, unstuff
 
 
 async def _read(chunks: list[bytes], max_size: int = 0, limit: int = 1001) -> bytes | None:

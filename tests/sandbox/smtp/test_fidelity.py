@@ -9,9 +9,9 @@ from email.message import EmailMessage
 
 import httpx
 
-from sandbox import mime
-from sandbox.runner import RunningSandbox
-from sandbox.storage import messages
+from mailsandbox import mime
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import messages
 from tests.sandbox.smtp.helpers import deliver, stored
 
 ADDED_HEADERS = (b"Return-Path:", b"Message-ID:", b"Bcc:")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.runner import RunningSandbox
-from sandbox.smtp import tls
-from sandbox.storage import messages
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.smtp import tls
+from mailsandbox.storage import messages
 from tests.sandbox.smtp.helpers import count, deliver, raw_of, stored
 
 RAW = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nHello.\r\n"

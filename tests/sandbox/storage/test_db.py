@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.storage import db as dbmod
-from sandbox.storage.db import Database, Migration
+from mailsandbox.storage import db as dbmod
+from mailsandbox.storage.db import Database, Migration
 
 
 def _schema(conn: sqlite3.Connection) -> None:

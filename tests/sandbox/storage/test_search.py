@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.ingest import Inbound, prepare
-from sandbox.storage import messages, search
-from sandbox.storage.db import Database
-from sandbox.storage.migrations import CORE_MIGRATIONS
+from mailsandbox.ingest import Inbound, prepare
+from mailsandbox.storage import messages, search
+from mailsandbox.storage.db import Database
+from mailsandbox.storage.migrations import CORE_MIGRATIONS
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.ingest import Inbound, prepare
-from sandbox.storage import messages, search
-from sandbox.storage.db import Database
-from sandbox.storage.migrations import CORE_MIGRATIONS
+from mailsandbox.ingest import Inbound, prepare
+from mailsandbox.storage import messages, search
+from mailsandbox.storage.db import Database
+from mailsandbox.storage.migrations import CORE_MIGRATIONS
 
 COUNT = 40
 FIRST_PASS = 6  # far fewer than the matches of "refund" (and of "refund invoice")
