@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-USER_TEST = '''
+USER_TEST = """
 import smtplib
 from email.message import EmailMessage
 
@@ -35,7 +35,7 @@ def test_the_fixture_catches_mail(mailsandbox):
         smtp.send_message(msg)
     caught = mailsandbox.wait_for(subject="Hello", timeout=10)
     assert caught.codes() == ["482913"]
-'''
+"""
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
