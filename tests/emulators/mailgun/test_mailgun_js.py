@@ -1,16 +1,13 @@
 """The official Node client, mailgun.js, against a running sandbox: send with files, walk the
 events pages (token = last path segment), manage webhooks and suppressions.
 
-mailgun.js is installed with npm once into ``~/.cache/mailsandbox/mailgun-js-14`` (the test is
-a missing ``node``/``npm`` fails the test rather than skipping it).
+mailgun.js is installed with npm once (``tests.tools.node_modules``); a missing ``node``/``npm``
+fails the test rather than skipping it.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,38 +16,19 @@ import pytest
 
 from mailsandbox.runner import RunningSandbox
 from tests.emulators.mailgun.conftest import raw_message, stored
+from tests.tools import node_modules, run_node
 
 SCRIPT = Path(__file__).with_name("mailgun_js_client.js")
-CACHE = Path.home() / ".cache" / "mailsandbox" / "mailgun-js-14"
 
 
 @pytest.fixture(scope="module")
-def node_modules() -> Path:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.fail(
-            "node and npm are required for the mailgun.js test (apt-get install nodejs npm)"
-        )
-    if not (CACHE / "node_modules" / "mailgun.js").is_dir():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--prefix", str(CACHE), "--no-audit", "--no-fund",
-             "mailgun.js@14", "form-data@4"],
-            check=True, capture_output=True, timeout=300,
-        )  # fmt: skip
-    return CACHE / "node_modules"
+def modules() -> Path:
+    return node_modules("mailgun.js@14", "form-data@4")
 
 
-def test_mailgun_js_end_to_end(
-    node_modules: Path, running: RunningSandbox, api: httpx.Client
-) -> None:
+def test_mailgun_js_end_to_end(modules: Path, running: RunningSandbox, api: httpx.Client) -> None:
     url = running.url.replace("127.0.0.1", "localhost")
-    done = subprocess.run(
-        ["node", str(SCRIPT), url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"NODE_PATH": str(node_modules), "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-    )
+    done = run_node(SCRIPT, modules, url)
     assert done.returncode == 0, done.stderr
     steps: dict[str, Any] = {}
     for line in done.stdout.splitlines():
