@@ -19,6 +19,12 @@ def test_defaults() -> None:
     assert settings.smtp_max_recipients == 1000
     assert settings.smtps_address is None
     assert settings.smtp_credentials == {}
+    assert (settings.smtp_tls, settings.smtp_tls_enabled, settings.smtp_require_tls) == (
+        "off",
+        False,
+        False,
+    )
+    assert settings.smtp_max_connections == 200
 
 
 def test_environment_is_read_and_typed() -> None:
@@ -55,6 +61,11 @@ def test_flags_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
         {"http": "localhost:70000"},
         {"smtp_auth": ["nocolon"]},
         {"smtp_tls_cert": "cert.pem"},
+        {"smtp_tls": "on"},
+        {"smtps": "127.0.0.1:2465"},
+        {"smtp_require_tls": True},
+        {"smtp_tls": "self-signed", "smtp_tls_cert": "c.pem", "smtp_tls_key": "k.pem"},
+        {"smtp_max_connections": -1},
         {"max_messages": -1},
         {"max_age": "a while"},
         {"smtp_max_recipients": 0},
@@ -64,6 +75,20 @@ def test_flags_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_invalid_values_are_refused(overrides: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         Settings.from_env(environ={}, **overrides)
+
+
+def test_tls_settings_from_the_environment() -> None:
+    settings = Settings.from_env(
+        environ={
+            "MAILSANDBOX_SMTP_TLS": "self-signed",
+            "MAILSANDBOX_SMTP_REQUIRE_TLS": "true",
+            "MAILSANDBOX_SMTPS": "127.0.0.1:2465",
+            "MAILSANDBOX_SMTP_MAX_CONNECTIONS": "5",
+        }
+    )
+    assert settings.smtp_tls_enabled and settings.smtp_require_tls
+    assert settings.smtps_address == ("127.0.0.1", 2465)
+    assert settings.smtp_max_connections == 5
 
 
 def test_parsers() -> None:
