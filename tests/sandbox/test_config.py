@@ -19,11 +19,8 @@ def test_defaults() -> None:
     assert settings.smtp_max_recipients == 1000
     assert settings.smtps_address is None
     assert settings.smtp_credentials == {}
-    assert (settings.smtp_tls, settings.smtp_tls_enabled, settings.smtp_require_tls) == (
-        "off",
-        False,
-        False,
-    )
+    assert settings.smtp_tls == "off" and not settings.smtp_tls_enabled
+    assert not settings.smtp_require_tls
     assert settings.smtp_max_connections == 200
 
 
@@ -35,6 +32,10 @@ def test_environment_is_read_and_typed() -> None:
             "MAILSANDBOX_SMTP_TIMEOUT": "2.5",
             "MAILSANDBOX_SMTP_AUTH": "a:1, b:2:3",
             "MAILSANDBOX_DB": "/data/x.db",
+            "MAILSANDBOX_SMTP_TLS": "self-signed",
+            "MAILSANDBOX_SMTP_REQUIRE_TLS": "true",
+            "MAILSANDBOX_SMTPS": "127.0.0.1:2465",
+            "MAILSANDBOX_SMTP_MAX_CONNECTIONS": "5",
         }
     )
     assert settings.smtp_address == ("0.0.0.0", 2525)
@@ -42,6 +43,9 @@ def test_environment_is_read_and_typed() -> None:
     assert settings.smtp_timeout == 2.5
     assert settings.smtp_credentials == {"a": "1", "b": "2:3"}
     assert settings.data_dir == Path("/data")
+    assert settings.smtp_tls_enabled and settings.smtp_require_tls
+    assert settings.smtps_address == ("127.0.0.1", 2465)
+    assert settings.smtp_max_connections == 5
 
 
 def test_flags_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -75,20 +79,6 @@ def test_flags_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_invalid_values_are_refused(overrides: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         Settings.from_env(environ={}, **overrides)
-
-
-def test_tls_settings_from_the_environment() -> None:
-    settings = Settings.from_env(
-        environ={
-            "MAILSANDBOX_SMTP_TLS": "self-signed",
-            "MAILSANDBOX_SMTP_REQUIRE_TLS": "true",
-            "MAILSANDBOX_SMTPS": "127.0.0.1:2465",
-            "MAILSANDBOX_SMTP_MAX_CONNECTIONS": "5",
-        }
-    )
-    assert settings.smtp_tls_enabled and settings.smtp_require_tls
-    assert settings.smtps_address == ("127.0.0.1", 2465)
-    assert settings.smtp_max_connections == 5
 
 
 def test_parsers() -> None:
