@@ -87,13 +87,31 @@ class Settings:
             metavar="USER:PASS",
         ),
     )
-    smtp_tls_cert: str = field(
-        default="", metadata=_opt("PEM certificate for STARTTLS/SMTPS (default: self-signed)")
+    smtp_tls: str = field(
+        default="off",
+        metadata=_opt(
+            "offer STARTTLS (and allow --smtps): off, or self-signed to generate a certificate "
+            "for localhost kept beside the database; --smtp-tls-cert/--smtp-tls-key use yours",
+            metavar="MODE",
+        ),
     )
-    smtp_tls_key: str = field(default="", metadata=_opt("PEM private key for --smtp-tls-cert"))
+    smtp_tls_cert: str = field(
+        default="",
+        metadata=_opt("PEM certificate for STARTTLS/SMTPS (turns TLS on)", metavar="PATH"),
+    )
+    smtp_tls_key: str = field(
+        default="", metadata=_opt("PEM private key for --smtp-tls-cert", metavar="PATH")
+    )
+    smtp_require_tls: bool = field(
+        default=False,
+        metadata=_opt("refuse every command but EHLO, STARTTLS, NOOP, QUIT before STARTTLS (530)"),
+    )
     smtps: str = field(
         default="",
-        metadata=_opt("also listen with implicit TLS (off by default)", metavar="HOST:PORT"),
+        metadata=_opt(
+            "also listen with implicit TLS (off by default; needs TLS configured)",
+            metavar="HOST:PORT",
+        ),
     )
     smtp_max_size: int = field(
         default=50 * 1024 * 1024, metadata=_opt("largest accepted message in bytes (552 above)")
@@ -102,6 +120,10 @@ class Settings:
         default=1000, metadata=_opt("most recipients per message (452 above)")
     )
     smtp_timeout: float = field(default=300.0, metadata=_opt("SMTP idle timeout in seconds"))
+    smtp_max_connections: int = field(
+        default=200,
+        metadata=_opt("most SMTP connections open at once; more get 421 (0 = unlimited)"),
+    )
     smtp_hostname: str = field(
         default="mailsandbox", metadata=_opt("host name the SMTP server greets with")
     )
@@ -154,6 +176,11 @@ class Settings:
         return parse_hostport(self.smtps) if self.smtps else None
 
     @property
+    def smtp_tls_enabled(self) -> bool:
+        """Whether STARTTLS is offered (and SMTPS possible): only when asked for."""
+        return bool(self.smtp_tls_cert) or self.smtp_tls == "self-signed"
+
+    @property
     def db_path(self) -> Path:
         return Path(self.db).expanduser()
 
@@ -182,12 +209,29 @@ class Settings:
             parse_credentials(self.ui_auth)
         if bool(self.smtp_tls_cert) != bool(self.smtp_tls_key):
             raise ValueError("--smtp-tls-cert and --smtp-tls-key go together")
+        if self.smtp_tls not in {"off", "self-signed"}:
+            raise ValueError(f"--smtp-tls is off or self-signed, not {self.smtp_tls!r}")
+        if self.smtp_tls == "self-signed" and self.smtp_tls_cert:
+            raise ValueError(
+                "give --smtp-tls self-signed or --smtp-tls-cert/--smtp-tls-key, not both"
+            )
+        for flag, wanted in (
+            ("--smtps", self.smtps),
+            ("--smtp-require-tls", self.smtp_require_tls),
+        ):
+            if wanted and not self.smtp_tls_enabled:
+                raise ValueError(
+                    f"{flag} needs TLS: add --smtp-tls self-signed, "
+                    "or --smtp-tls-cert and --smtp-tls-key"
+                )
         if self.max_messages < 0:
             raise ValueError("--max-messages must be 0 or more")
         if self.max_age:
             parse_duration(self.max_age)
         if self.smtp_max_size < 0 or self.smtp_max_recipients < 1 or self.smtp_timeout <= 0:
             raise ValueError("SMTP limits must be positive")
+        if self.smtp_max_connections < 0:
+            raise ValueError("--smtp-max-connections must be 0 (unlimited) or more")
         if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError(f"unknown --log-level {self.log_level!r}")
 

@@ -74,7 +74,14 @@ async def inbox_context(sandbox: Sandbox, state: InboxState) -> dict[str, object
         "http_base": "",
         "smtp_host": smtp_host,
         "smtp_port": smtp_port,
+        "smtp_tls": smtp_tls_summary(sandbox),
     }
+
+
+def smtp_tls_summary(sandbox: Sandbox) -> str:
+    if sandbox.tls_certificate is None:
+        return "no TLS (start with --smtp-tls self-signed to offer STARTTLS)"
+    return "STARTTLS required" if sandbox.settings.smtp_require_tls else "STARTTLS optional"
 
 
 def list_response(ui: UI, context: dict[str, object]) -> Response:
