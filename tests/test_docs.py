@@ -174,18 +174,28 @@ def test_notes_mark_the_block_after_them(tmp_path: Path) -> None:
 
 def test_a_run_with_note_gets_a_sandbox_with_those_flags(targets: Targets) -> None:
     code = (
-        "import smtplib, ssl\n"
-        "context = ssl._create_unverified_context()\n"
-        "with smtplib.SMTP_SSL('localhost', 1465, context=context) as smtp:\n"
+        "import smtplib\n"
+        "with smtplib.SMTP('localhost', 1025) as smtp:\n"
         "    smtp.login('docs', 'secret')\n"
         "    smtp.sendmail('app@example.com', ['ann@example.com'], 'Subject: Hi\\r\\n\\r\\nHi')\n"
     )
-    flags = ("--smtp-auth", "docs:secret", "--smtps", "127.0.0.1:1465")
+    flags = ("--smtp-auth", "docs:secret", "--max-messages", "5")
     block = Block(ROOT / "docs" / "example.md", 1, "python", code, serve_flags=flags)
     target = targets.get(block)
     assert target.running.settings.smtp_auth == ["docs:secret"]
+    assert target.running.settings.max_messages == 5
     runners.run_python(block, target)
     assert target.running.sandbox.ingestor.accepted == len(SEED) + 1
+
+
+def test_documented_ports_are_rewritten_as_whole_words(targets: Targets) -> None:
+    block = Block(ROOT / "docs" / "example.md", 1, "sh", "true\n")
+    target = targets.get(block)
+    moved = runners.Target(target.running, target.workdir, {8025: 50001, 1025: 50002, 1465: 50003})
+    code = "curl localhost:8025/x; smtp(('localhost', 1025)); smtps:1465; 18025 10250 port=1025"
+    assert moved.rewrite(code) == (
+        "curl localhost:50001/x; smtp(('localhost', 50002)); smtps:50003; 18025 10250 port=50002"
+    )
 
 
 def test_console_transcripts_run_their_commands_only() -> None:
