@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from mailsandbox.runtime import Sandbox
-from mailsandbox.web import actions, extracts, live, pages, preview, rules
+from mailsandbox.web import actions, extracts, live, pages, preview, rules, suppressions
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
 
@@ -30,3 +30,4 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         app.include_router(router)
     # Add-on pages register here, e.g. ``rules.install(app, sandbox)``.
     rules.install(app, sandbox)
+    suppressions.install(app, sandbox)

@@ -19,6 +19,7 @@ from mailsandbox.events import tracking
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import events, messages
 from mailsandbox.web import queries, sanitize
+from mailsandbox.web.dropped import dropped_recipients
 from mailsandbox.web.guard import local_path
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import UI, get_ui
@@ -129,6 +130,7 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
         "unread": unread,
         "remote_content": sanitize.has_remote_content(detail.html),
         "event_types": EVENT_TYPES,
+        "dropped": await dropped_recipients(sandbox, detail.summary, detail.events),
         # "Open as recipient": the message with the tracking its send asked for, so opening it
         # and clicking its links create real opened/clicked events.
         "recipient_views": [
@@ -142,10 +144,15 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
 
 @router.get("/ui/message/{message_id}/events")
 async def message_events(message_id: str, ui: UI = Depends(get_ui)) -> Response:
-    found, webhooks = await ui.sandbox.db.read(
-        lambda conn: (events.for_message(conn, message_id), queries.load_webhooks(conn, message_id))
+    summary, found, webhooks = await ui.sandbox.db.read(
+        lambda conn: (
+            messages.get_summary(conn, message_id),
+            events.for_message(conn, message_id),
+            queries.load_webhooks(conn, message_id),
+        )
     )
-    context = {"events": found, "webhooks": webhooks, "message_id": message_id}
+    dropped = await dropped_recipients(ui.sandbox, summary, found) if summary else []
+    context = {"events": found, "webhooks": webhooks, "message_id": message_id, "dropped": dropped}
     return ui.page("_events.html", context)
 
 
