@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from mailsandbox import __version__, web
 from mailsandbox import events as delivery_events
-from mailsandbox.api import build_router, install_security
+from mailsandbox.api import build_router, install_http
 from mailsandbox.config import Settings
 from mailsandbox.emulators import mailgun, sendgrid
 from mailsandbox.runtime import Sandbox
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None 
     )
     app.state.sandbox = sandbox
     app.include_router(build_router())
-    install_security(app, settings.ui_credentials)
+    install_http(app, settings)
     sendgrid.install(app, sandbox)
     mailgun.install(app, sandbox)
     web.install(app, sandbox)

@@ -59,6 +59,27 @@ def parse_credentials(value: str) -> tuple[str, str]:
     return (user, password)
 
 
+def parse_allowed_host(value: str) -> str:
+    """A ``--allow-host`` value: a host name or address without scheme, port or path (or ``*``),
+    lower-cased, without a trailing dot."""
+    host = value.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host != "*" and (not host or not re.fullmatch(r"[a-z0-9._:-]+", host) or ".." in host):
+        raise ValueError(f"--allow-host expects a host name like mail.test, got {value!r}")
+    return host
+
+
+def parse_origin(value: str) -> str:
+    """A ``--allow-origin`` value, ``scheme://host[:port]``, normalised as browsers send it."""
+    match = re.fullmatch(r"\s*(https?)://([^/?#@\s]+?)/?\s*", value, re.IGNORECASE)
+    if not match:
+        raise ValueError(
+            f"--allow-origin expects an origin like http://localhost:3000, got {value!r}"
+        )
+    return f"{match.group(1).lower()}://{match.group(2).lower()}"
+
+
 @dataclass
 class Settings:
     """Everything the process can be told. Field metadata drives the CLI and the env reader."""
@@ -107,6 +128,23 @@ class Settings:
     )
     ui_auth: str = field(
         default="", metadata=_opt("require HTTP basic auth for the UI and API", metavar="USER:PASS")
+    )
+    allow_host: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "also answer to this Host name (repeatable; localhost and IP addresses always work,"
+            " * accepts any name)",
+            repeat=True,
+            metavar="HOST",
+        ),
+    )
+    allow_origin: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "let web pages from this origin call the API (repeatable), e.g. http://localhost:3000",
+            repeat=True,
+            metavar="ORIGIN",
+        ),
     )
     sendgrid_api_key: list[str] = field(
         default_factory=list,
@@ -188,6 +226,10 @@ class Settings:
             parse_duration(self.max_age)
         if self.smtp_max_size < 0 or self.smtp_max_recipients < 1 or self.smtp_timeout <= 0:
             raise ValueError("SMTP limits must be positive")
+        for host in self.allow_host:
+            parse_allowed_host(host)
+        for origin in self.allow_origin:
+            parse_origin(origin)
         if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError(f"unknown --log-level {self.log_level!r}")
 

@@ -80,8 +80,11 @@ def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
     )
 
 
-def start_in_thread(settings: Settings, timeout: float = 20.0) -> RunningSandbox:
-    app = create_app(settings)
+def start_in_thread(
+    settings: Settings, timeout: float = 20.0, app: FastAPI | None = None
+) -> RunningSandbox:
+    """Serve ``app`` (by default ``create_app(settings)``) from a background thread."""
+    app = app or create_app(settings)
     host, port = settings.http_address
     server = uvicorn.Server(server_config(app, host, port))
     thread = threading.Thread(target=server.run, name="mailsandbox", daemon=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from mailsandbox.api import surface_of
+from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, claims_prefixes, rules
 from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.sendgrid import (
     errors,
@@ -19,15 +21,27 @@ from mailsandbox.emulators.sendgrid import (
     templates_api,
     webhooks_api,
 )
-from mailsandbox.emulators.sendgrid.auth import RateLimiter, parse_rate
+from mailsandbox.emulators.sendgrid.auth import RateLimiter, enforced_key, parse_rate
 from mailsandbox.emulators.sendgrid.signing import SendGridSigner
 from mailsandbox.runtime import Sandbox
 
 SIGNER = "sendgrid.signer"
+# Whatever under /v3/ Mailgun does not own (esp-contracts.md, "Routing both ESPs on one port").
+FAMILY = Family(
+    "sendgrid",
+    claims_prefixes("/v3/", exact=("/v3",)),
+    ESP_MANAGE,
+    routes=rules(ESP_SEND, "POST /v3/mail/send"),
+    errors=errors.ERRORS,
+    enforced_key=enforced_key,
+    fallback=True,
+    label="SendGrid",
+)
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
     """Attach SendGrid's routes, storage and signer to the app."""
+    surface_of(app).add(FAMILY)
     sandbox.migrations.extend(template_store.MIGRATIONS)
     sandbox.extensions[SIGNER] = SendGridSigner(sandbox.settings.data_dir)
     rate = parse_rate(sandbox.settings.sendgrid_rate_limit)
