@@ -146,6 +146,16 @@ class Settings:
             metavar="ORIGIN",
         ),
     )
+    http_max_connections: int = field(
+        default=500, metadata=_opt("most open HTTP connections; more are closed at once")
+    )
+    http_header_timeout: float = field(
+        default=10.0, metadata=_opt("seconds a client may take to send a request's headers")
+    )
+    http_body_timeout: float = field(
+        default=30.0,
+        metadata=_opt("seconds a request body may stall before the connection is closed"),
+    )
     sendgrid_api_key: list[str] = field(
         default_factory=list,
         metadata=_opt("accept only these SendGrid API keys (repeatable)", repeat=True),
@@ -230,6 +240,10 @@ class Settings:
             parse_allowed_host(host)
         for origin in self.allow_origin:
             parse_origin(origin)
+        if self.http_max_connections < 1:
+            raise ValueError("--http-max-connections must be 1 or more")
+        if self.http_header_timeout <= 0 or self.http_body_timeout <= 0:
+            raise ValueError("--http-header-timeout and --http-body-timeout must be positive")
         if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError(f"unknown --log-level {self.log_level!r}")
 
