@@ -40,10 +40,11 @@ def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None 
         title="mailsandbox",
         version=__version__,
         description=(
-            "Local email sandbox: Mailpit-compatible REST API, SendGrid and Mailgun emulation."
+            "Local email sandbox: Mailpit-compatible REST API, SendGrid and Mailgun emulation. "
+            "Live changes also stream over Mailpit's WebSocket, `GET /api/events`."
         ),
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served by api/docs.py from vendored files, so it works offline
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )

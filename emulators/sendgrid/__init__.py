@@ -48,7 +48,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     if rate is not None:
         sandbox.extensions["sendgrid.rate_limiter"] = RateLimiter(*rate)
     errors.install_handler(app)
-    include_first(app, mail.router)  # the hot path: matched before the core API's routes
+    include_first(app, mail.router, tags=["SendGrid"])  # the hot path, matched first
     for router in (templates_api.router, suppressions_api.router, webhooks_api.router):
-        app.include_router(router)
+        app.include_router(router, tags=["SendGrid"])
     event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks

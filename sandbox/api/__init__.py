@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from mailsandbox.api import (
+    docs,
     events,
     extract,
     health,
@@ -45,6 +46,7 @@ ROUTERS = [
     events.router,
     rules.router,
     websocket.router,
+    docs.router,
 ]
 
 
