@@ -10,7 +10,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import httpx
+
 from mailsandbox.runner import RunningSandbox
+from tests.sandbox.api.helpers import send
+from tests.waiting import eventually
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
@@ -39,3 +43,13 @@ def changed_tables(before: Snapshot, after: Snapshot) -> list[str]:
     return [
         name for name in sorted(set(before) | set(after)) if before.get(name) != after.get(name)
     ]
+
+
+def settled_message(running: RunningSandbox, subject: str = "Your code is 424242") -> str:
+    """A new message whose simulated delivery is over: after it, nothing in the sandbox changes
+    on its own, so a snapshot taken now stays valid until a request changes something."""
+    with httpx.Client(base_url=running.url, timeout=30) as api:
+        message_id = send(api, subject)
+        path = f"/api/v1/message/{message_id}/events"
+        eventually(lambda: "delivered" in [e["Type"] for e in api.get(path).json()["events"]])
+    return message_id

@@ -12,8 +12,7 @@ import pytest
 
 from mailsandbox.runner import RunningSandbox
 from tests.sandbox.api.helpers import send
-from tests.state import changed_tables, snapshot
-from tests.waiting import eventually
+from tests.state import changed_tables, settled_message, snapshot
 
 Factory = Callable[..., RunningSandbox]
 DOMAIN = "mg.example.com"
@@ -35,22 +34,10 @@ IMAGE_LOAD = {
 }
 
 
-def settled_message(api: httpx.Client, subject: str = "Secret code 424242") -> str:
-    """A stored message whose simulated delivery is over (nothing changes on its own after)."""
-    message_id = send(api, subject)
-    eventually(
-        lambda: (
-            "delivered"
-            in [e["Type"] for e in api.get(f"/api/v1/message/{message_id}/events").json()["events"]]
-        )
-    )
-    return message_id
-
-
 @pytest.fixture
 def guarded(running: RunningSandbox, api: httpx.Client) -> Iterator[str]:
     """A message; the test must leave every table exactly as it found it."""
-    message_id = settled_message(api)
+    message_id = settled_message(running, "Secret code 424242")
     before = snapshot(running)
     yield message_id
     assert changed_tables(before, snapshot(running)) == []
