@@ -122,17 +122,23 @@ class HostPolicy:
         if bound and not _is_address(bound):
             names.add(bound)
         self.names = frozenset(names - {"*"})
+        self._seen: dict[str, bool] = {}
 
     def accepts(self, host_header: str | None) -> bool:
         if self.any or not host_header:  # HTTP/1.0 clients send none; browsers always do
             return True
-        name = host_name(host_header)
-        return (
-            name in ALWAYS_ALLOWED_HOSTS
-            or name.endswith(".localhost")  # browsers resolve these to loopback themselves
-            or name in self.names
-            or _is_address(name)
-        )
+        known = self._seen.get(host_header)
+        if known is None:
+            if len(self._seen) >= 256:  # a handful of names in practice; never unbounded
+                self._seen.clear()
+            name = host_name(host_header)
+            known = self._seen[host_header] = (
+                name in ALWAYS_ALLOWED_HOSTS
+                or name.endswith(".localhost")  # browsers resolve these to loopback themselves
+                or name in self.names
+                or _is_address(name)
+            )
+        return known
 
     def describe(self) -> str:
         extra = ", ".join(sorted(self.names))
@@ -146,6 +152,19 @@ def host_refusal(host: str) -> str:
         f"To reach the sandbox by this name, start it with --allow-host {name} "
         f"(or MAILSANDBOX_ALLOW_HOST={name}).\n"
     )
+
+
+_FACTS = frozenset(
+    (b"host", b"origin", b"sec-fetch-site", b"sec-fetch-mode", b"sec-fetch-dest", b"hx-request",
+     b"authorization")
+)  # fmt: skip
+
+
+def _facts(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The request headers the guards read, in one pass (ASGI names are lower-case)."""
+    return {
+        name.decode("latin-1"): value.decode("latin-1") for name, value in raw if name in _FACTS
+    }
 
 
 def _origin_netloc(origin: str) -> str:
@@ -169,8 +188,9 @@ class SecurityMiddleware:
         if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        host = headers.get("host")
+        headers = Headers(raw=scope["headers"])
+        facts = _facts(scope["headers"])
+        host = facts.get("host")
         if not self.hosts.accepts(host):
             await self._refuse(
                 scope, receive, send, PlainTextResponse(host_refusal(host or ""), 403)
@@ -185,15 +205,15 @@ class SecurityMiddleware:
                 await RedirectResponse(target, status_code=301)(scope, receive, send)
                 return
         method = scope.get("method", "GET")
-        family = self.surface.family_for(method, path, headers)
-        if family is None:
+        resolved = self.surface.resolve(method, path, headers)
+        if resolved is None:
             await self._refuse(scope, receive, send, error_shapes.unclaimed())
             return
+        family, policy = resolved
         scope[FAMILY_KEY] = family
-        policy = family.policy_for(method, path)
-        origin = headers.get("origin")
+        origin = facts.get("origin")
         trusted = origin is not None and self._trusted(origin, host)
-        refusal = self._cross_site_refusal(scope, headers, policy, method, origin, trusted)
+        refusal = self._cross_site_refusal(scope, facts, policy, method, origin, trusted)
         if refusal is not None:
             response = self._shaped(scope, family, policy, 403, refusal)
             await self._refuse(scope, receive, send, response)
@@ -205,7 +225,7 @@ class SecurityMiddleware:
             if method == "OPTIONS":  # a preflight: browsers send it without credentials
                 await PlainTextResponse("")(scope, receive, self._with_headers(send, extra))
                 return
-        denied = self._auth_refusal(scope, headers, family, policy)
+        denied = self._auth_refusal(scope, facts, family, policy)
         if denied is not None:
             await self._refuse(scope, receive, send, denied)
             return
@@ -224,7 +244,7 @@ class SecurityMiddleware:
     @staticmethod
     def _cross_site_refusal(
         scope: Scope,
-        headers: Headers,
+        headers: dict[str, str],
         policy: Policy,
         method: str,
         origin: str | None,
@@ -254,7 +274,7 @@ class SecurityMiddleware:
         return None
 
     def _auth_refusal(
-        self, scope: Scope, headers: Headers, family: Family, policy: Policy
+        self, scope: Scope, headers: dict[str, str], family: Family, policy: Policy
     ) -> Response | None:
         if self.credentials is None:
             return None

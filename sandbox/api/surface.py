@@ -98,10 +98,20 @@ Claim = Callable[[str, str, Headers], bool]  # (method, path, headers) → this 
 KeyCheck = Callable[[Request], bool]  # does the request carry a key the provider enforces?
 
 
+PATH_ONLY = "_surface_path_only"  # a claim that looks at the method and path, never headers
+
+
+def _path_only(claim: Claim) -> Claim:
+    setattr(claim, PATH_ONLY, True)
+    return claim
+
+
 def claims_prefixes(*prefixes: str, exact: Sequence[str] = ()) -> Claim:
     """Paths starting with one of ``prefixes`` (or equal to one of ``exact``)."""
     exact_set = frozenset(exact)
-    return lambda _method, path, _headers: path in exact_set or path.startswith(prefixes)
+    return _path_only(
+        lambda _method, path, _headers: path in exact_set or path.startswith(prefixes)
+    )
 
 
 def claims_pattern(pattern: str, methods: Sequence[str] = ()) -> Claim:
@@ -112,12 +122,16 @@ def claims_pattern(pattern: str, methods: Sequence[str] = ()) -> Claim:
     def claim(method: str, path: str, _headers: Headers) -> bool:
         return (not allowed or method in allowed) and compiled.match(path) is not None
 
-    return claim
+    return _path_only(claim)
 
 
 def claims_any(*claims: Claim) -> Claim:
     """Requests any of ``claims`` accepts."""
-    return lambda method, path, headers: any(c(method, path, headers) for c in claims)
+
+    def combined(method: str, path: str, headers: Headers) -> bool:
+        return any(claim(method, path, headers) for claim in claims)
+
+    return _path_only(combined) if all(getattr(c, PATH_ONLY, False) for c in claims) else combined
 
 
 @dataclass(frozen=True)
@@ -177,14 +191,21 @@ class Family:
 class Surface:
     """The ordered families of one app (``app.state.surface``)."""
 
+    CACHE_SIZE = 4096
+
     def __init__(self) -> None:
         self._families: list[Family] = []
+        # (method, path) → answer, while no family's claim reads headers: most requests repeat
+        # a few paths (the send routes above all), so each is matched once.
+        self._cache: dict[tuple[str, str], tuple[Family, Policy] | None] | None = {}
 
     def add(self, family: Family) -> None:
         if any(f.name == family.name for f in self._families):
             raise ValueError(f"family {family.name!r} is already on the surface")
         self._families.append(family)
         self._families.sort(key=lambda f: f.fallback)  # stable: order kept within each group
+        path_only = all(getattr(f.claims, PATH_ONLY, False) for f in self._families)
+        self._cache = {} if path_only else None
 
     @property
     def families(self) -> tuple[Family, ...]:
@@ -197,8 +218,17 @@ class Surface:
         return None
 
     def resolve(self, method: str, path: str, headers: Headers) -> tuple[Family, Policy] | None:
+        """The family owning the request and the policy of its route (None: no family)."""
+        cache, key = self._cache, (method, path)
+        if cache is not None and key in cache:
+            return cache[key]
         family = self.family_for(method, path, headers)
-        return None if family is None else (family, family.policy_for(method, path))
+        answer = None if family is None else (family, family.policy_for(method, path))
+        if cache is not None:
+            if len(cache) >= self.CACHE_SIZE:
+                cache.clear()
+            cache[key] = answer
+        return answer
 
 
 FAMILY_KEY = "mailsandbox.family"  # scope key: the Family the security middleware matched
