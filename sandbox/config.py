@@ -8,6 +8,7 @@ below are generated from this one table and can never drift apart.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -65,8 +66,15 @@ def parse_allowed_host(value: str) -> str:
     host = value.strip().lower().rstrip(".")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
+    if ":" in host:  # only an IPv6 address may have one: a port is not part of a host name
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            host = ""
     if host != "*" and (not host or not re.fullmatch(r"[a-z0-9._:-]+", host) or ".." in host):
-        raise ValueError(f"--allow-host expects a host name like mail.test, got {value!r}")
+        raise ValueError(
+            f"--allow-host expects a host name like mail.test (no scheme or port), got {value!r}"
+        )
     return host
 
 

@@ -73,6 +73,7 @@ def test_allow_host_from_the_environment_as_in_docker_compose(tmp_path: Path) ->
         ("--allow-origin", "localhost:3000", b"--allow-origin expects an origin"),
         ("--allow-origin", "http://x.test/path", b"--allow-origin expects an origin"),
         ("--allow-host", "http://mail.test", b"--allow-host expects a host name"),
+        ("--allow-host", "mailsandbox:8025", b"no scheme or port"),
         ("--http-max-connections", "0", b"--http-max-connections"),
         ("--http-header-timeout", "0", b"--http-header-timeout"),
     ],
