@@ -5,13 +5,14 @@ also checked to have changed nothing the sandbox stores."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
 from mailsandbox.runner import RunningSandbox
-from tests.sandbox.api.helpers import send
+from tests.sandbox.api.helpers import PNG, send
 from tests.state import changed_tables, settled_message, snapshot
 
 Factory = Callable[..., RunningSandbox]
@@ -156,10 +157,11 @@ def test_top_level_navigation_may_open_ui_pages_but_changes_nothing(
 
 
 def test_sandboxed_message_documents_may_load_parts_by_id_only(api: httpx.Client) -> None:
-    from tests.sandbox.api.helpers import PNG
-
-    attachment = {"Content": __import__("base64").b64encode(PNG).decode(), "Filename": "p.png",
-                  "ContentID": "pic"}  # fmt: skip
+    attachment = {
+        "Content": base64.b64encode(PNG).decode(),
+        "Filename": "p.png",
+        "ContentID": "pic",
+    }
     message_id = send(api, HTML='<img src="cid:pic">', Attachments=[attachment])
     from_view = {**IMAGE_LOAD, "Origin": "null"}  # what Chromium sends from a sandboxed frame
     for path in (f"/api/v1/message/{message_id}/part/2", f"/ui/message/{message_id}/part/2"):
