@@ -13,11 +13,17 @@ written here or in the ``install()`` of the add-on that owns it. ``tests/sandbox
 test_route_policy.py`` lists every route of the app with the policy it expects.
 
 Families are tried in the order they were added, ``fallback`` families (SendGrid's ``/v3/``,
-which owns whatever Mailgun does not) after all others. A provider joins with one line::
+which owns whatever Mailgun does not) after all others. A provider joins with one line, e.g.::
 
-    surface.add(Family("postmark", claims_header("x-postmark-server-token", "/email", ...),
-                       ESP_MANAGE, routes=sends("POST /email", "POST /email/batch"),
-                       errors=POSTMARK_ERRORS, enforced_key=postmark_key_is_enforced))
+    surface.add(Family("postmark", claims_postmark, ESP_MANAGE, errors=POSTMARK_ERRORS,
+                       routes=rules(ESP_SEND, "POST /email", "POST /email/batch"),
+                       enforced_key=postmark_key_is_enforced))
+
+A claim may read headers where two providers share a path (Postmark's and Resend's
+``/webhooks``: the auth header decides), e.g. ``lambda method, path, headers:
+path.startswith("/webhooks") and "x-postmark-server-token" in headers``; claims built with
+:func:`claims_prefixes` / :func:`claims_pattern` look at the path only, which lets the surface
+remember each (method, path)'s answer.
 """
 
 from __future__ import annotations
