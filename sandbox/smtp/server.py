@@ -48,8 +48,13 @@ async def listen(
     port: int,
     *,
     implicit_tls: ssl.SSLContext | None = None,
+    start_serving: bool = True,
 ) -> SmtpListener:
-    """Start an SMTP listener on the running loop; with ``implicit_tls`` it is SMTPS."""
+    """Start an SMTP listener on the running loop; with ``implicit_tls`` it is SMTPS.
+
+    With ``start_serving=False`` the port is bound but connections wait until
+    ``listener.server.start_serving()`` (the sandbox binds before it opens the database).
+    """
     loop = asyncio.get_running_loop()
     options = handler.options
     server = await loop.create_server(
@@ -58,5 +63,6 @@ async def listen(
         port=port,
         ssl=implicit_tls,
         reuse_address=True,
+        start_serving=start_serving,
     )
     return SmtpListener(server, implicit_tls is not None)

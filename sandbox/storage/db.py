@@ -32,6 +32,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
+from mailsandbox import startup
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -67,11 +69,42 @@ def _configure(conn: sqlite3.Connection) -> None:
 @dataclass(frozen=True)
 class Attachment:
     """Another SQLite file every connection attaches under ``name`` (e.g. the search index,
-    which has a writer of its own). ``setup`` creates its schema (idempotent; run at open)."""
+    which has a writer of its own). ``setup`` creates its schema (idempotent; run at open).
+    A ``derived`` file holds nothing that cannot be rebuilt: found damaged at open, it is
+    moved aside and started afresh (its owner refills it)."""
 
     name: str
     path: Path
     setup: Callable[[sqlite3.Connection], None]
+    derived: bool = False
+
+
+def check_file(path: Path) -> None:
+    """Raise ``sqlite3.DatabaseError`` unless ``path`` is absent or a SQLite file whose
+    schema reads (garbage gives "file is not a database"). Cheap: no page scan."""
+    if not path.exists():
+        return
+    conn = sqlite3.connect(str(path), timeout=10.0)
+    try:
+        conn.execute("SELECT name FROM sqlite_master").fetchall()
+    finally:
+        conn.close()
+
+
+def move_aside(path: Path) -> Path:
+    """Rename ``path`` (and its ``-wal``/``-shm``) to ``<path>.corrupt-<timestamp>``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.rename(aside.with_name(aside.name + suffix))
+    path.rename(aside)
+    return aside
 
 
 def connect(
@@ -152,7 +185,6 @@ class Database:
 
     # --- lifecycle -------------------------------------------------------------------
     def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = self.connect()
         try:
             for attachment in self.attachments:
@@ -171,6 +203,26 @@ class Database:
             target=self._write_loop, args=(self._conn,), name="db-writer", daemon=True
         )
         self._writer.start()
+
+    def check_files(self) -> None:
+        """Before :meth:`open`: a damaged database file stops the start with
+        :class:`StartupError` naming it (the user's mail: never moved); a damaged derived
+        attachment is moved aside, to be created afresh at open."""
+        try:
+            check_file(self.path)
+        except sqlite3.DatabaseError as exc:
+            raise startup.database_error(self.path, exc) from None
+        for attachment in self.attachments:
+            try:
+                check_file(attachment.path)
+            except sqlite3.DatabaseError as exc:
+                if not attachment.derived:
+                    raise startup.database_error(attachment.path, exc) from None
+                aside = move_aside(attachment.path)
+                log.warning(
+                    "%s file %s is damaged (%s): moved it to %s; rebuilding it",
+                    attachment.name, attachment.path, exc, aside,
+                )  # fmt: skip
 
     def close(self) -> None:
         if self._writer is not None:
