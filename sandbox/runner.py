@@ -75,7 +75,7 @@ class RunningSandbox:
 
 def server_config(app: FastAPI) -> uvicorn.Config:
     """How uvicorn serves the app, for ``mailsandbox serve`` and in-thread sandboxes alike
-    (on a socket bound beforehand: see :func:`bind_http`)."""
+    (on a socket bound beforehand: see :func:`~mailsandbox.startup.bind_http`)."""
     return uvicorn.Config(
         app,
         log_level="warning",
@@ -85,13 +85,6 @@ def server_config(app: FastAPI) -> uvicorn.Config:
         timeout_graceful_shutdown=2,
         **websocket.UVICORN_OPTIONS,
     )
-
-
-def bind_http(settings: Settings) -> socket.socket:
-    """The HTTP listening socket, bound before anything else starts (a port in use fails
-    first, with :class:`~mailsandbox.startup.StartupError`)."""
-    host, port = settings.http_address
-    return startup.bind_tcp("HTTP", "--http", host, port)
 
 
 class SandboxServer(uvicorn.Server):
@@ -142,7 +135,7 @@ class SandboxServer(uvicorn.Server):
 def start_in_thread(settings: Settings, timeout: float = 20.0) -> RunningSandbox:
     """Start a sandbox on a thread of its own; returns once it serves. A start-up failure
     (port in use, bad database...) is raised here, as the :class:`StartupError` it is."""
-    sock = bind_http(settings)
+    sock = startup.bind_http(settings.http_address)
     try:
         app = create_app(settings)
     except BaseException:

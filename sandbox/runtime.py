@@ -21,7 +21,6 @@ from typing import Any
 from mailsandbox import bus, indexer, startup
 from mailsandbox.config import Settings, parse_duration
 from mailsandbox.ingest import Ingestor
-from mailsandbox.smtp import tls
 from mailsandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
 from mailsandbox.storage import events, messages
 from mailsandbox.storage.db import Database, Migration
@@ -166,6 +165,8 @@ class Sandbox:
         return task
 
     def _setup_tls(self) -> None:
+        from mailsandbox.smtp import tls  # cryptography's x509: only when TLS is set up
+
         if self.settings.smtp_tls_cert:
             context = tls.server_context(
                 Path(self.settings.smtp_tls_cert), Path(self.settings.smtp_tls_key)

@@ -60,6 +60,12 @@ def bind_tcp(service: str, flag: str, host: str, port: int) -> socket.socket:
     return sock
 
 
+def bind_http(address: tuple[str, int]) -> socket.socket:
+    """The HTTP listening socket, bound before anything else starts (a port in use fails
+    first, before the app is even imported)."""
+    return bind_tcp("HTTP", "--http", *address)
+
+
 def check_database_path(path: Path) -> None:
     """Fail with a clear message unless ``path`` can be (or is) a writable database file.
 

@@ -29,9 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
-from sqlmodel import Session, create_engine
-
 from mailsandbox import startup
 
 T = TypeVar("T")
@@ -176,7 +173,6 @@ class Database:
         )
         self._local = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
-        self._engine: Engine | None = None
         self.commits = 0  # transactions committed by the writer (for stats and benchmarks)
         self._conn: sqlite3.Connection | None = None  # the writer's connection
         self._lock = threading.Lock()  # held while a transaction runs on ``_conn``
@@ -233,8 +229,6 @@ class Database:
         for conn in self._reader_conns:
             conn.close()
         self._reader_conns.clear()
-        if self._engine is not None:
-            self._engine.dispose()
 
     def connect(self, *, readonly: bool = False) -> sqlite3.Connection:
         """A new connection to the database, with its attachments."""
@@ -486,21 +480,3 @@ class Database:
 
     def read_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return fn(self._reader())
-
-    @property
-    def engine(self) -> Engine:
-        """SQLAlchemy engine for SQLModel sessions (reads and tooling)."""
-        if self._engine is None:
-            engine = create_engine(
-                f"sqlite:///{self.path}", connect_args={"check_same_thread": False}
-            )
-
-            @event.listens_for(engine, "connect")
-            def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-                _configure(dbapi_conn)
-
-            self._engine = engine
-        return self._engine
-
-    def session(self) -> Session:
-        return Session(self.engine)

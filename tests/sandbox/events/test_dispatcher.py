@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 
-from mailsandbox.events import models, outbox
+from mailsandbox.events import outbox
+from mailsandbox.events.migrations import MIGRATIONS
 from mailsandbox.events.providers import Target
 from mailsandbox.runner import RunningSandbox
-from mailsandbox.storage import migrations
 from tests.sandbox.events.conftest import smtp_send
 from tests.sandbox.events.receiver import Receiver
 
@@ -90,7 +90,8 @@ def test_restart_loses_nothing_and_resends_nothing_acknowledged(
 def test_trim_keeps_pending_and_the_newest_rows(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "outbox.db")
     conn.row_factory = sqlite3.Row
-    migrations.create_tables(conn, [models.OutboxRow, models.AttemptRow])
+    for migration in MIGRATIONS:
+        migration.apply(conn)
     for n in range(6):
         outbox_id = outbox.add(conn, "generic", Target("http://x.test/"), {"n": n})
         item = outbox.get(conn, outbox_id)
