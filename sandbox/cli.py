@@ -152,6 +152,8 @@ def serve(settings: Settings) -> int:
 
 
 def ingest_files(paths: Sequence[str], smtp: str, sender: str, recipients: list[str]) -> int:
+    from mailsandbox.ingest import normalize_line_endings
+
     host, port = parse_hostport(smtp)
     sent = 0
     with smtplib.SMTP(host, port, timeout=60) as client:
@@ -171,7 +173,9 @@ def ingest_files(paths: Sequence[str], smtp: str, sender: str, recipients: list[
             mail_from = sender or next(
                 (a for _, a in getaddresses([str(headers.get("From", ""))]) if a), ""
             )
-            client.sendmail(mail_from, rcpts, raw)
+            # SMTP lines end in CRLF: smtplib dot-stuffs every line that starts with "." and
+            # the server un-stuffs only after CRLF, so a bare-LF file would keep ".." lines.
+            client.sendmail(mail_from, rcpts, normalize_line_endings(raw))
             sent += 1
     print(f"delivered {sent} message(s) to {host}:{port}")
     return 0
