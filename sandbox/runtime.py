@@ -77,6 +77,7 @@ class Sandbox:
         self.listeners: list[SmtpListener] = []
         self.started_at = time.time()
         self.messages_deleted = 0
+        self.retention_checks = 0  # retention loop turns so far
         self.ready = False  # started and serving (``/readyz``)
         self.running = False  # started: stop() has work to do
         self.loop: asyncio.AbstractEventLoop | None = None  # the loop it runs on, once started
@@ -190,6 +191,7 @@ class Sandbox:
         max_age = parse_duration(self.settings.max_age) if self.settings.max_age else None
         while True:
             await asyncio.sleep(PRUNE_INTERVAL)
+            self.retention_checks += 1  # (lets a test know a check has run)
             if self.settings.max_messages <= 0 and max_age is None:
                 continue
             if self.ingestor.accepted == self._pruned_at_count and max_age is None:
