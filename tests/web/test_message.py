@@ -169,8 +169,9 @@ def test_remote_content_blocked_until_asked(page: Page, send: Sender, beacon: Be
     )
     send(msg)
     open_latest(page, "remote images")
-    expect(page.frame_locator("#preview").locator("p")).to_contain_text("pixel")
-    page.wait_for_timeout(300)
+    pixel = page.frame_locator("#preview").locator("#px")
+    expect(pixel).to_have_js_property("complete", True)  # its load was tried, and failed:
+    expect(pixel).to_have_js_property("naturalWidth", 0)
     assert beacon.hits == []
     expect(page.locator("#remote-bar")).to_be_visible()
     page.click("#load-remote")
