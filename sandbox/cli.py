@@ -1,4 +1,5 @@
-"""The ``mailsandbox`` command: ``serve`` the sandbox, ``ingest`` .eml files into a running one.
+"""The ``mailsandbox`` command: ``serve`` the sandbox, ``ingest`` .eml files into a running one,
+``healthcheck`` it (the Docker image's HEALTHCHECK).
 
 Flags for ``serve`` are generated from :class:`~mailsandbox.config.Settings`, each also readable
 from ``MAILSANDBOX_<NAME>``; flags win over the environment.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import http.client
 import logging
 import smtplib
 import sys
@@ -66,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
             kwargs["type"] = float
         serve.add_argument(_flag(f.name), **kwargs)  # type: ignore[arg-type]
 
+    commands.add_parser(
+        "healthcheck",
+        help="exit 0 if the sandbox this environment configures answers /readyz (Docker)",
+        description="Exit 0 if the sandbox at --http / MAILSANDBOX_HTTP (a wildcard address"
+        " means this machine) answers GET /readyz with 200, else 1.",
+    )
     ingest = commands.add_parser(
         "ingest", help="deliver .eml files (or - for stdin) to a running sandbox over SMTP"
     )
@@ -151,6 +159,26 @@ def serve(settings: Settings) -> int:
     return 0
 
 
+def healthcheck(settings: Settings) -> int:
+    """The Docker HEALTHCHECK: is the sandbox this environment describes ready? http.client,
+    not urllib: a proxy set in the container's environment must not be used for this."""
+    host, port = settings.http_address
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    connection = http.client.HTTPConnection(host, port, timeout=2)
+    try:
+        connection.request("GET", "/readyz")
+        status = connection.getresponse().status
+    except OSError as exc:
+        print(f"mailsandbox healthcheck: {host}:{port}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        connection.close()
+    if status != 200:
+        print(f"mailsandbox healthcheck: /readyz answered {status}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def ingest_files(paths: Sequence[str], smtp: str, sender: str, recipients: list[str]) -> int:
     from mailsandbox.ingest import normalize_line_endings
 
@@ -190,6 +218,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             return startup_failed(exc)
         return serve(settings)
+    if args.command == "healthcheck":
+        try:
+            return healthcheck(Settings.from_env())
+        except ValueError as exc:
+            print(f"mailsandbox healthcheck: {exc}", file=sys.stderr)
+            return 1
     if args.command == "ingest":
         try:
             return ingest_files(args.files, args.smtp, args.sender, args.to)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.tools import require_program
 from tests.waiting import eventually
 
 
@@ -92,10 +93,15 @@ def wait_ready(server: ServeProcess, timeout: float = 30.0) -> ServeProcess:
 
 
 def launch_serve(
-    db: Path, *extra: str, env: Mapping[str, str] | None = None, command: list[str] | None = None
+    db: Path,
+    *extra: str,
+    env: Mapping[str, str] | None = None,
+    command: list[str] | None = None,
+    ports: tuple[int, int] | None = None,
 ) -> ServeProcess:
-    """Start the CLI on free ports (or run ``command``) without waiting for it."""
-    smtp_port, http_port = free_port(), free_port()
+    """Start the CLI on free ports without waiting for it; or run ``command`` (which listens
+    on ``ports``, SMTP and HTTP, as its ``env`` says) with its output beside ``db``."""
+    smtp_port, http_port = ports or (free_port(), free_port())
     output = db.with_name(db.name + ".out")
     with output.open("wb") as out, output.with_name(output.name + ".err").open("wb") as err:
         proc = subprocess.Popen(
@@ -120,3 +126,16 @@ def run_serve(
         [*prefix, sys.executable, "-m", "mailsandbox", "serve", *args],
         capture_output=True, text=True, timeout=60, env=clean_env(env),
     )  # fmt: skip
+
+
+def unwritable_for_serve(directory: Path) -> tuple[str, ...]:
+    """Make ``directory`` (empty) belong to another user than the process started with the
+    returned command prefix, as a Docker bind mount created by root is for the image's uid
+    1000. As root (who may write anywhere) the process runs as uid 0 without that power
+    (``setpriv``) and the directory goes to uid 1000; otherwise it is made read-only."""
+    if os.geteuid() != 0:
+        directory.chmod(0o555)
+        return ()
+    os.chown(directory, 1000, 1000)
+    setpriv = require_program("setpriv", "util-linux")
+    return (setpriv, "--bounding-set=-dac_override,-dac_read_search", "--")

@@ -21,8 +21,7 @@ import pytest
 from mailsandbox.runner import start_in_thread
 from mailsandbox.startup import StartupError
 from tests.conftest import make_settings
-from tests.sandbox.serve_process import free_port, run_serve, start_serve
-from tests.tools import require_program
+from tests.sandbox.serve_process import free_port, run_serve, start_serve, unwritable_for_serve
 
 EML = b"From: ann@example.com\r\nTo: bob@example.com\r\nSubject: %s\r\n\r\nbody %s\r\n"
 
@@ -113,15 +112,8 @@ def test_db_directory_not_writable(tmp_path: Path) -> None:
     runs as uid 1000: the error says whose it is and what to run."""
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
-    prefix: tuple[str, ...] = ()
-    if os.geteuid() == 0:  # root writes anywhere: run it without that power, as uid 0
-        os.chown(data, 1000, 1000)
-        setpriv = require_program("setpriv", "util-linux")
-        prefix = (setpriv, "--bounding-set=-dac_override,-dac_read_search", "--")
-        expected_owner, expected_uid = 1000, 0
-    else:
-        data.chmod(0o555)
-        expected_owner = expected_uid = os.geteuid()
+    prefix = unwritable_for_serve(data)
+    expected_owner, expected_uid = data.stat().st_uid, os.geteuid()
     result = run_serve(
         "--db", str(data / "mail.db"), "--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0",
         prefix=prefix,
