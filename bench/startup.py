@@ -11,11 +11,16 @@ sandbox, so the machine's load weighs on all three alike:
 * the same with FastAPI instead of Starlette: the floor of the framework the sandbox uses
   (importing FastAPI costs more than the rest of that app together).
 
+With ``--against COMMIT`` the sandbox as it was at that commit is launched too, in the same
+rotation: its tree (``git archive``) is laid out as the ``mailsandbox`` package with symlinks,
+as ``scripts/typecheck-tree.sh`` does, and put first on ``PYTHONPATH`` (the dependencies are
+this virtualenv's).
+
 Prints the median and the spread of ``--launches`` launches of each (the pytest plugin pays
 one sandbox start per test session), and the median CPU time (user + system, from ``/proc``)
 the process had used when it became ready, which the machine's load moves much less.
 
-    .venv/bin/python bench/startup.py [--launches 10]
+    .venv/bin/python bench/startup.py [--launches 10] [--against cff706f]
 """
 
 from __future__ import annotations
@@ -98,10 +103,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def time_to_ready(command: list[str], port: int) -> tuple[float, float]:
+def package_tree(commit: str, into: Path) -> Path:
+    """The ``mailsandbox`` package of ``commit`` as a directory to put on ``PYTHONPATH``."""
+    source = into / "source"
+    source.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", commit], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+    package = into / "path" / "mailsandbox"
+    package.mkdir(parents=True)
+    for entry in (source / "sandbox").iterdir():
+        (package / entry.name).symlink_to(entry)
+    for folder in ("web", "emulators"):
+        (package / folder).symlink_to(source / folder)
+    return into / "path"
+
+
+def time_to_ready(
+    command: list[str], port: int, pythonpath: Path | None = None
+) -> tuple[float, float]:
     """Seconds from spawning ``command`` to the first 200 from its /readyz, and the CPU
     seconds it had used by then; then stop it."""
     env = launch_env()
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
     start = time.perf_counter()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -117,13 +141,15 @@ def time_to_ready(command: list[str], port: int) -> tuple[float, float]:
         proc.wait(30)
 
 
-def sandbox_launch(tmp: Path, n: int) -> tuple[float, float]:
+def sandbox_launch(tmp: Path, n: int, pythonpath: Path | None = None) -> tuple[float, float]:
     http_port = free_port()
+    db = tmp / f"{'then' if pythonpath else 'now'}{n}" / "start.db"
+    db.parent.mkdir()
     command = [
-        sys.executable, "-m", "mailsandbox", "serve", "--db", str(tmp / f"start{n}.db"),
+        sys.executable, "-m", "mailsandbox", "serve", "--db", str(db),
         "--smtp", f"127.0.0.1:{free_port()}", "--http", f"127.0.0.1:{http_port}",
     ]  # fmt: skip
-    return time_to_ready(command, http_port)
+    return time_to_ready(command, http_port, pythonpath)
 
 
 def bare_launch(tmp: Path, n: int) -> tuple[float, float]:
@@ -157,6 +183,7 @@ def describe(name: str, runs: list[tuple[float, float]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--launches", type=int, default=10)
+    parser.add_argument("--against", metavar="COMMIT", help="also launch the sandbox of COMMIT")
     args = parser.parse_args()
     cases: dict[str, Callable[[Path, int], tuple[float, float]]] = {
         "python -c pass": interpreter_launch,
@@ -164,9 +191,13 @@ def main() -> None:
         "bare FastAPI app /readyz": fastapi_launch,
         "mailsandbox serve /readyz": sandbox_launch,
     }
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     with tempfile.TemporaryDirectory() as tmp:
-        sandbox_launch(Path(tmp), -1)  # warm-up: the OS file cache, .pyc files
+        if args.against:
+            then = package_tree(args.against, Path(tmp) / "then")
+            cases[f"  ... at {args.against}"] = lambda t, n: sandbox_launch(t, n, then)
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+        for launch in cases.values():  # warm-up: the OS file cache, .pyc files
+            launch(Path(tmp), -1)
         for n in range(args.launches):
             for name, launch in cases.items():
                 times[name].append(launch(Path(tmp), n))

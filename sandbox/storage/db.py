@@ -247,10 +247,12 @@ class Database:
             "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied REAL)"
         )
         done = {row[0] for row in conn.execute("SELECT id FROM schema_migrations")}
+        # Upgrading a database is worth a line each; creating a new one is not news.
+        level = logging.INFO if done else logging.DEBUG
         for migration in self._migrations:
             if migration.id in done:
                 continue
-            log.info("applying migration %s", migration.id)
+            log.log(level, "applying migration %s", migration.id)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 migration.apply(conn)
