@@ -88,14 +88,6 @@ def load_inbox(
     return page
 
 
-def search_ids(conn: sqlite3.Connection, query: str, inbox: str) -> list[str]:
-    """Ids of every message matching ``query`` (for "delete search results"); [] if invalid."""
-    try:
-        return search.matching_ids(conn, query, inbox=inbox or None)
-    except search.SearchError:
-        return []
-
-
 # How soon an open message page looks again while a webhook for it is on its way (seconds).
 RECHECK_MIN, RECHECK_MAX = 0.5, 10.0
 

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from mailsandbox import safejson
 from mailsandbox.runtime import Sandbox
 
 MAX_BODY = 5 * 1024 * 1024
@@ -57,17 +58,18 @@ async def json_body(request: Request, *, optional: bool = False) -> dict[str, An
     An empty body is ``None`` when ``optional``; otherwise it, invalid JSON, or a non-object
     raise :class:`BodyError`.
     """
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise BodyError("http: request body too large")
+    try:
+        raw = await safejson.read_body(request, MAX_BODY)
+    except safejson.BodyTooLarge:
+        raise BodyError("http: request body too large") from None
     if not raw.strip():
         if optional:
             return None
         raise BodyError("EOF")
     try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise BodyError(f"invalid JSON: {exc}") from None
+        value = await safejson.loads_off_loop(raw)
+    except safejson.JSONInputError as exc:
+        raise BodyError(str(exc)) from None
     if not isinstance(value, dict):
         raise BodyError("json: cannot unmarshal into an object")
     return {str(k).lower(): v for k, v in value.items()}

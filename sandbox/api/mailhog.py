@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from mailsandbox.api import changes
-from mailsandbox.api.deps import GoJSONResponse, get_sandbox, int_param
+from mailsandbox.api.deps import GoJSONResponse, get_sandbox, int_param, not_found
 from mailsandbox.api.schemas import go_time
 from mailsandbox.runtime import Sandbox
 
@@ -140,6 +140,13 @@ async def search(
 def mailhog_ok() -> Response:
     """MailHog's answer to a delete: 200, ``text/json``, no body."""
     return Response(b"", media_type="text/json")
+
+
+@router.delete("/api/v1/messages/", include_in_schema=False)
+async def delete_without_id() -> Response:
+    """A single delete whose id came out empty. Without this route the router would redirect
+    it (307, method kept) to ``DELETE /api/v1/messages``, which deletes every message."""
+    return not_found()
 
 
 @router.delete("/api/v1/messages/{message_id}")
