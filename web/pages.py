@@ -18,7 +18,7 @@ from mailsandbox.api.deps import get_sandbox
 from mailsandbox.events import tracking
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import events, messages
-from mailsandbox.web import queries, sanitize
+from mailsandbox.web import queries
 from mailsandbox.web.guard import local_path
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import UI, get_ui
@@ -67,6 +67,8 @@ async def inbox_context(sandbox: Sandbox, state: InboxState) -> dict[str, object
     )
     if cached is None and page.overview is not None:
         cache.put(generation, page.overview)
+    if state.q and not page.error:
+        page.notice = sandbox.ingestor.indexer.incomplete()  # search results may lack mail
     smtp_host, smtp_port = sandbox.smtp_address
     return {
         "page": page,
@@ -104,9 +106,11 @@ async def latest(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
 @router.get("/view/{message_id}")
 async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
     sandbox = ui.sandbox
-    detail = await sandbox.db.read(lambda conn: queries.load_message(conn, message_id))
-    if detail is None:
+    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    if summary is None:
         return ui.page("not_found.html", {}, status_code=404)
+    opened = await sandbox.reader.open(summary.id, summary.seq, summary.size, summary.subject)
+    detail = await sandbox.db.read(lambda conn: queries.load_message(conn, summary, opened))
     if not detail.summary.read:
         await changes.set_read(sandbox, [message_id], True)
         detail.summary.read = True
@@ -120,7 +124,7 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
         "older": older,
         "back": back,
         "unread": unread,
-        "remote_content": sanitize.has_remote_content(detail.html),
+        "remote_content": detail.remote_content,
         "event_types": EVENT_TYPES,
         # "Open as recipient": the message with the tracking its send asked for, so opening it
         # and clicking its links create real opened/clicked events.

@@ -10,6 +10,7 @@ from fastapi import Depends, Request, Response
 from mailsandbox import mime
 from mailsandbox.api import changes
 from mailsandbox.api.deps import bad_request, get_sandbox, not_found
+from mailsandbox.reading import MessageReader, Opened
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
 from mailsandbox.storage import search as finder
@@ -20,14 +21,19 @@ LATEST = "latest"
 
 @dataclass
 class Found:
-    summary: MessageSummary
-    raw: bytes
+    """A stored message a URL names; its parse comes from the sandbox's :class:`MessageReader`
+    (off the event loop, shared, cached), its raw bytes are never loaded whole here."""
 
-    def parse(self) -> mime.ParsedMessage:
-        try:
-            return mime.parse_message(self.raw)
-        except Exception:  # stored raw because it could not be parsed: show what we have
-            return mime.ParsedMessage(subject=self.summary.subject)
+    summary: MessageSummary
+    reader: MessageReader
+
+    async def open(self) -> Opened:
+        s = self.summary
+        return await self.reader.open(s.id, s.seq, s.size, s.subject)
+
+    async def parse(self) -> mime.ParsedMessage:
+        """The parsed message (mail that could not be parsed opens with no bodies)."""
+        return (await self.open()).parsed
 
 
 def _latest_id(conn: sqlite3.Connection, query: str, tz: str | None) -> str | None:
@@ -37,31 +43,23 @@ def _latest_id(conn: sqlite3.Connection, query: str, tz: str | None) -> str | No
     return ids[0].id if ids else None
 
 
-def _load(conn: sqlite3.Connection, message_id: str) -> Found | None:
-    summary = store.get_summary(conn, message_id)
-    if summary is None:
-        return None
-    raw = conn.execute("SELECT raw FROM message_raw WHERE seq = ?", (summary.seq,)).fetchone()
-    return Found(summary, bytes(raw[0]) if raw else b"")
-
-
 async def find(
     request: Request, sandbox: Sandbox, message_id: str, *, allow_latest: bool = True
 ) -> Found | Response:
     """The message and its raw bytes, or the error response to send (404, or 400 bad query)."""
 
-    def read(conn: sqlite3.Connection) -> Found | None:
+    def read(conn: sqlite3.Connection) -> MessageSummary | None:
         target: str | None = message_id
         if allow_latest and message_id == LATEST:
             params = request.query_params
             target = _latest_id(conn, params.get("query", ""), params.get("tz"))
-        return _load(conn, target) if target else None
+        return store.get_summary(conn, target) if target else None
 
     try:
-        found = await sandbox.db.read(read)
+        summary = await sandbox.db.read(read)
     except finder.SearchError as exc:
         return bad_request(str(exc))
-    return found if found is not None else not_found()
+    return Found(summary, sandbox.reader) if summary is not None else not_found()
 
 
 async def found_message(

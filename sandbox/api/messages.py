@@ -16,6 +16,7 @@ from mailsandbox.api.deps import (
     int_param,
     json_body,
     ok,
+    search_headers,
     string_field,
     string_list,
 )
@@ -94,7 +95,8 @@ async def search_messages(
             start=start_n,
             tags=mailbox.tags,
             page=page.messages,
-        )
+        ),
+        headers=search_headers(sandbox),
     )
 
 
@@ -111,7 +113,9 @@ async def delete_by_search(
     except finder.SearchError as exc:
         return bad_request(str(exc))
     await changes.delete(sandbox, ids)
-    return ok()
+    response = ok()
+    response.headers.update(search_headers(sandbox))
+    return response
 
 
 @router.put("/messages")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mailsandbox.mime import PartInfo
+from mailsandbox.mime import ParsedMessage, PartInfo
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _LINK = re.compile(r"<([^>]*)>")
@@ -77,6 +77,12 @@ def rewrite_cids(markup: str, message_id: str, parts: list[PartInfo]) -> str:
         return f"{match.group('lead')}/api/v1/message/{message_id}/part/{part_id}"
 
     return _CID.sub(replace, markup)
+
+
+def view_markup(parsed: ParsedMessage, message_id: str, embedded: bool) -> str:
+    """The HTML body as ``/view/{ID}.html`` serves it (``embedded``: ``?embed=1``)."""
+    markup = rewrite_cids(parsed.html, message_id, parsed.parts)
+    return embed(markup) if embedded else markup
 
 
 def embed(markup: str) -> str:
