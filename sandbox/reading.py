@@ -197,9 +197,10 @@ class MessageReader:
         self._pending: dict[object, asyncio.Task[Any]] = {}
         self._heavy = asyncio.Semaphore(HEAVY_SLOTS)
 
-    async def _run(self, size: int, job: Callable[[sqlite3.Connection], T]) -> T:
-        """``job`` on a reader thread; for a big message, under a heavy slot, then trimmed."""
-        if size <= HEAVY_BYTES:
+    async def run(self, job: Callable[[sqlite3.Connection], T], size: int | None = None) -> T:
+        """``job`` on a reader thread; for a big message (``size`` bytes, None: unknown, so
+        maybe big) under a heavy slot, then the memory it freed is handed back."""
+        if size is not None and size <= HEAVY_BYTES:
             return await self.db.read(job)
 
         def heavy(conn: sqlite3.Connection) -> T:
@@ -234,7 +235,7 @@ class MessageReader:
             return cached
 
         async def parse() -> Opened:
-            opened = await self._run(size, lambda conn: open_stored(conn, seq, subject))
+            opened = await self.run(lambda conn: open_stored(conn, seq, subject), size)
             self._cache.put(message_id, opened)
             return opened
 
@@ -255,7 +256,7 @@ class MessageReader:
                 return None
             return PartBytes(node.get_content_type(), mime.decode_payload(node))
 
-        return await self._shared(("part", message_id, part_id), lambda: self._run(size, decode))
+        return await self._shared(("part", message_id, part_id), lambda: self.run(decode, size))
 
     async def prefix(self, seq: int, limit: int) -> bytes:
         """The first ``limit`` bytes of the raw source."""
