@@ -10,9 +10,10 @@ from typing import Any
 from mailsandbox.mime import ParsedMessage, PartInfo
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_LINK = re.compile(r"<([^>]*)>")
+# "[^<>]" (not "[^>]"): a match ends by the next "<", so none rescans the rest of the text.
+_LINK = re.compile(r"<([^<>]*)>")
 _CID = re.compile(r"""(?P<lead>["'(=]\s*)cid:(?P<cid>[^"'()\s>]+)""", re.IGNORECASE)
-_ANCHOR = re.compile(r"<a(?=[\s>])([^>]*)>", re.IGNORECASE)
+_ANCHOR = re.compile(r"<a(?=[\s>])([^<>]*)>", re.IGNORECASE)
 _TARGET_REL = re.compile(r"""\s(?:target|rel)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*)""", re.IGNORECASE)
 
 

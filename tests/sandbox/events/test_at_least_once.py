@@ -12,7 +12,6 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -93,83 +92,69 @@ def test_kill_9_mid_delivery_loses_nothing_and_resends_at_most_the_posts_in_flig
     assert len(resent) <= PER_URL, resent  # only what was in flight at the kill
 
 
-def _mailgun_posts(receiver: Receiver) -> list[dict[str, Any]]:
-    return [
-        {"headers": r.headers, **r.json()} for r in receiver.requests if "event-data" in r.json()
-    ]
-
-
-def test_mailgun_retries_after_a_restart_and_replays_keep_the_ids(
-    sandbox_factory: Callable[..., RunningSandbox], receiver: Receiver
+def _refused_retried_after_a_restart_and_replayed(
+    sandbox_factory: Callable[..., RunningSandbox],
+    receiver: Receiver,
+    send: Callable[[str], None],
 ) -> None:
+    """``send(url)`` makes one webhook: the endpoint refuses it twice, the sandbox restarts,
+    its retry is accepted, then the delivery is replayed."""
     receiver.status = 500
     settings = {"webhook_retry_schedule": "0.2s"}
     first = sandbox_factory(**settings)
-    domain, auth = "mg.example.com", ("api", "key-x")
-    with httpx.Client(base_url=first.url, auth=auth) as mg:
-        hook = mg.post(
-            f"/v3/domains/{domain}/webhooks", data={"id": "delivered", "url": receiver.url}
-        )
-        assert hook.status_code == 200, hook.text
-        sent = mg.post(
-            f"/v3/{domain}/messages",
-            data={
-                "from": "app@mg.example.com",
-                "to": "bob@example.com",
-                "subject": "s",
-                "text": "t",
-            },
-        )
-        assert sent.status_code == 200, sent.text
+    send(first.url)
     receiver.wait_for(2, accepted=False)  # refused twice
     first.stop()
     receiver.status = 200
     second = sandbox_factory(**settings)  # the retry comes from the restarted process
     receiver.wait_for(1)
     with httpx.Client(base_url=second.url) as api:
-        delivered = next(
-            d for d in api.get("/api/v1/webhooks/deliveries").json()["deliveries"] if d["OK"]
-        )
+        deliveries = api.get("/api/v1/webhooks/deliveries").json()["deliveries"]
+        delivered = next(d for d in deliveries if d["OK"])
         assert api.post(f"/api/v1/webhooks/deliveries/{delivered['ID']}/replay").status_code == 200
     receiver.wait_for(2)
-    posts = _mailgun_posts(receiver)
-    assert len(posts) >= 4  # two refused, the retry after the restart, the replay
-    assert len({p["event-data"]["id"] for p in posts}) == 1
-    assert len({p["headers"][DELIVERY_ID_HEADER] for p in posts}) == 1
-    assert len({p["signature"]["token"] for p in posts}) == len(posts)  # new on every POST
+    assert len(receiver.requests) >= 4  # two refused, the retry after the restart, the replay
+
+
+def test_mailgun_retries_after_a_restart_and_replays_keep_the_ids(
+    sandbox_factory: Callable[..., RunningSandbox], receiver: Receiver
+) -> None:
+    domain = "mg.example.com"
+
+    def send(url: str) -> None:
+        with httpx.Client(base_url=url, auth=("api", "key-x")) as mg:
+            hook = {"id": "delivered", "url": receiver.url}
+            mg.post(f"/v3/domains/{domain}/webhooks", data=hook).raise_for_status()
+            message = {"from": "app@mg.example.com", "to": "bob@example.com", "text": "t"}
+            mg.post(f"/v3/{domain}/messages", data=message).raise_for_status()
+
+    _refused_retried_after_a_restart_and_replayed(sandbox_factory, receiver, send)
+    posts = [(r.headers, r.json()) for r in receiver.requests]
+    assert {body["event-data"]["event"] for _, body in posts} == {"delivered"}
+    assert len({body["event-data"]["id"] for _, body in posts}) == 1
+    assert len({headers[DELIVERY_ID_HEADER] for headers, _ in posts}) == 1
+    tokens = {body["signature"]["token"] for _, body in posts}
+    assert len(tokens) == len(posts)  # new on every POST, by design
 
 
 def test_sendgrid_retries_after_a_restart_and_replays_keep_sg_event_id(
     sandbox_factory: Callable[..., RunningSandbox], receiver: Receiver
 ) -> None:
-    receiver.status = 500
-    settings = {"webhook_retry_schedule": "0.2s"}
-    first = sandbox_factory(**settings)
-    with httpx.Client(base_url=first.url, headers={"Authorization": "Bearer SG.x"}) as sg:
-        sg.patch(
-            "/v3/user/webhooks/event/settings",
-            json={"enabled": True, "url": receiver.url, "delivered": True},
-        ).raise_for_status()
-        sg.post(
-            "/v3/mail/send",
-            json={
-                "personalizations": [{"to": [{"email": "bob@example.com"}]}],
-                "from": {"email": "app@example.com"},
-                "subject": "s",
-                "content": [{"type": "text/plain", "value": "t"}],
-            },
-        ).raise_for_status()
-    receiver.wait_for(2, accepted=False)
-    first.stop()
-    receiver.status = 200
-    second = sandbox_factory(**settings)
-    receiver.wait_for(1)
-    with httpx.Client(base_url=second.url) as api:
-        delivered = next(
-            d for d in api.get("/api/v1/webhooks/deliveries").json()["deliveries"] if d["OK"]
-        )
-        assert api.post(f"/api/v1/webhooks/deliveries/{delivered['ID']}/replay").status_code == 200
-    receiver.wait_for(2)
-    events = [e for r in receiver.requests for e in r.json() if e["event"] == "delivered"]
-    assert len(events) >= 4
-    assert len({e["sg_event_id"] for e in events}) == 1
+    def send(url: str) -> None:
+        with httpx.Client(base_url=url, headers={"Authorization": "Bearer SG.x"}) as sg:
+            hook = {"enabled": True, "url": receiver.url, "delivered": True}
+            sg.patch("/v3/user/webhooks/event/settings", json=hook).raise_for_status()
+            sg.post(
+                "/v3/mail/send",
+                json={
+                    "personalizations": [{"to": [{"email": "bob@example.com"}]}],
+                    "from": {"email": "app@example.com"},
+                    "subject": "s",
+                    "content": [{"type": "text/plain", "value": "t"}],
+                },
+            ).raise_for_status()
+
+    _refused_retried_after_a_restart_and_replayed(sandbox_factory, receiver, send)
+    events = [event for r in receiver.requests for event in r.json()]
+    assert {event["event"] for event in events} == {"delivered"}
+    assert len({event["sg_event_id"] for event in events}) == 1
