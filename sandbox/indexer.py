@@ -35,6 +35,7 @@ import threading
 from pathlib import Path
 
 from mailsandbox import mime
+from mailsandbox.storage import messages
 from mailsandbox.storage.db import IDLE_TRUNCATE, Attachment, Database, Migration, truncate_wal
 
 log = logging.getLogger(__name__)
@@ -81,11 +82,11 @@ MIGRATIONS = [
 
 def text_from_raw(conn: sqlite3.Connection, seq: int) -> str:
     """Rebuild a message's search text from its stored raw bytes."""
-    row = conn.execute("SELECT raw FROM message_raw WHERE seq = ?", (seq,)).fetchone()
-    if row is None:
+    raw = messages.get_raw_at(conn, seq)
+    if raw is None:
         return ""
     try:
-        return mime.parse_message(bytes(row[0])).search_text
+        return mime.parse_message(raw).search_text
     except Exception as exc:  # unparseable mail is stored, just not searchable by body
         log.warning("could not index message %s: %s", seq, exc)
         return ""

@@ -102,7 +102,7 @@ def open_stored(conn: sqlite3.Connection, seq: int, fallback_subject: str = "") 
     ``message_parts`` (written at ingest), so attachments are not decoded again. Mail that
     cannot be parsed (stored raw, with its error) opens with no bodies, its subject from the
     summary."""
-    raw = read_raw(conn, seq) or b""
+    raw = messages.get_raw_at(conn, seq) or b""
     try:
         parsed = mime.parse_message(raw, digests=False)
     except Exception:
@@ -113,11 +113,6 @@ def open_stored(conn: sqlite3.Connection, seq: int, fallback_subject: str = "") 
     bodies = sum(sys.getsizeof(text) for text in (parsed.text, parsed.html, parsed.snippet))
     opened.size = bodies + len(opened.head) + 4096
     return opened
-
-
-def read_raw(conn: sqlite3.Connection, seq: int) -> bytes | None:
-    row = conn.execute("SELECT raw FROM message_raw WHERE seq = ?", (seq,)).fetchone()
-    return bytes(row[0]) if row else None
 
 
 def read_prefix(conn: sqlite3.Connection, seq: int, limit: int) -> bytes:
@@ -246,7 +241,7 @@ class MessageReader:
         Callers asking for the same part at the same time share one decoding."""
 
         def decode(conn: sqlite3.Connection) -> PartBytes | None:
-            raw = read_raw(conn, seq)
+            raw = messages.get_raw_at(conn, seq)
             if raw is None:
                 return None
             tree = mime.load_tree(raw)
