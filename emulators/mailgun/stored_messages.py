@@ -5,44 +5,43 @@ asks for ``Accept: message/rfc2822``)."""
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from mailsandbox import mime
 from mailsandbox.emulators.mailgun.auth import Caller, caller
 from mailsandbox.emulators.mailgun.errors import mg_json, not_found
 from mailsandbox.storage import messages
+from mailsandbox.storage.messages import MessageSummary
 
 router = APIRouter()
 
 
-def _load(conn: sqlite3.Connection, key: str, domain: str) -> tuple[bytes, Any] | None:
+def _load(conn: sqlite3.Connection, key: str, domain: str) -> MessageSummary | None:
     summary = messages.get_summary(conn, key)
     options = summary.metadata.get("mailgun") if summary else None
     if summary is None or not isinstance(options, dict) or options.get("domain") != domain:
         return None
-    raw = messages.get_raw(conn, key)
-    return None if raw is None else (raw, summary)
+    return summary
 
 
 @router.get("/v3/domains/{domain}/messages/{key}")
 async def stored_message(key: str, request: Request, c: Caller = Depends(caller)) -> JSONResponse:
-    found = await c.sandbox.db.read(lambda conn: _load(conn, key, c.domain))
-    if found is None:
+    summary = await c.sandbox.db.read(lambda conn: _load(conn, key, c.domain))
+    if summary is None:
         raise not_found("Message not found")
-    raw, summary = found
+    opened = await c.sandbox.reader.open(summary.id, summary.seq, summary.size, summary.subject)
     common = {
         "recipients": ", ".join(summary.recipients),
         "sender": summary.mail_from,
-        "from": mime.decode_header_value(mime.load(raw).get("From", "")),
+        "from": opened.header("From"),
         "subject": summary.subject,
     }
     if "message/rfc2822" in request.headers.get("accept", ""):
+        raw = await c.sandbox.db.read(lambda conn: messages.get_raw(conn, key)) or b""
         return mg_json({**common, "body-mime": raw.decode("utf-8", errors="replace")})
-    parsed = mime.parse_message(raw)
-    headers = [[k, mime.decode_header_value(v)] for k, v in mime.load(raw).items()]
+    parsed = opened.parsed
+    headers = [[k, v] for k, v in opened.headers]
     attachments = [
         {"name": p.filename, "content-type": p.content_type, "size": p.size}
         for p in parsed.attachments

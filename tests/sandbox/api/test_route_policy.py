@@ -27,6 +27,7 @@ EXPECTED: dict[str, list[str]] = {
     "probe": ["GET /livez", "GET /readyz"],
     "api": [
         "DELETE /api/v1/messages",
+        "DELETE /api/v1/messages/",
         "DELETE /api/v1/messages/{message_id}",
         "DELETE /api/v1/rules/{rule_id}",
         "DELETE /api/v1/search",
@@ -168,6 +169,8 @@ EXPECTED: dict[str, list[str]] = {
         "PUT /v3/domains/{domain}/webhooks/{name}/test",
         "PUT /v3/{domain:mgdomain}/templates/{name}",
         "PUT /v3/{domain:mgdomain}/templates/{name}/versions/{tag}",
+        "DELETE /v3/{domain:mgdomain}/templates/",
+        "DELETE /v3/{domain:mgdomain}/{table:mgsuppression}/",
     ],
 }
 SAMPLES = {"domain": "mg.example.com", "table": "bounces", "path": "app.css", "tag": "a/b"}

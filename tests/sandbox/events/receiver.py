@@ -1,8 +1,9 @@
 """A real local HTTP server recording webhook POSTs, for tests and the benchmark.
 
 ``Receiver()`` listens on 127.0.0.1:<free port> in a thread; ``status`` sets what it answers
-(change it to simulate an endpoint that is down); ``wait_for(n)`` blocks until ``n`` requests
-with a 2xx answer arrived. Use it as a context manager to have it closed.
+(change it to simulate an endpoint that is down), ``delay`` how long it takes to answer;
+``wait_for(n)`` blocks until ``n`` requests with a 2xx answer arrived. Use it as a context
+manager to have it closed.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, delay: float = 0.0) -> None:
         self.status = status
+        self.delay = delay  # seconds a request takes to answer (a slow endpoint)
         self.requests: list[Received] = []
         self._cond = threading.Condition()
         receiver = self
@@ -46,6 +48,8 @@ class Receiver:
                         Received(self.path, dict(self.headers), body, status, time.time())
                     )
                     receiver._cond.notify_all()
+                if receiver.delay:
+                    time.sleep(receiver.delay)  # an endpoint that takes its time to answer
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
