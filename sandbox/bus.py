@@ -23,6 +23,7 @@ DELETE = "delete"
 TRUNCATE = "truncate"
 PRUNE = "prune"
 DELIVERY_EVENT = "event"
+STATS = "stats"  # only the counts changed (e.g. "mark all read")
 CLOSED = "closed"  # the process is shutting down: listeners end (never filtered out)
 
 

@@ -142,7 +142,7 @@ def serve(settings: Settings) -> int:
         lines += [
             f"  Web UI   http://{host}:{port}/",
             f"  API      http://{host}:{port}/api/v1/  (docs: http://{host}:{port}/api/docs)",
-            f"  Database {settings.db_path}",
+            f"  Database {sandbox.db.backend}",
         ]
         print("\n".join(lines), flush=True)
 

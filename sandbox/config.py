@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "MAILSANDBOX_"
+DATABASE_SCHEMES = ("postgresql", "postgres")  # --db URLs (libpq's two spellings)
 
 
 def _opt(
@@ -100,7 +101,12 @@ class Settings:
         metadata=_opt("HTTP (UI, REST API, ESP APIs) listen address", metavar="HOST:PORT"),
     )
     db: str = field(
-        default="./mailsandbox.db", metadata=_opt("SQLite database file", metavar="PATH")
+        default="./mailsandbox.db",
+        metadata=_opt(
+            "SQLite database file, or a postgresql:// URL: team mode, where any number of"
+            " replicas share one database (docs/team.md)",
+            metavar="PATH|URL",
+        ),
     )
     max_messages: int = field(
         default=10000, metadata=_opt("keep at most N messages, oldest pruned (0 = unlimited)")
@@ -237,12 +243,23 @@ class Settings:
         return bool(self.smtp_tls_cert) or self.smtp_tls == "self-signed"
 
     @property
+    def database_url(self) -> str | None:
+        """The ``--db`` URL (team mode), or None for a SQLite file. A value with ``://`` is
+        never taken for a file name."""
+        return self.db if "://" in self.db else None
+
+    @property
     def db_path(self) -> Path:
+        """The SQLite file (SQLite mode only)."""
+        assert self.database_url is None, "a database URL has no file"
         return Path(self.db).expanduser()
 
     @property
     def data_dir(self) -> Path:
-        """Where files that belong with the database live (TLS pair, signing keys)."""
+        """Where files that belong with the database live (the self-signed TLS pair): beside
+        the SQLite file; with a database URL, the current directory."""
+        if self.database_url is not None:
+            return Path.cwd()
         return self.db_path.resolve().parent
 
     @property
@@ -282,6 +299,13 @@ class Settings:
                 raise ValueError(
                     f"{flag} needs TLS: add --smtp-tls self-signed, "
                     "or --smtp-tls-cert and --smtp-tls-key"
+                )
+        if self.database_url is not None:
+            scheme = self.database_url.split("://", 1)[0].lower()
+            if scheme not in DATABASE_SCHEMES:
+                raise ValueError(
+                    f"--db {scheme}:// is not a database this supports: give a SQLite file"
+                    " path or a postgresql:// URL"
                 )
         if self.max_messages < 0:
             raise ValueError("--max-messages must be 0 or more")

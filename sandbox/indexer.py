@@ -1,4 +1,9 @@
-"""Full-text indexing beside the message writer: its own SQLite file and its own thread.
+"""Making stored messages searchable: :class:`SearchIndex`, and how each backend does it.
+
+On PostgreSQL (:class:`InlineIndex`) a message's search text is written in the message's own
+transaction (its trigram index is maintained by the server): searchable once committed, on
+every replica at once. On SQLite (:class:`SearchIndexer`) indexing runs beside the message
+writer, in its own SQLite file and on its own thread, as follows.
 
 FTS5 trigram indexing costs more than storing a message, nearly all of it in SQLite's C code,
 which runs without the GIL. So the index lives in a file of its own next to the database
@@ -30,13 +35,15 @@ import asyncio
 import contextlib
 import logging
 import queue
-import sqlite3
 import threading
 from pathlib import Path
+from typing import Protocol
 
 from mailsandbox import mime
 from mailsandbox.storage import messages
-from mailsandbox.storage.db import IDLE_TRUNCATE, Attachment, Database, Migration, truncate_wal
+from mailsandbox.storage.db import NOT_NEEDED, Database, Migration
+from mailsandbox.storage.sql import SQLITE, Connection
+from mailsandbox.storage.sqlite import IDLE_TRUNCATE, Attachment, truncate_wal
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +56,7 @@ WAIT_FOR_ALL = 2000  # at start, fewer unindexed messages than this are indexed 
 RETRY_FIRST, RETRY_MAX = 0.1, 2.0  # pauses between attempts while indexing fails (doubling)
 
 
-def _create_index(conn: sqlite3.Connection) -> None:
+def _create_index(conn: Connection) -> None:
     # Free-text search: trigram tokens give substring matching (Mailpit's "contains") with an
     # index, for any term of 3 characters or more.
     conn.execute(
@@ -65,11 +72,11 @@ def attachment(db_path: Path) -> Attachment:
     return Attachment("search", path, _create_index, derived=True)
 
 
-def _create_backlog(conn: sqlite3.Connection) -> None:
+def _create_backlog(conn: Connection) -> None:
     conn.execute("CREATE TABLE index_backlog (seq INTEGER PRIMARY KEY, id TEXT NOT NULL)")
 
 
-def _move_to_own_file(conn: sqlite3.Connection) -> None:
+def _move_to_own_file(conn: Connection) -> None:
     # The index used to live in the main file, filled from a backlog table by the message
     # writer. Its rows are rebuilt in the search file from the raw messages at start.
     conn.execute("DROP TABLE IF EXISTS main.messages_fts")
@@ -77,12 +84,12 @@ def _move_to_own_file(conn: sqlite3.Connection) -> None:
 
 
 MIGRATIONS = [
-    Migration("core.0100_index_backlog", _create_backlog),
-    Migration("core.0200_search_index_file", _move_to_own_file),
+    Migration("core.0100_index_backlog", _create_backlog, postgresql=NOT_NEEDED),
+    Migration("core.0200_search_index_file", _move_to_own_file, postgresql=NOT_NEEDED),
 ]
 
 
-def text_from_raw(conn: sqlite3.Connection, seq: int) -> str:
+def text_from_raw(conn: Connection, seq: int) -> str:
     """Rebuild a message's search text from its stored raw bytes."""
     raw = messages.get_raw_at(conn, seq)
     if raw is None:
@@ -94,7 +101,7 @@ def text_from_raw(conn: sqlite3.Connection, seq: int) -> str:
         return ""
 
 
-def unindexed(conn: sqlite3.Connection) -> list[int]:
+def unindexed(conn: Connection) -> list[int]:
     """Seqs of stored messages without an index row."""
     rows = conn.execute(
         "SELECT seq FROM messages WHERE seq NOT IN (SELECT rowid FROM messages_fts) ORDER BY seq"
@@ -102,7 +109,7 @@ def unindexed(conn: sqlite3.Connection) -> list[int]:
     return [row[0] for row in rows]
 
 
-def index_items(conn: sqlite3.Connection, items: list[Item]) -> None:
+def index_items(conn: Connection, items: list[Item]) -> None:
     """Index ``items`` in one transaction, skipping messages deleted meanwhile."""
     conn.execute("BEGIN")
     try:
@@ -128,8 +135,65 @@ def index_items(conn: sqlite3.Connection, items: list[Item]) -> None:
         raise
 
 
+class SearchIndex(Protocol):
+    """What the mailbox needs to make the messages it stores searchable."""
+
+    # The message's own transaction writes no index row: ``stage`` hands the text over to
+    # be indexed after the commit.
+    deferred: bool
+
+    def stage(self, seq: int, message_id: str, text: str) -> None: ...
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def indexed_future(self) -> asyncio.Future[None]: ...
+
+    async def wait(self) -> None: ...
+
+    def incomplete(self) -> str: ...
+
+
+class InlineIndex:
+    """PostgreSQL: the index row is written with the message (nothing to wait for)."""
+
+    deferred = False
+
+    def stage(self, seq: int, message_id: str, text: str) -> None:
+        return None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+    def indexed_future(self) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    async def wait(self) -> None:
+        return None
+
+    def incomplete(self) -> str:
+        return ""
+
+
+def for_database(db: Database) -> SearchIndex:
+    """The search index of ``db``: its own file and thread on SQLite, inline on PostgreSQL."""
+    if db.dialect != SQLITE:
+        return InlineIndex()
+    indexer = SearchIndexer(db)
+    db.read_barrier = indexer.wait  # reads see acknowledged messages as searchable
+    return indexer
+
+
 class SearchIndexer:
     """Stages texts in the writer's transactions and indexes them on a thread of its own."""
+
+    deferred = True
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -199,7 +263,7 @@ class SearchIndexer:
         return max(self.submitted - self.indexed, 0)
 
     # --- indexing thread -----------------------------------------------------------------
-    def _next(self, conn: sqlite3.Connection, rebuild: list[Item]) -> list[Item] | None:
+    def _next(self, conn: Connection, rebuild: list[Item]) -> list[Item] | None:
         """The next batch: what was queued (new mail first), else a chunk of ``rebuild``
         (indexed here; raises if that fails, the chunk staying in ``rebuild``).
 
@@ -219,7 +283,7 @@ class SearchIndexer:
                     return []
                 self._wal_dirty = not truncate_wal(conn, "search")
 
-    def _run(self, conn: sqlite3.Connection, rebuild: list[Item]) -> None:
+    def _run(self, conn: Connection, rebuild: list[Item]) -> None:
         try:
             stopping = False
             delay = RETRY_FIRST
@@ -257,7 +321,7 @@ class SearchIndexer:
         finally:
             conn.close()
 
-    def _index(self, conn: sqlite3.Connection, items: list[Item]) -> bool:
+    def _index(self, conn: Connection, items: list[Item]) -> bool:
         """Index ``items``, trying again after a pause for as long as it fails (a full disk:
         every acknowledged message must become searchable once there is room again, without
         a restart). False: the indexer is stopping with them not indexed (the next start

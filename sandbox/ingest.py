@@ -1,27 +1,25 @@
-"""The one ingest path. Every door (SMTP, SendGrid, Mailgun, REST send, ``mailsandbox ingest``)
-builds an :class:`Inbound` and awaits :meth:`Ingestor.ingest`.
+"""What a door hands to ingest, and the CPU part of ingest. Every door (SMTP, SendGrid,
+Mailgun, REST send, ``mailsandbox ingest``) builds an :class:`Inbound` and awaits
+:meth:`mailsandbox.mailbox.Mailbox.ingest`, which stores it.
 
-normalize (line endings, Message-ID, Return-Path, envelope-only recipients as Bcc) → parse →
-write in one transaction (plus whatever write hooks add, e.g. delivery events and the webhook
-outbox) → publish ``new`` on the bus after the commit → return the stored summary. A message
-that cannot be parsed is stored raw with its error, never refused.
+:func:`prepare`: normalise (line endings, Message-ID, Return-Path, envelope-only recipients as
+Bcc), parse, decide inbox and tags. A message that cannot be parsed is kept raw with its
+error, never refused.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import re
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailsandbox import bus, ids, indexer, mime, reading, tagging
+from mailsandbox import ids, mime, tagging
 from mailsandbox.storage import messages
-from mailsandbox.storage.db import Database
+from mailsandbox.storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +50,7 @@ class Inbound:
 
 
 # A write hook runs inside the message's transaction, after its rows are written.
-WriteHook = Callable[[sqlite3.Connection, messages.NewMessage, int], None]
+WriteHook = Callable[[Connection, messages.NewMessage, int], None]
 
 
 def normalize_line_endings(raw: bytes) -> bytes:
@@ -136,74 +134,6 @@ def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMess
         metadata=dict(inbound.metadata),
         parse_error=parse_error,
     )
-
-
-class Ingestor:
-    """Turns Inbound messages into committed rows and ``new`` bus events."""
-
-    def __init__(self, db: Database, event_bus: bus.EventBus, hostname: str = "mailsandbox"):
-        self.db = db
-        self.bus = event_bus
-        self.hostname = hostname
-        self.write_hooks: list[WriteHook] = []
-        self.indexer = indexer.SearchIndexer(db)
-        db.read_barrier = self.indexer.wait  # reads see acknowledged messages as searchable
-        self.accepted = 0
-        self.accepted_bytes = 0
-
-    def _write(self, new: messages.NewMessage) -> Callable[[sqlite3.Connection], int]:
-        # No index row yet: the indexer writes it once this commits (see mailsandbox.indexer).
-        def write(conn: sqlite3.Connection) -> int:
-            new.events = []  # a batch that failed is rerun: start over
-            seq = messages.insert_message(conn, new, index=False)
-            self.indexer.stage(seq, new.id, new.parsed.search_text)
-            for hook in self.write_hooks:
-                hook(conn, new, seq)
-            return seq
-
-        return write
-
-    async def ingest(self, inbound: Inbound, *, searchable: bool = True) -> messages.MessageSummary:
-        """Store a message; returns once it is committed (durable and listed).
-
-        With ``searchable`` (the default) it also waits until the message is in the search
-        index and ``new`` was published; SMTP passes False to answer 250 right at the commit.
-        """
-        small = len(inbound.raw) <= INLINE_BYTES
-        if small:
-            new = prepare(inbound, self.hostname)
-        else:  # parsing and writing a big message would hold up every other connection
-            new = await asyncio.to_thread(prepare, inbound, self.hostname)
-        # Small ones are written on the event loop with the others of this turn (see
-        # Database.schedule); big ones by the writer thread.
-        job = self.db.schedule(self._write(new), inline=small)
-        assert job.waiter is not None
-        committed: list[messages.MessageSummary] = []
-        # Indexing and the announcement hang off the commit itself, so they happen even if
-        # whoever waits for it goes away (an SMTP client hanging up right after its data).
-        job.waiter.add_done_callback(lambda done: committed.extend(self._committed(new, done)))
-        seq = await asyncio.shield(job.waiter)
-        if not small:
-            await asyncio.to_thread(reading.release_memory)  # (see release_memory)
-        if searchable:
-            await self.indexer.wait()
-        return committed[0] if committed else summary_of(new, seq)
-
-    def _committed(
-        self, new: messages.NewMessage, done: asyncio.Future[int]
-    ) -> list[messages.MessageSummary]:
-        if done.cancelled() or done.exception() is not None:
-            return []
-        self.accepted += 1
-        self.accepted_bytes += len(new.raw)
-        summary = summary_of(new, done.result())
-        indexed = self.indexer.indexed_future()
-        indexed.add_done_callback(lambda _: self.bus.publish(bus.BusEvent(bus.NEW, summary)))
-        return [summary]
-
-    async def wait_searchable(self) -> None:
-        """Return once every message committed so far can be found by search."""
-        await self.indexer.wait()
 
 
 def summary_of(new: messages.NewMessage, seq: int) -> messages.MessageSummary:

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 from mailsandbox import mime
 from mailsandbox.storage import messages
 from mailsandbox.storage.db import Database
+from mailsandbox.storage.sql import Connection, is_postgresql
 
 T = TypeVar("T")
 
@@ -41,6 +42,7 @@ HEAVY_BYTES = 1024 * 1024  # a message bigger than this is parsed under a heavy 
 HEAVY_SLOTS = 2
 CHUNK_BYTES = 1024 * 1024  # raw source streamed this much at a time
 HEAD_LIMIT = 1024 * 1024  # a header block longer than this is cut (no blank line found)
+RAW_SLICE = "SELECT substr(raw, ?, ?) FROM message_raw WHERE seq = ?"  # (PostgreSQL)
 OFF_LOOP_CHARS = 64 * 1024  # markup rewritten on a worker thread above this (see compute)
 _SEPARATOR = b"\r\n\r\n"
 
@@ -97,7 +99,7 @@ def _head(raw: bytes) -> bytes:
     return raw[:end] if end >= 0 else raw[:HEAD_LIMIT]
 
 
-def open_stored(conn: sqlite3.Connection, seq: int, fallback_subject: str = "") -> Opened:
+def open_stored(conn: Connection, seq: int, fallback_subject: str = "") -> Opened:
     """Parse a stored message for reading. Its parts' sizes and checksums come from
     ``message_parts`` (written at ingest), so attachments are not decoded again. Mail that
     cannot be parsed (stored raw, with its error) opens with no bodies, its subject from the
@@ -115,16 +117,20 @@ def open_stored(conn: sqlite3.Connection, seq: int, fallback_subject: str = "") 
     return opened
 
 
-def read_prefix(conn: sqlite3.Connection, seq: int, limit: int) -> bytes:
+def read_prefix(conn: Connection, seq: int, limit: int) -> bytes:
     """The first ``limit`` bytes of a message's raw source (without reading the rest)."""
-    try:
-        with conn.blobopen("message_raw", "raw", seq, readonly=True) as blob:
-            return blob.read(limit)
-    except sqlite3.OperationalError:  # deleted meanwhile
-        return b""
+    return read_chunk(conn, seq, 0, limit)
 
 
-def read_chunk(conn: sqlite3.Connection, seq: int, offset: int, size: int = CHUNK_BYTES) -> bytes:
+def read_chunk(conn: Connection, seq: int, offset: int, size: int = CHUNK_BYTES) -> bytes:
+    """``size`` bytes of a message's raw source from ``offset`` ("" once deleted meanwhile).
+
+    SQLite reads them through its incremental blob API; PostgreSQL keeps raw messages out of
+    line and uncompressed (``STORAGE EXTERNAL``), so ``substr`` fetches only those bytes."""
+    if is_postgresql(conn):
+        row = conn.execute(RAW_SLICE, (offset + 1, size, seq)).fetchone()
+        return bytes(row[0]) if row else b""
+    assert isinstance(conn, sqlite3.Connection)
     try:
         with conn.blobopen("message_raw", "raw", seq, readonly=True) as blob:
             blob.seek(offset)
@@ -147,7 +153,7 @@ def _load_malloc_trim() -> Callable[[int], int] | None:
 _malloc_trim = _load_malloc_trim()
 
 
-def release_memory(conn: sqlite3.Connection | None = None) -> None:
+def release_memory(conn: Connection | None = None) -> None:
     """Return freed heap memory to the OS (call once big objects are gone).
 
     Python hands big objects to malloc, and glibc keeps freed heap pages for later use: eight
@@ -155,7 +161,7 @@ def release_memory(conn: sqlite3.Connection | None = None) -> None:
     them back (a no-op without glibc). With ``conn``, that connection's page cache goes too:
     the pages of a big raw message just read are no use to the next query.
     """
-    if conn is not None:
+    if conn is not None and not is_postgresql(conn):
         conn.execute("PRAGMA shrink_memory")
     if _malloc_trim is not None:
         _malloc_trim(0)
@@ -192,13 +198,13 @@ class MessageReader:
         self._pending: dict[object, asyncio.Task[Any]] = {}
         self._heavy = asyncio.Semaphore(HEAVY_SLOTS)
 
-    async def run(self, job: Callable[[sqlite3.Connection], T], size: int | None = None) -> T:
+    async def run(self, job: Callable[[Connection], T], size: int | None = None) -> T:
         """``job`` on a reader thread; for a big message (``size`` bytes, None: unknown, so
         maybe big) under a heavy slot, then the memory it freed is handed back."""
         if size is not None and size <= HEAVY_BYTES:
             return await self.db.read(job)
 
-        def heavy(conn: sqlite3.Connection) -> T:
+        def heavy(conn: Connection) -> T:
             try:
                 return job(conn)  # its big locals are gone once it returns...
             finally:
@@ -240,7 +246,7 @@ class MessageReader:
         """Leaf part ``part_id`` of a message, decoded; None if there is no such part.
         Callers asking for the same part at the same time share one decoding."""
 
-        def decode(conn: sqlite3.Connection) -> PartBytes | None:
+        def decode(conn: Connection) -> PartBytes | None:
             raw = messages.get_raw_at(conn, seq)
             if raw is None:
                 return None
@@ -275,9 +281,9 @@ class MessageReader:
     async def raw_chunks(self, seq: int, size: int) -> AsyncIterator[bytes]:
         """The raw source, ``CHUNK_BYTES`` at a time (ends early if the message is deleted)."""
 
-        def read(conn: sqlite3.Connection, offset: int) -> bytes:
+        def read(conn: Connection, offset: int) -> bytes:
             chunk = read_chunk(conn, seq, offset)
-            if size > HEAVY_BYTES:
+            if size > HEAVY_BYTES and not is_postgresql(conn):
                 conn.execute("PRAGMA shrink_memory")  # (see release_memory)
             return chunk
 

@@ -1,4 +1,4 @@
-"""The Sandbox: the one object that owns the process's resources (database, bus, ingest, SMTP).
+"""The Sandbox: the one object that owns the process's resources (database, bus, mailbox, SMTP).
 
 Built from :class:`~mailsandbox.config.Settings` by the composition root and started/stopped by the
 app's lifespan. Add-ons (emulators, web UI, event engine) attach to it before it starts:
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -20,12 +19,13 @@ from typing import Any
 
 from mailsandbox import bus, indexer, startup
 from mailsandbox.config import Settings, parse_duration
-from mailsandbox.ingest import Ingestor
+from mailsandbox.mailbox import Mailbox
 from mailsandbox.reading import MessageReader
 from mailsandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
 from mailsandbox.storage import events, messages
 from mailsandbox.storage.db import Database, Migration
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
+from mailsandbox.storage.sql import Connection
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ Callback = Callable[[], Awaitable[None]]
 PRUNE_INTERVAL = 1.0
 
 
-def record_queued(conn: sqlite3.Connection, new: messages.NewMessage, seq: int) -> None:
+def record_queued(conn: Connection, new: messages.NewMessage, seq: int) -> None:
     """Write hook: every envelope recipient of an accepted message starts as ``queued``
     (kept in ``new.events`` for the hooks that follow)."""
     for recipient in new.recipients:
@@ -49,25 +49,32 @@ def record_queued(conn: sqlite3.Connection, new: messages.NewMessage, seq: int) 
 
 class Sandbox:
     def __init__(self, settings: Settings) -> None:
-        # Before anything (add-ons included) writes files beside the database.
-        startup.check_database_path(settings.db_path)
         self.settings = settings
         self.bus = bus.EventBus()
         self.migrations: list[Migration] = [*CORE_MIGRATIONS, *indexer.MIGRATIONS]
-        self.db = Database(
-            settings.db_path, self.migrations, attachments=[indexer.attachment(settings.db_path)]
-        )
+        if settings.database_url is not None:  # team mode (see docs/team.md)
+            self.db = Database(settings.database_url, self.migrations)
+        else:
+            # Before anything (add-ons included) writes files beside the database.
+            startup.check_database_path(settings.db_path)
+            self.db = Database(
+                settings.db_path,
+                self.migrations,
+                attachments=[indexer.attachment(settings.db_path)],
+            )
         self.db.check_files()
         self.reader = MessageReader(self.db)  # parsed messages for the read routes
-        self.ingestor = Ingestor(self.db, self.bus, settings.smtp_hostname)
-        self.ingestor.write_hooks.append(record_queued)
+        self.mailbox = Mailbox(
+            self.db, self.bus, indexer.for_database(self.db), settings.smtp_hostname
+        )
+        self.mailbox.write_hooks.append(record_queued)
         self.smtp_stats = SmtpStats()
         # The certificate STARTTLS/SMTPS serve (None: no TLS). Loaded now, so a bad file stops
         # create_app with a one-line ValueError before anything listens.
         self.tls_certificate: Path | None = None
         tls_context = self._tls_context()
         self.smtp_handler = SandboxHandler(
-            self.ingestor,
+            self.mailbox,
             SmtpOptions(
                 hostname=settings.smtp_hostname,
                 max_size=settings.smtp_max_size,
@@ -85,7 +92,6 @@ class Sandbox:
         self.on_shutdown: list[Callback] = []
         self.listeners: list[SmtpListener] = []
         self.started_at = time.time()
-        self.messages_deleted = 0
         self.retention_checks = 0  # retention loop turns so far
         self.ready = False  # started and serving (``/readyz``)
         self.running = False  # started: stop() has work to do
@@ -107,7 +113,7 @@ class Sandbox:
         try:
             await self._listen()
             await asyncio.to_thread(self.db.open)
-            await asyncio.to_thread(self.ingestor.indexer.start, self.loop)
+            await asyncio.to_thread(self.mailbox.index.start, self.loop)
             for listener in self.listeners:
                 await listener.server.start_serving()
             self.spawn(self._retention_loop())
@@ -164,7 +170,7 @@ class Sandbox:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await asyncio.to_thread(self.db.close)
-        await asyncio.to_thread(self.ingestor.indexer.stop)  # after the writer's last commit
+        await asyncio.to_thread(self.mailbox.index.stop)  # after the writer's last commit
 
     def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         """Run a background task for the life of the sandbox (cancelled at stop)."""
@@ -204,17 +210,11 @@ class Sandbox:
             self.retention_checks += 1  # (lets a test know a check has run)
             if self.settings.max_messages <= 0 and max_age is None:
                 continue
-            if self.ingestor.accepted == self._pruned_at_count and max_age is None:
+            if self.mailbox.accepted == self._pruned_at_count and max_age is None:
                 continue
-            self._pruned_at_count = self.ingestor.accepted
+            self._pruned_at_count = self.mailbox.accepted
             await self.prune_now(max_age)
 
     async def prune_now(self, max_age: float | None = None) -> list[str]:
         min_created = time.time() - max_age if max_age is not None else None
-        deleted = await self.db.write(
-            lambda conn: messages.prune(conn, self.settings.max_messages, min_created)
-        )
-        if deleted:
-            self.messages_deleted += len(deleted)
-            self.bus.publish(bus.BusEvent(bus.PRUNE, None))
-        return deleted
+        return await self.mailbox.prune(self.settings.max_messages, min_created)

@@ -7,26 +7,27 @@ that still managed to write anything shows up as a difference.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import httpx
 
 from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage.sql import Connection, Sql
 from tests.sandbox.api.helpers import send
 from tests.waiting import eventually
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
+TABLES = Sql(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    postgresql="SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+)
+
+
 def snapshot(running: RunningSandbox) -> Snapshot:
-    def read(conn: sqlite3.Connection) -> Snapshot:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
+    def read(conn: Connection) -> Snapshot:
+        tables = [row[0] for row in conn.execute(TABLES)]
         return {
             table: sorted(
                 (tuple(row) for row in conn.execute(f'SELECT * FROM "{table}"')), key=repr

@@ -127,8 +127,8 @@ def test_sample_runs(block: Block, targets: Targets) -> None:
         runners.check_json(block)
         return
     target = targets.get(block)
-    ingestor = target.running.sandbox.ingestor
-    before = ingestor.accepted  # counts every message stored, by any door, deleted or not
+    mailbox = target.running.sandbox.mailbox
+    before = mailbox.accepted  # counts every message stored, by any door, deleted or not
     subject = ""
     if kind == runners.PYTHON:
         subject = runners.run_python(block, target)
@@ -141,7 +141,7 @@ def test_sample_runs(block: Block, targets: Targets) -> None:
             found = api.get("/api/v1/search", params={"query": f'subject:"{subject}"'}).json()
         assert found["messages_count"] == 1, "the settings sample's mail did not arrive"
     if SENDS.search(block.code):
-        assert ingestor.accepted > before, "the sample sends mail, but none arrived"
+        assert mailbox.accepted > before, "the sample sends mail, but none arrived"
     assert ordinary_suppressions(target) == [], "use a magic address (ann+bounce@…) instead"
 
 
@@ -185,7 +185,7 @@ def test_a_run_with_note_gets_a_sandbox_with_those_flags(targets: Targets) -> No
     assert target.running.settings.smtp_auth == ["docs:secret"]
     assert target.running.settings.max_messages == 5
     runners.run_python(block, target)
-    assert target.running.sandbox.ingestor.accepted == len(SEED) + 1
+    assert target.running.sandbox.mailbox.accepted == len(SEED) + 1
 
 
 def test_documented_ports_are_rewritten_as_whole_words(targets: Targets) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Response
 from fastapi.responses import RedirectResponse
 
-from mailsandbox.api import changes
 from mailsandbox.storage import search
 from mailsandbox.web import queries
 from mailsandbox.web.guard import local_path, require_same_origin
@@ -32,25 +31,25 @@ async def _after(ui: UI, next_url: str) -> Response:
 
 @router.post("/ui/message/{message_id}/delete")
 async def delete_one(message_id: str, next: str = Form(""), ui: UI = Depends(get_ui)) -> Response:
-    await changes.delete(ui.sandbox, [message_id])
+    await ui.sandbox.mailbox.delete([message_id])
     return await _after(ui, next)
 
 
 @router.post("/ui/message/{message_id}/unread")
 async def mark_unread(message_id: str, next: str = Form(""), ui: UI = Depends(get_ui)) -> Response:
-    await changes.set_read(ui.sandbox, [message_id], False)
+    await ui.sandbox.mailbox.set_read([message_id], False)
     return await _after(ui, next)
 
 
 @router.post("/ui/messages/read-all")
 async def read_all(ui: UI = Depends(get_ui)) -> Response:
-    await changes.set_read_all(ui.sandbox, True)
+    await ui.sandbox.mailbox.set_read_all(True)
     return await _after(ui, "")
 
 
 @router.post("/ui/messages/delete-all")
 async def delete_all(ui: UI = Depends(get_ui)) -> Response:
-    await changes.delete_all(ui.sandbox)
+    await ui.sandbox.mailbox.delete_all()
     return await _after(ui, "/")
 
 
@@ -72,5 +71,5 @@ async def delete_search(
             response = list_response(ui, context)
             response.headers.update({"HX-Retarget": "#list", "HX-Reswap": "outerHTML"})
             return response
-        await changes.delete(ui.sandbox, ids)
+        await ui.sandbox.mailbox.delete(ids)
     return await _after(ui, state.url(start=0))

@@ -8,7 +8,6 @@ domain), since when the address is on it (or that it no longer is), and a button
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from mailsandbox.events import providers
@@ -16,6 +15,7 @@ from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import suppressions as store
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection
 from mailsandbox.web.suppressions import Provider, SuppressionList, list_url, provider_for
 
 
@@ -54,7 +54,7 @@ async def dropped_recipients(
     provider = provider_for(summary.source)
     scope = providers.get(sandbox, summary.source).suppression_scope(summary)
 
-    def read(conn: sqlite3.Connection) -> list[Dropped]:
+    def read(conn: Connection) -> list[Dropped]:
         out = []
         for recipient, (kind, reason) in reasons.items():
             entry = store.get(conn, kind, recipient, scope)

@@ -9,11 +9,11 @@ generation, so it is never served after the write's event.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 
 from mailsandbox import bus
 from mailsandbox.storage import messages
+from mailsandbox.storage.sql import Connection
 
 # Bus events that change what the inbox shows ("stats": only the counts changed).
 MESSAGE_TYPES = frozenset({bus.NEW, bus.UPDATE, bus.DELETE, bus.TRUNCATE, bus.PRUNE, "stats"})
@@ -27,7 +27,7 @@ class Overview:
     inboxes: list[tuple[str, int]] = field(default_factory=list)
 
 
-def read_overview(conn: sqlite3.Connection) -> Overview:
+def read_overview(conn: Connection) -> Overview:
     total, unread = messages.counts(conn)
     rows = conn.execute("SELECT inbox, COUNT(*) FROM messages GROUP BY inbox ORDER BY inbox")
     return Overview(total, unread, [(row[0], int(row[1])) for row in rows])

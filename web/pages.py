@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
-from mailsandbox.api import changes
 from mailsandbox.api.deps import get_sandbox
 from mailsandbox.api.surface import is_cross_site
 from mailsandbox.events import tracking
@@ -70,7 +69,7 @@ async def inbox_context(sandbox: Sandbox, state: InboxState) -> dict[str, object
     if cached is None and page.overview is not None:
         cache.put(generation, page.overview)
     if state.q and not page.error:
-        page.notice = sandbox.ingestor.indexer.incomplete()  # search results may lack mail
+        page.notice = sandbox.mailbox.index.incomplete()  # search results may lack mail
     smtp_host, smtp_port = sandbox.smtp_address
     return {
         "page": page,
@@ -121,7 +120,7 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
     opened = await sandbox.reader.open(summary.id, summary.seq, summary.size, summary.subject)
     detail = await sandbox.db.read(lambda conn: queries.load_message(conn, summary, opened))
     if not detail.summary.read and not is_cross_site(ui.request):  # a link elsewhere: read only
-        await changes.set_read(sandbox, [message_id], True)
+        await sandbox.mailbox.set_read([message_id], True)
         detail.summary.read = True
     newer, older = await sandbox.db.read(lambda conn: queries.neighbours(conn, detail.summary))
     back = local_path(ui.request.query_params.get("back", "/"))

@@ -8,7 +8,6 @@ only with ``remote=1``: the same policy as ``/view/{ID}.html``), parts and raw s
 
 from __future__ import annotations
 
-import sqlite3
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -21,6 +20,7 @@ from mailsandbox.reading import compute
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection
 from mailsandbox.web import sanitize
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +45,7 @@ def _missing(text: str = "Message not found") -> Response:
     return _locked(PlainTextResponse(text, status_code=404))
 
 
-def _cid_urls(conn: sqlite3.Connection, summary: MessageSummary) -> dict[str, str]:
+def _cid_urls(conn: Connection, summary: MessageSummary) -> dict[str, str]:
     return {
         p.content_id: part_url(summary.id, p.part_id)
         for p in messages.get_parts(conn, summary.seq)
@@ -70,7 +70,7 @@ async def preview(
     return _locked(response, message_csp(own_origin(request), bool(remote)))
 
 
-def _read_part(conn: sqlite3.Connection, message_id: str, part_id: str) -> PartFound | None:
+def _read_part(conn: Connection, message_id: str, part_id: str) -> PartFound | None:
     summary = messages.get_summary(conn, message_id)
     if summary is None:
         return None

@@ -7,7 +7,6 @@ All functions are synchronous and take a reader connection; routes run them with
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from mailsandbox import extract, mime, reading
 from mailsandbox.events import outbox
 from mailsandbox.storage import events, messages, search
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection
 from mailsandbox.web import sanitize
 from mailsandbox.web.overview import Overview, read_overview
 
@@ -54,15 +54,15 @@ class InboxPage:
         return self.start + self.limit if self.end < self.total else None
 
 
-def _inbox_counts(conn: sqlite3.Connection, inbox: str) -> tuple[int, int]:
+def _inbox_counts(conn: Connection, inbox: str) -> tuple[int, int]:
     row = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(read = 0), 0) FROM messages WHERE inbox = ?", (inbox,)
+        "SELECT COUNT(*), COALESCE(SUM(1 - read), 0) FROM messages WHERE inbox = ?", (inbox,)
     ).fetchone()
     return int(row[0]), int(row[1])
 
 
 def load_inbox(
-    conn: sqlite3.Connection,
+    conn: Connection,
     query: str,
     start: int,
     inbox: str,
@@ -111,7 +111,7 @@ class WebhookLog:
         return int(min(max(wait, RECHECK_MIN), RECHECK_MAX) * 1000)
 
 
-def with_event_types(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_event_types(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add ``event_type`` (the delivery event a webhook attempt carried, "" if none) to rows."""
     ids = sorted({row["event_id"] for row in rows if row.get("event_id")})
     types: dict[str, str] = {}
@@ -123,7 +123,7 @@ def with_event_types(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> li
     return [{**row, "event_type": types.get(row.get("event_id") or "", "")} for row in rows]
 
 
-def load_webhooks(conn: sqlite3.Connection, message_id: str) -> WebhookLog:
+def load_webhooks(conn: Connection, message_id: str) -> WebhookLog:
     """The message's webhook attempts, and its deliveries still pending (``webhook_outbox``)."""
     found = with_event_types(conn, outbox.attempts(conn, message_id=message_id, limit=100))
     row = conn.execute(
@@ -164,7 +164,7 @@ def envelope_only(summary: MessageSummary) -> set[str]:
 
 
 def load_message(
-    conn: sqlite3.Connection, summary: MessageSummary, opened: reading.Opened
+    conn: Connection, summary: MessageSummary, opened: reading.Opened
 ) -> MessageDetail:
     """The message page's data: ``opened`` is the message's parse (from the sandbox's reader),
     the raw source is read up to ``RAW_PREVIEW_BYTES``, the text body shown up to
@@ -191,7 +191,7 @@ def load_message(
     return detail
 
 
-def neighbours(conn: sqlite3.Connection, summary: MessageSummary) -> tuple[str | None, str | None]:
+def neighbours(conn: Connection, summary: MessageSummary) -> tuple[str | None, str | None]:
     """(newer id, older id) next to a message in the all-inboxes order."""
     newer = conn.execute(
         "SELECT id FROM messages WHERE (created, seq) > (?, ?) ORDER BY created, seq LIMIT 1",

@@ -12,6 +12,7 @@ from typing import Any
 
 from mailsandbox import safejson
 from mailsandbox.emulators.mailgun.errors import bad_request
+from mailsandbox.storage.sql import POSTGRESQL, SQLITE
 
 # Mailgun event name → rows of the shared vocabulary
 TYPES_FOR_NAME: dict[str, list[str]] = {
@@ -27,10 +28,11 @@ TYPES_FOR_NAME: dict[str, list[str]] = {
 }
 SEVERITY_TYPES = {"temporary": ["deferred"], "permanent": ["bounced", "rejected"]}
 FILTERS = ("event", "from", "message-id", "subject", "to", "recipient", "tags", "severity")
-_MESSAGE_SQL = {
-    "from": "from_json LIKE ?",
-    "subject": "subject LIKE ?",
-    "to": "to_json LIKE ?",
+_MESSAGE_COLUMNS = {"from": "from_json", "subject": "subject", "to": "to_json"}
+# The message's sending domain (kept in its metadata), by dialect.
+_DOMAIN = {
+    SQLITE: "json_extract(metadata_json, '$.mailgun.domain') = ?",
+    POSTGRESQL: "(metadata_json::jsonb #>> '{mailgun,domain}') = ?",
 }
 
 
@@ -113,9 +115,12 @@ def _types(name_expr: str) -> list[str]:
     return sorted(chosen)
 
 
-def where_clause(query: Query) -> tuple[str, list[Any]]:
-    """SQL (for ``events.query(extra_where=...)``) selecting the domain's matching events."""
-    message_where = ["json_extract(metadata_json, '$.mailgun.domain') = ?"]
+def where_clause(query: Query, dialect: str = SQLITE) -> tuple[str, list[Any]]:
+    """SQL (for ``events.query(extra_where=...)``) selecting the domain's matching events.
+
+    Field filters match case-insensitively (SQLite's ``LIKE``; ``ILIKE`` on PostgreSQL)."""
+    message_where = [_DOMAIN[dialect]]
+    like = "ILIKE" if dialect == POSTGRESQL else "LIKE"
     message_args: list[Any] = [query.domain]
     where: list[str] = []
     args: list[Any] = []
@@ -126,16 +131,16 @@ def where_clause(query: Query) -> tuple[str, list[Any]]:
         severity = {t for s in levels for t in SEVERITY_TYPES.get(s, [])}
         types = sorted(severity if types is None else severity & set(types))
     if types is not None:
-        where.append(f"type IN ({','.join('?' * len(types))})" if types else "0")
+        where.append(f"type IN ({','.join('?' * len(types))})" if types else "FALSE")
         args += types
     values, negate = _required_terms(f, "recipient")
     if values:
         marks = ",".join("?" * len(values))
         where.append(f"lower(recipient) {'NOT ' if negate else ''}IN ({marks})")
         args += [v.lower() for v in values]
-    for key, sql in _MESSAGE_SQL.items():
+    for key, column in _MESSAGE_COLUMNS.items():
         if f.get(key):
-            message_where.append(sql)
+            message_where.append(f"{column} {like} ?")
             message_args.append(f"%{f[key]}%")
     if f.get("message-id"):
         message_where.append("message_id = ?")

@@ -10,7 +10,6 @@ whitelisted addresses are never dropped).
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -23,6 +22,7 @@ from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import webhooks
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection
 
 
 def _domain(message: MessageSummary) -> str:
@@ -45,7 +45,7 @@ class MailgunWebhooks(BaseProvider):
         self.signer = signer
 
     def targets(
-        self, conn: sqlite3.Connection, event: DeliveryEvent, message: MessageSummary
+        self, conn: Connection, event: DeliveryEvent, message: MessageSummary
     ) -> list[Target]:
         wanted = MAILGUN_WEBHOOK_NAME(event)
         out: list[Target] = []

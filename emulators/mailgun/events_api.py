@@ -5,7 +5,6 @@ SDK's ``events.stream()`` (which re-reads query parameters) walks the pages too.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -19,6 +18,7 @@ from mailsandbox.emulators.mailgun.event_format import mailgun_event
 from mailsandbox.emulators.mailgun.event_query import FILTERS, Query, parse_time, where_clause
 from mailsandbox.emulators.mailgun.forms import boolean, int_param
 from mailsandbox.storage import events, messages
+from mailsandbox.storage.sql import Connection
 
 router = APIRouter()
 MAX_LIMIT = 300
@@ -38,12 +38,12 @@ def _query_from_params(request: Request, domain: str) -> Query:
     return Query(domain, filters, begin, end, ascending, limit)
 
 
-def _reader(query: Query, base: str) -> Callable[[sqlite3.Connection], list[dict[str, Any]]]:
+def _reader(query: Query, base: str, dialect: str) -> Callable[[Connection], list[dict[str, Any]]]:
     """A read job returning the page's items, each with its ``_seq`` (for cursors)."""
-    where, args = where_clause(query)
+    where, args = where_clause(query, dialect)
     direction = query.ascending != query.reverse
 
-    def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    def read(conn: Connection) -> list[dict[str, Any]]:
         rows = events.query(
             conn,
             begin=query.begin,
@@ -72,7 +72,7 @@ def _reader(query: Query, base: str) -> Callable[[sqlite3.Connection], list[dict
 
 async def _page(request: Request, c: Caller, query: Query) -> JSONResponse:
     base = base_url(request)
-    items = await c.sandbox.db.read(_reader(query, base))
+    items = await c.sandbox.db.read(_reader(query, base, c.sandbox.db.dialect))
     seqs = [item.pop("_seq") for item in items]
     url = f"{base}/v3/{c.domain}/events"
     first = replace(query, cursor=None, reverse=False)

@@ -128,7 +128,7 @@ def _pop_header(headers: dict[str, str], name: str) -> str:
 async def _ingest_all(c: Caller, inbounds: list[Inbound]) -> None:
     # Answer at the commit, as SMTP does: the search index follows within milliseconds and
     # every read of the API waits for it (Database.read_barrier), so nothing can tell.
-    ingest = c.sandbox.ingestor.ingest
+    ingest = c.sandbox.mailbox.ingest
     if len(inbounds) == 1:  # the common case: awaited directly, without a task for gather
         await ingest(inbounds[0], searchable=False)
     else:

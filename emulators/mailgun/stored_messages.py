@@ -4,8 +4,6 @@ asks for ``Accept: message/rfc2822``)."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
@@ -13,11 +11,12 @@ from mailsandbox.emulators.mailgun.auth import Caller, caller
 from mailsandbox.emulators.mailgun.errors import mg_json, not_found
 from mailsandbox.storage import messages
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection
 
 router = APIRouter()
 
 
-def _load(conn: sqlite3.Connection, key: str, domain: str) -> MessageSummary | None:
+def _load(conn: Connection, key: str, domain: str) -> MessageSummary | None:
     summary = messages.get_summary(conn, key)
     options = summary.metadata.get("mailgun") if summary else None
     if summary is None or not isinstance(options, dict) or options.get("domain") != domain:

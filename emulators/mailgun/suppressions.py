@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
@@ -28,6 +27,7 @@ from mailsandbox.emulators.mailgun.forms import (
     valid_address,
 )
 from mailsandbox.storage import suppressions as store
+from mailsandbox.storage.sql import Connection
 from mailsandbox.storage.suppressions import Suppression
 
 
@@ -124,7 +124,7 @@ async def list_table(table: str, request: Request, c: Caller = Depends(caller)) 
     page, address = q.get("page", "first"), q.get("address", "").lower()
     kind = TABLES[table].kind
 
-    def read(conn: sqlite3.Connection) -> list[Suppression]:
+    def read(conn: Connection) -> list[Suppression]:
         if page == "next":
             return store.list_entries(conn, kind, c.domain, limit=limit, after_email=address)
         if page in ("previous", "last"):  # the tail before the cursor (or of the whole list)
@@ -186,7 +186,7 @@ async def add_entries(table: str, request: Request, c: Caller = Depends(caller))
 
 
 async def _store(c: Caller, entries: list[Suppression]) -> None:
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: Connection) -> None:
         for entry in entries:
             store.add(conn, entry)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from email.utils import formatdate
 from typing import Any
 
@@ -20,12 +19,13 @@ from mailsandbox.emulators.mailgun.forms import (
     read_form,
     require_bare_clear,
 )
+from mailsandbox.storage.sql import Connection, Row
 
 router = APIRouter()
 PREFIX = "/v3/{domain:mgdomain}/templates"
 
 
-def _version_json(row: sqlite3.Row, with_body: bool = True) -> dict[str, Any]:
+def _version_json(row: Row, with_body: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {
         "tag": row["tag"],
         "engine": row["engine"],
@@ -39,7 +39,7 @@ def _version_json(row: sqlite3.Row, with_body: bool = True) -> dict[str, Any]:
     return out
 
 
-def _template_json(row: sqlite3.Row) -> dict[str, Any]:
+def _template_json(row: Row) -> dict[str, Any]:
     return {
         "name": row["name"],
         "description": row["description"],
@@ -60,7 +60,7 @@ def _version_values(form: Form, tag_default: str = "") -> dict[str, Any]:
     }
 
 
-async def _existing(c: Caller, name: str) -> sqlite3.Row:
+async def _existing(c: Caller, name: str) -> Row:
     row = await c.sandbox.db.read(lambda conn: store.get_template(conn, c.domain, name))
     if row is None:
         raise not_found("template not found")
@@ -76,7 +76,7 @@ async def create_template(request: Request, c: Caller = Depends(caller)) -> JSON
     values = {"name": name, "description": form.first("description"), "created_by": ""}
     version = _version_values(form, "initial") if form.first("template") else None
 
-    def write(conn: sqlite3.Connection) -> dict[str, Any]:
+    def write(conn: Connection) -> dict[str, Any]:
         if store.get_template(conn, c.domain, name) is not None:
             raise MailgunError(409, f"template with name '{name}' already exists")
         store.create_template(conn, c.domain, values)
@@ -168,7 +168,7 @@ async def create_version(name: str, request: Request, c: Caller = Depends(caller
     )
 
 
-async def _existing_version(c: Caller, name: str, tag: str) -> sqlite3.Row:
+async def _existing_version(c: Caller, name: str, tag: str) -> Row:
     version = await c.sandbox.db.read(lambda conn: store.get_version(conn, c.domain, name, tag))
     if version is None:
         raise not_found("version not found")

@@ -9,7 +9,6 @@ domain, one row per (domain, webhook name), ``events=[name]``, ``url`` = first U
 from __future__ import annotations
 
 import base64
-import sqlite3
 import time
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,6 +25,7 @@ from mailsandbox.mime import Address
 from mailsandbox.storage import webhooks as store
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection
 
 NAMES = {
     "accepted": "queued",
@@ -42,7 +42,7 @@ PREFIX = "/v3/domains/{domain}/webhooks"
 router = APIRouter()
 
 
-def _find(conn: sqlite3.Connection, domain: str, name: str) -> store.WebhookEndpoint | None:
+def _find(conn: Connection, domain: str, name: str) -> store.WebhookEndpoint | None:
     rows = store.list_endpoints(conn, "mailgun", domain)
     return next((e for e in rows if e.events == [name]), None)
 
@@ -91,7 +91,7 @@ async def create_webhook(request: Request, c: Caller = Depends(caller)) -> JSONR
     name, urls = await _form_urls(request)
     _check_name(name)
 
-    def write(conn: sqlite3.Connection) -> bool:
+    def write(conn: Connection) -> bool:
         if _find(conn, c.domain, name) is not None:
             return False
         endpoint = store.WebhookEndpoint(

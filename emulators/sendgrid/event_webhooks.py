@@ -9,7 +9,6 @@ endpoint's signing is on. Any non-2xx is retried for 24 h.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from typing import Any
 
@@ -25,6 +24,7 @@ from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import webhooks
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection
 
 USER_AGENT = "SendGrid Event API"
 
@@ -38,7 +38,7 @@ class SendGridWebhooks(BaseProvider):
         self.signer = signer
 
     def targets(
-        self, conn: sqlite3.Connection, event: DeliveryEvent, message: MessageSummary
+        self, conn: Connection, event: DeliveryEvent, message: MessageSummary
     ) -> list[Target]:
         wanted = SENDGRID_EVENT_NAMES.get(event.type)
         return [

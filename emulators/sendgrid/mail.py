@@ -188,7 +188,7 @@ async def mail_send(request: Request) -> Response:
     ]
     # Answer at the commit, as SMTP does: the search index follows within milliseconds and
     # every read of the API waits for it (Database.read_barrier), so nothing can tell.
-    stored = [sandbox.ingestor.ingest(i, searchable=False) for i in inbounds if i is not None]
+    stored = [sandbox.mailbox.ingest(i, searchable=False) for i in inbounds if i is not None]
     if len(stored) == 1:  # the common case: awaited directly, without a task for gather
         await stored[0]
     else:

@@ -9,7 +9,6 @@ is active and that is the one a send renders (the newest one when none is marked
 
 from __future__ import annotations
 
-import sqlite3
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, fields
@@ -17,9 +16,10 @@ from typing import Any
 
 from mailsandbox.storage.db import Migration
 from mailsandbox.storage.migrations import run_statements
+from mailsandbox.storage.sql import Connection, Row
 
 
-def _migrate_0001(conn: sqlite3.Connection) -> None:
+def _migrate_0001(conn: Connection) -> None:
     run_statements(
         conn,
         """CREATE TABLE sendgrid_templates (
@@ -38,7 +38,29 @@ def _migrate_0001(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [Migration("sendgrid.0001_templates", _migrate_0001)]
+def _migrate_0001_postgresql(conn: Connection) -> None:
+    run_statements(
+        conn,
+        """CREATE TABLE sendgrid_templates (
+            id VARCHAR COLLATE "C" NOT NULL, name VARCHAR COLLATE "C" NOT NULL,
+            generation VARCHAR COLLATE "C" NOT NULL, updated DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (id))""",
+        """CREATE TABLE sendgrid_template_versions (
+            id VARCHAR COLLATE "C" NOT NULL, template_id VARCHAR COLLATE "C" NOT NULL,
+            name VARCHAR COLLATE "C" NOT NULL, subject VARCHAR COLLATE "C" NOT NULL,
+            html_content VARCHAR COLLATE "C" NOT NULL, plain_content VARCHAR COLLATE "C" NOT NULL,
+            generate_plain_content INTEGER NOT NULL, editor VARCHAR COLLATE "C" NOT NULL,
+            test_data VARCHAR COLLATE "C" NOT NULL, active INTEGER NOT NULL,
+            updated DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (id), FOREIGN KEY(template_id) REFERENCES sendgrid_templates (id))""",
+        "CREATE INDEX ix_sendgrid_template_versions_template_id"
+        " ON sendgrid_template_versions (template_id)",
+    )
+
+
+MIGRATIONS = [
+    Migration("sendgrid.0001_templates", _migrate_0001, postgresql=_migrate_0001_postgresql)
+]
 
 
 @dataclass
@@ -80,13 +102,13 @@ def new_template_id(generation: str) -> str:
     return f"d-{uuid.uuid4().hex}" if generation == "dynamic" else str(uuid.uuid4())
 
 
-def _version(row: sqlite3.Row) -> Version:
-    data = {k: row[k] for k in row.keys()}  # noqa: SIM118 - sqlite3.Row has no items()
+def _version(row: Row) -> Version:
+    data = {k: row[k] for k in row.keys()}  # noqa: SIM118 - Row has no items()
     data["generate_plain_content"] = bool(data["generate_plain_content"])
     return Version(**data)
 
 
-def get(conn: sqlite3.Connection, template_id: str) -> Template | None:
+def get(conn: Connection, template_id: str) -> Template | None:
     row = conn.execute("SELECT * FROM sendgrid_templates WHERE id = ?", (template_id,)).fetchone()
     if row is None:
         return None
@@ -99,7 +121,7 @@ def get(conn: sqlite3.Connection, template_id: str) -> Template | None:
     )
 
 
-def list_templates(conn: sqlite3.Connection, generations: list[str]) -> list[Template]:
+def list_templates(conn: Connection, generations: list[str]) -> list[Template]:
     marks = ",".join("?" * len(generations))
     rows = conn.execute(
         f"SELECT id FROM sendgrid_templates WHERE generation IN ({marks}) ORDER BY updated DESC",
@@ -108,7 +130,7 @@ def list_templates(conn: sqlite3.Connection, generations: list[str]) -> list[Tem
     return [t for t in (get(conn, row[0]) for row in rows) if t is not None]
 
 
-def save_template(conn: sqlite3.Connection, template: Template) -> Template:
+def save_template(conn: Connection, template: Template) -> Template:
     template.updated = time.time()
     conn.execute(
         "INSERT INTO sendgrid_templates (id, name, generation, updated) VALUES (?, ?, ?, ?)"
@@ -118,12 +140,12 @@ def save_template(conn: sqlite3.Connection, template: Template) -> Template:
     return template
 
 
-def delete_template(conn: sqlite3.Connection, template_id: str) -> bool:
+def delete_template(conn: Connection, template_id: str) -> bool:
     conn.execute("DELETE FROM sendgrid_template_versions WHERE template_id = ?", (template_id,))
     return conn.execute("DELETE FROM sendgrid_templates WHERE id = ?", (template_id,)).rowcount > 0
 
 
-def save_version(conn: sqlite3.Connection, version: Version) -> Version:
+def save_version(conn: Connection, version: Version) -> Version:
     """Insert or update a version; an active one deactivates its siblings."""
     version.updated = time.time()
     if version.active:
@@ -146,7 +168,7 @@ def save_version(conn: sqlite3.Connection, version: Version) -> Version:
     return version
 
 
-def delete_version(conn: sqlite3.Connection, template_id: str, version_id: str) -> bool:
+def delete_version(conn: Connection, template_id: str, version_id: str) -> bool:
     return (
         conn.execute(
             "DELETE FROM sendgrid_template_versions WHERE template_id = ? AND id = ?",

@@ -38,7 +38,7 @@ SEARCH_INCOMPLETE = "X-Search-Incomplete"
 def search_headers(sandbox: Sandbox) -> dict[str, str]:
     """Headers for a search response: while the search index cannot be written (a full
     disk), ``X-Search-Incomplete`` says how many acknowledged messages it lacks and why."""
-    notice = sandbox.ingestor.indexer.incomplete()
+    notice = sandbox.mailbox.index.incomplete()
     if not notice:
         return {}
     return {SEARCH_INCOMPLETE: notice.encode("latin-1", "replace").decode("latin-1")}

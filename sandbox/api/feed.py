@@ -18,9 +18,8 @@ from typing import Any
 
 from mailsandbox import __version__
 from mailsandbox.api import schemas
-from mailsandbox.api.changes import STATS
 from mailsandbox.api.totals import totals
-from mailsandbox.bus import CLOSED, DELIVERY_EVENT, NEW, BusEvent
+from mailsandbox.bus import CLOSED, DELIVERY_EVENT, NEW, STATS, BusEvent
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage.messages import MessageSummary
 

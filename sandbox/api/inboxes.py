@@ -6,7 +6,6 @@ An inbox is named by the SMTP AUTH user, the ESP API key or an ``X-Sandbox-Inbox
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
@@ -14,16 +13,17 @@ from fastapi import APIRouter, Depends, Response
 from mailsandbox.api.deps import GoJSONResponse, get_sandbox
 from mailsandbox.api.schemas import go_time
 from mailsandbox.runtime import Sandbox
+from mailsandbox.storage.sql import Connection
 
 router = APIRouter(prefix="/api/v1", tags=["testing"])
 
 _COUNTS = """
-SELECT inbox, COUNT(*), COALESCE(SUM(read = 0), 0), MAX(created)
+SELECT inbox, COUNT(*), COALESCE(SUM(1 - read), 0), MAX(created)
 FROM messages GROUP BY inbox ORDER BY inbox
 """
 
 
-def inbox_counts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def inbox_counts(conn: Connection) -> list[dict[str, Any]]:
     return [
         {"Name": name, "Messages": int(total), "Unread": int(unread), "Latest": go_time(latest)}
         for name, total, unread, latest in conn.execute(_COUNTS)

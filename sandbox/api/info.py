@@ -26,29 +26,25 @@ def _rss_bytes() -> int:
     return pages * resource.getpagesize()
 
 
-def _database_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
-
-
 @router.get("/info")
 async def info(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
-    (total, unread), tag_counts = await sandbox.db.read(
-        lambda conn: (store.counts(conn), store.tag_counts(conn))
+    (total, unread), tag_counts, size = await sandbox.db.read(
+        lambda conn: (store.counts(conn), store.tag_counts(conn), sandbox.db.backend.size(conn))
     )
     stats = sandbox.smtp_stats
     return GoJSONResponse(
         {
             "Version": __version__,
             "LatestVersion": "disabled",
-            "Database": str(sandbox.settings.db_path),
-            "DatabaseSize": _database_size(sandbox.settings.db_path),
+            "Database": str(sandbox.db.backend),
+            "DatabaseSize": size,
             "Messages": total,
             "Unread": unread,
             "Tags": tag_counts,
             "RuntimeStats": {
                 "Uptime": int(time.time() - sandbox.started_at),
                 "Memory": _rss_bytes(),
-                "MessagesDeleted": sandbox.messages_deleted,
+                "MessagesDeleted": sandbox.mailbox.deleted,
                 "SMTPAccepted": stats.accepted,
                 "SMTPAcceptedSize": stats.accepted_bytes,
                 "SMTPRejected": stats.rejected,

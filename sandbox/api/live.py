@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -33,6 +32,7 @@ from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
 from mailsandbox.storage import search as finder
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
 
@@ -53,7 +53,7 @@ def _parse_timeout(value: str | None) -> float | None:
 
 
 async def _newest_match(sandbox: Sandbox, query: str, tz: str | None) -> MessageSummary | None:
-    def read(conn: sqlite3.Connection) -> MessageSummary | None:
+    def read(conn: Connection) -> MessageSummary | None:
         if not query.strip():
             page = store.list_summaries(conn, limit=1)
             return page[0] if page else None

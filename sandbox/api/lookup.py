@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from fastapi import Depends, Request, Response
 
 from mailsandbox import mime
-from mailsandbox.api import changes
 from mailsandbox.api.deps import bad_request, get_sandbox, not_found
 from mailsandbox.api.surface import is_cross_site
 from mailsandbox.reading import MessageReader, Opened
@@ -16,6 +14,7 @@ from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
 from mailsandbox.storage import search as finder
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection
 
 LATEST = "latest"
 
@@ -37,7 +36,7 @@ class Found:
         return (await self.open()).parsed
 
 
-def _latest_id(conn: sqlite3.Connection, query: str, tz: str | None) -> str | None:
+def _latest_id(conn: Connection, query: str, tz: str | None) -> str | None:
     if not query.strip():
         return store.latest_id(conn)
     ids = finder.search(conn, query, limit=1, tz=tz).messages
@@ -54,7 +53,7 @@ async def find(
     """
     allow_latest = allow_latest and not is_cross_site(request)
 
-    def read(conn: sqlite3.Connection) -> MessageSummary | None:
+    def read(conn: Connection) -> MessageSummary | None:
         target: str | None = message_id
         if allow_latest and message_id == LATEST:
             params = request.query_params
@@ -87,5 +86,5 @@ async def opened_message(
 async def mark_read(sandbox: Sandbox, found: Found) -> None:
     """Opening a message marks it read (and announces it, if that changed anything)."""
     if not found.summary.read:
-        await changes.set_read(sandbox, [found.summary.id], True)
+        await sandbox.mailbox.set_read([found.summary.id], True)
         found.summary.read = True

@@ -7,26 +7,48 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from mailsandbox.api import changes
 from mailsandbox.api.deps import GoJSONResponse, get_sandbox, int_param, not_found
 from mailsandbox.api.schemas import go_time
 from mailsandbox.runtime import Sandbox
+from mailsandbox.storage.sql import POSTGRESQL, SQLITE, Connection, Row
 
 router = APIRouter(tags=["mailhog"])
 
 MAX_LIMIT = 250
 MAX_DEPTH = 20  # multipart levels split into MIME parts; deeper ones stay in their Body
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+# MailHog's search: a substring, ASCII case ignored (SQLite's LIKE; ILIKE on PostgreSQL's
+# "C"-collated columns). "containing" looks in the raw bytes: on PostgreSQL through their
+# ``escape`` encoding, the pattern encoded the same way (see :func:`_escape_bytes`).
 _KINDS = {
-    "from": "(m.mail_from LIKE ? ESCAPE '\\' OR m.from_json LIKE ? ESCAPE '\\')",
-    "to": "(m.recipients LIKE ? ESCAPE '\\' OR m.to_json LIKE ? ESCAPE '\\')",
-    "containing": "(CAST(r.raw AS TEXT) LIKE ? ESCAPE '\\' OR m.subject LIKE ? ESCAPE '\\')",
+    "from": "(m.mail_from {like} ? ESCAPE '\\' OR m.from_json {like} ? ESCAPE '\\')",
+    "to": "(m.recipients {like} ? ESCAPE '\\' OR m.to_json {like} ? ESCAPE '\\')",
+    "containing": "({raw} {like} ? ESCAPE '\\' OR m.subject {like} ? ESCAPE '\\')",
 }
+_RAW_TEXT = {SQLITE: "CAST(r.raw AS TEXT)", POSTGRESQL: "encode(r.raw, 'escape')"}
+
+
+def _escape_bytes(text: str) -> str:
+    """``text`` as PostgreSQL's ``encode(bytea, 'escape')`` writes its UTF-8 bytes: a
+    backslash doubled, NUL and bytes from 0x80 as ``\\ooo`` octal, the rest as they are."""
+    out = []
+    for byte in text.encode("utf-8"):
+        if byte == 0x5C:
+            out.append("\\\\")
+        elif byte == 0 or byte >= 0x80:
+            out.append(f"\\{byte:03o}")
+        else:
+            out.append(chr(byte))
+    return "".join(out)
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern for "contains ``text``" (backslash escapes the wildcards)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _path(address: str) -> dict[str, Any]:
@@ -69,7 +91,7 @@ def _mime(content_type: str, body: str, depth: int = 0) -> dict[str, Any] | None
     return {"Parts": [_content(p, depth + 1) for p in pieces if p and p != "--"]}
 
 
-def _message(row: sqlite3.Row) -> dict[str, Any]:
+def _message(row: Row) -> dict[str, Any]:
     text = bytes(row["raw"]).decode("utf-8", "surrogateescape")
     content = _content(text)
     mime = content["MIME"]
@@ -93,7 +115,7 @@ def _page_args(start: str | None, limit: str | None) -> tuple[int, int]:
     return int_param(start, 0), min(limit_n, MAX_LIMIT) if limit_n > 0 else 50
 
 
-def _fetch(conn: sqlite3.Connection, where: str, args: list[Any], start: int, limit: int) -> Any:
+def _fetch(conn: Connection, where: str, args: list[Any], start: int, limit: int) -> Any:
     base = f"FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE {where}"
     total = conn.execute(f"SELECT COUNT(*) {base}", args).fetchone()[0]
     rows = conn.execute(
@@ -105,7 +127,7 @@ def _fetch(conn: sqlite3.Connection, where: str, args: list[Any], start: int, li
 
 
 def _page(
-    conn: sqlite3.Connection,
+    conn: Connection,
     where: str,
     args: list[Any],
     start: int,
@@ -126,7 +148,7 @@ async def list_messages(
     limit: str | None = Query(None),
 ) -> Response:
     start_n, limit_n = _page_args(start, limit)
-    return await sandbox.reader.run(lambda conn: _page(conn, "1", [], start_n, limit_n))
+    return await sandbox.reader.run(lambda conn: _page(conn, "TRUE", [], start_n, limit_n))
 
 
 @router.get("/api/v2/search")
@@ -140,10 +162,13 @@ async def search(
     if kind not in _KINDS or not query:
         return Response(status_code=400)
     start_n, limit_n = _page_args(start, limit)
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{escaped}%"
+    dialect = sandbox.db.dialect
+    postgresql = dialect == POSTGRESQL
+    where = _KINDS[kind].format(like="ILIKE" if postgresql else "LIKE", raw=_RAW_TEXT[dialect])
+    first = _like(_escape_bytes(query) if postgresql and kind == "containing" else query)
+    args = [first, _like(query)]
     return await sandbox.reader.run(
-        lambda conn: _page(conn, _KINDS[kind], [like, like], start_n, limit_n, "application/json")
+        lambda conn: _page(conn, where, args, start_n, limit_n, "application/json")
     )
 
 
@@ -162,5 +187,5 @@ async def delete_without_id() -> Response:
 @router.delete("/api/v1/messages/{message_id}")
 async def delete_one(message_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
     """MailHog's single delete (Mailpit has none): 200 with an empty body, known id or not."""
-    await changes.delete(sandbox, [message_id])
+    await sandbox.mailbox.delete([message_id])
     return mailhog_ok()

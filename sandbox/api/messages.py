@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from mailsandbox.api import changes, schemas
+from mailsandbox.api import schemas
 from mailsandbox.api.deps import (
     BodyError,
     GoJSONResponse,
@@ -112,7 +112,7 @@ async def delete_by_search(
         ids = await sandbox.db.read(lambda conn: finder.matching_ids(conn, query, tz))
     except finder.SearchError as exc:
         return bad_request(str(exc))
-    await changes.delete(sandbox, ids)
+    await sandbox.mailbox.delete(ids)
     response = ok()
     response.headers.update(search_headers(sandbox))
     return response
@@ -138,11 +138,11 @@ async def set_read_status(
             ids = await sandbox.db.read(lambda conn: finder.matching_ids(conn, query, tz))
         except finder.SearchError as exc:
             return bad_request(str(exc))
-        await changes.set_read(sandbox, ids, read)
+        await sandbox.mailbox.set_read(ids, read)
     elif ids:
-        await changes.set_read(sandbox, ids, read)
+        await sandbox.mailbox.set_read(ids, read)
     else:
-        await changes.set_read_all(sandbox, read)
+        await sandbox.mailbox.set_read_all(read)
     return ok()
 
 
@@ -177,9 +177,9 @@ async def delete_messages(request: Request, sandbox: Sandbox = Depends(get_sandb
     except BodyError as exc:
         return bad_request(str(exc))
     if ids:
-        await changes.delete(sandbox, ids)
+        await sandbox.mailbox.delete(ids)
     else:
-        await changes.delete_all(sandbox)
+        await sandbox.mailbox.delete_all()
     if "accept" not in request.headers:  # Node's http (the npm mailhog client) sends none
         return mailhog_ok()
     return ok()

@@ -203,7 +203,7 @@ async def send_message(request: Request, sandbox: Sandbox = Depends(get_sandbox)
         text = str(exc) if isinstance(exc, SendError) else f"error building message: {exc}"
         return error(400, text)
     username = request.scope.get(USER_SCOPE_KEY, "")
-    summary = await sandbox.ingestor.ingest(
+    summary = await sandbox.mailbox.ingest(
         Inbound(raw, mail_from=mail_from, rcpt_tos=recipients, source="api", username=username)
     )
     return GoJSONResponse({"ID": summary.id})

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from fastapi import APIRouter, Depends, Request, Response
 
 from mailsandbox import tagging
-from mailsandbox.api import changes
 from mailsandbox.api.deps import (
     BodyError,
     GoJSONResponse,
@@ -21,6 +18,7 @@ from mailsandbox.api.deps import (
 from mailsandbox.api.totals import totals
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
+from mailsandbox.storage.sql import Connection
 
 router = APIRouter(prefix="/api/v1/tags", tags=["tags"])
 
@@ -39,7 +37,7 @@ async def set_tags(request: Request, sandbox: Sandbox = Depends(get_sandbox)) ->
     except BodyError as exc:
         return bad_request(str(exc))
     if ids:
-        await changes.set_tags(sandbox, ids, tagging.clean_tags(tags))
+        await sandbox.mailbox.set_tags(ids, tagging.clean_tags(tags))
     return ok()
 
 
@@ -58,7 +56,7 @@ async def rename_tag(
     if new == tag:
         return ok()
 
-    def check(conn: sqlite3.Connection) -> str:
+    def check(conn: Connection) -> str:
         if not store.tag_exists(conn, tag):
             return f"tag not found: {tag}"
         if new.lower() != tag.lower() and store.tag_exists(conn, new):
@@ -68,7 +66,7 @@ async def rename_tag(
     problem = await sandbox.db.read(check)
     if problem:
         return bad_request(problem)
-    await changes.rename_tag(sandbox, tag, new)
+    await sandbox.mailbox.rename_tag(tag, new)
     return ok()
 
 
@@ -78,5 +76,5 @@ async def delete_tag(tag: str, sandbox: Sandbox = Depends(get_sandbox)) -> Respo
     exists = await sandbox.db.read(lambda conn: store.tag_exists(conn, tag))
     if not exists:
         return bad_request(f"tag not found: {tag}")
-    await changes.delete_tag(sandbox, tag)
+    await sandbox.mailbox.delete_tag(tag)
     return ok()

@@ -7,12 +7,12 @@ messages are announced on the bus), and a value computed while a change landed i
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from mailsandbox.bus import DELIVERY_EVENT, BusEvent
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
+from mailsandbox.storage.sql import Connection
 
 EXTENSION_KEY = "api.totals"
 
@@ -24,7 +24,7 @@ class Totals:
     tags: list[str]
 
 
-def _compute(conn: sqlite3.Connection) -> Totals:
+def _compute(conn: Connection) -> Totals:
     total, unread = store.counts(conn)
     return Totals(total, unread, store.all_tags(conn))
 

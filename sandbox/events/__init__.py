@@ -24,7 +24,7 @@ def install(sandbox: Sandbox) -> EventEngine:
     rules = RuleBook(load_file(Path(settings.rules_file)) if settings.rules_file else [])
     engine = EventEngine(sandbox, rules, parse_schedule(settings.webhook_retry_schedule))
     sandbox.migrations.extend(MIGRATIONS)
-    sandbox.ingestor.write_hooks.append(engine.on_ingest)
+    sandbox.mailbox.write_hooks.append(engine.on_ingest)
     sandbox.smtp_handler.policy_hooks.append(policy_hook(rules))
     sandbox.bus.on(engine.on_bus)
 

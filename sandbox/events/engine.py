@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from mailsandbox.events.rules import DELIVERY, Rule, RuleBook
 from mailsandbox.storage import events, messages, suppressions
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection
 
 if TYPE_CHECKING:
     from mailsandbox.runtime import Sandbox
@@ -73,15 +73,13 @@ class EventEngine:
 
     # --- recording (inside a write transaction) -------------------------------------------
     def record(
-        self, conn: sqlite3.Connection, event: DeliveryEvent, message: MessageSummary
+        self, conn: Connection, event: DeliveryEvent, message: MessageSummary
     ) -> DeliveryEvent:
         """Store ``event`` with its suppression and webhook side effects (same transaction)."""
         self._store(conn, event, message)
         return event
 
-    def _store(
-        self, conn: sqlite3.Connection, event: DeliveryEvent, message: MessageSummary
-    ) -> int:
+    def _store(self, conn: Connection, event: DeliveryEvent, message: MessageSummary) -> int:
         """:meth:`record`; returns how many outbox rows it wrote."""
         provider = providers.get(self.sandbox, message.source)
         event.provider = event.provider or message.source
@@ -104,7 +102,7 @@ class EventEngine:
             )
         return outbox.enqueue_event(conn, provider, event, message)
 
-    def on_ingest(self, conn: sqlite3.Connection, new: messages.NewMessage, seq: int) -> None:
+    def on_ingest(self, conn: Connection, new: messages.NewMessage, seq: int) -> None:
         """Write hook: webhooks for the accept, then a plan for every recipient."""
         message = ingest.summary_of(new, seq)
         if sandbox_mode(message):
@@ -144,7 +142,7 @@ class EventEngine:
 
     def _queued(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         provider: providers.WebhookProvider,
         message: MessageSummary,
         new: messages.NewMessage,
@@ -211,11 +209,11 @@ class EventEngine:
             rows.append((message.id, recipient, step.type, due, reason, code, json.dumps(details)))
         return rows
 
-    def apply_due(self, conn: sqlite3.Connection, now: float) -> list[DeliveryEvent]:
+    def apply_due(self, conn: Connection, now: float) -> list[DeliveryEvent]:
         """Apply every scheduled step that is due (runs in one write transaction)."""
         return self._apply_due(conn, now)[0]
 
-    def _apply_due(self, conn: sqlite3.Connection, now: float) -> tuple[list[DeliveryEvent], int]:
+    def _apply_due(self, conn: Connection, now: float) -> tuple[list[DeliveryEvent], int]:
         """:meth:`apply_due`, and how many outbox rows it wrote."""
         rows, found = schedule.take_due(conn, now, known=self._summaries)
         out: list[DeliveryEvent] = []
@@ -237,9 +235,7 @@ class EventEngine:
             out.append(event)
         return out, written
 
-    def _drain(
-        self, conn: sqlite3.Connection, now: float
-    ) -> tuple[list[DeliveryEvent], int, float | None]:
+    def _drain(self, conn: Connection, now: float) -> tuple[list[DeliveryEvent], int, float | None]:
         """One tick: the due steps applied, the outbox rows written, when the next is due."""
         recorded, written = self._apply_due(conn, now)
         return recorded, written, schedule.next_due(conn)
@@ -261,8 +257,7 @@ class EventEngine:
     def announce(self, recorded: list[DeliveryEvent], wake: bool = True) -> None:
         """Publish committed events on the bus; wake the dispatcher if ``wake`` (whether they
         wrote webhook rows) and there are any."""
-        for event in recorded:
-            self.sandbox.bus.publish(bus.BusEvent(bus.DELIVERY_EVENT, event))
+        self.sandbox.mailbox.announce_events(recorded)
         if recorded and wake:
             self.dispatcher.wake()
 
@@ -281,7 +276,7 @@ class EventEngine:
     ) -> DeliveryEvent | None:
         """Record an event on a stored message now (API, UI, tracking links)."""
 
-        def write(conn: sqlite3.Connection) -> DeliveryEvent | None:
+        def write(conn: Connection) -> DeliveryEvent | None:
             message = messages.get_summary(conn, message_id)
             if message is None:
                 return None

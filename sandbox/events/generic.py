@@ -5,7 +5,6 @@ same durable outbox as the ESP webhooks.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from mailsandbox.api.schemas import message_summary
@@ -13,6 +12,7 @@ from mailsandbox.events.providers import BaseProvider, Target
 from mailsandbox.storage import webhooks
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection
 
 NAME = "generic"
 
@@ -24,7 +24,7 @@ class GenericProvider(BaseProvider):
     def __init__(self, urls: list[str]) -> None:
         self.urls = list(urls)
 
-    def message_targets(self, conn: sqlite3.Connection) -> list[Target]:
+    def message_targets(self, conn: Connection) -> list[Target]:
         stored = webhooks.list_endpoints(conn, provider=NAME)
         return [Target(url) for url in self.urls] + [
             Target(e.url, e.id) for e in stored if e.enabled

@@ -8,7 +8,6 @@ or its retry window runs out (``failed``). ``requeue`` replays any row.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from mailsandbox import ids
 from mailsandbox.events.providers import Target, WebhookProvider
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection, Row
 
 EXCERPT = 500
 KEEP = 10_000  # finished rows kept for the log; older ones are trimmed
@@ -52,7 +52,7 @@ class AttemptResult:
         return 200 <= self.status_code < 300
 
 
-def _item(row: sqlite3.Row) -> OutboxItem:
+def _item(row: Row) -> OutboxItem:
     return OutboxItem(
         seq=row["seq"],
         id=row["id"],
@@ -71,7 +71,7 @@ def _item(row: sqlite3.Row) -> OutboxItem:
 
 
 def add(
-    conn: sqlite3.Connection,
+    conn: Connection,
     provider: str,
     target: Target,
     payload: dict[str, Any],
@@ -103,7 +103,7 @@ def add(
 
 
 def enqueue_event(
-    conn: sqlite3.Connection,
+    conn: Connection,
     provider: WebhookProvider,
     event: DeliveryEvent,
     message: MessageSummary,
@@ -121,7 +121,7 @@ def enqueue_event(
 
 
 def due(
-    conn: sqlite3.Connection, now: float, limit: int = 500, exclude: Sequence[int] = ()
+    conn: Connection, now: float, limit: int = 500, exclude: Sequence[int] = ()
 ) -> list[OutboxItem]:
     rows = conn.execute(
         "SELECT * FROM webhook_outbox WHERE status = 'pending' AND next_attempt <= ?"
@@ -132,7 +132,7 @@ def due(
     return [_item(row) for row in rows if row["seq"] not in skip][:limit]
 
 
-def next_due(conn: sqlite3.Connection) -> float | None:
+def next_due(conn: Connection) -> float | None:
     row = conn.execute(
         "SELECT MIN(next_attempt) FROM webhook_outbox WHERE status = 'pending'"
     ).fetchone()
@@ -140,7 +140,7 @@ def next_due(conn: sqlite3.Connection) -> float | None:
 
 
 def record(
-    conn: sqlite3.Connection,
+    conn: Connection,
     items: Sequence[OutboxItem],
     result: AttemptResult,
     *,
@@ -182,7 +182,7 @@ def record(
         )
 
 
-def requeue(conn: sqlite3.Connection, outbox_id: str) -> bool:
+def requeue(conn: Connection, outbox_id: str) -> bool:
     """Replay: send this row again as soon as possible."""
     now = time.time()
     cursor = conn.execute(
@@ -193,13 +193,13 @@ def requeue(conn: sqlite3.Connection, outbox_id: str) -> bool:
     return cursor.rowcount > 0
 
 
-def get(conn: sqlite3.Connection, outbox_id: str) -> OutboxItem | None:
+def get(conn: Connection, outbox_id: str) -> OutboxItem | None:
     row = conn.execute("SELECT * FROM webhook_outbox WHERE id = ?", (outbox_id,)).fetchone()
     return _item(row) if row else None
 
 
 def attempts(
-    conn: sqlite3.Connection, *, message_id: str | None = None, limit: int = 200, offset: int = 0
+    conn: Connection, *, message_id: str | None = None, limit: int = 200, offset: int = 0
 ) -> list[dict[str, Any]]:
     """Attempts newest first, joined with their outbox row (for the API and the UI)."""
     where, args = ("WHERE o.message_id = ?", [message_id]) if message_id else ("", [])
@@ -212,12 +212,12 @@ def attempts(
     return [dict(row) for row in rows]
 
 
-def counts(conn: sqlite3.Connection) -> dict[str, int]:
+def counts(conn: Connection) -> dict[str, int]:
     rows = conn.execute("SELECT status, COUNT(*) FROM webhook_outbox GROUP BY status").fetchall()
     return {row[0]: row[1] for row in rows}
 
 
-def trim(conn: sqlite3.Connection, keep: int = KEEP) -> int:
+def trim(conn: Connection, keep: int = KEEP) -> int:
     """Forget finished rows (and their attempts) older than the newest ``keep`` rows."""
     row = conn.execute("SELECT MAX(seq) FROM webhook_outbox").fetchone()
     if not row or row[0] is None or row[0] <= keep:

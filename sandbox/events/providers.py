@@ -11,12 +11,12 @@ including how events feed the suppression lists.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection
 
 if TYPE_CHECKING:
     from mailsandbox.runtime import Sandbox
@@ -40,7 +40,7 @@ class WebhookProvider(Protocol):
     retry_window: float  # seconds after the first attempt before giving up
 
     def targets(
-        self, conn: sqlite3.Connection, event: DeliveryEvent, message: MessageSummary
+        self, conn: Connection, event: DeliveryEvent, message: MessageSummary
     ) -> list[Target]: ...
 
     def payload(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] | None: ...
@@ -80,7 +80,7 @@ class BaseProvider:
     }
 
     def targets(
-        self, conn: sqlite3.Connection, event: DeliveryEvent, message: MessageSummary
+        self, conn: Connection, event: DeliveryEvent, message: MessageSummary
     ) -> list[Target]:
         return []
 

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from mailsandbox.events.rules import Rule, RuleError, parse_rule
+from mailsandbox.storage.sql import Connection
 
 
-def save(conn: sqlite3.Connection, rule: Rule) -> None:
+def save(conn: Connection, rule: Rule) -> None:
     conn.execute(
         "INSERT INTO event_rules (id, rule_json) VALUES (?, ?)",
         (rule.id, json.dumps(rule.to_json())),
     )
 
 
-def delete(conn: sqlite3.Connection, rule_id: str) -> bool:
+def delete(conn: Connection, rule_id: str) -> bool:
     return conn.execute("DELETE FROM event_rules WHERE id = ?", (rule_id,)).rowcount > 0
 
 
-def load(conn: sqlite3.Connection) -> list[Rule]:
+def load(conn: Connection) -> list[Rule]:
     out: list[Rule] = []
     for row in conn.execute("SELECT id, rule_json FROM event_rules ORDER BY seq"):
         data = json.loads(row[1])

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import math
-import sqlite3
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from typing import Any
 
 from mailsandbox.storage import messages
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.sql import Connection, Row, Sql
 
 TICK = 0.05  # at most one drain per TICK: steps due within it are applied together
 MAX_IDLE = 1.0  # the loop looks at the table at least this often (resumes after restarts)
@@ -32,24 +32,27 @@ INSERT = (
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 StepRow = tuple[str, str, str, float, str, int, str]
+# Replicas sharing a PostgreSQL database each take the due steps no other one has locked: a
+# step is applied by exactly one replica (its row is deleted in the transaction that records
+# its event; a replica that dies meanwhile rolls back and leaves it to the others).
+_DUE = "SELECT * FROM event_schedule WHERE due <= ? ORDER BY due, seq LIMIT ?"
+DUE = Sql(_DUE, postgresql=_DUE + " FOR UPDATE SKIP LOCKED")
 
 
-def insert_steps(conn: sqlite3.Connection, rows: Sequence[StepRow]) -> None:
+def insert_steps(conn: Connection, rows: Sequence[StepRow]) -> None:
     conn.executemany(INSERT, rows)
 
 
 def take_due(
-    conn: sqlite3.Connection,
+    conn: Connection,
     now: float,
     limit: int = BATCH,
     known: Mapping[str, MessageSummary] | None = None,
-) -> tuple[list[sqlite3.Row], dict[str, MessageSummary]]:
+) -> tuple[list[Row], dict[str, MessageSummary]]:
     """Remove and return the due steps (oldest first) with the summaries of their messages
     (a message deleted meanwhile is missing from the dict: its lifecycle ends). Summaries in
     ``known`` are used as they are, once the message is found to still exist."""
-    rows = conn.execute(
-        "SELECT * FROM event_schedule WHERE due <= ? ORDER BY due, seq LIMIT ?", (now, limit)
-    ).fetchall()
+    rows = conn.execute(DUE, (now, limit)).fetchall()
     if not rows:
         return [], {}
     conn.executemany("DELETE FROM event_schedule WHERE seq = ?", [(r["seq"],) for r in rows])
@@ -73,12 +76,12 @@ def take_due(
     return rows, found
 
 
-def details_of(row: sqlite3.Row) -> dict[str, Any]:
+def details_of(row: Row) -> dict[str, Any]:
     details: dict[str, Any] = json.loads(row["details_json"])
     return details
 
 
-def next_due(conn: sqlite3.Connection) -> float | None:
+def next_due(conn: Connection) -> float | None:
     row = conn.execute("SELECT MIN(due) FROM event_schedule").fetchone()
     return float(row[0]) if row and row[0] is not None else None
 

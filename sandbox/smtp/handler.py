@@ -17,7 +17,8 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from mailsandbox.ingest import Inbound, Ingestor
+from mailsandbox.ingest import Inbound
+from mailsandbox.mailbox import Mailbox
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,8 @@ class SmtpOptions:
 class SandboxHandler:
     """aiosmtpd handler: policy hooks at each stage, ingest at DATA."""
 
-    def __init__(self, ingestor: Ingestor, options: SmtpOptions, stats: SmtpStats) -> None:
-        self.ingestor = ingestor
+    def __init__(self, mailbox: Mailbox, options: SmtpOptions, stats: SmtpStats) -> None:
+        self.mailbox = mailbox
         self.options = options
         self.stats = stats
         self.policy_hooks: list[PolicyHook] = []
@@ -123,7 +124,7 @@ class SandboxHandler:
         raw = envelope.original_content or b""
         username = session.auth_data if isinstance(session.auth_data, str) else ""
         try:
-            summary = await self.ingestor.ingest(
+            summary = await self.mailbox.ingest(
                 Inbound(
                     raw=raw,
                     mail_from=envelope.mail_from or "",

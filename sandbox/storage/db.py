@@ -1,18 +1,20 @@
 """The database handle: one writer connection, many readers, versioned migrations.
 
+``Database(location, migrations)`` opens a SQLite file (a path) or a PostgreSQL database (a
+``postgresql://`` URL; see :mod:`mailsandbox.storage.postgres`) through its :class:`Backend`;
+everything else here is the same for both.
+
 Every write goes through one connection, one transaction at a time (its lock). Usually
 :meth:`Database.write` hands a function to the writer thread, which drains whatever is queued
 and runs it in one transaction (group commit); a job's future resolves only after COMMIT
 returned, which is what lets SMTP answer 250 "after commit". If a job raises, the batch is
 rolled back and its jobs are rerun one transaction each, so one failing job cannot spoil its
-neighbours. Message ingest schedules its jobs ``inline``: those of one event-loop turn are
-committed together on the loop itself, sparing the thread hand-overs, unless the writer thread
-is busy. :meth:`Database.defer` queues work that may wait a few milliseconds to be batched with
-more of its kind (the event engine's steps), run in its own transaction. The writer thread also
-checkpoints the WAL, off the ingest path, and truncates it when writes pause (or it grows past
-``WAL_LIMIT``), so the file does not keep the size of the biggest burst until shutdown. Reads
-run on a small thread pool, each thread with its own connection (WAL lets them run alongside
-the writer). Attached files (the search index) are attached to every connection.
+neighbours. Message ingest schedules its jobs ``inline``: on SQLite, those of one event-loop
+turn are committed together on the loop itself, sparing the thread hand-overs, unless the
+writer thread is busy. :meth:`Database.defer` queues work that may wait a few milliseconds to
+be batched with more of its kind (the event engine's steps), run in its own transaction.
+Between its jobs the writer thread lets the backend do its upkeep (SQLite: WAL checkpoints).
+Reads run on a small thread pool, each thread with its own connection.
 """
 
 from __future__ import annotations
@@ -22,122 +24,105 @@ import concurrent.futures
 import contextlib
 import logging
 import queue
-import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from mailsandbox import startup
+from mailsandbox.storage.sql import POSTGRESQL, SQLITE, Connection, Sql
+from mailsandbox.storage.sqlite import Attachment, SqliteBackend
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-WriteFn = Callable[[sqlite3.Connection], Any]
+WriteFn = Callable[[Connection], Any]
+MigrationStep = Callable[[Connection], None]
 MAX_BATCH = 256
 DEFER_DELAY = 0.05  # deferred jobs wait this long for company (readers can hurry them)
-CHECKPOINT_EVERY = 0.5  # seconds between WAL checkpoints by the writer thread
-# The WAL only shrinks when truncated: the writer thread truncates it once writes pause for
-# IDLE_TRUNCATE seconds, or as soon as it passes WAL_LIMIT (if no reader holds an old
-# snapshot); a WAL reset also cuts the file to WAL_LIMIT (journal_size_limit).
-IDLE_TRUNCATE = 1.0
-WAL_LIMIT = 64 * 1024 * 1024
-BUSY_TIMEOUT_MS = 10_000
-# Deferred, not IMMEDIATE: IMMEDIATE would take the write lock of every attached file too
-# (the search index has a writer of its own); the writer thread is the only one writing the
-# main file, so taking its lock at the first write never fails.
+MAINTAIN_EVERY = 0.5  # seconds between the backend's upkeep rounds on the writer thread
+# Deferred, not IMMEDIATE: IMMEDIATE would take the write lock of every attached SQLite file
+# too (the search index has a writer of its own); the writer thread is the only one writing
+# the main file, so taking its lock at the first write never fails.
 BEGIN = "BEGIN"
+
+
+def _not_needed(conn: Connection) -> None:
+    return None
+
+
+NOT_NEEDED: MigrationStep = _not_needed
+"""A migration's step for a backend that has nothing to do (e.g. SQLite's moves between
+files, or a PostgreSQL schema that started where SQLite's arrived)."""
 
 
 @dataclass(frozen=True)
 class Migration:
-    """One schema step. ``id`` is namespaced (``core.0001_messages``) and applied once, in order."""
+    """One schema step. ``id`` is namespaced (``core.0001_messages``) and applied once, in order.
+
+    ``apply`` is the SQLite step, ``postgresql`` the PostgreSQL one: each is plain SQL frozen
+    as it shipped, and a step written for one engine only (None) stops a database of the other
+    at open, naming the migration, rather than leave it half made."""
 
     id: str
-    apply: Callable[[sqlite3.Connection], None]
+    apply: MigrationStep
+    postgresql: MigrationStep | None = None
+
+    def step(self, backend: str) -> MigrationStep | None:
+        return self.apply if backend == SQLITE else self.postgresql
 
 
-def _configure(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA journal_mode=WAL")
-    # NORMAL in WAL mode keeps every commit across a process crash (kill -9); only an OS crash
-    # or power cut could lose the last transactions, which is fine for a development tool.
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA cache_size=-32000")
-    conn.execute("PRAGMA temp_store=MEMORY")
-    conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+class Backend(Protocol):
+    """What differs between the engines: connecting, checking, migrating, upkeep."""
+
+    name: str  # SQLITE or POSTGRESQL
+    inline_writes: bool  # may small writes run on the event loop (see Database.schedule)
+    shared: bool  # several processes may use the database at once (team mode)
+
+    def check(self) -> None: ...
+
+    def connect(self, *, readonly: bool = False) -> Connection: ...
+
+    def setup(self, conn: Connection) -> None: ...
+
+    def migrating(self, conn: Connection) -> contextlib.AbstractContextManager[None]: ...
+
+    def writer_started(self, conn: Connection) -> None: ...
+
+    def writer_stopped(self) -> None: ...
+
+    def committed(self) -> None: ...
+
+    def maintain(self, db: Database) -> None: ...
+
+    def broken(self, conn: Connection) -> bool: ...
+
+    def size(self, conn: Connection) -> int: ...
+
+    def close(self) -> None: ...
 
 
-def truncate_wal(conn: sqlite3.Connection, schema: str = "main") -> bool:
-    """Checkpoint ``schema``'s WAL in full and cut the file to zero bytes, if that can be done
-    at once: with no busy wait, so a reader still on an old snapshot (or a writer) makes it
-    give up instead of blocking. Whether it was done."""
-    conn.execute("PRAGMA busy_timeout=0")
+def is_url(location: str | Path) -> bool:
+    """Whether a ``--db`` value is a URL (``scheme://...``): never taken for a file name."""
+    return isinstance(location, str) and "://" in location
+
+
+def backend_for(location: str | Path, attachments: Sequence[Attachment] = ()) -> Backend:
+    """The backend of a ``--db`` value: a ``postgresql://`` URL or a SQLite file path."""
+    if not is_url(location):
+        return SqliteBackend(Path(location).expanduser(), attachments)
     try:
-        busy = conn.execute(f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)").fetchone()[0]
-    except sqlite3.OperationalError:  # locked
-        return False
-    finally:
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    return not busy
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """Another SQLite file every connection attaches under ``name`` (e.g. the search index,
-    which has a writer of its own). ``setup`` creates its schema (idempotent; run at open).
-    A ``derived`` file holds nothing that cannot be rebuilt: found damaged at open, it is
-    moved aside and started afresh (its owner refills it)."""
-
-    name: str
-    path: Path
-    setup: Callable[[sqlite3.Connection], None]
-    derived: bool = False
-
-
-def check_file(path: Path) -> None:
-    """Raise ``sqlite3.DatabaseError`` unless ``path`` is absent or a SQLite file whose
-    schema reads (garbage gives "file is not a database"). Cheap: no page scan."""
-    if not path.exists():
-        return
-    conn = sqlite3.connect(str(path), timeout=10.0)
-    try:
-        conn.execute("SELECT name FROM sqlite_master").fetchall()
-    finally:
-        conn.close()
-
-
-def move_aside(path: Path) -> Path:
-    """Rename ``path`` (and its ``-wal``/``-shm``) to ``<path>.corrupt-<timestamp>``."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-    n = 1
-    while aside.exists():
-        n += 1
-        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
-    for suffix in ("-wal", "-shm"):
-        companion = path.with_name(path.name + suffix)
-        if companion.exists():
-            companion.rename(aside.with_name(aside.name + suffix))
-    path.rename(aside)
-    return aside
-
-
-def connect(
-    path: Path, *, readonly: bool = False, attachments: Sequence[Attachment] = ()
-) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
-    conn.row_factory = sqlite3.Row
-    _configure(conn)
-    for attachment in attachments:
-        conn.execute("ATTACH DATABASE ? AS " + attachment.name, (str(attachment.path),))
-        conn.execute(f"PRAGMA {attachment.name}.journal_size_limit={WAL_LIMIT}")
-    if readonly:
-        conn.execute("PRAGMA query_only=ON")
-    return conn
+        from mailsandbox.storage import postgres  # (imports psycopg: only in PostgreSQL mode)
+    except ImportError as exc:
+        raise startup.StartupError(
+            f"--db {str(location).split('://')[0]}:// needs PostgreSQL support, which is not"
+            f" installed ({exc.name} is missing): pip install 'mailsandbox[postgres]'"
+        ) from None
+    if attachments:
+        raise ValueError("SQLite attachments need a SQLite database")
+    return postgres.PostgresBackend(str(location))
 
 
 @dataclass
@@ -155,8 +140,20 @@ class WriteJob:
 Outcome = tuple[WriteJob, Any, BaseException | None]
 ReadBarrier = Callable[[], Awaitable[None]]
 
+SCHEMA_MIGRATIONS = Sql(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied REAL)",
+    postgresql="CREATE TABLE IF NOT EXISTS schema_migrations"
+    " (n INTEGER GENERATED ALWAYS AS IDENTITY, id TEXT PRIMARY KEY, applied DOUBLE PRECISION)",
+)
+APPLIED = Sql(
+    "SELECT id FROM schema_migrations ORDER BY rowid",
+    postgresql="SELECT id FROM schema_migrations ORDER BY n",
+)
+# A migration takes the write lock at once (SQLite: it may not wait for it halfway).
+BEGIN_MIGRATION = Sql("BEGIN IMMEDIATE", postgresql="BEGIN")
 
-def _no_op(conn: sqlite3.Connection) -> None:
+
+def _no_op(conn: Connection) -> None:
     return None
 
 
@@ -173,18 +170,17 @@ def _settle_waiters(outcomes: list[Outcome]) -> None:
 
 
 class Database:
-    """Owns the SQLite file. :meth:`open` and :meth:`close` it (the lifespan does)."""
+    """Owns the database. :meth:`open` and :meth:`close` it (the lifespan does)."""
 
     def __init__(
         self,
-        path: Path,
+        location: str | Path,
         migrations: Sequence[Migration],
         read_threads: int = 4,
         attachments: Sequence[Attachment] = (),
     ) -> None:
-        self.path = path
+        self.backend = backend_for(location, attachments)
         self._migrations = migrations  # the Sandbox's own list: add-ons append before open()
-        self.attachments = list(attachments)
         # Called on the writer thread right after each COMMIT / ROLLBACK of its transactions
         # (e.g. the search indexer hands over what a committed transaction staged).
         self.on_commit: list[Callable[[], None]] = []
@@ -195,55 +191,41 @@ class Database:
             max_workers=read_threads, thread_name_prefix="db-read"
         )
         self._local = threading.local()
-        self._reader_conns: list[sqlite3.Connection] = []
+        self._reader_conns: list[Connection] = []
         self.commits = 0  # transactions committed by the writer (for stats and benchmarks)
-        self._conn: sqlite3.Connection | None = None  # the writer's connection
+        self._conn: Connection | None = None  # the writer's connection
         self._lock = threading.Lock()  # held while a transaction runs on ``_conn``
         self._inline: list[WriteJob] = []  # to write on the event loop at its next turn
-        self._last_commit = 0.0  # time.monotonic() of the last commit
-        self._truncated_at = -1  # ``commits`` when the WAL was last truncated
         self.read_barrier: ReadBarrier | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.backend.name
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file (SQLite only)."""
+        backend = self.backend
+        assert isinstance(backend, SqliteBackend), "a PostgreSQL database has no file"
+        return backend.path
 
     # --- lifecycle -------------------------------------------------------------------
     def open(self) -> None:
         conn = self.connect()
         try:
-            for attachment in self.attachments:
-                conn.execute(f"PRAGMA {attachment.name}.journal_mode=WAL")
-                conn.execute(f"PRAGMA {attachment.name}.synchronous=NORMAL")
-                attachment.setup(conn)
+            self.backend.setup(conn)
             self._migrate(conn)
         finally:
             conn.close()
         self._conn = self.connect()
-        # Checkpoints (copying the WAL into the database file) would run inside whichever
-        # commit crosses the threshold, often on the event loop; the writer thread runs them
-        # instead, on a connection of its own, between its jobs (see ``_checkpoint``).
-        self._conn.execute("PRAGMA wal_autocheckpoint=0")
-        self._writer = threading.Thread(
-            target=self._write_loop, args=(self._conn,), name="db-writer", daemon=True
-        )
+        self.backend.writer_started(self._conn)
+        self._writer = threading.Thread(target=self._write_loop, name="db-writer", daemon=True)
         self._writer.start()
 
     def check_files(self) -> None:
-        """Before :meth:`open`: a damaged database file stops the start with
-        :class:`StartupError` naming it (the user's mail: never moved); a damaged derived
-        attachment is moved aside, to be created afresh at open."""
-        try:
-            check_file(self.path)
-        except sqlite3.DatabaseError as exc:
-            raise startup.database_error(self.path, exc) from None
-        for attachment in self.attachments:
-            try:
-                check_file(attachment.path)
-            except sqlite3.DatabaseError as exc:
-                if not attachment.derived:
-                    raise startup.database_error(attachment.path, exc) from None
-                aside = move_aside(attachment.path)
-                log.warning(
-                    "%s file %s is damaged (%s): moved it to %s; rebuilding it",
-                    attachment.name, attachment.path, exc, aside,
-                )  # fmt: skip
+        """Before :meth:`open`: a database that cannot be used stops the start with a
+        :class:`~mailsandbox.startup.StartupError` (see the backend's ``check``)."""
+        self.backend.check()
 
     def close(self) -> None:
         if self._writer is not None:
@@ -252,55 +234,59 @@ class Database:
             self._writer = None
         self._readers.shutdown(wait=True)
         for conn in self._reader_conns:
-            conn.close()
+            with contextlib.suppress(Exception):
+                conn.close()
         self._reader_conns.clear()
+        self.backend.close()
 
-    def connect(self, *, readonly: bool = False) -> sqlite3.Connection:
-        """A new connection to the database, with its attachments."""
-        return connect(self.path, readonly=readonly, attachments=self.attachments)
+    def connect(self, *, readonly: bool = False) -> Connection:
+        """A new connection to the database (SQLite: with its attachments)."""
+        return self.backend.connect(readonly=readonly)
 
     def ping(self) -> bool:
         try:
-            self._reader().execute("SELECT 1").fetchone()
+            self.read_sync(lambda conn: conn.execute("SELECT 1").fetchone())
             return self._writer is not None and self._writer.is_alive()
-        except sqlite3.Error:
+        except Exception:
             return False
 
     # --- migrations ------------------------------------------------------------------
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied REAL)"
-        )
-        done = {row[0] for row in conn.execute("SELECT id FROM schema_migrations")}
-        # Upgrading a database is worth a line each; creating a new one is not news.
-        level = logging.INFO if done else logging.DEBUG
-        for migration in self._migrations:
-            if migration.id in done:
-                continue
-            log.log(level, "applying migration %s", migration.id)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                migration.apply(conn)
-                conn.execute(
-                    "INSERT INTO schema_migrations (id, applied) VALUES (?, ?)",
-                    (migration.id, time.time()),
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+    def _migrate(self, conn: Connection) -> None:
+        with self.backend.migrating(conn):  # PostgreSQL: one replica at a time
+            conn.execute(SCHEMA_MIGRATIONS)
+            done = {row[0] for row in conn.execute("SELECT id FROM schema_migrations")}
+            # Upgrading a database is worth a line each; creating a new one is not news.
+            level = logging.INFO if done else logging.DEBUG
+            pending = [m for m in self._migrations if m.id not in done]
+            for migration in pending:  # all checked before any is applied
+                if migration.step(self.dialect) is None:
+                    raise RuntimeError(f"migration {migration.id} has no {self.dialect} step")
+            for migration in pending:
+                step = migration.step(self.dialect)
+                assert step is not None
+                log.log(level, "applying migration %s", migration.id)
+                conn.execute(BEGIN_MIGRATION)
+                try:
+                    step(conn)
+                    conn.execute(
+                        "INSERT INTO schema_migrations (id, applied) VALUES (?, ?)",
+                        (migration.id, time.time()),
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
 
     def applied_migrations(self) -> list[str]:
-        rows = self._reader().execute("SELECT id FROM schema_migrations ORDER BY rowid")
-        return [row[0] for row in rows]
+        return self.read_sync(lambda conn: [row[0] for row in conn.execute(APPLIED)])
 
     # --- writing ---------------------------------------------------------------------
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(conn)`` in the writer's transaction; returns after it is committed."""
         result: T = await self.schedule(fn).waiter  # type: ignore[misc]
         return result
 
-    async def defer(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def defer(self, fn: Callable[[Connection], T]) -> T:
         """Like :meth:`write`, but the job may wait up to ``DEFER_DELAY`` to be batched."""
         result: T = await self.schedule(fn, deferred=True).waiter  # type: ignore[misc]
         return result
@@ -308,15 +294,16 @@ class Database:
     def schedule(self, fn: WriteFn, *, deferred: bool = False, inline: bool = False) -> WriteJob:
         """Queue ``fn`` from the event loop; ``job.waiter`` resolves after its commit.
 
-        With ``inline``, the job is written on the event loop itself at its next turn, in one
-        transaction with every other inline job scheduled meanwhile (the writer's connection,
-        under its lock), unless the writer thread is busy or has work queued: then they go
-        to it as usual. Message ingest uses it: a group commit without the two thread
-        hand-overs (and GIL hand-offs) per batch that a write through the writer thread costs.
+        With ``inline`` (and a backend that allows it: SQLite), the job is written on the
+        event loop itself at its next turn, in one transaction with every other inline job
+        scheduled meanwhile (the writer's connection, under its lock), unless the writer
+        thread is busy or has work queued: then they go to it as usual. Message ingest uses
+        it: a group commit without the two thread hand-overs (and GIL hand-offs) per batch
+        that a write through the writer thread costs.
         """
         loop = asyncio.get_running_loop()
         job = WriteJob(fn, waiter=loop.create_future(), deferred=deferred)
-        if inline and not deferred:
+        if inline and not deferred and self.backend.inline_writes:
             if not self._inline:
                 loop.call_soon(self._write_inline)
             self._inline.append(job)
@@ -339,8 +326,18 @@ class Database:
         for job in jobs:
             self._put(job)
 
+    @contextlib.contextmanager
+    def try_write_lock(self) -> Iterator[bool]:
+        """Hold the write lock if it is free right now (yields whether it was)."""
+        locked = self._lock.acquire(blocking=False)
+        try:
+            yield locked
+        finally:
+            if locked:
+                self._lock.release()
+
     def submit(
-        self, fn: Callable[[sqlite3.Connection], T], *, deferred: bool = False
+        self, fn: Callable[[Connection], T], *, deferred: bool = False
     ) -> concurrent.futures.Future[T]:
         """Queue ``fn`` from any thread; the returned future resolves after its commit."""
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
@@ -357,30 +354,26 @@ class Database:
             raise RuntimeError("database is not open")
         self._jobs.put(job)
 
-    def write_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def write_sync(self, fn: Callable[[Connection], T]) -> T:
         return self.submit(fn).result()
 
-    def _write_loop(self, conn: sqlite3.Connection) -> None:
+    def _write_loop(self) -> None:
         deferred: list[WriteJob] = []
         deferred_since = 0.0
-        checkpoints = connect(self.path)
-        checkpointed = time.monotonic()
         try:
             while True:
-                if time.monotonic() - checkpointed >= CHECKPOINT_EVERY:
-                    self._checkpoint(checkpoints)
-                    checkpointed = time.monotonic()
+                self.backend.maintain(self)
                 if deferred:
                     wait = deferred_since + DEFER_DELAY - time.monotonic()
                     try:
                         job = self._jobs.get(timeout=wait) if wait > 0 else self._jobs.get_nowait()
                     except queue.Empty:
-                        self._run_batch(conn, deferred)
+                        self._run_batch(deferred)
                         deferred = []
                         continue
                 else:
                     try:
-                        job = self._jobs.get(timeout=CHECKPOINT_EVERY)
+                        job = self._jobs.get(timeout=MAINTAIN_EVERY)
                     except queue.Empty:
                         continue
                 batch: list[WriteJob] = []
@@ -402,58 +395,42 @@ class Database:
                     except queue.Empty:
                         break
                 if batch:
-                    self._run_batch(conn, batch)
+                    self._run_batch(batch)
                 if job is None:  # closing: finish what was deferred, then stop
                     if deferred:
-                        self._run_batch(conn, deferred)
+                        self._run_batch(deferred)
                     return
                 if deferred and (hurry or time.monotonic() - deferred_since >= DEFER_DELAY):
-                    self._run_batch(conn, deferred)
+                    self._run_batch(deferred)
                     deferred = []
         finally:
-            checkpoints.close()
+            self.backend.writer_stopped()
             with self._lock:
-                self._conn = None
-                conn.close()
+                conn, self._conn = self._conn, None
+                if conn is not None:
+                    conn.close()
 
-    def _checkpoint(self, conn: sqlite3.Connection) -> None:
-        """Copy what the WAL holds into the database file, without blocking anyone (PASSIVE:
-        frames a reader still needs stay for the next round); then truncate the WAL when
-        writes have paused or it grew past ``WAL_LIMIT`` (see :meth:`_truncate`)."""
-        try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            idle = time.monotonic() - self._last_commit >= IDLE_TRUNCATE
-            if (idle and self.commits != self._truncated_at) or self._wal_size() > WAL_LIMIT:
-                self._truncate(conn)
-        except sqlite3.Error as exc:
-            log.warning("checkpoint failed: %s", exc)
-
-    def _wal_size(self) -> int:
-        try:
-            return Path(f"{self.path}-wal").stat().st_size
-        except OSError:
-            return 0
-
-    def _truncate(self, conn: sqlite3.Connection) -> None:
-        """Truncate the WAL (:func:`truncate_wal`), holding the write lock so that message
-        writes on the event loop go to the queue meanwhile rather than wait; skipped this
-        round if one is under way. Ingest never waits for it: the PASSIVE checkpoint just
-        before left it next to nothing to copy."""
-        if not self._lock.acquire(blocking=False):
-            return
-        try:
-            commits = self.commits
-            if truncate_wal(conn):
-                self._truncated_at = commits
-        finally:
-            self._lock.release()
-
-    def _run_batch(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> None:
+    def _run_batch(self, jobs: list[WriteJob]) -> None:
         with self._lock:
+            if self._conn is not None and self.backend.broken(self._conn):
+                self._reconnect_writer()
+            conn = self._conn
+            assert conn is not None
             outcomes = self._transact(conn, jobs)
         self._settle(outcomes)
 
-    def _transact(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> list[Outcome]:
+    def _reconnect_writer(self) -> None:
+        """The writer's connection dropped (PostgreSQL restarted, a network cut): the jobs
+        that were running failed; later ones get a new connection."""
+        log.warning("database connection lost: reconnecting")
+        old, self._conn = self._conn, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.close()
+        self._conn = self.connect()
+        self.backend.writer_started(self._conn)
+
+    def _transact(self, conn: Connection, jobs: list[WriteJob]) -> list[Outcome]:
         """Run ``jobs`` in one transaction (holding ``_lock``); each one's outcome."""
         for job in jobs:
             job.started = True
@@ -469,7 +446,7 @@ class Database:
         self._committed()
         return [(job, result, None) for job, result in zip(jobs, results, strict=True)]
 
-    def _run_alone(self, conn: sqlite3.Connection, job: WriteJob) -> Outcome:
+    def _run_alone(self, conn: Connection, job: WriteJob) -> Outcome:
         try:
             conn.execute(BEGIN)
             result = job.fn(conn)
@@ -483,13 +460,14 @@ class Database:
 
     def _committed(self) -> None:
         self.commits += 1
-        self._last_commit = time.monotonic()
+        self.backend.committed()
         for hook in self.on_commit:
             hook()
 
-    def _rolled_back(self, conn: sqlite3.Connection) -> None:
+    def _rolled_back(self, conn: Connection) -> None:
         if conn.in_transaction:
-            conn.execute("ROLLBACK")
+            with contextlib.suppress(Exception):  # (a dropped connection cannot roll back)
+                conn.execute("ROLLBACK")
         for hook in self.on_rollback:
             hook()
 
@@ -510,24 +488,44 @@ class Database:
                 loop.call_soon_threadsafe(_settle_waiters, items)
 
     # --- reading ---------------------------------------------------------------------
-    def _reader(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    def _reader(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and self.backend.broken(conn):
+            self._reader_conns.remove(conn)
+            with contextlib.suppress(Exception):
+                conn.close()
+            conn = None
         if conn is None:
             conn = self.connect(readonly=True)
             self._local.conn = conn
             self._reader_conns.append(conn)
         return conn
 
-    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def read(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(conn)`` on a reader thread with a read-only connection.
 
-        Waits for ``read_barrier`` first (set by ingest: deferred search indexing of messages
-        already acknowledged), so a read never sees a message that is not yet searchable.
+        Waits for ``read_barrier`` first (set by ingest on SQLite: deferred search indexing
+        of messages already acknowledged), so a read never sees a message that is not yet
+        searchable.
         """
         if self.read_barrier is not None:
             await self.read_barrier()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, lambda: fn(self._reader()))
 
-    def read_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def read_sync(self, fn: Callable[[Connection], T]) -> T:
         return fn(self._reader())
+
+
+__all__ = [
+    "NOT_NEEDED",
+    "POSTGRESQL",
+    "SQLITE",
+    "Attachment",
+    "Backend",
+    "Database",
+    "Migration",
+    "WriteFn",
+    "backend_for",
+    "is_url",
+]

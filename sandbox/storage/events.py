@@ -8,12 +8,12 @@ Provider-specific ids and fields (sg_event_id, smtp-id, Mailgun event id, severi
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox import ids
+from mailsandbox.storage.sql import Connection, Row, Sql
 
 TYPES = (
     "queued",
@@ -42,7 +42,7 @@ class DeliveryEvent:
     seq: int = 0
 
 
-def _from_row(row: sqlite3.Row) -> DeliveryEvent:
+def _from_row(row: Row) -> DeliveryEvent:
     return DeliveryEvent(
         seq=row["seq"],
         id=row["id"],
@@ -57,14 +57,20 @@ def _from_row(row: sqlite3.Row) -> DeliveryEvent:
     )
 
 
-def add(conn: sqlite3.Connection, event: DeliveryEvent) -> DeliveryEvent:
+_INSERT = (
+    "INSERT INTO events (id, message_id, recipient, type, created, provider, reason, code,"
+    " details_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT = Sql(_INSERT, postgresql=_INSERT + " RETURNING seq")
+
+
+def add(conn: Connection, event: DeliveryEvent) -> DeliveryEvent:
     if event.type not in TYPES:
         raise ValueError(f"unknown event type {event.type!r}")
     event.id = event.id or ids.new_id()
     event.created = event.created or round(time.time(), 6)
     cursor = conn.execute(
-        "INSERT INTO events (id, message_id, recipient, type, created, provider, reason, code,"
-        " details_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        INSERT,
         (
             event.id,
             event.message_id,
@@ -81,7 +87,7 @@ def add(conn: sqlite3.Connection, event: DeliveryEvent) -> DeliveryEvent:
     return event
 
 
-def for_message(conn: sqlite3.Connection, message_id: str) -> list[DeliveryEvent]:
+def for_message(conn: Connection, message_id: str) -> list[DeliveryEvent]:
     rows = conn.execute(
         "SELECT * FROM events WHERE message_id = ? ORDER BY created, seq", (message_id,)
     ).fetchall()
@@ -89,7 +95,7 @@ def for_message(conn: sqlite3.Connection, message_id: str) -> list[DeliveryEvent
 
 
 def query(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     provider: str | None = None,
     types: list[str] | None = None,

@@ -1,19 +1,20 @@
 """Message storage: the rows of one message written together, and the reads every view shares.
 
-Write functions take the writer's ``sqlite3.Connection`` (they run inside its transaction);
-read functions take a reader connection. Nothing here knows about HTTP or JSON shapes: the
-API turns :class:`MessageSummary` into Mailpit's wire format.
+Write functions take the writer's connection (they run inside its transaction); read functions
+take a reader connection (see :mod:`mailsandbox.storage.sql`: one SQL for SQLite and
+PostgreSQL, with a PostgreSQL variant where they differ). Nothing here knows about HTTP or
+JSON shapes: the API turns :class:`MessageSummary` into Mailpit's wire format.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox.mime import Address, ParsedMessage, PartInfo
+from mailsandbox.storage.sql import POSTGRESQL, SQLITE, Connection, Row, Sql, limit_value
 
 
 @dataclass
@@ -78,17 +79,20 @@ def _addresses(text: str) -> list[Address]:
 
 
 # --- writes ------------------------------------------------------------------------------
-INSERT_MESSAGE = """
+_INSERT_MESSAGE = """
 INSERT INTO messages (id, created, inbox, source, username, mail_from, recipients, message_id,
     from_json, to_json, cc_json, bcc_json, reply_to_json, return_path, subject, date, size,
     snippet, attachments, inlines, read, metadata_json, parse_error)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
 """
+# (PostgreSQL: the new seq comes back with the INSERT, as its cursor's ``lastrowid``.)
+INSERT_MESSAGE = Sql(_INSERT_MESSAGE, postgresql=_INSERT_MESSAGE + " RETURNING seq")
 INSERT_RAW = "INSERT INTO message_raw (seq, raw) VALUES (?, ?)"
+INSERT_TAG = "INSERT INTO message_tags (message_seq, tag) VALUES (?, ?) ON CONFLICT DO NOTHING"
 INSERT_FTS = "INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)"
 
 
-def insert_message(conn: sqlite3.Connection, msg: NewMessage, *, index: bool = True) -> int:
+def insert_message(conn: Connection, msg: NewMessage, *, index: bool = True) -> int:
     """Write a message with its raw bytes, parts, tags and search text; returns its seq.
 
     With ``index=False`` no search-index row is written (ingest leaves that to
@@ -147,7 +151,7 @@ def insert_message(conn: sqlite3.Connection, msg: NewMessage, *, index: bool = T
         )
     if msg.tags:
         conn.executemany(
-            "INSERT OR IGNORE INTO message_tags (message_seq, tag) VALUES (?, ?)",
+            INSERT_TAG,
             [(seq, tag) for tag in msg.tags],
         )
     if index:
@@ -155,7 +159,7 @@ def insert_message(conn: sqlite3.Connection, msg: NewMessage, *, index: bool = T
     return seq
 
 
-def delete_by_seqs(conn: sqlite3.Connection, seqs: Sequence[int]) -> None:
+def delete_by_seqs(conn: Connection, seqs: Sequence[int]) -> None:
     """Delete messages and everything hanging off them."""
     for start in range(0, len(seqs), 500):
         chunk = list(seqs[start : start + 500])
@@ -170,19 +174,22 @@ def delete_by_seqs(conn: sqlite3.Connection, seqs: Sequence[int]) -> None:
             conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
 
 
-def delete_all(conn: sqlite3.Connection) -> None:
+def delete_all(conn: Connection) -> None:
     for table in ("message_raw", "message_parts", "message_tags", "messages_fts", "messages"):
         conn.execute(f"DELETE FROM {table}")
 
 
-def prune(conn: sqlite3.Connection, max_messages: int, min_created: float | None) -> list[str]:
+BEYOND_NEWEST = Sql(
+    "SELECT seq, id FROM messages ORDER BY created DESC, seq DESC LIMIT -1 OFFSET ?",
+    postgresql="SELECT seq, id FROM messages ORDER BY created DESC, seq DESC OFFSET ?",
+)
+
+
+def prune(conn: Connection, max_messages: int, min_created: float | None) -> list[str]:
     """Drop the oldest messages beyond ``max_messages`` and those created before ``min_created``."""
     victims: list[tuple[int, str]] = []
     if max_messages > 0:
-        victims += conn.execute(
-            "SELECT seq, id FROM messages ORDER BY created DESC, seq DESC LIMIT -1 OFFSET ?",
-            (max_messages,),
-        ).fetchall()
+        victims += conn.execute(BEYOND_NEWEST, (max_messages,)).fetchall()
     if min_created is not None:
         victims += conn.execute(
             "SELECT seq, id FROM messages WHERE created < ?", (min_created,)
@@ -200,24 +207,40 @@ SUMMARY_COLUMNS = (
 )
 
 
-def tags_for(conn: sqlite3.Connection, seqs: Iterable[int]) -> dict[int, list[str]]:
+# Tags sort and compare case-insensitively (SQLite's NOCASE; on PostgreSQL lower() of a
+# "C"-collated column folds ASCII only, exactly as NOCASE does).
+BY_TAG = {SQLITE: "tag COLLATE NOCASE", POSTGRESQL: "lower(tag), tag"}
+TAG_IS = Sql("tag = ? COLLATE NOCASE", postgresql="lower(tag) = lower(?)")
+ALL_TAGS = Sql(
+    f"SELECT DISTINCT tag FROM message_tags ORDER BY {BY_TAG[SQLITE]}",
+    postgresql="SELECT tag FROM (SELECT DISTINCT tag FROM message_tags) t"
+    f" ORDER BY {BY_TAG[POSTGRESQL]}",
+)
+TAG_COUNTS = Sql(
+    f"SELECT tag, COUNT(*) FROM message_tags GROUP BY tag ORDER BY {BY_TAG[SQLITE]}",
+    postgresql=f"SELECT tag, COUNT(*) FROM message_tags GROUP BY tag ORDER BY {BY_TAG[POSTGRESQL]}",
+)
+
+
+def _where_tag(select: str) -> Sql:
+    """``select`` (ending in WHERE) for the tag named by the one parameter."""
+    return Sql(f"{select} {TAG_IS}", postgresql=f"{select} {TAG_IS.postgresql}")
+
+
+def tags_for(conn: Connection, seqs: Iterable[int]) -> dict[int, list[str]]:
     seq_list = list(seqs)
     result: dict[int, list[str]] = {seq: [] for seq in seq_list}
     if not seq_list:
         return result
     marks = ",".join("?" * len(seq_list))
-    for seq, tag in conn.execute(
-        f"SELECT message_seq, tag FROM message_tags WHERE message_seq IN ({marks})"
-        " ORDER BY tag COLLATE NOCASE",
-        seq_list,
-    ):
+    select = f"SELECT message_seq, tag FROM message_tags WHERE message_seq IN ({marks}) ORDER BY"
+    sql = Sql(f"{select} {BY_TAG[SQLITE]}", postgresql=f"{select} {BY_TAG[POSTGRESQL]}")
+    for seq, tag in conn.execute(sql, seq_list):
         result[seq].append(tag)
     return result
 
 
-def summaries_from_rows(
-    conn: sqlite3.Connection, rows: Sequence[sqlite3.Row]
-) -> list[MessageSummary]:
+def summaries_from_rows(conn: Connection, rows: Sequence[Row]) -> list[MessageSummary]:
     tags = tags_for(conn, (row["seq"] for row in rows))
     return [
         MessageSummary(
@@ -251,30 +274,30 @@ def summaries_from_rows(
     ]
 
 
-def get_summary(conn: sqlite3.Connection, message_id: str) -> MessageSummary | None:
+def get_summary(conn: Connection, message_id: str) -> MessageSummary | None:
     rows = conn.execute(f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE id = ?", (message_id,))
     found = summaries_from_rows(conn, rows.fetchall())
     return found[0] if found else None
 
 
-def latest_id(conn: sqlite3.Connection) -> str | None:
+def latest_id(conn: Connection) -> str | None:
     row = conn.execute("SELECT id FROM messages ORDER BY created DESC, seq DESC LIMIT 1").fetchone()
     return row[0] if row else None
 
 
 def list_summaries(
-    conn: sqlite3.Connection, *, start: int = 0, limit: int = 50, inbox: str | None = None
+    conn: Connection, *, start: int = 0, limit: int = 50, inbox: str | None = None
 ) -> list[MessageSummary]:
     where, args = ("WHERE inbox = ?", [inbox]) if inbox is not None else ("", [])
     rows = conn.execute(
         f"SELECT {SUMMARY_COLUMNS} FROM messages {where}"
         " ORDER BY created DESC, seq DESC LIMIT ? OFFSET ?",
-        [*args, limit, start],
+        [*args, limit_value(conn, limit), start],
     ).fetchall()
     return summaries_from_rows(conn, rows)
 
 
-def counts(conn: sqlite3.Connection) -> tuple[int, int]:
+def counts(conn: Connection) -> tuple[int, int]:
     """(total, unread)."""
     row = conn.execute(
         "SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM messages WHERE read = 0)"
@@ -282,7 +305,7 @@ def counts(conn: sqlite3.Connection) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def get_raw(conn: sqlite3.Connection, message_id: str) -> bytes | None:
+def get_raw(conn: Connection, message_id: str) -> bytes | None:
     row = conn.execute(
         "SELECT r.raw FROM message_raw r JOIN messages m ON m.seq = r.seq WHERE m.id = ?",
         (message_id,),
@@ -290,13 +313,13 @@ def get_raw(conn: sqlite3.Connection, message_id: str) -> bytes | None:
     return bytes(row[0]) if row else None
 
 
-def get_raw_at(conn: sqlite3.Connection, seq: int) -> bytes | None:
+def get_raw_at(conn: Connection, seq: int) -> bytes | None:
     """The raw bytes of the message stored at ``seq``."""
     row = conn.execute("SELECT raw FROM message_raw WHERE seq = ?", (seq,)).fetchone()
     return bytes(row[0]) if row else None
 
 
-def get_parts(conn: sqlite3.Connection, seq: int) -> list[PartInfo]:
+def get_parts(conn: Connection, seq: int) -> list[PartInfo]:
     rows = conn.execute(
         "SELECT part_id, filename, content_type, content_id, disposition, size, md5, sha1, sha256"
         " FROM message_parts WHERE message_seq = ? ORDER BY seq",
@@ -305,7 +328,7 @@ def get_parts(conn: sqlite3.Connection, seq: int) -> list[PartInfo]:
     return [PartInfo(*row) for row in rows]
 
 
-def seqs_for_ids(conn: sqlite3.Connection, message_ids: Sequence[str]) -> dict[str, int]:
+def seqs_for_ids(conn: Connection, message_ids: Sequence[str]) -> dict[str, int]:
     """``{id: seq}`` for the ids that exist."""
     found: dict[str, int] = {}
     for start in range(0, len(message_ids), 500):
@@ -316,21 +339,17 @@ def seqs_for_ids(conn: sqlite3.Connection, message_ids: Sequence[str]) -> dict[s
     return found
 
 
-def all_tags(conn: sqlite3.Connection) -> list[str]:
+def all_tags(conn: Connection) -> list[str]:
     """Every tag in use, sorted by name (case-insensitively)."""
-    rows = conn.execute("SELECT DISTINCT tag FROM message_tags ORDER BY tag COLLATE NOCASE")
-    return [row[0] for row in rows]
+    return [row[0] for row in conn.execute(ALL_TAGS)]
 
 
-def tag_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    rows = conn.execute(
-        "SELECT tag, COUNT(*) FROM message_tags GROUP BY tag ORDER BY tag COLLATE NOCASE"
-    )
-    return {row[0]: row[1] for row in rows}
+def tag_counts(conn: Connection) -> dict[str, int]:
+    return {row[0]: row[1] for row in conn.execute(TAG_COUNTS)}
 
 
 # --- changes (writer connection) ---------------------------------------------------------
-def set_read(conn: sqlite3.Connection, message_ids: Sequence[str], read: bool) -> list[str]:
+def set_read(conn: Connection, message_ids: Sequence[str], read: bool) -> list[str]:
     """Set the read flag of the listed messages; returns the ids whose state changed."""
     changed: list[str] = []
     for start in range(0, len(message_ids), 500):
@@ -344,54 +363,43 @@ def set_read(conn: sqlite3.Connection, message_ids: Sequence[str], read: bool) -
     return changed
 
 
-def set_read_all(conn: sqlite3.Connection, read: bool) -> int:
+def set_read_all(conn: Connection, read: bool) -> int:
     """Set the read flag of every message; returns how many changed."""
     return conn.execute(
         "UPDATE messages SET read = ? WHERE read != ?", (int(read), int(read))
     ).rowcount
 
 
-def delete_by_ids(conn: sqlite3.Connection, message_ids: Sequence[str]) -> list[str]:
+def delete_by_ids(conn: Connection, message_ids: Sequence[str]) -> list[str]:
     """Delete the listed messages (unknown ids are ignored); returns the ids deleted."""
     found = seqs_for_ids(conn, message_ids)
     delete_by_seqs(conn, list(found.values()))
     return list(found)
 
 
-def set_tags(
-    conn: sqlite3.Connection, message_ids: Sequence[str], tags: Sequence[str]
-) -> list[str]:
+def set_tags(conn: Connection, message_ids: Sequence[str], tags: Sequence[str]) -> list[str]:
     """Replace the tags of the listed messages; returns the ids that exist."""
     found = seqs_for_ids(conn, message_ids)
     for seq in found.values():
         conn.execute("DELETE FROM message_tags WHERE message_seq = ?", (seq,))
-        conn.executemany(
-            "INSERT OR IGNORE INTO message_tags (message_seq, tag) VALUES (?, ?)",
-            [(seq, tag) for tag in tags],
-        )
+        conn.executemany(INSERT_TAG, [(seq, tag) for tag in tags])
     return list(found)
 
 
-def tag_exists(conn: sqlite3.Connection, tag: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM message_tags WHERE tag = ? COLLATE NOCASE LIMIT 1", (tag,)
-    ).fetchone()
-    return row is not None
+def tag_exists(conn: Connection, tag: str) -> bool:
+    row = conn.execute(_where_tag("SELECT 1 FROM message_tags WHERE"), (tag,))
+    return row.fetchone() is not None
 
 
-def rename_tag(conn: sqlite3.Connection, old: str, new: str) -> int:
+def rename_tag(conn: Connection, old: str, new: str) -> int:
     """Rename a tag on every message (names compare case-insensitively); returns rows touched."""
-    rows = conn.execute(
-        "SELECT message_seq FROM message_tags WHERE tag = ? COLLATE NOCASE", (old,)
-    ).fetchall()
-    conn.execute("DELETE FROM message_tags WHERE tag = ? COLLATE NOCASE", (old,))
-    conn.executemany(
-        "INSERT OR IGNORE INTO message_tags (message_seq, tag) VALUES (?, ?)",
-        [(row[0], new) for row in rows],
-    )
-    return len(rows)
+    rows = conn.execute(_where_tag("SELECT message_seq FROM message_tags WHERE"), (old,))
+    seqs = [row[0] for row in rows]
+    conn.execute(_where_tag("DELETE FROM message_tags WHERE"), (old,))
+    conn.executemany(INSERT_TAG, [(seq, new) for seq in seqs])
+    return len(seqs)
 
 
-def delete_tag(conn: sqlite3.Connection, tag: str) -> int:
+def delete_tag(conn: Connection, tag: str) -> int:
     """Remove a tag from every message; returns how many messages had it."""
-    return conn.execute("DELETE FROM message_tags WHERE tag = ? COLLATE NOCASE", (tag,)).rowcount
+    return conn.execute(_where_tag("DELETE FROM message_tags WHERE"), (tag,)).rowcount

@@ -16,6 +16,12 @@ twice and joins each of the many matches to ``messages``. Here it is evaluated i
 count the matches in the index itself (the unread ones through the smaller side of the read
 index), and the page comes from the newest matching rowids, which FTS5 yields without
 evaluating the rest, checked against the ``created`` order (:func:`_newest_first`).
+
+On PostgreSQL the same language compiles to the same conditions but for two pieces: free text
+is ``LIKE '%term%'`` on ``messages_fts.search_text`` (a trigram GIN index answers it: the
+substring semantics of FTS5's trigram tokenizer, for terms of any length), and field filters
+use ``ILIKE`` (SQLite's ``LIKE`` ignores ASCII case; on a ``"C"``-collated column, ``ILIKE``
+folds exactly ASCII, too). Every query takes the general road there.
 """
 
 from __future__ import annotations
@@ -30,6 +36,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailsandbox.mime import clean
 from mailsandbox.storage.messages import SUMMARY_COLUMNS, MessageSummary, summaries_from_rows
+from mailsandbox.storage.sql import (
+    POSTGRESQL,
+    SQLITE,
+    Connection,
+    Row,
+    is_postgresql,
+    limit_value,
+)
 
 MAX_QUERY_CHARS = 4096
 MAX_TERMS = 50
@@ -63,9 +77,16 @@ class Plan:
     tz: tzinfo | None = None
     probe: Callable[[str], bool] | None = None  # is this FTS phrase rare enough to look up?
     single_row: bool = False  # checking one known message: test FTS per row
+    dialect: str = SQLITE
+
+    @property
+    def postgresql(self) -> bool:
+        return self.dialect == POSTGRESQL
 
 
-IGNORED = Condition("1", [])  # a token that has no effect, even negated (an unparseable date)
+IGNORED = Condition("TRUE", [])  # a token that has no effect, even negated (an unparseable date)
+NOTHING = Condition("FALSE", [])
+EVERYTHING = Condition("TRUE", [])
 
 
 _ADDRESS_FIELDS = {
@@ -89,6 +110,11 @@ _FLAGS = {
 _FTS_MATCH = "seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)"
 _FTS_ROW = (
     "EXISTS (SELECT 1 FROM messages_fts f WHERE f.rowid = messages.seq AND f.messages_fts MATCH ?)"
+)
+_TEXT_LIKE = "seq IN (SELECT rowid FROM messages_fts WHERE search_text LIKE ? ESCAPE '\\')"
+_TEXT_LIKE_ROW = (
+    "EXISTS (SELECT 1 FROM messages_fts f WHERE f.rowid = messages.seq"
+    " AND f.search_text LIKE ? ESCAPE '\\')"
 )
 SELECTIVE = 2000  # an FTS term with at most this many hits is worth looking up first
 _JSON_KEYS = '{"name": "", "address": ""}'
@@ -143,7 +169,8 @@ def _contains(
     first (an exact superset; skipped where the JSON key names themselves could match), when
     the plan's probe says the term is rare enough for that to pay.
     """
-    like = Condition(f"{column} LIKE ? ESCAPE '\\'", [_like(value)])
+    operator = "ILIKE" if plan is not None and plan.postgresql else "LIKE"
+    like = Condition(f"{column} {operator} ? ESCAPE '\\'", [_like(value)])
     term = clean(value)
     if not in_search_text or len(term) < 3 or term in _JSON_KEYS:
         return like
@@ -203,12 +230,11 @@ def _free_text(value: str, plan: Plan) -> Condition | None:
     term = clean(value)
     if not term:
         return None
+    if plan.postgresql:  # (the search text and the term are both lower-cased already)
+        return Condition(_TEXT_LIKE_ROW if plan.single_row else _TEXT_LIKE, [_like(term)])
     if len(term) >= 3:
         return Condition(_FTS_ROW if plan.single_row else _FTS_MATCH, [_phrase(term)])
-    return Condition(
-        "seq IN (SELECT rowid FROM messages_fts WHERE search_text LIKE ? ESCAPE '\\')",
-        [_like(term)],
-    )
+    return Condition(_TEXT_LIKE, [_like(term)])
 
 
 def _field(key: str, value: str, plan: Plan) -> Condition | None:
@@ -226,7 +252,7 @@ def _field(key: str, value: str, plan: Plan) -> Condition | None:
     if key == "subject":
         return _contains("subject", value, plan, in_search_text=True)
     if key == "message-id":
-        return _contains("message_id", clean(value))
+        return _contains("message_id", clean(value), plan)
     if key == "tag":
         return Condition(
             "seq IN (SELECT message_seq FROM message_tags WHERE lower(tag) = ?)", [clean(value)]
@@ -264,7 +290,7 @@ def compile_token(token: str, plan: Plan | None = None) -> Condition | None:
     if condition is IGNORED:
         return None
     if condition is None:
-        return Condition("0", []) if negate else None
+        return NOTHING if negate else None
     return Condition(f"NOT ({condition.sql})", condition.args) if negate else condition
 
 
@@ -305,6 +331,7 @@ def compile_query(
     probe: Callable[[str], bool] | None = None,
     single_row: bool = False,
     strict: bool = False,
+    dialect: str = SQLITE,
 ) -> Condition:
     """The WHERE clause of a query; raises SearchError when it cannot be run.
 
@@ -329,26 +356,30 @@ def compile_query(
         if unusable:
             raise SearchError(f"Error: the search term {unusable[0]!r} selects nothing")
     zone = resolve_tz(tz)
-    plan = Plan(zone, probe, single_row)
+    plan = Plan(zone, probe, single_row, dialect)
     conditions = [c for c in (compile_token(t, plan) for t in tokens) if c is not None]
     if inbox is not None:
         conditions.append(Condition("inbox = ?", [inbox]))
     if not conditions:
-        return Condition("1", [])
+        return EVERYTHING
     return Condition(
         " AND ".join(f"({c.sql})" for c in conditions), [a for c in conditions for a in c.args]
     )
 
 
 # --- running -----------------------------------------------------------------------------
-def _execute(conn: sqlite3.Connection, sql: str, args: list[object]) -> list[sqlite3.Row]:
+def _dialect(conn: Connection) -> str:
+    return POSTGRESQL if is_postgresql(conn) else SQLITE
+
+
+def _execute(conn: Connection, sql: str, args: list[object]) -> list[Row]:
     try:
         return conn.execute(sql, args).fetchall()
     except (sqlite3.Error, OverflowError) as exc:  # e.g. an FTS5 term it refuses
         raise SearchError(f"Error: {exc}") from exc
 
 
-def _is_rare(conn: sqlite3.Connection, phrase: str) -> bool:
+def _is_rare(conn: Connection, phrase: str) -> bool:
     """Whether an FTS phrase has at most ``SELECTIVE`` hits (FTS5 stops reading at the limit)."""
     sql = "SELECT COUNT(*) FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?)"
     try:
@@ -358,7 +389,7 @@ def _is_rare(conn: sqlite3.Connection, phrase: str) -> bool:
     return bool(count <= SELECTIVE)
 
 
-def _fetch(conn: sqlite3.Connection, seqs: list[int]) -> list[MessageSummary]:
+def _fetch(conn: Connection, seqs: list[int]) -> list[MessageSummary]:
     if not seqs:
         return []
     marks = ",".join("?" * len(seqs))
@@ -368,7 +399,7 @@ def _fetch(conn: sqlite3.Connection, seqs: list[int]) -> list[MessageSummary]:
 
 
 @contextmanager
-def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+def _snapshot(conn: Connection) -> Iterator[None]:
     """Run several reads on one snapshot, so counts and page agree even while mail arrives."""
     if conn.in_transaction:  # the caller's transaction already is one
         yield
@@ -386,9 +417,7 @@ def _page(start: int, limit: int) -> slice:
     return slice(start, start + limit if limit >= 0 else None)
 
 
-def _search_general(
-    conn: sqlite3.Connection, where: Condition, start: int, limit: int
-) -> SearchPage:
+def _search_general(conn: Connection, where: Condition, start: int, limit: int) -> SearchPage:
     """Any query, through its compiled ``where``.
 
     One pass collects up to ``FIRST_PASS`` matches (newest first); when there are no more, it
@@ -405,7 +434,7 @@ def _search_general(
         return SearchPage(_fetch(conn, seqs), total, unread)
     total, unread = _execute(
         conn,
-        f"SELECT COUNT(*), COALESCE(SUM(read = 0), 0) FROM messages WHERE {where.sql}",
+        f"SELECT COUNT(*), COALESCE(SUM(1 - read), 0) FROM messages WHERE {where.sql}",
         where.args,
     )[0]
     if limit == 0:
@@ -414,7 +443,9 @@ def _search_general(
         seqs = [row[0] for row in first[start:end]]
     else:
         rows = _execute(
-            conn, f"SELECT seq FROM {source} {ORDER} LIMIT ? OFFSET ?", [*where.args, limit, start]
+            conn,
+            f"SELECT seq FROM {source} {ORDER} LIMIT ? OFFSET ?",
+            [*where.args, limit_value(conn, limit), start],
         )
         seqs = [row[0] for row in rows]
     return SearchPage(_fetch(conn, seqs), int(total), int(unread))
@@ -444,13 +475,13 @@ def _fts_only(query: str, inbox: str | None) -> str | None:
     return " AND ".join(phrases) or None
 
 
-def _count_flag(conn: sqlite3.Connection, read: int, limit: int) -> int:
+def _count_flag(conn: Connection, read: int, limit: int) -> int:
     """How many messages have this read flag, counting no further than ``limit`` + 1."""
     sql = "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE read = ? LIMIT ?)"
     return int(conn.execute(sql, (read, limit + 1)).fetchone()[0])
 
 
-def _fts_counts(conn: sqlite3.Connection, match: str) -> tuple[int, int]:
+def _fts_counts(conn: Connection, match: str) -> tuple[int, int]:
     """(matches, unread matches) of an FTS expression, evaluating it once.
 
     Every FTS row is a stored message (rows are written for existing messages and deleted with
@@ -478,7 +509,7 @@ def _fts_counts(conn: sqlite3.Connection, match: str) -> tuple[int, int]:
     return int(total), int(total - on_side if side else on_side)
 
 
-def _newest_first(conn: sqlite3.Connection, match: str, start: int, end: int) -> list[int] | None:
+def _newest_first(conn: Connection, match: str, start: int, end: int) -> list[int] | None:
     """Matches ``[start:end]`` in ``created DESC, seq DESC`` order, or None (see below).
 
     Call only when there are at least ``end`` matches. FTS5 yields the ``end`` matches with the
@@ -515,7 +546,7 @@ def _newest_first(conn: sqlite3.Connection, match: str, start: int, end: int) ->
 
 
 def _search_free_text(
-    conn: sqlite3.Connection, where: Condition, match: str, start: int, limit: int
+    conn: Connection, where: Condition, match: str, start: int, limit: int
 ) -> SearchPage:
     """A query of free-text terms only: ``where`` compiled, ``match`` its FTS expression.
 
@@ -556,7 +587,7 @@ def _search_free_text(
 
 # --- entry points ------------------------------------------------------------------------
 def search(
-    conn: sqlite3.Connection,
+    conn: Connection,
     query: str,
     *,
     start: int = 0,
@@ -569,9 +600,13 @@ def search(
     Queries of free-text terms only take :func:`_search_free_text`, all others
     :func:`_search_general`. Every statement reads the same snapshot.
     """
-    where = compile_query(query, tz, inbox, probe=lambda phrase: _is_rare(conn, phrase))
+    if is_postgresql(conn):
+        where = compile_query(query, tz, inbox, dialect=POSTGRESQL)
+        match = None
+    else:
+        where = compile_query(query, tz, inbox, probe=lambda phrase: _is_rare(conn, phrase))
+        match = _fts_only(query, inbox)
     start = max(start, 0)
-    match = _fts_only(query, inbox)
     with _snapshot(conn):
         if match is not None:
             return _search_free_text(conn, where, match, start, limit)
@@ -579,20 +614,24 @@ def search(
 
 
 def matching_ids(
-    conn: sqlite3.Connection, query: str, tz: str | None = None, inbox: str | None = None
+    conn: Connection, query: str, tz: str | None = None, inbox: str | None = None
 ) -> list[str]:
     """Ids of every message matching ``query``, newest first, for a bulk change.
 
     The query is compiled ``strict``: one that would match every message only because a term
     selects nothing (``"``, ``subject:``) raises :class:`SearchError` instead.
     """
-    where = compile_query(query, tz, inbox, strict=True)
+    where = compile_query(query, tz, inbox, strict=True, dialect=_dialect(conn))
     sql = f"SELECT id FROM messages WHERE {where.sql} {ORDER}"
     return [row[0] for row in _execute(conn, sql, where.args)]
 
 
-def matches(conn: sqlite3.Connection, query: str, message_id: str, tz: str | None = None) -> bool:
+def matches(conn: Connection, query: str, message_id: str, tz: str | None = None) -> bool:
     """Whether the message ``message_id`` matches ``query`` (an empty query matches all)."""
-    where = compile_query(query, tz, single_row=True) if query.strip() else Condition("1", [])
+    where = (
+        compile_query(query, tz, single_row=True, dialect=_dialect(conn))
+        if query.strip()
+        else EVERYTHING
+    )
     sql = f"SELECT 1 FROM messages WHERE id = ? AND ({where.sql})"
     return bool(_execute(conn, sql, [message_id, *where.args]))

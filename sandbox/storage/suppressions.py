@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from mailsandbox.storage.sql import Connection, Row, limit_value
 
 KINDS = (
     "bounce",
@@ -37,7 +38,7 @@ class Suppression:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _from_row(row: sqlite3.Row) -> Suppression:
+def _from_row(row: Row) -> Suppression:
     return Suppression(
         kind=row["kind"],
         email=row["email"],
@@ -50,7 +51,7 @@ def _from_row(row: sqlite3.Row) -> Suppression:
 
 
 # --- writes ------------------------------------------------------------------------------
-def add(conn: sqlite3.Connection, item: Suppression) -> Suppression:
+def add(conn: Connection, item: Suppression) -> Suppression:
     """Insert or refresh an entry (same kind, scope and email: the newest reason wins)."""
     if item.kind not in KINDS:
         raise ValueError(f"unknown suppression kind {item.kind!r}")
@@ -74,7 +75,7 @@ def add(conn: sqlite3.Connection, item: Suppression) -> Suppression:
     return item
 
 
-def remove(conn: sqlite3.Connection, kind: str, email: str, scope: str = "") -> bool:
+def remove(conn: Connection, kind: str, email: str, scope: str = "") -> bool:
     cursor = conn.execute(
         "DELETE FROM suppressions WHERE kind = ? AND scope = ? AND email = ?",
         (kind, scope, email.strip().lower()),
@@ -82,14 +83,14 @@ def remove(conn: sqlite3.Connection, kind: str, email: str, scope: str = "") -> 
     return cursor.rowcount > 0
 
 
-def clear(conn: sqlite3.Connection, kind: str, scope: str = "") -> int:
+def clear(conn: Connection, kind: str, scope: str = "") -> int:
     return conn.execute(
         "DELETE FROM suppressions WHERE kind = ? AND scope = ?", (kind, scope)
     ).rowcount
 
 
 # --- reads -------------------------------------------------------------------------------
-def get(conn: sqlite3.Connection, kind: str, email: str, scope: str = "") -> Suppression | None:
+def get(conn: Connection, kind: str, email: str, scope: str = "") -> Suppression | None:
     row = conn.execute(
         "SELECT * FROM suppressions WHERE kind = ? AND scope = ? AND email = ?",
         (kind, scope, email.strip().lower()),
@@ -122,7 +123,7 @@ def _filters(
 
 
 def list_entries(
-    conn: sqlite3.Connection,
+    conn: Connection,
     kind: str,
     scope: str = "",
     *,
@@ -142,13 +143,13 @@ def list_entries(
         order = "email"
     rows = conn.execute(
         f"SELECT * FROM suppressions WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*args, limit, offset],
+        [*args, limit_value(conn, limit), offset],
     ).fetchall()
     return [_from_row(row) for row in rows]
 
 
 def count_entries(
-    conn: sqlite3.Connection, kind: str, scope: str = "", *, email_contains: str | None = None
+    conn: Connection, kind: str, scope: str = "", *, email_contains: str | None = None
 ) -> int:
     """How many entries of one list (whose email contains ``email_contains``, if given)."""
     where, args = _filters(kind, scope, email_contains=email_contains)
@@ -156,15 +157,13 @@ def count_entries(
     return int(row.fetchone()[0])
 
 
-def counts(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+def counts(conn: Connection) -> dict[tuple[str, str], int]:
     """How many entries every list holds, by (scope, kind); empty lists are left out."""
     rows = conn.execute("SELECT scope, kind, COUNT(*) FROM suppressions GROUP BY scope, kind")
     return {(scope, kind): int(count) for scope, kind, count in rows}
 
 
-def suppressed_kinds(
-    conn: sqlite3.Connection, email: str, scopes: tuple[str, ...] = ("",)
-) -> list[str]:
+def suppressed_kinds(conn: Connection, email: str, scopes: tuple[str, ...] = ("",)) -> list[str]:
     """Which lists hold ``email`` in any of ``scopes`` (what the event engine checks first)."""
     marks = ",".join("?" * len(scopes))
     rows = conn.execute(

@@ -5,12 +5,12 @@ generic new-message webhook). The emulators' settings APIs write them; the dispa
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox import ids
+from mailsandbox.storage.sql import Connection, Row
 
 
 @dataclass
@@ -28,7 +28,7 @@ class WebhookEndpoint:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _from_row(row: sqlite3.Row) -> WebhookEndpoint:
+def _from_row(row: Row) -> WebhookEndpoint:
     return WebhookEndpoint(
         id=row["id"],
         provider=row["provider"],
@@ -44,7 +44,7 @@ def _from_row(row: sqlite3.Row) -> WebhookEndpoint:
     )
 
 
-def save(conn: sqlite3.Connection, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+def save(conn: Connection, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """Insert (when ``id`` is empty) or update an endpoint."""
     now = round(time.time(), 3)
     endpoint.updated = now
@@ -78,17 +78,17 @@ def save(conn: sqlite3.Connection, endpoint: WebhookEndpoint) -> WebhookEndpoint
     return endpoint
 
 
-def delete(conn: sqlite3.Connection, endpoint_id: str) -> bool:
+def delete(conn: Connection, endpoint_id: str) -> bool:
     return conn.execute("DELETE FROM webhook_endpoints WHERE id = ?", (endpoint_id,)).rowcount > 0
 
 
-def get(conn: sqlite3.Connection, endpoint_id: str) -> WebhookEndpoint | None:
+def get(conn: Connection, endpoint_id: str) -> WebhookEndpoint | None:
     row = conn.execute("SELECT * FROM webhook_endpoints WHERE id = ?", (endpoint_id,)).fetchone()
     return _from_row(row) if row else None
 
 
 def list_endpoints(
-    conn: sqlite3.Connection, provider: str | None = None, scope: str | None = None
+    conn: Connection, provider: str | None = None, scope: str | None = None
 ) -> list[WebhookEndpoint]:
     where: list[str] = []
     args: list[Any] = []

@@ -155,7 +155,7 @@ def test_a_cancelled_ingest_that_committed_is_still_indexed_and_announced(
     async def cancel_after_submit() -> int:
         with sandbox.bus.subscribe(lambda event: event.type == bus.NEW) as announced:
             task = asyncio.ensure_future(
-                sandbox.ingestor.ingest(
+                sandbox.mailbox.ingest(
                     Inbound(raw=b"Subject: c\r\n\r\nwombat\r\n", rcpt_tos=["x@example.com"]),
                     searchable=False,
                 )

@@ -40,7 +40,7 @@ def _send(running: RunningSandbox, subjects: list[str]) -> None:
 def test_max_messages_keeps_the_newest(sandbox_factory: Callable[..., RunningSandbox]) -> None:
     running = sandbox_factory(max_messages=3)
     _send(running, [f"m{n}" for n in range(7)])  # all 7 accepted: the limit never refuses
-    assert running.sandbox.ingestor.accepted == 7
+    assert running.sandbox.mailbox.accepted == 7
     # The deletion commits before the deleted count moves: wait for both.
     eventually(lambda: _subjects(running) == ["m6", "m5", "m4"] and _deleted(running) == 4)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from typing import Any
 
@@ -13,10 +13,9 @@ import httpx
 import pytest
 from mailgun.client import Client
 
-from mailsandbox.runner import RunningSandbox, start_in_thread
+from mailsandbox.runner import RunningSandbox
 from mailsandbox.storage import messages
 from mailsandbox.storage.messages import MessageSummary
-from tests.conftest import make_settings
 from tests.waiting import eventually
 
 DOMAIN = "mg.example.com"
@@ -50,11 +49,9 @@ def stored_summary(running: RunningSandbox, message_id: str) -> MessageSummary:
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+def shared(module_sandbox_factory: Callable[..., RunningSandbox]) -> RunningSandbox:
     """One sandbox for a whole module of read-only checks (sandbox start-up is the slow part)."""
-    running = start_in_thread(make_settings(tmp_path_factory.mktemp("mailgun")))
-    yield running
-    running.stop()
+    return module_sandbox_factory()
 
 
 @pytest.fixture(scope="module")

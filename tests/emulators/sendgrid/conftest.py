@@ -3,14 +3,13 @@ and helpers reading what was stored through the REST API (metadata through the s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 from sendgrid import SendGridAPIClient
 
-from mailsandbox.runner import RunningSandbox, start_in_thread
-from tests.conftest import make_settings
+from mailsandbox.runner import RunningSandbox
 
 
 @pytest.fixture
@@ -26,11 +25,9 @@ def http(running: RunningSandbox) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def shared_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+def shared_running(module_sandbox_factory: Callable[..., RunningSandbox]) -> RunningSandbox:
     """One sandbox for a whole module, for tests that store nothing (bad requests)."""
-    running = start_in_thread(make_settings(tmp_path_factory.mktemp("sendgrid")))
-    yield running
-    running.stop()
+    return module_sandbox_factory()
 
 
 @pytest.fixture(scope="module")

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
-from mailsandbox.runner import start_in_thread
-from tests.conftest import make_settings
+from mailsandbox.runner import RunningSandbox
 
 
 @pytest.fixture(scope="module")
-def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    running = start_in_thread(make_settings(tmp_path_factory.mktemp("shared")))
-    try:
-        with httpx.Client(base_url=running.url, timeout=30) as client:
-            yield client
-    finally:
-        running.stop()
+def shared_api(
+    module_sandbox_factory: Callable[..., RunningSandbox],
+) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=module_sandbox_factory().url, timeout=30) as client:
+        yield client

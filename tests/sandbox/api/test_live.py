@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from mailsandbox.api.changes import PRUNE_THRESHOLD
+from mailsandbox.mailbox import PRUNE_THRESHOLD
 from mailsandbox.runner import RunningSandbox
 from tests.sandbox.api.helpers import SUMMARY_KEYS, error_of, send
 from tests.waiting import eventually

@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mailsandbox.runner import RunningSandbox, start_in_thread
-from tests.conftest import make_settings
+from mailsandbox.runner import RunningSandbox
 from tests.sandbox.events.receiver import Receiver
 from tests.waiting import eventually
 
@@ -22,11 +21,9 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="module")
-def shared_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+def shared_running(module_sandbox_factory: Callable[..., RunningSandbox]) -> RunningSandbox:
     """One sandbox for a module whose tests leave nothing behind but rules."""
-    running = start_in_thread(make_settings(tmp_path_factory.mktemp("events")))
-    yield running
-    running.stop()
+    return module_sandbox_factory()
 
 
 @pytest.fixture
@@ -78,14 +75,12 @@ def smtp_send(
     return reply.decode().rsplit(" ", 1)[-1]
 
 
-def suppressed(running: Any, email: str, scope: str = "") -> list[str]:
-    """The suppression kinds holding ``email``, read straight from the sandbox's SQLite file."""
-    import sqlite3
-
+def suppressed(running: RunningSandbox, email: str, scope: str = "") -> list[str]:
+    """The suppression kinds holding ``email``, read straight from the sandbox's database."""
     from mailsandbox.storage import suppressions
 
-    conn = sqlite3.connect(running.settings.db_path)
-    try:
-        return sorted(suppressions.suppressed_kinds(conn, email, (scope,)))
-    finally:
-        conn.close()
+    return sorted(
+        running.sandbox.db.read_sync(
+            lambda conn: suppressions.suppressed_kinds(conn, email, (scope,))
+        )
+    )

@@ -1,4 +1,5 @@
-"""The Database: group commit, failing jobs isolated, deferred jobs, migrations, read barrier."""
+"""The Database: group commit, failing jobs isolated, deferred jobs, migrations, read barrier
+(on both backends; inline writes and WAL checkpoints are SQLite's own)."""
 
 from __future__ import annotations
 
@@ -11,27 +12,43 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from mailsandbox.storage import db as dbmod
 from mailsandbox.storage.db import Database, Migration
+from mailsandbox.storage.sql import Connection
+from tests.conftest import Databases
+from tests.postgres import Cluster
 from tests.waiting import eventually, eventually_async
 
+INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.errors.IntegrityError)
 
-def _schema(conn: sqlite3.Connection) -> None:
+
+def _schema(conn: Connection) -> None:
     conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, note TEXT)")
 
 
+def _migration(step: dbmod.MigrationStep = _schema, name: str = "test.0001") -> Migration:
+    return Migration(name, step, postgresql=step)
+
+
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "t.db", [Migration("test.0001", _schema)])
+def location(tmp_path: Path, databases: Databases) -> str:
+    """A new, empty database."""
+    return databases.new(tmp_path, migrated=False)
+
+
+@pytest.fixture
+def database(location: str) -> Iterator[Database]:
+    database = Database(location, [_migration()])
     database.open()
     yield database
     database.close()
 
 
 def _insert(n: int) -> dbmod.WriteFn:
-    return lambda conn: conn.execute("INSERT INTO t (n) VALUES (?)", (n,)).lastrowid
+    return lambda conn: conn.execute("INSERT INTO t (n) VALUES (?) RETURNING n", (n,)).fetchone()[0]
 
 
 def _rows(database: Database) -> list[int]:
@@ -48,7 +65,7 @@ def test_concurrent_writes_share_commits(database: Database) -> None:
 
 
 def test_a_failing_job_does_not_spoil_its_batch(database: Database) -> None:
-    def boom(conn: sqlite3.Connection) -> None:
+    def boom(conn: Connection) -> None:
         conn.execute("INSERT INTO t (n) VALUES (1000)")
         raise ValueError("job failed")
 
@@ -64,7 +81,7 @@ def test_a_failing_job_does_not_spoil_its_batch(database: Database) -> None:
 
 def test_write_sync_from_a_thread(database: Database) -> None:
     assert database.write_sync(_insert(7)) == 7
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         database.write_sync(_insert(7))
 
 
@@ -84,8 +101,8 @@ def test_deferred_jobs_are_batched_and_expedite_runs_them(database: Database) ->
     assert _rows(database) == [10, 11, 12, 13, 14]
 
 
-def test_close_finishes_deferred_work(tmp_path: Path) -> None:
-    database = Database(tmp_path / "c.db", [Migration("test.0001", _schema)])
+def test_close_finishes_deferred_work(location: str) -> None:
+    database = Database(location, [_migration()])
     database.open()
     future = database.submit(_insert(5), deferred=True)
     database.close()
@@ -107,38 +124,61 @@ def test_read_barrier_runs_before_reads(database: Database) -> None:
     assert order == ["barrier", "read"]
 
 
-def test_migrations_apply_once_in_order(tmp_path: Path) -> None:
+def test_migrations_apply_once_in_order(location: str) -> None:
     calls: list[str] = []
 
-    def first(conn: sqlite3.Connection) -> None:
+    def first(conn: Connection) -> None:
         calls.append("1")
         _schema(conn)
 
-    def second(conn: sqlite3.Connection) -> None:
+    def second(conn: Connection) -> None:
         calls.append("2")
 
-    steps = [Migration("x.0001", first), Migration("x.0002", second)]
+    steps = [_migration(first, "x.0001"), _migration(second, "x.0002")]
     for _ in range(2):
-        database = Database(tmp_path / "m.db", steps)
+        database = Database(location, steps)
         database.open()
         assert database.applied_migrations() == ["x.0001", "x.0002"]
         database.close()
     assert calls == ["1", "2"]
 
 
-def test_a_failing_migration_is_rolled_back(tmp_path: Path) -> None:
-    def broken(conn: sqlite3.Connection) -> None:
-        conn.execute("CREATE TABLE half (x)")
+def test_a_failing_migration_is_rolled_back(location: str) -> None:
+    def broken(conn: Connection) -> None:
+        conn.execute("CREATE TABLE half (x INTEGER)")
         raise RuntimeError("bad step")
 
-    database = Database(tmp_path / "f.db", [Migration("x.0001", broken)])
+    database = Database(location, [_migration(broken, "x.0001")])
     with pytest.raises(RuntimeError):
         database.open()
-    conn = sqlite3.connect(tmp_path / "f.db")
-    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half'").fetchone() is None
-    conn.close()
+    database = Database(location, [_migration(name="x.0002")])  # a working one after it
+    database.open()
+    try:
+        assert database.applied_migrations() == ["x.0002"]
+        with pytest.raises(Exception, match="half"):  # no such table
+            database.read_sync(lambda conn: conn.execute("SELECT x FROM half").fetchall())
+    finally:
+        database.close()
 
 
+def test_a_migration_for_sqlite_only_stops_a_postgresql_database(
+    postgres_cluster: Cluster,
+) -> None:
+    """A step nobody wrote for PostgreSQL is refused by name, before anything is applied."""
+    url = postgres_cluster.database(migrated=False)
+    try:
+        database = Database(url, [_migration(name="x.0001"), Migration("x.0002", _schema)])
+        with pytest.raises(RuntimeError, match=r"x\.0002 has no postgresql step"):
+            database.open()
+        empty = Database(url, [])
+        empty.open()
+        assert empty.applied_migrations() == []
+        empty.close()
+    finally:
+        postgres_cluster.drop(url)
+
+
+@pytest.mark.sqlite_only  # (PostgreSQL writes never run on the event loop)
 def test_inline_jobs_of_one_turn_share_a_commit_on_the_loop(database: Database) -> None:
     async def burst() -> tuple[list[int], int]:
         jobs = [database.schedule(_insert(n), inline=True) for n in range(1, 51)]
@@ -152,6 +192,7 @@ def test_inline_jobs_of_one_turn_share_a_commit_on_the_loop(database: Database) 
     assert _rows(database) == list(range(1, 51))
 
 
+@pytest.mark.sqlite_only
 def test_the_writer_checkpoints_the_wal_into_the_database_file(
     database: Database, tmp_path: Path
 ) -> None:
@@ -170,10 +211,11 @@ def test_the_writer_checkpoints_the_wal_into_the_database_file(
     eventually(lambda: checkpointed() == 100, what="all 100 rows in the main file")
 
 
+@pytest.mark.sqlite_only
 def test_inline_jobs_go_to_a_busy_writer_without_blocking_the_loop(database: Database) -> None:
     inside, release = threading.Event(), threading.Event()
 
-    def slow(conn: sqlite3.Connection) -> int:
+    def slow(conn: Connection) -> int:
         inside.set()
         release.wait(10)  # the writer thread stays busy until the test lets it go
         return int(conn.execute("INSERT INTO t (n) VALUES (1)").lastrowid or 0)

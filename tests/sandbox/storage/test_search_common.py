@@ -8,7 +8,6 @@ stored search text, sorted by ``created DESC, seq DESC``.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from mailsandbox.ingest import Inbound, prepare
 from mailsandbox.storage import messages, search
 from mailsandbox.storage.db import Database
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
+from mailsandbox.storage.sql import Connection
+from tests.conftest import Databases
 
 COUNT = 40
 FIRST_PASS = 6  # far fewer than the matches of "refund" (and of "refund invoice")
@@ -46,8 +47,8 @@ CLOCKS: dict[str, Callable[[int], float]] = {
 }
 
 
-def _build(path: Path, clock: Callable[[int], float], read: Callable[[int], bool]) -> Database:
-    database = Database(path, CORE_MIGRATIONS)
+def _build(location: str, clock: Callable[[int], float], read: Callable[[int], bool]) -> Database:
+    database = Database(location, CORE_MIGRATIONS)
     database.open()
     batch = []
     for n in range(COUNT):
@@ -63,16 +64,19 @@ def _build(path: Path, clock: Callable[[int], float], read: Callable[[int], bool
 
 @pytest.fixture(params=sorted(CLOCKS))
 def db(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    databases: Databases,
 ) -> Iterator[Database]:
     monkeypatch.setattr(search, "FIRST_PASS", FIRST_PASS)
     monkeypatch.setattr(search, "READ_SIDE", 5)
-    database = _build(tmp_path / "s.db", CLOCKS[request.param], lambda n: n % 5 == 1)
+    database = _build(databases.new(tmp_path), CLOCKS[request.param], lambda n: n % 5 == 1)
     yield database
     database.close()
 
 
-def expected(conn: sqlite3.Connection, terms: list[str]) -> list[tuple[int, bool]]:
+def expected(conn: Connection, terms: list[str]) -> list[tuple[int, bool]]:
     """(seq, read) of every message whose search text contains every term, newest first."""
     rows = conn.execute(
         "SELECT m.seq, m.read, m.created, f.search_text FROM messages m"
@@ -91,7 +95,7 @@ PAGES = [(0, 50), (0, 1), (0, 5), (2, 3), (4, 2), (5, 1), (0, 6), (3, 3), (6, 4)
 
 @pytest.mark.parametrize("query", ["refund", "REFUND invoice", "efun", "number"])
 def test_pages_and_counts_match_brute_force(db: Database, query: str) -> None:
-    def check(conn: sqlite3.Connection) -> None:
+    def check(conn: Connection) -> None:
         hits = expected(conn, query.lower().split())
         assert len(hits) > FIRST_PASS  # counted in the FTS index, not in a first pass
         unread = sum(1 for _, read in hits if not read)
@@ -142,6 +146,7 @@ TRUSTED = {
 }
 
 
+@pytest.mark.sqlite_only  # (FTS5's rowid order: PostgreSQL takes the general road)
 def test_the_newest_rowids_are_trusted_only_when_the_clock_allows(
     db: Database, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
@@ -149,7 +154,7 @@ def test_the_newest_rowids_are_trusted_only_when_the_clock_allows(
     outcomes: list[bool] = []
     original = search._newest_first
 
-    def spy(conn: sqlite3.Connection, match: str, start: int, end: int) -> list[int] | None:
+    def spy(conn: Connection, match: str, start: int, end: int) -> list[int] | None:
         result = original(conn, match, start, end)
         outcomes.append(result is not None)
         return result
@@ -171,11 +176,11 @@ READ: dict[str, Callable[[int], bool]] = {
 
 @pytest.mark.parametrize("read", sorted(READ))
 def test_unread_whichever_read_side_is_smaller(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read: str, databases: Databases
 ) -> None:
     monkeypatch.setattr(search, "FIRST_PASS", FIRST_PASS)
     monkeypatch.setattr(search, "READ_SIDE", 5)
-    database = _build(tmp_path / "r.db", CLOCKS["steady"], READ[read])
+    database = _build(databases.new(tmp_path), CLOCKS["steady"], READ[read])
     try:
         for unread_side in (False, True):
             if unread_side:  # flip every flag: the other side of the read index is the small one
@@ -191,7 +196,7 @@ def test_unread_whichever_read_side_is_smaller(
 
 
 def test_runs_inside_a_callers_transaction(db: Database) -> None:
-    def inside(conn: sqlite3.Connection) -> int:
+    def inside(conn: Connection) -> int:
         conn.execute("BEGIN")
         try:
             page = search.search(conn, "refund", limit=2)
@@ -224,7 +229,7 @@ def test_only_free_text_queries_take_the_fts_path(query: str, fts: str | None) -
 def test_matches_around_the_first_pass_size(
     db: Database, monkeypatch: pytest.MonkeyPatch, margin: int
 ) -> None:
-    def check(conn: sqlite3.Connection) -> None:
+    def check(conn: Connection) -> None:
         hits = expected(conn, ["invoice"])
         monkeypatch.setattr(search, "FIRST_PASS", len(hits) + margin)
         for start, limit in [(0, 3), (0, len(hits)), (1, len(hits)), (2, -1), (0, 0)]:

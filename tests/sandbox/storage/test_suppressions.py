@@ -1,8 +1,7 @@
-"""Suppression lists in SQLite: counts per list, and searching part of an address."""
+"""Suppression lists in storage: counts per list, and searching part of an address."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,19 +10,21 @@ import pytest
 from mailsandbox.storage import suppressions as store
 from mailsandbox.storage.db import Database
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
+from mailsandbox.storage.sql import Connection
 from mailsandbox.storage.suppressions import Suppression
+from tests.conftest import Databases
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "s.db", list(CORE_MIGRATIONS))
+def database(tmp_path: Path, databases: Databases) -> Iterator[Database]:
+    database = Database(databases.new(tmp_path), list(CORE_MIGRATIONS))
     database.open()
     yield database
     database.close()
 
 
 def test_counts_and_search_by_part_of_an_address(database: Database) -> None:
-    def fill(conn: sqlite3.Connection) -> None:
+    def fill(conn: Connection) -> None:
         for kind, scope, email in [
             ("bounce", "", "ann_smith@example.com"),
             ("bounce", "", "annXsmith@example.com"),
