@@ -1,4 +1,4 @@
-"""Mailgun v3 emulation: messages, events, templates, suppressions, webhooks.
+"""Mailgun v3 emulation: messages, events, templates, suppressions, webhooks, routes (inbound).
 
 ``install(app, sandbox)`` is the entry point the composition root calls: it adds the template
 tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``), the error
@@ -15,6 +15,8 @@ from mailsandbox.emulators.mailgun import (
     event_webhooks,
     events_api,
     messages,
+    route_delivery,
+    routes_api,
     stored_messages,
     suppressions,
     template_store,
@@ -29,11 +31,11 @@ from mailsandbox.runtime import Sandbox
 def install(app: FastAPI, sandbox: Sandbox) -> None:
     """Attach Mailgun's routes, tables and webhook signer to the app."""
     sandbox.migrations.extend(template_store.MIGRATIONS)
-    sandbox.extensions["mailgun.signer"] = MailgunSigner(
-        sandbox.settings.mailgun_webhook_signing_key, sandbox.settings.data_dir
-    )
+    signer = MailgunSigner(sandbox.settings.mailgun_webhook_signing_key, sandbox.settings.data_dir)
+    sandbox.extensions["mailgun.signer"] = signer
     app.add_exception_handler(MailgunError, handle_mailgun_error)
     include_first(app, messages.router, include_in_schema=False)  # the hot path, matched first
-    for module in (templates, events_api, suppressions, webhooks, stored_messages):
+    for module in (templates, events_api, suppressions, webhooks, stored_messages, routes_api):
         app.include_router(module.router, include_in_schema=False)
     event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks
+    route_delivery.register(sandbox, signer)  # inbound mail → the routes' actions
