@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from mailsandbox.runtime import Sandbox
-from mailsandbox.web import actions, extracts, live, pages, preview, rules
+from mailsandbox.web import actions, extracts, inbound, live, pages, preview, rules
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
 
@@ -28,5 +28,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     for router in (pages.router, extracts.router, actions.router, preview.router, live.router):
         app.include_router(router)
+    app.include_router(inbound.router)
+    app.include_router(inbound.actions)
     # Add-on pages register here, e.g. ``rules.install(app, sandbox)``.
     rules.install(app, sandbox)
