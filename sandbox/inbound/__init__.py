@@ -9,14 +9,15 @@ UI or the REST API.
 
 from __future__ import annotations
 
-from mailsandbox.inbound.model import Delivery, InboundMail, InboundRouter, RuleMatch
-from mailsandbox.inbound.routing import (
-    EXTENSION_KEY,
+from mailsandbox.inbound.model import (
     HOP_HEADER,
     META_KEY,
-    InboundRouting,
-    routing_of,
+    Delivery,
+    InboundMail,
+    InboundRouter,
+    RuleMatch,
 )
+from mailsandbox.inbound.routing import EXTENSION_KEY, InboundRouting, routing_of
 from mailsandbox.runtime import Sandbox
 
 

@@ -19,8 +19,8 @@ from typing import Any
 from mailsandbox import mime
 from mailsandbox.api import send
 from mailsandbox.api.deps import BodyError
+from mailsandbox.inbound.model import META_KEY
 from mailsandbox.inbound.records import stored_message
-from mailsandbox.inbound.routing import META_KEY
 from mailsandbox.ingest import Inbound
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage.messages import MessageSummary
@@ -76,7 +76,7 @@ def reply_fields(
     text = str(body.get("text") or "").rstrip()
     reply = {
         **reply_headers(original),
-        **body,
+        **{k: v for k, v in body.items() if v is not None},  # null is "not given", as in Go
         "headers": {**{k: v for k, v in headers.items() if v}, **given_headers},
         "text": f"{text}\n\n{intro}\n{quoted}\n".lstrip("\n"),
     }

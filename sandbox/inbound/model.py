@@ -13,6 +13,9 @@ from typing import Any, Protocol
 
 from mailsandbox import mime
 
+META_KEY = "inbound"  # the message metadata key of the match records (present: inbound mail)
+HOP_HEADER = "X-Mailsandbox-Inbound-Hop"  # on a message a route re-ingested: never routed again
+
 
 @dataclass
 class InboundMail:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox.events import outbox
-from mailsandbox.inbound.routing import META_KEY
+from mailsandbox.inbound.model import META_KEY
 from mailsandbox.storage import messages
 from mailsandbox.storage.messages import MessageSummary
 

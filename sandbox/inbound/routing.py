@@ -21,16 +21,14 @@ from mailsandbox import bus
 from mailsandbox.events import outbox
 from mailsandbox.events.access import engine_of
 from mailsandbox.events.providers import Target
-from mailsandbox.inbound.model import InboundMail, InboundRouter
+from mailsandbox.inbound.model import HOP_HEADER, META_KEY, InboundMail, InboundRouter
 from mailsandbox.storage.messages import NewMessage
 
 if TYPE_CHECKING:
     from mailsandbox.runtime import Sandbox
 
 EXTENSION_KEY = "inbound.routing"
-META_KEY = "inbound"
 SOURCES = frozenset({"smtp", "inbound"})
-HOP_HEADER = "X-Mailsandbox-Inbound-Hop"
 _HOP = HOP_HEADER.encode() + b":"
 
 
