@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 EXTENSION_KEY = "inbound.routing"
 SOURCES = frozenset({"smtp", "inbound"})
+EVENT_ID = "inbound"  # what an inbound delivery's outbox row carries instead of an event id
 _HOP = HOP_HEADER.encode() + b":"
 
 
@@ -67,6 +68,7 @@ class InboundRouting:
                         Target(d.url, match.rule_id, d.signed),
                         d.payload,
                         message_id=new.id,
+                        event_id=EVENT_ID,
                     )
                     for d in match.deliveries
                 ]
