@@ -39,15 +39,21 @@ class Received:
         return self.parts.header(name)
 
 
-def received(message: MessageSummary, raw: bytes, recipient: str) -> Received:
+def received(
+    message: MessageSummary, raw: bytes, recipient: str, *, incoming: bool = True
+) -> Received:
+    """``message`` as Mailgun describes it; ``incoming``: received mail, which gets the headers
+    Mailgun adds on receipt (a message sent through a domain, stored too, does not)."""
     parts = content.read(raw)
-    points = spam.score(parts.text, parts.html)
-    added = [
-        ("X-Mailgun-Incoming", "Yes"),
-        ("X-Envelope-From", f"<{message.mail_from}>"),
-        ("X-Mailgun-Sflag", "Yes" if points >= spam.THRESHOLD else "No"),
-        ("X-Mailgun-Sscore", f"{points:.1f}"),
-    ]
+    added = []
+    if incoming:
+        points = spam.score(parts.text, parts.html)
+        added = [
+            ("X-Mailgun-Incoming", "Yes"),
+            ("X-Envelope-From", f"<{message.mail_from}>"),
+            ("X-Mailgun-Sflag", "Yes" if points >= spam.THRESHOLD else "No"),
+            ("X-Mailgun-Sscore", f"{points:.1f}"),
+        ]
     return Received(recipient, message.mail_from, [*parts.headers, *added], parts)
 
 

@@ -25,19 +25,25 @@ router = APIRouter()
 PATH = "/v3/domains/{domain}/messages/{key}"
 
 
-def _stored_for(summary: MessageSummary, domain: str) -> bool:
+def _stored_as(summary: MessageSummary, domain: str) -> str | None:
+    """``sent`` (through this domain), ``received`` (a route stored it for this domain) or None."""
     options = summary.metadata.get("mailgun")
     if isinstance(options, dict) and options.get("domain") == domain:
-        return True
-    return any(r.get("stored") == domain.lower() for r in records_of(summary.metadata) or [])
+        return "sent"
+    stored_here = (r.get("stored") == domain.lower() for r in records_of(summary.metadata) or [])
+    return "received" if any(stored_here) else None
 
 
-def _load(conn: sqlite3.Connection, key: str, domain: str) -> tuple[MessageSummary, bytes] | None:
+Found = tuple[MessageSummary, bytes, str]
+
+
+def _load(conn: sqlite3.Connection, key: str, domain: str) -> Found | None:
     found = stored_message(conn, key)
-    return found if found is not None and _stored_for(found[0], domain) else None
+    kind = _stored_as(found[0], domain) if found is not None else None
+    return None if found is None or kind is None else (*found, kind)
 
 
-async def _found(c: Caller, key: str) -> tuple[MessageSummary, bytes]:
+async def _found(c: Caller, key: str) -> Found:
     found = await c.sandbox.db.read(lambda conn: _load(conn, key, c.domain))
     if found is None:
         raise not_found("Message not found")
@@ -46,8 +52,9 @@ async def _found(c: Caller, key: str) -> tuple[MessageSummary, bytes]:
 
 @router.get(PATH)
 async def stored(key: str, request: Request, c: Caller = Depends(caller)) -> JSONResponse:
-    summary, raw = await _found(c, key)
-    item = fields.received(summary, raw, next(iter(summary.recipients), ""))
+    summary, raw, kind = await _found(c, key)
+    recipient = next(iter(summary.recipients), "")
+    item = fields.received(summary, raw, recipient, incoming=kind == "received")
     if "message/rfc2822" in request.headers.get("accept", ""):
         mime = fields.added_headers(item) + raw
         return mg_json(
@@ -65,7 +72,7 @@ async def stored(key: str, request: Request, c: Caller = Depends(caller)) -> JSO
 
 @router.get(PATH + "/attachments/{number}")
 async def stored_attachment(key: str, number: int, c: Caller = Depends(caller)) -> Response:
-    _, raw = await _found(c, key)
+    _, raw, _ = await _found(c, key)
     files = content.read(raw).files
     if not 0 <= number < len(files):
         raise not_found("Attachment not found")
