@@ -149,19 +149,8 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
         """Send a message *in*, as someone outside would (``POST /api/v1/inbound``): stored
         (in this view's inbox when bound) and routed through the SendGrid Inbound Parse
         settings and Mailgun routes, which POST it to the app. Returns the stored message."""
-        call = calls.send_in(
-            inbox=self.inbox_name,
-            to=to,
-            subject=subject,
-            text=text,
-            html=html,
-            from_=from_,
-            cc=cc,
-            headers=headers,
-            attachments=attachments,
-        )
-        message_id: str = await self._do(call)
-        return await self.get(message_id)
+        mail = calls.MailIn(text, to, subject, html, from_, cc, headers, attachments)
+        return await self._stored(await self._do(calls.send_in(mail, self.inbox_name)))
 
     async def reply(
         self,
@@ -178,16 +167,9 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
         """Reply to a stored message as its recipient would: From its recipient, To its
         Reply-To (else its From), ``Re:`` subject, In-Reply-To/References, the original quoted
         below ``text``; then routed like :meth:`inbound`. Returns the stored reply."""
-        call = calls.send_in(
-            inbox=self.inbox_name,
-            to=to,
-            subject=subject,
-            text=text,
-            html=html,
-            from_=from_,
-            headers=headers,
-            attachments=attachments,
-            in_reply_to=message,
-        )
-        message_id: str = await self._do(call)
+        mail = calls.MailIn(text, to, subject, html, from_, None, headers, attachments)
+        return await self._stored(await self._do(calls.send_in(mail, self.inbox_name, message)))
+
+    async def _stored(self, message_id: str) -> Message:
+        """The message a ``POST`` answered ``{"ID": ...}`` for."""
         return await self.get(message_id)

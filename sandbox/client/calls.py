@@ -217,34 +217,35 @@ def _people(addresses: str | Sequence[str] | None) -> list[dict[str, str]]:
     return [{"Email": a, "Name": n} for n, a in getaddresses(listed) if a]
 
 
-def send_in(
-    *,
-    inbox: str | None,
-    to: str | Sequence[str] | None = None,
-    subject: str | None = None,
-    text: str = "",
-    html: str | None = None,
-    from_: str | None = None,
-    cc: str | Sequence[str] | None = None,
-    headers: dict[str, str] | None = None,
-    attachments: Sequence[File] = (),
-    in_reply_to: MessageRef | None = None,
-) -> Call[str]:
-    """``POST /api/v1/inbound``: mail sent in (what ``None`` leaves out, a reply fills in)."""
-    body: dict[str, Any] = {"Text": text}
-    sender = _people(from_)
+@dataclass(frozen=True)
+class MailIn:
+    """What :meth:`Client.inbound` and :meth:`Client.reply` send in (``None``: not given)."""
+
+    text: str = ""
+    to: str | Sequence[str] | None = None
+    subject: str | None = None
+    html: str | None = None
+    from_: str | None = None
+    cc: str | Sequence[str] | None = None
+    headers: dict[str, str] | None = None
+    attachments: Sequence[File] = ()
+
+
+def send_in(mail: MailIn, inbox: str | None, in_reply_to: MessageRef | None = None) -> Call[str]:
+    """``POST /api/v1/inbound``: mail sent in (what is not given, a reply fills in)."""
+    sender = _people(mail.from_)
     optional = {
         "From": sender[0] if sender else None,
-        "To": _people(to) or None,
-        "Cc": _people(cc) or None,
-        "Subject": subject,
-        "HTML": html,
-        "Headers": headers,
-        "Attachments": [f.as_json() for f in attachments] or None,
+        "To": _people(mail.to) or None,
+        "Cc": _people(mail.cc) or None,
+        "Subject": mail.subject,
+        "HTML": mail.html,
+        "Headers": mail.headers,
+        "Attachments": [f.as_json() for f in mail.attachments] or None,
         "InReplyTo": ref(in_reply_to) if in_reply_to is not None else None,
         "Inbox": inbox,
     }
-    body.update({k: v for k, v in optional.items() if v is not None})
+    body = {"Text": mail.text, **{k: v for k, v in optional.items() if v is not None}}
     return Call("POST", "/api/v1/inbound", _id, json=body)
 
 

@@ -147,18 +147,8 @@ class Client(ClientBase[httpx.Client]):
         """Send a message *in*, as someone outside would (``POST /api/v1/inbound``): stored
         (in this view's inbox when bound) and routed through the SendGrid Inbound Parse
         settings and Mailgun routes, which POST it to the app. Returns the stored message."""
-        call = calls.send_in(
-            inbox=self.inbox_name,
-            to=to,
-            subject=subject,
-            text=text,
-            html=html,
-            from_=from_,
-            cc=cc,
-            headers=headers,
-            attachments=attachments,
-        )
-        return self.get(self._do(call))
+        mail = calls.MailIn(text, to, subject, html, from_, cc, headers, attachments)
+        return self.get(self._do(calls.send_in(mail, self.inbox_name)))
 
     def reply(
         self,
@@ -175,15 +165,5 @@ class Client(ClientBase[httpx.Client]):
         """Reply to a stored message as its recipient would: From its recipient, To its
         Reply-To (else its From), ``Re:`` subject, In-Reply-To/References, the original quoted
         below ``text``; then routed like :meth:`inbound`. Returns the stored reply."""
-        call = calls.send_in(
-            inbox=self.inbox_name,
-            to=to,
-            subject=subject,
-            text=text,
-            html=html,
-            from_=from_,
-            headers=headers,
-            attachments=attachments,
-            in_reply_to=message,
-        )
-        return self.get(self._do(call))
+        mail = calls.MailIn(text, to, subject, html, from_, None, headers, attachments)
+        return self.get(self._do(calls.send_in(mail, self.inbox_name, message)))
