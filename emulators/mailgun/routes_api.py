@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from email.utils import formatdate
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -59,8 +60,15 @@ def routes_in_order(conn: sqlite3.Connection) -> list[store.WebhookEndpoint]:
 def compiled(endpoint: store.WebhookEndpoint) -> Route:
     """A saved route ready to evaluate (it was checked when saved)."""
     d = endpoint.details
-    actions = tuple(parse_action(str(a)) for a in d.get("actions", []))
-    return Route(endpoint.id, parse_expression(str(d.get("expression", ""))), actions)
+    return _compile(
+        endpoint.id, str(d.get("expression", "")), tuple(map(str, d.get("actions", [])))
+    )
+
+
+@lru_cache(maxsize=1024)
+def _compile(route_id: str, expression: str, actions: tuple[str, ...]) -> Route:
+    """Parsed once per text (every message received is evaluated against every route)."""
+    return Route(route_id, parse_expression(expression), tuple(map(parse_action, actions)))
 
 
 def route_for_address(conn: sqlite3.Connection, address: str) -> store.WebhookEndpoint | None:

@@ -12,6 +12,7 @@ from email.policy import compat32
 from typing import Any, Protocol
 
 from mailsandbox import mime
+from mailsandbox.mime.headers import split_header_block
 
 META_KEY = "inbound"  # the message metadata key of the match records (present: inbound mail)
 HOP_HEADER = "X-Mailsandbox-Inbound-Hop"  # on a message a route re-ingested: never routed again
@@ -31,10 +32,22 @@ class InboundMail:
     def header_values(self, name: str) -> list[str]:
         """Every decoded value of header ``name`` (parsed on first use: most rules never ask)."""
         if self._headers is None:
-            head = BytesHeaderParser(policy=compat32).parsebytes(self.raw)
-            self._headers = [(k.lower(), mime.decode_header_value(v)) for k, v in head.items()]
+            self._headers = [(k.lower(), mime.decode_header_value(v)) for k, v in _fields(self.raw)]
         wanted = name.lower()
         return [value for key, value in self._headers if key == wanted]
+
+
+def _fields(raw: bytes) -> list[tuple[str, str]]:
+    """The header fields, split by hand when the block is plain (the common case), else by the
+    email package; the body is never read."""
+    end = raw.find(b"\r\n\r\n")
+    block = raw if end < 0 else raw[:end]
+    head = block.decode("ascii", "surrogateescape")
+    if "\r" not in head.replace("\r\n", "") and "\n" not in head.replace("\r\n", ""):
+        found = split_header_block(head)
+        if found is not None:
+            return found
+    return list(BytesHeaderParser(policy=compat32).parsebytes(block + b"\r\n\r\n").items())
 
 
 @dataclass(frozen=True)
