@@ -111,6 +111,6 @@ async def prepare(sandbox: Sandbox, body: dict[str, Any], username: str = "") ->
         rcpt_tos=recipients,
         source=SOURCE,
         username=username,
-        inbox=inbox or "default",
+        inbox=(inbox or "default")[:100],  # as an X-Sandbox-Inbox header is cut
         metadata={META_KEY: []},
     )
