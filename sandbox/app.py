@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mailsandbox import __version__, web
+from mailsandbox import __version__, inbound, web
 from mailsandbox import events as delivery_events
 from mailsandbox.api import build_router, install_http
 from mailsandbox.config import Settings
@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     sandbox = Sandbox(settings)
     delivery_events.install(sandbox)
+    inbound.install(sandbox)  # after the engine: its outbox delivers what routing writes
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,9 +2,10 @@
 builds an :class:`Inbound` and awaits :meth:`Ingestor.ingest`.
 
 normalize (line endings, Message-ID, Return-Path, envelope-only recipients as Bcc) → parse →
-write in one transaction (plus whatever write hooks add, e.g. delivery events and the webhook
-outbox) → publish ``new`` on the bus after the commit → return the stored summary. A message
-that cannot be parsed is stored raw with its error, never refused.
+write in one transaction (plus whatever hooks add: prepare hooks may still label the message
+before its rows are written, e.g. inbound routing; write hooks add rows after them, e.g.
+delivery events and the webhook outbox) → publish ``new`` on the bus after the commit → return
+the stored summary. A message that cannot be parsed is stored raw with its error, never refused.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class Inbound:
     raw: bytes
     mail_from: str = ""
     rcpt_tos: list[str] = field(default_factory=list)
-    source: str = "smtp"  # smtp | sendgrid | mailgun | api | cli
+    source: str = "smtp"  # smtp | sendgrid | mailgun | api | cli | inbound
     username: str = ""
     inbox: str = "default"
     tags: list[str] = field(default_factory=list)
@@ -47,6 +48,10 @@ class Inbound:
     parsed: mime.ParsedMessage | None = None
 
 
+# A prepare hook runs inside the message's transaction before its rows are written: it may still
+# change what is stored (``new.metadata``) and write rows of its own. It runs again if the
+# batch is rerun, so it sets what it decides rather than adding to it.
+PrepareHook = Callable[[sqlite3.Connection, messages.NewMessage], None]
 # A write hook runs inside the message's transaction, after its rows are written.
 WriteHook = Callable[[sqlite3.Connection, messages.NewMessage, int], None]
 
@@ -141,6 +146,7 @@ class Ingestor:
         self.db = db
         self.bus = event_bus
         self.hostname = hostname
+        self.prepare_hooks: list[PrepareHook] = []
         self.write_hooks: list[WriteHook] = []
         self.indexer = indexer.SearchIndexer(db)
         db.read_barrier = self.indexer.wait  # reads see acknowledged messages as searchable
@@ -151,6 +157,8 @@ class Ingestor:
         # No index row yet: the indexer writes it once this commits (see mailsandbox.indexer).
         def write(conn: sqlite3.Connection) -> int:
             new.events = []  # a batch that failed is rerun: start over
+            for prepare_hook in self.prepare_hooks:
+                prepare_hook(conn, new)
             seq = messages.insert_message(conn, new, index=False)
             self.indexer.stage(seq, new.id, new.parsed.search_text)
             for hook in self.write_hooks:

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from mailsandbox.api import surface_of
 from mailsandbox.runtime import Sandbox
-from mailsandbox.web import actions, extracts, live, pages, preview, rules, suppressions
+from mailsandbox.web import actions, extracts, inbound, live, pages, preview, rules, suppressions
 from mailsandbox.web.family import ui_family
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
@@ -31,6 +31,8 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     for router in (pages.router, extracts.router, actions.router, preview.router, live.router):
         app.include_router(router)
+    app.include_router(inbound.router)
+    app.include_router(inbound.actions)
     # Add-on pages register here, e.g. ``rules.install(app, sandbox)``.
     rules.install(app, sandbox)
     suppressions.install(app, sandbox)

@@ -22,6 +22,7 @@ from mailsandbox.storage import events, messages
 from mailsandbox.web import queries, sanitize
 from mailsandbox.web.dropped import dropped_recipients
 from mailsandbox.web.guard import local_path
+from mailsandbox.web.inbound import inbound_context
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import UI, get_ui
 
@@ -139,6 +140,7 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
         ]
         if any(tracking.wanted(detail.summary.metadata))
         else [],
+        **await inbound_context(ui, message_id),  # the "Inbound routing" section
     }
     return ui.page("message.html", context)
 

@@ -36,6 +36,9 @@ SOURCE_LABELS = {
     "mailgun": "Mailgun",
     "api": "API",
     "generic": "Generic",
+    "inbound": "Inbound",
+    "sendgrid-parse": "SendGrid Inbound Parse",
+    "mailgun-route": "Mailgun route",
 }
 
 # The UI's own pages: scripts and styles only from us, frames only from us, no plugins.

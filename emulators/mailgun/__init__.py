@@ -1,4 +1,4 @@
-"""Mailgun v3 emulation: messages, events, templates, suppressions, webhooks.
+"""Mailgun v3 emulation: messages, events, templates, suppressions, webhooks, routes (inbound).
 
 ``install(app, sandbox)`` is the entry point the composition root calls: it adds the template
 tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``), the error
@@ -17,6 +17,8 @@ from mailsandbox.emulators.mailgun import (
     event_webhooks,
     events_api,
     messages,
+    route_delivery,
+    routes_api,
     stored_messages,
     suppressions,
     template_store,
@@ -49,11 +51,11 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     """Attach Mailgun's routes, tables and webhook signer to the app."""
     surface_of(app).add(FAMILY)
     sandbox.migrations.extend(template_store.MIGRATIONS)
-    sandbox.extensions["mailgun.signer"] = MailgunSigner(
-        sandbox.settings.mailgun_webhook_signing_key, sandbox.settings.data_dir
-    )
+    signer = MailgunSigner(sandbox.settings.mailgun_webhook_signing_key, sandbox.settings.data_dir)
+    sandbox.extensions["mailgun.signer"] = signer
     app.add_exception_handler(MailgunError, handle_mailgun_error)
     include_first(app, messages.router, tags=["Mailgun"])  # the hot path, matched first
-    for module in (templates, events_api, suppressions, webhooks, stored_messages):
+    for module in (templates, events_api, suppressions, webhooks, stored_messages, routes_api):
         app.include_router(module.router, tags=["Mailgun"])
     event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks
+    route_delivery.register(sandbox, signer)  # inbound mail → the routes' actions

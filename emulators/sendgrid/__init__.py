@@ -1,4 +1,5 @@
-"""SendGrid v3 emulation: ``/v3/mail/send``, templates, suppressions, event webhook settings.
+"""SendGrid v3 emulation: ``/v3/mail/send``, templates, suppressions, event webhook settings,
+Inbound Parse (settings API and the parse POSTs).
 
 ``install(app, sandbox)`` is the only entry point: it registers the routes and the error
 handler, adds the template tables' migrations, and creates the webhook signer
@@ -15,7 +16,9 @@ from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.sendgrid import (
     errors,
     event_webhooks,
+    inbound_parse,
     mail,
+    parse_api,
     suppressions_api,
     template_store,
     templates_api,
@@ -49,6 +52,12 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         sandbox.extensions["sendgrid.rate_limiter"] = RateLimiter(*rate)
     errors.install_handler(app)
     include_first(app, mail.router, tags=["SendGrid"])  # the hot path, matched first
-    for router in (templates_api.router, suppressions_api.router, webhooks_api.router):
+    for router in (
+        templates_api.router,
+        suppressions_api.router,
+        webhooks_api.router,
+        parse_api.router,
+    ):
         app.include_router(router, tags=["SendGrid"])
     event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks
+    inbound_parse.register(sandbox)  # mail to a parse hostname → the parse webhook

@@ -7,6 +7,7 @@ Built from the REST API's JSON (Mailpit's shapes for messages, ours for the exte
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +115,25 @@ class Attachment:
             size=int(data.get("Size", 0)),
             checksums=dict(data.get("Checksums") or {}),
         )
+
+
+@dataclass(frozen=True)
+class File:
+    """A file for mail sent in (:meth:`Client.inbound`, :meth:`Client.reply`); a
+    ``content_id`` makes it an inline part (``<img src="cid:...">``)."""
+
+    filename: str
+    data: bytes
+    content_type: str = ""  # guessed from the bytes and the name when empty
+    content_id: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "Filename": self.filename,
+            "Content": base64.b64encode(self.data).decode("ascii"),
+            "ContentType": self.content_type,
+            "ContentID": self.content_id,
+        }
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,16 @@ import httpx
 from mailsandbox.client import calls
 from mailsandbox.client.base import ClientBase, request_kwargs, smtp_send
 from mailsandbox.client.calls import MessageRef
-from mailsandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
+from mailsandbox.client.models import (
+    Code,
+    Delivery,
+    Event,
+    File,
+    Inbox,
+    Link,
+    Message,
+    Summary,
+)
 
 T = TypeVar("T")
 
@@ -121,3 +130,40 @@ class Client(ClientBase[httpx.Client]):
         """Send a message over SMTP (into this view's inbox when bound)."""
         message = calls.compose(to, subject, text, html, from_, headers)
         smtp_send(self.smtp, self.inbox_name, message)
+
+    # --- inbound mail ------------------------------------------------------------------
+    def inbound(
+        self,
+        to: str | Sequence[str],
+        subject: str = "",
+        text: str = "",
+        *,
+        html: str | None = None,
+        from_: str = "sender@example.com",
+        cc: str | Sequence[str] | None = None,
+        headers: dict[str, str] | None = None,
+        attachments: Sequence[File] = (),
+    ) -> Message:
+        """Send a message *in*, as someone outside would (``POST /api/v1/inbound``): stored
+        (in this view's inbox when bound) and routed through the SendGrid Inbound Parse
+        settings and Mailgun routes, which POST it to the app. Returns the stored message."""
+        mail = calls.MailIn(text, to, subject, html, from_, cc, headers, attachments)
+        return self.get(self._do(calls.send_in(mail, self.inbox_name)))
+
+    def reply(
+        self,
+        message: MessageRef,
+        text: str = "",
+        *,
+        html: str | None = None,
+        from_: str | None = None,
+        to: str | Sequence[str] | None = None,
+        subject: str | None = None,
+        headers: dict[str, str] | None = None,
+        attachments: Sequence[File] = (),
+    ) -> Message:
+        """Reply to a stored message as its recipient would: From its recipient, To its
+        Reply-To (else its From), ``Re:`` subject, In-Reply-To/References, the original quoted
+        below ``text``; then routed like :meth:`inbound`. Returns the stored reply."""
+        mail = calls.MailIn(text, to, subject, html, from_, None, headers, attachments)
+        return self.get(self._do(calls.send_in(mail, self.inbox_name, message)))

@@ -5,7 +5,9 @@ JSON array, after a short collection window; others go one per POST. URL userinf
 ``Authorization: Basic`` header. A 2xx marks rows delivered; the provider may stop on some
 statuses (Mailgun 406); otherwise the row is retried after the next delay of
 ``--webhook-retry-schedule`` (the last delay repeats) until the provider's retry window ends.
-Pending rows survive a restart: the loop simply finds them due again.
+Pending rows survive a restart: the loop simply finds them due again. A provider that builds
+each request itself (inbound mail: a form made from the stored message, or a re-ingest instead
+of a POST) implements :class:`CustomDelivery`; it gets one row at a time and :meth:`post`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from mailsandbox.events import outbox, providers
@@ -35,6 +37,14 @@ MAX_IDLE = 1.0
 CONCURRENCY = 16
 TIMEOUT = 10.0
 TRIM_INTERVAL = 60.0
+Poster = Callable[[str, bytes, dict[str, str]], Awaitable[AttemptResult]]
+
+
+@runtime_checkable
+class CustomDelivery(Protocol):
+    """A provider that delivers an outbox row itself, with ``post(url, body, headers)``."""
+
+    async def deliver(self, item: OutboxItem, post: Poster) -> AttemptResult: ...
 
 
 def parse_schedule(text: str) -> list[float]:
@@ -140,7 +150,11 @@ class Dispatcher:
         provider = self._provider(items[0].provider)
         try:
             async with self._limit:
-                result = await self._post(provider, items)
+                if isinstance(provider, CustomDelivery):
+                    result = await provider.deliver(items[0], self.post)
+                else:
+                    body, headers = provider.request([i.payload for i in items], items[0].signed)
+                    result = await self.post(items[0].url, body, headers)
             status, next_attempt = self._verdict(provider, items, result)
             await self.sandbox.db.write(
                 lambda c: outbox.record(c, items, result, status=status, next_attempt=next_attempt)
@@ -151,13 +165,11 @@ class Dispatcher:
             self._in_flight.difference_update(i.seq for i in items)
             self._wake.set()
 
-    async def _post(
-        self, provider: providers.WebhookProvider, items: list[OutboxItem]
-    ) -> AttemptResult:
+    async def post(self, target: str, body: bytes, headers: dict[str, str]) -> AttemptResult:
+        """POST ``body`` to ``target`` (its userinfo as Basic auth); the outcome, never raises."""
         import httpx
 
-        body, headers = provider.request([i.payload for i in items], items[0].signed)
-        url, auth = split_userinfo(items[0].url)
+        url, auth = split_userinfo(target)
         headers = {"User-Agent": "mailsandbox-webhooks", **headers, **auth}
         started = time.perf_counter()
         try:
@@ -174,7 +186,7 @@ class Dispatcher:
         now = time.time()
         if result.ok:
             return "delivered", now
-        if provider.stop_on(result.status_code):
+        if result.final or provider.stop_on(result.status_code):
             return "stopped", now
         if now - min(i.created for i in items) > provider.retry_window:
             return "failed", now

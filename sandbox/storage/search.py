@@ -81,6 +81,8 @@ _FLAGS = {
     "is:read": "+read = 1",
     "is:unread": "+read = 0",
     "is:tagged": "EXISTS (SELECT 1 FROM message_tags t WHERE t.message_seq = messages.seq)",
+    # inbound mail: matched an inbound rule, or was sent in (mailsandbox.inbound.routing)
+    "is:inbound": "json_type(metadata_json, '$.inbound') IS NOT NULL",
     "has:attachment": "attachments > 0",
     "has:attachments": "attachments > 0",
     "has:inline": "inlines > 0",

@@ -237,9 +237,14 @@ def test_events_storage_url_returns_the_stored_message(mg: Client, api: httpx.Cl
     url = item["storage"]["url"]
     stored_json = httpx.get(url, auth=("api", KEY)).json()
     assert stored_json["subject"] == "S" and stored_json["body-plain"].strip() == "T"
-    assert stored_json["attachments"] == [
-        {"name": "a.txt", "content-type": "text/plain", "size": 3}
-    ]
+    [attachment] = stored_json["attachments"]  # each with its download URL, as Mailgun's
+    assert attachment == {
+        "name": "a.txt",
+        "content-type": "text/plain",
+        "size": 3,
+        "url": f"{url}/attachments/0",
+    }
+    assert httpx.get(attachment["url"], auth=("api", KEY)).content == b"abc"
     assert ["Subject", "S"] in stored_json["message-headers"]
     mime_json = httpx.get(url, headers={"Accept": "message/rfc2822"}).json()
     [summary] = stored(api)

@@ -1,8 +1,9 @@
 """A real local HTTP server recording webhook POSTs, for tests and the benchmark.
 
-``Receiver()`` listens on 127.0.0.1:<free port> in a thread; ``status`` sets what it answers
-(change it to simulate an endpoint that is down); ``wait_for(n)`` blocks until ``n`` requests
-with a 2xx answer arrived. Use it as a context manager to have it closed.
+``Receiver()`` listens on 127.0.0.1:<free port> (or the ``port`` given: an app that comes up
+where a webhook already points) in a thread; ``status`` sets what it answers (change it to
+simulate an endpoint that is down); ``wait_for(n)`` blocks until ``n`` requests with a 2xx
+answer arrived. Use it as a context manager to have it closed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, port: int = 0) -> None:
         self.status = status
         self.requests: list[Received] = []
         self._cond = threading.Condition()
@@ -54,7 +55,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
