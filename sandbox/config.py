@@ -138,6 +138,19 @@ class Settings:
         default="",
         metadata=_opt("JSON file of delivery/SMTP rules loaded at start", metavar="PATH"),
     )
+    spamassassin: str = field(
+        default="",
+        metadata=_opt(
+            "SpamAssassin spamd for the spam-score check (sa-check); off without it",
+            metavar="HOST:PORT",
+        ),
+    )
+    allow_internal_http_requests: bool = field(
+        default=False,
+        metadata=_opt(
+            "let the link check reach private and reserved addresses (loopback always can)"
+        ),
+    )
     log_level: str = field(default="info", metadata=_opt("debug, info, warning or error"))
 
     # --- derived views -------------------------------------------------------------
@@ -152,6 +165,10 @@ class Settings:
     @property
     def smtps_address(self) -> tuple[str, int] | None:
         return parse_hostport(self.smtps) if self.smtps else None
+
+    @property
+    def spamassassin_address(self) -> tuple[str, int] | None:
+        return parse_hostport(self.spamassassin) if self.spamassassin else None
 
     @property
     def db_path(self) -> Path:
@@ -176,6 +193,11 @@ class Settings:
             parse_hostport(getattr(self, name))
         if self.smtps:
             parse_hostport(self.smtps)
+        if self.spamassassin:
+            try:
+                parse_hostport(self.spamassassin)
+            except ValueError as exc:
+                raise ValueError(f"--spamassassin: {exc}") from None
         for cred in self.smtp_auth:
             parse_credentials(cred)
         if self.ui_auth:
