@@ -4,7 +4,8 @@ The checks need what Mailpit gets from Go's HTML5 parser and goquery: elements w
 attributes, parents and children, which ones a browser would place in ``<head>``, and the text of
 ``<style>`` blocks. :func:`parse` builds that with the standard library's tokenizer and a few of
 the HTML5 tree rules that matter here (void elements, implied ``</p>``/``</li>``/``</td>``,
-``<image>`` read as ``<img>``, head-only elements before the first body content). Nesting is
+the implied ``<tbody>``, ``<image>`` read as ``<img>``, head-only elements before the first
+body content). Nesting is
 capped at :data:`MAX_DEPTH`, so a hostile message cannot make any later walk deep.
 """
 
@@ -111,6 +112,8 @@ class _Builder(HTMLParser):
         if tag == "body" or (tag not in DOCUMENT and tag not in HEAD_ONLY):
             self.body_started = True
         self._close_implied(tag)
+        if tag == "tr" and self.stack[-1].tag == "table":
+            self.handle_starttag("tbody", [])  # the <tbody> an HTML5 parser adds
         values: dict[str, str] = {}
         for name, value in attrs:
             values.setdefault(name, value or "")  # the first of a repeated attribute wins

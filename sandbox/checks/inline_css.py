@@ -144,7 +144,7 @@ def style_rules(css: str) -> list[tuple[str, list[Declaration]]]:
 
 
 def _sorted_rules(document: Document) -> list[tuple[tuple[int, ...], str, list[Declaration]]]:
-    ordered = []
+    ordered: list[tuple[tuple[int, ...], str, list[Declaration]]] = []
     counter = 0
     sheets = [e for e in document.elements if e.tag == "style" and e.get("media") is None]
     for sheet_index, sheet in enumerate(sheets):

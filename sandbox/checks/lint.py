@@ -381,13 +381,14 @@ def _fonts(document: htmldoc.Document) -> Iterator[Finding]:
         document.style_text(),
     ]
     tiny: list[str] = []
+    hidden = False
     for source in sources:
         for match in islice(_FONT_SIZE.finditer(source), 1000):
             size = float(match.group(1)) * (4 / 3 if match.group(2).lower() == "pt" else 1)
             if size < MIN_FONT_PX:
                 tiny.append(match.group(0))
+                hidden = hidden or size == 0
     if tiny:
-        hidden = any(float(_FONT_SIZE.match(t).group(1)) == 0 for t in tiny)  # type: ignore[union-attr]
         yield Finding(
             "tiny-font",
             "warning",

@@ -203,7 +203,9 @@ def parse_selector(text: str) -> Selector:
 
 def split_list(text: str) -> list[str]:
     """A selector list split at its top-level commas."""
-    parts, depth, quote, current = [], 0, "", []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for char in text:
         if quote:
             quote = "" if char == quote else quote

@@ -14,7 +14,16 @@ import httpx
 from mailsandbox.client import calls
 from mailsandbox.client.base import ClientBase, request_kwargs, smtp_send
 from mailsandbox.client.calls import MessageRef
-from mailsandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
+from mailsandbox.client.models import (
+    Code,
+    Delivery,
+    Event,
+    Finding,
+    Inbox,
+    Link,
+    Message,
+    Summary,
+)
 
 T = TypeVar("T")
 
@@ -51,6 +60,10 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
 
     async def latest(self, query: str = "") -> Message:
         return await self._do(calls.get_message("latest", self._query(query)))
+
+    async def lint(self, message: MessageRef) -> list[Finding]:
+        """Deliverability findings for a message, errors first (see docs/checks.md)."""
+        return await self._do(calls.lint(message))
 
     async def headers(self, message: MessageRef) -> dict[str, list[str]]:
         return await self._do(calls.headers(message))
