@@ -27,7 +27,8 @@ router = APIRouter(prefix="/api/v1/message", tags=["checks"])
 CROSS_SITE = {"cross-site", "same-site"}
 
 
-def _html_check(raw: bytes) -> dict[str, Any] | str:
+def html_check_of(raw: bytes) -> dict[str, Any] | str:
+    """The html-check result for a raw message, or the 400 error text. CPU-bound."""
     html = mime.parse_message(raw).html
     if not html:
         return "message does not contain HTML"
@@ -42,13 +43,20 @@ async def html_check(found: Found | Response = Depends(found_message)) -> Respon
     """HTML/CSS features the message uses, scored per email client (caniemail data)."""
     if not isinstance(found, Found):
         return found
-    result = await asyncio.to_thread(_html_check, found.raw)
+    result = await asyncio.to_thread(html_check_of, found.raw)
     return bad_request(result) if isinstance(result, str) else GoJSONResponse(result)
 
 
-def _links(raw: bytes) -> list[str]:
+def links_of(raw: bytes) -> list[str]:
+    """The URLs the link check asks about. CPU-bound."""
     parsed = mime.parse_message(raw)
     return linkcheck.collect(parsed.html, parsed.text)
+
+
+def link_policy(request: Request, sandbox: Sandbox) -> Policy:
+    """What the link check may reach: Mailpit's rule, loopback allowed but not our own ports."""
+    allow = sandbox.settings.allow_internal_http_requests
+    return Policy(allow, _own_ports(request, sandbox))
 
 
 def _own_ports(request: Request, sandbox: Sandbox) -> frozenset[int]:
@@ -74,9 +82,9 @@ async def link_check(
     if not isinstance(found, Found):
         return found
     follow = request.query_params.get("follow", "") in ("true", "1")
-    links = await asyncio.to_thread(_links, found.raw)
-    policy = Policy(sandbox.settings.allow_internal_http_requests, _own_ports(request, sandbox))
-    return GoJSONResponse(await linkcheck.check(links, follow=follow, policy=policy))
+    links = await asyncio.to_thread(links_of, found.raw)
+    result = await linkcheck.check(links, follow=follow, policy=link_policy(request, sandbox))
+    return GoJSONResponse(result)
 
 
 @router.get("/{message_id}/sa-check")
@@ -92,7 +100,8 @@ async def sa_check(
     return GoJSONResponse(await spamassassin.report(found.raw, address))
 
 
-def _lint(found: Found, hostname: str) -> dict[str, Any]:
+def lint_of(found: Found, hostname: str) -> dict[str, Any]:
+    """The lint report of a stored message. CPU-bound."""
     parsed = found.parse()
     summary = found.summary
     addresses = {a.address.lower() for a in (*parsed.to, *parsed.cc, *parsed.bcc)}
@@ -117,4 +126,4 @@ async def lint_message(
     if not isinstance(found, Found):
         return found
     hostname = sandbox.settings.smtp_hostname
-    return GoJSONResponse(await asyncio.to_thread(_lint, found, hostname))
+    return GoJSONResponse(await asyncio.to_thread(lint_of, found, hostname))

@@ -97,12 +97,10 @@ def _warning(slug: str) -> dict[str, Any] | None:
         return None
     names = data()["nicenames"]
     results = []
-    counts = {"yes": 0, "no": 0, "partial": 0}
     for family, stats in (entry.get("stats") or {}).items():
         for platform, versions in stats.items():
             for version, value in versions.items():
                 support, note = _support(str(value))
-                counts[support] += 1
                 family_name = names["family"].get(family, "")
                 platform_name = names["platform"].get(platform, "")
                 results.append(
@@ -115,11 +113,6 @@ def _warning(slug: str) -> dict[str, Any] | None:
                         "NoteNumber": note,
                     }
                 )
-    total = f32(sum(counts.values())) or 1.0
-
-    def share(n: int) -> float:
-        return f32(f32(n / total) * 100)
-
     return {
         "Slug": entry["slug"],
         "Title": entry.get("title") or "",
@@ -132,12 +125,24 @@ def _warning(slug: str) -> dict[str, Any] | None:
         "NotesByNumber": {
             k: markdown(v or "") for k, v in (entry.get("notes_by_num") or {}).items()
         },
-        "Score": {
-            "Found": 0,
-            "Supported": share(counts["yes"]),
-            "Partial": share(counts["partial"]),
-            "Unsupported": share(counts["no"]),
-        },
+        "Score": {"Found": 0, **score_of(results)},
+    }
+
+
+def score_of(results: list[dict[str, Any]]) -> dict[str, float]:
+    """Supported / Partial / Unsupported shares of ``results`` (float32, as Mailpit)."""
+    counts = {"yes": 0, "no": 0, "partial": 0}
+    for result in results:
+        counts[result["Support"]] += 1
+    total = f32(sum(counts.values())) or 1.0
+
+    def share(n: int) -> float:
+        return f32(f32(n / total) * 100)
+
+    return {
+        "Supported": share(counts["yes"]),
+        "Partial": share(counts["partial"]),
+        "Unsupported": share(counts["no"]),
     }
 
 

@@ -125,6 +125,23 @@ def run(markup: str) -> dict[str, Any]:
     return _scored(warnings, nodes, tests)
 
 
+def for_platform(result: dict[str, Any], platform: str) -> dict[str, Any]:
+    """``result`` as seen from one platform (``ios``, ``windows``...): each warning keeps only
+    that platform's client results and is scored on them; features with no data there (other
+    than ``<script>``) drop out; the total is recomputed. The UI's platform filter."""
+    warnings = []
+    for warning in result["Warnings"]:
+        if not warning["Results"]:
+            warnings.append(warning)
+            continue
+        results = [r for r in warning["Results"] if r["Platform"] == platform]
+        if results:
+            score = {"Found": warning["Score"]["Found"], **caniemail.score_of(results)}
+            warnings.append({**warning, "Results": results, "Score": score})
+    total = result["Total"]
+    return {**_scored(warnings, total["Nodes"], total["Tests"]), "Platforms": result["Platforms"]}
+
+
 def _scored(warnings: list[dict[str, Any]], nodes: int, tests: int) -> dict[str, Any]:
     per_node = f32(max(nodes, 1))
 
