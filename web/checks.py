@@ -39,7 +39,9 @@ PLATFORM_NAMES = {
 async def _found(ui: UI, message_id: str) -> Found | Response:
     found = await find(ui.request, ui.sandbox, message_id, allow_latest=False)
     if not isinstance(found, Found):
-        return ui.page("_check_error.html", {"error": "This message no longer exists."}, 404)
+        return ui.page(
+            "_check_error.html", {"error": "This message no longer exists."}, status_code=404
+        )
     return found
 
 
