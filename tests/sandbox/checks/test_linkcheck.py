@@ -11,7 +11,8 @@ import pytest
 from mailsandbox.checks import linkcheck
 from mailsandbox.checks.netguard import Policy, is_internal
 from mailsandbox.runner import RunningSandbox
-from tests.sandbox.checks.conftest import LinkServer, deliver
+from tests.check_servers import LinkServer
+from tests.sandbox.checks.conftest import deliver
 from tests.sandbox.serve_process import free_port
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from mailsandbox.runner import RunningSandbox
-from tests.sandbox.checks.conftest import LinkServer, deliver
+from tests.check_servers import LinkServer
+from tests.sandbox.checks.conftest import deliver
 from tests.sandbox.checks.test_htmlcheck import E2E_HTML, RESULT_KEYS, WARNING_KEYS
 from tests.tools import node_modules, run_node
 
