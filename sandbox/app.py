@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from mailsandbox import __version__, web
 from mailsandbox import events as delivery_events
 from mailsandbox.api import build_router, install_security
+from mailsandbox.api.checks import install as install_checks
 from mailsandbox.config import Settings
 from mailsandbox.emulators import mailgun, sendgrid
 from mailsandbox.runtime import Sandbox
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None 
     settings = settings or Settings.from_env()
     sandbox = Sandbox(settings)
     delivery_events.install(sandbox)
+    install_checks(sandbox)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

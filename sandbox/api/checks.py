@@ -127,3 +127,15 @@ async def lint_message(
         return found
     hostname = sandbox.settings.smtp_hostname
     return GoJSONResponse(await asyncio.to_thread(lint_of, found, hostname))
+
+
+def install(sandbox: Sandbox) -> None:
+    """At start, warn (in the background) if the configured spamd does not answer."""
+    address = sandbox.settings.spamassassin_address
+    if address is None:
+        return
+
+    async def check_spamd() -> None:
+        sandbox.spawn(spamassassin.warn_if_unreachable(address))
+
+    sandbox.on_startup.append(check_spamd)

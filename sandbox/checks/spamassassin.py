@@ -13,8 +13,11 @@ reply is read up to :data:`MAX_REPLY` bytes.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 TIMEOUT = 15.0
 MAX_REPLY = 4 * 1024 * 1024
@@ -108,3 +111,9 @@ async def ping(address: tuple[str, int]) -> bool:
     except (TimeoutError, OSError):
         return False
     return b"PONG" in reply
+
+
+async def warn_if_unreachable(address: tuple[str, int]) -> None:
+    """Log a warning at start when spamd does not answer (the check still runs later)."""
+    if not await ping(address):
+        log.warning("SpamAssassin spamd at %s:%d does not answer PING", *address)

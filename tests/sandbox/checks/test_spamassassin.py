@@ -11,6 +11,7 @@ from mailsandbox.checks import spamassassin
 from mailsandbox.runner import RunningSandbox
 from tests.sandbox.checks.conftest import deliver
 from tests.sandbox.serve_process import free_port
+from tests.waiting import eventually
 
 BARE = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nhello there\r\n"
 WEBUI_KEYS = [
@@ -43,9 +44,13 @@ def test_score_and_rules_from_spamd(
         assert api.get("/api/v1/message/nope/sa-check").status_code == 404
 
 
-def test_spamd_unreachable_is_still_200(sandbox_factory: Callable[..., RunningSandbox]) -> None:
+def test_spamd_unreachable_is_still_200(
+    sandbox_factory: Callable[..., RunningSandbox], caplog: pytest.LogCaptureFixture
+) -> None:
     port = free_port()
     running = sandbox_factory(spamassassin=f"127.0.0.1:{port}")
+    # warned at start, in the background
+    eventually(lambda: f"spamd at 127.0.0.1:{port} does not answer PING" in caplog.text)
     message_id = deliver(running, BARE)
     body = httpx.get(f"{running.url}/api/v1/message/{message_id}/sa-check", timeout=30).json()
     assert body == {
