@@ -22,7 +22,7 @@ from mailsandbox.checks import htmlcheck_rules as rules
 from mailsandbox.checks.caniemail import f32, go_float32
 from mailsandbox.checks.selectors import Matcher
 
-MAX_HTML = 4 * 1024 * 1024
+MAX_HTML = 2 * 1024 * 1024
 _BODY_CLOSE = re.compile(r"</body>", re.IGNORECASE)
 _SCRIPT_DATA_TYPES = {"application/ld+json", "application/json"}
 
@@ -76,9 +76,10 @@ def _html_counts(document: htmldoc.Document, matcher: Matcher) -> dict[str, int]
     return counts
 
 
-def _css_counts(markup: str, stylesheet_text: str) -> dict[str, int]:
-    document = htmldoc.parse(markup)
-    inline_css.inline(document, Matcher(document))
+def _css_counts(document: htmldoc.Document, matcher: Matcher) -> dict[str, int]:
+    """The CSS tests. Runs after the HTML tests: it inlines the <style> rules into the tree."""
+    stylesheet_text = document.style_text()
+    inline_css.inline(document, matcher)
     counts: dict[str, int] = {}
     styles = [e.attrs["style"] for e in document.elements if "style" in e.attrs]
     for style in styles:
@@ -116,7 +117,7 @@ def run(markup: str) -> dict[str, Any]:
     # Mailpit counts each element test found twice (html.go): keep its Total.Tests.
     tests += sum(1 for slug, n in html_counts.items() if n and slug in rules.HTML_TESTS)
     tests -= 1 if html_counts.get("html-body") else 0
-    counts = {**html_counts, **_css_counts(markup, document.style_text())}
+    counts = {**html_counts, **_css_counts(document, matcher)}
     for slug, found in counts.items():
         if found:
             item = caniemail.warning(slug, found)

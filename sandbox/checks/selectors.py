@@ -251,12 +251,32 @@ class Matcher:
             return self._by_tag.get(compound.tag, [])
         return self.document.elements
 
+    def _narrowed(self, selector: Selector) -> list[Element]:
+        """Candidates for the rightmost compound; for a descendant/child chain, only those
+        inside the subtrees of the rarest ancestor compound (``.promo td``: the tds of .promo)."""
+        candidates = self._candidates(selector.compounds[-1])
+        if len(selector.compounds) == 1 or any(c in "+~" for c in selector.combinators):
+            return candidates
+        roots = min((self._candidates(c) for c in selector.compounds[:-1]), key=len)
+        if len(roots) * 4 >= len(candidates):
+            return candidates
+        inside: set[int] = set()
+        stack = list(roots)
+        while stack:
+            node = stack.pop()
+            self.budget.spend(len(node.children) + 1)
+            for child in node.children:
+                if child.index not in inside:
+                    inside.add(child.index)
+                    stack.append(child)
+        return [e for e in candidates if e.index in inside]
+
     def select(self, selector: Selector) -> list[Element]:
         """The elements ``selector`` matches, in document order."""
         memo: dict[tuple[int, int], bool] = {}
         last = len(selector.compounds) - 1
         found = []
-        for element in self._candidates(selector.compounds[last]):
+        for element in self._narrowed(selector):
             if self._matches(selector, last, element, memo):
                 found.append(element)
         return found
