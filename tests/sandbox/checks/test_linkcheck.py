@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import threading
+from collections.abc import Iterator
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -151,3 +155,61 @@ def test_no_links_and_unknown_message(running: RunningSandbox, api: httpx.Client
         "Errors": 0, "Links": [],
     }  # fmt: skip
     assert api.get("/api/v1/message/nope/link-check").status_code == 404
+
+
+class HangingServer:
+    """Accepts connections and never answers until closed (a stuck app)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        release = self.release
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_HEAD(self) -> None:
+                release.wait(30)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hanging() -> Iterator[HangingServer]:
+    server = HangingServer()
+    yield server
+    server.close()
+
+
+def test_per_request_timeout(hanging: HangingServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(linkcheck, "REQUEST_TIMEOUT", 0.3)
+    result = asyncio.run(linkcheck.check([f"{hanging.url}/stuck"], follow=False, policy=Policy()))
+    assert result == {
+        "Errors": 1,
+        "Links": [
+            {"URL": f"{hanging.url}/stuck", "StatusCode": 0, "Status": "timeout after 0.3 s"}
+        ],
+    }
+
+
+def test_total_time_limit(
+    hanging: HangingServer, link_server: LinkServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(linkcheck, "TOTAL_TIMEOUT", 0.5)
+    links = [f"{link_server.url}/ok", f"{hanging.url}/stuck"]
+    result = asyncio.run(linkcheck.check(links, follow=False, policy=Policy()))
+    assert result["Links"] == [
+        {"URL": links[0], "StatusCode": 200, "Status": "OK"},
+        {"URL": links[1], "StatusCode": 0, "Status": "not checked: over the 0.5 s limit"},
+    ]
