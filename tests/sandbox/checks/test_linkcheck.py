@@ -145,8 +145,13 @@ def test_cross_site_requests_are_refused(
     foreign = api.get(url, headers={"Origin": "http://evil.example"})
     assert foreign.status_code == 403
     assert link_server.requests == []
+    ui = f"/ui/message/{message_id}/checks/links"  # the UI's own fragment: same rule
+    assert api.get(ui, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert api.get(ui).status_code == 403  # no proof it comes from our page
+    assert link_server.requests == []
     same = api.get(url, headers={"Sec-Fetch-Site": "same-origin", "Origin": running.url})
     assert same.status_code == 200 and link_server.requests == [("HEAD", "/ok")]
+    assert api.get(ui, headers={"HX-Request": "true"}).status_code == 200
 
 
 def test_no_links_and_unknown_message(running: RunningSandbox, api: httpx.Client) -> None:
