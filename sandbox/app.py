@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from mailsandbox import __version__, inbound, web
 from mailsandbox import events as delivery_events
 from mailsandbox.api import build_router, install_http
+from mailsandbox.api.checks import install as install_checks
 from mailsandbox.config import Settings
 from mailsandbox.emulators import mailgun, sendgrid
 from mailsandbox.runtime import Sandbox
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sandbox = Sandbox(settings)
     delivery_events.install(sandbox)
     inbound.install(sandbox)  # after the engine: its outbox delivers what routing writes
+    install_checks(sandbox)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -216,6 +216,19 @@ class Settings:
         default="",
         metadata=_opt("JSON file of delivery/SMTP rules loaded at start", metavar="PATH"),
     )
+    spamassassin: str = field(
+        default="",
+        metadata=_opt(
+            "SpamAssassin spamd for the spam-score check (sa-check); off without it",
+            metavar="HOST:PORT",
+        ),
+    )
+    allow_internal_http_requests: bool = field(
+        default=False,
+        metadata=_opt(
+            "let the link check reach private and reserved addresses (loopback always can)"
+        ),
+    )
     log_level: str = field(default="info", metadata=_opt("debug, info, warning or error"))
 
     # --- derived views -------------------------------------------------------------
@@ -235,6 +248,10 @@ class Settings:
     def smtp_tls_enabled(self) -> bool:
         """Whether STARTTLS is offered (and SMTPS possible): only when asked for."""
         return bool(self.smtp_tls_cert) or self.smtp_tls == "self-signed"
+
+    @property
+    def spamassassin_address(self) -> tuple[str, int] | None:
+        return parse_hostport(self.spamassassin) if self.spamassassin else None
 
     @property
     def db_path(self) -> Path:
@@ -262,6 +279,11 @@ class Settings:
                     parse_hostport(value)
                 except ValueError as exc:
                     raise ValueError(f"--{name}: {exc}") from None
+        if self.spamassassin:
+            try:
+                parse_hostport(self.spamassassin)
+            except ValueError as exc:
+                raise ValueError(f"--spamassassin: {exc}") from None
         for cred in self.smtp_auth:
             parse_credentials(cred)
         if self.ui_auth:

@@ -30,7 +30,7 @@ def part_url(message_id: str, part_id: str) -> str:
     return f"/ui/message/{quote(message_id)}/part/{quote(part_id)}"
 
 
-def _locked(response: Response, csp: str = RAW_CSP) -> Response:
+def locked(response: Response, csp: str = RAW_CSP) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = csp
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -39,7 +39,7 @@ def _locked(response: Response, csp: str = RAW_CSP) -> Response:
 
 
 def _missing(text: str = "Message not found") -> Response:
-    return _locked(PlainTextResponse(text, status_code=404))
+    return locked(PlainTextResponse(text, status_code=404))
 
 
 def _load_preview(conn: sqlite3.Connection, message_id: str) -> tuple[str, dict[str, str]] | None:
@@ -59,20 +59,28 @@ def _load_preview(conn: sqlite3.Connection, message_id: str) -> tuple[str, dict[
     return markup, cids
 
 
+async def load_preview_html(sandbox: Sandbox, message_id: str) -> str | None:
+    """The message's HTML made safe to show (:func:`.sanitize.rewrite_html`); "" if it has
+    none, None if there is no such message."""
+    loaded = await sandbox.db.read(lambda conn: _load_preview(conn, message_id))
+    if loaded is None:
+        return None
+    markup, cids = loaded
+    return sanitize.rewrite_html(markup, cids) if markup else ""
+
+
 @router.get("/ui/message/{message_id}/preview")
 async def preview(
     request: Request, message_id: str, remote: int = 0, sandbox: Sandbox = Depends(get_sandbox)
 ) -> Response:
-    loaded = await sandbox.db.read(lambda conn: _load_preview(conn, message_id))
-    if loaded is None:
+    body = await load_preview_html(sandbox, message_id)
+    if body is None:
         return _missing()
-    markup, cids = loaded
-    if not markup:
+    if not body:
         return _missing("This message does not contain a HTML part")
-    body = sanitize.rewrite_html(markup, cids)
     response = Response(body, media_type="text/html; charset=utf-8")
     response.headers["X-DNS-Prefetch-Control"] = "off"
-    return _locked(response, message_csp(own_origin(request), bool(remote)))
+    return locked(response, message_csp(own_origin(request), bool(remote)))
 
 
 def _read_part(conn: sqlite3.Connection, message_id: str, part_id: str) -> mime.PartInfo | None:
@@ -97,7 +105,7 @@ async def part(
     disposition = "inline" if inline else "attachment"
     response = Response(mime.decode_payload(node), media_type=content_type)
     response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{filename}"
-    return _locked(response)
+    return locked(response)
 
 
 @router.get("/ui/message/{message_id}/raw")
@@ -112,4 +120,4 @@ async def raw_source(
         response.headers["Content-Disposition"] = f'attachment; filename="{message_id}.eml"'
     else:
         response = Response(raw, media_type="text/plain; charset=utf-8")
-    return _locked(response)
+    return locked(response)

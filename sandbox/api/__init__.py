@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from mailsandbox.api import (
+    checks,
     docs,
     events,
     extract,
@@ -36,6 +37,7 @@ ROUTERS = [
     health.router,
     messages.router,
     message.router,
+    checks.router,
     tags.router,
     send.router,
     inbound.router,

@@ -34,22 +34,26 @@ def own_origin(request: Request) -> str:
     return f"{request.url.scheme}://{host}"
 
 
-def message_csp(origin: str, remote: bool) -> str:
+def message_csp(origin: str, remote: bool, *, sandboxed: bool = True) -> str:
     """CSP for a document that shows a message's HTML (the UI preview, ``/view/{ID}.html``).
 
     No scripts ever, an opaque origin (``sandbox``; links may open new tabs), no ``<base>``
     rebasing and no form posts. Images, styles, fonts and media load from this server (the
     message's own ``cid:`` parts) and ``data:`` URLs, and from anywhere only when the user asked
     for remote content (``remote=1``): a remote image is a read receipt for the sender.
+    ``sandboxed=False`` keeps the origin (only our own page may frame it, to draw a screenshot
+    of it; scripts stay forbidden).
     """
     local = f"{origin} data:"
     fetch = f"* {local}" if remote else local
-    return (
+    policy = (
         "default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; "
         f"form-action 'none'; img-src {fetch}; media-src {fetch}; font-src {fetch}; "
         f"style-src 'unsafe-inline' {fetch}; "
-        "sandbox allow-popups allow-popups-to-escape-sandbox"
     )
+    if sandboxed:
+        return policy + "sandbox allow-popups allow-popups-to-escape-sandbox"
+    return policy + "frame-ancestors 'self'"
 
 
 def canonical_header(name: str) -> str:

@@ -19,6 +19,7 @@ from mailsandbox.client.models import (
     Delivery,
     Event,
     File,
+    Finding,
     Inbox,
     Link,
     Message,
@@ -60,6 +61,10 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
 
     async def latest(self, query: str = "") -> Message:
         return await self._do(calls.get_message("latest", self._query(query)))
+
+    async def lint(self, message: MessageRef) -> list[Finding]:
+        """Deliverability findings for a message, errors first (see docs/checks.md)."""
+        return await self._do(calls.lint(message))
 
     async def headers(self, message: MessageRef) -> dict[str, list[str]]:
         return await self._do(calls.headers(message))

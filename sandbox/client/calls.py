@@ -12,7 +12,17 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from mailsandbox.client.models import Code, Delivery, Event, File, Inbox, Link, Message, Summary
+from mailsandbox.client.models import (
+    Code,
+    Delivery,
+    Event,
+    File,
+    Finding,
+    Inbox,
+    Link,
+    Message,
+    Summary,
+)
 
 T = TypeVar("T")
 MessageRef = str | Message | Summary
@@ -177,6 +187,14 @@ def links(message: MessageRef) -> Call[list[Link]]:
 
 def codes(message: MessageRef) -> Call[list[Code]]:
     return Call("GET", f"/api/v1/message/{ref(message)}/codes", _codes)
+
+
+def _findings(response: httpx.Response) -> list[Finding]:
+    return [Finding.from_json(f) for f in _json(response)["Findings"]]
+
+
+def lint(message: MessageRef) -> Call[list[Finding]]:
+    return Call("GET", f"/api/v1/message/{ref(message)}/lint", _findings)
 
 
 def trigger(

@@ -8,7 +8,8 @@ Built from the REST API's JSON (Mailpit's shapes for messages, ours for the exte
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mailsandbox.extract import find_codes, find_links
@@ -157,6 +158,36 @@ class Summary(Envelope):
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One deliverability finding (GET /api/v1/message/{ID}/lint); see docs/checks.md."""
+
+    id: str
+    severity: str  # "error", "warning" or "info"
+    title: str
+    why: str
+    url: str
+    details: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            id=str(data["ID"]),
+            severity=str(data["Severity"]),
+            title=str(data.get("Title", "")),
+            why=str(data.get("Why", "")),
+            url=str(data.get("URL", "")),
+            details=tuple(str(d) for d in data.get("Details") or []),
+        )
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.title} ({self.id})"
+
+
+@dataclass(frozen=True)
 class Message(Envelope):
     """A whole message (GET /api/v1/message/{ID}); links and codes are read from its bodies."""
 
@@ -168,6 +199,10 @@ class Message(Envelope):
     html: str
     attachments: list[Attachment]
     inline: list[Attachment]
+    # Set by the sync client that fetched it, so ``msg.lint()`` can ask the sandbox.
+    _linter: Callable[[Message], list[Finding]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Message:
@@ -196,6 +231,23 @@ class Message(Envelope):
     def codes(self) -> list[Code]:
         """One-time codes in the message, best first."""
         return [Code(c.code, c.context) for c in find_codes(self.text, self.html)]
+
+    def bound(self, linter: Callable[[Message], list[Finding]]) -> Message:
+        """This message, able to :meth:`lint` itself through ``linter`` (a client's ``lint``)."""
+        return replace(self, _linter=linter)
+
+    def lint(self) -> list[Finding]:
+        """Deliverability findings for this message, errors first (asks the sandbox).
+
+        ``assert not [f for f in msg.lint() if f.is_error]``. Works on messages a sync
+        :class:`~mailsandbox.client.Client` (or the pytest fixture) returned; with the async
+        client use ``await client.lint(msg)``.
+        """
+        if self._linter is None:
+            raise RuntimeError(
+                "msg.lint() needs a message fetched by a sync Client; use `await client.lint(msg)`"
+            )
+        return self._linter(self)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from mailsandbox.client.models import (
     Delivery,
     Event,
     File,
+    Finding,
     Inbox,
     Link,
     Message,
@@ -55,10 +56,14 @@ class Client(ClientBase[httpx.Client]):
         return self._do(self._search_call(query, limit))
 
     def get(self, message: MessageRef) -> Message:
-        return self._do(calls.get_message(message))
+        return self._do(calls.get_message(message)).bound(self.lint)
 
     def latest(self, query: str = "") -> Message:
-        return self._do(calls.get_message("latest", self._query(query)))
+        return self._do(calls.get_message("latest", self._query(query))).bound(self.lint)
+
+    def lint(self, message: MessageRef) -> list[Finding]:
+        """Deliverability findings for a message, errors first (see docs/checks.md)."""
+        return self._do(calls.lint(message))
 
     def headers(self, message: MessageRef) -> dict[str, list[str]]:
         return self._do(calls.headers(message))
