@@ -9,36 +9,16 @@ and django-anymail take exactly that string. The private key is generated once a
 from __future__ import annotations
 
 import base64
-import os
-import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from mailsandbox.emulators.common.keyfile import load_or_create_key
+
 KEY_FILE = "sendgrid-webhook-key.pem"
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
-
-
-def _load_or_create(path: Path) -> ec.EllipticCurvePrivateKey:
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if isinstance(key, ec.EllipticCurvePrivateKey):
-            return key
-    key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sendgrid-key-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)  # atomic: a concurrent reader never sees half a key
-    return key
 
 
 class SendGridSigner:
@@ -46,7 +26,9 @@ class SendGridSigner:
 
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / KEY_FILE
-        self._key = _load_or_create(self.path)
+        self._key = load_or_create_key(
+            self.path, ec.EllipticCurvePrivateKey, lambda: ec.generate_private_key(ec.SECP256R1())
+        )
         der = self._key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
