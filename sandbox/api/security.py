@@ -2,7 +2,8 @@
 
 - Non-canonical paths (``//view/x.html``, ``/a/../b``) get a 301 to the cleaned path.
 - Optional HTTP Basic auth (``--ui-auth``) on everything except ``/livez``, ``/readyz`` and the
-  ESP emulator paths (``/v3/*``, ``/v4/*``, ``/v5/*``: they have their own API-key auth).
+  ESP emulator paths (``/v3/*``, ``/v4/*``, ``/v5/*``, SES v2's ``/v2/email/*``, and the AWS
+  Query requests on ``/``: they have their own auth; see :func:`aws_query`).
   WebSockets (``/api/events``) get the same auth and accept any ``Origin``, as Mailpit's does.
 - Mailpit's CORS rule for ``/api/*`` and ``/view/*``: a request whose ``Origin`` is not this
   host is refused (403 ``Blocked due to CORS violation``); allowed ones get the
@@ -25,7 +26,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBES = {"/livez", "/readyz"}
-ESP_PREFIXES = ("/v3/", "/v4/", "/v5/")
+ESP_PREFIXES = ("/v3/", "/v4/", "/v5/", "/v2/email/", "/SimpleNotificationService-")
 CORS_PREFIXES = ("/api/", "/view/")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CORS_HEADERS = {
@@ -58,6 +59,17 @@ def basic_user(header: str | None) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
+def aws_query(scope: Scope, headers: Headers) -> bool:
+    """SES v1 and SNS on ``/``: a SigV4-signed POST (a cross-origin page cannot send one
+    without a preflight), or an SNS SubscribeURL / UnsubscribeURL being followed."""
+    if scope["path"] != "/":
+        return False
+    if scope["method"] == "POST":
+        return headers.get("authorization", "").startswith("AWS4-HMAC-SHA256")
+    query = scope.get("query_string", b"")
+    return b"Action=ConfirmSubscription" in query or b"Action=Unsubscribe" in query
+
+
 def _origin_host(origin: str) -> str:
     try:
         return urlsplit(origin).netloc.lower()
@@ -87,8 +99,8 @@ class SecurityMiddleware:
         if path in PROBES:
             await self.app(scope, receive, send)
             return
-        esp = path.startswith(ESP_PREFIXES)
         headers = Headers(scope=scope)
+        esp = path.startswith(ESP_PREFIXES) or aws_query(scope, headers)
         if not esp and self.credentials is not None:
             given = basic_user(headers.get("authorization"))
             if given is None or not self._valid(given):
