@@ -112,9 +112,7 @@ def test_raw_send_keeps_the_message_but_takes_sess_message_id(
     assert summary["To"] == [{"Name": "", "Address": "ann@example.com"}]
 
 
-def test_stored_and_inline_templates_render_without_escaping(
-    api: httpx.Client, sesv2: Any
-) -> None:
+def test_stored_and_inline_templates_render_without_escaping(api: httpx.Client, sesv2: Any) -> None:
     sesv2.create_email_template(
         TemplateName="welcome",
         TemplateContent={
@@ -151,7 +149,9 @@ def test_stored_and_inline_templates_render_without_escaping(
     assert second["Subject"] == "Inline 7"
 
 
-def test_bulk_email_one_message_per_entry(running: RunningSandbox, api: httpx.Client, sesv2: Any) -> None:
+def test_bulk_email_one_message_per_entry(
+    running: RunningSandbox, api: httpx.Client, sesv2: Any
+) -> None:
     sesv2.create_email_template(
         TemplateName="promo",
         TemplateContent={"Subject": "Hi {{name}}", "Text": "Code {{code}}"},
@@ -167,7 +167,9 @@ def test_bulk_email_one_message_per_entry(running: RunningSandbox, api: httpx.Cl
             {
                 "Destination": {"ToAddresses": ["bob@example.com"]},
                 "ReplacementEmailContent": {
-                    "ReplacementTemplate": {"ReplacementTemplateData": '{"name": "Bob", "code": "B"}'}
+                    "ReplacementTemplate": {
+                        "ReplacementTemplateData": '{"name": "Bob", "code": "B"}'
+                    }
                 },
                 "ReplacementHeaders": [{"Name": "X-Who", "Value": "bob"}],
             },
