@@ -157,6 +157,21 @@ def template_data(text: str) -> dict[str, Any]:
     return data
 
 
+def merged_data(default: str, replacement: Any) -> str:
+    """A bulk entry's template data: its replacement values over the default ones (what
+    django-anymail's ``merge_global_data`` relies on). Invalid JSON is left for
+    :func:`template_data` to refuse."""
+    if not replacement:
+        return default
+    try:
+        base, extra = json.loads(default or "{}"), json.loads(str(replacement))
+    except ValueError:
+        return str(replacement)
+    if not isinstance(base, dict) or not isinstance(extra, dict):
+        return str(replacement)
+    return json.dumps({**base, **extra})
+
+
 def render(template: template_store.Template, data: dict[str, Any]) -> tuple[Structured, str]:
     """The rendered parts and, when SES would refuse to send them, why (else '')."""
     for part in (template.subject, template.text, template.html):

@@ -146,7 +146,9 @@ async def send_bulk_templated_email(ctx: QueryContext) -> dict[str, Any]:
             base,
             destination=_destination(item.get("Destination")),
             tags={**base.tags, **_tags(item.get("ReplacementTags"))},
-            template=TemplateRef(name, None, str(item.get("ReplacementTemplateData") or default)),
+            template=TemplateRef(
+                name, None, sending.merged_data(default, item.get("ReplacementTemplateData"))
+            ),
         )
         try:
             sending.check_addresses(spec)

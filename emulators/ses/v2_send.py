@@ -158,7 +158,7 @@ async def send_bulk_email(request: Request) -> Response:
         replacement = (
             (entry.get("ReplacementEmailContent") or {}).get("ReplacementTemplate")
         ) or {}
-        data_text = replacement.get("ReplacementTemplateData") or default.data
+        data_text = sending.merged_data(default.data, replacement.get("ReplacementTemplateData"))
         spec = replace(
             base,
             destination=_destination(entry.get("Destination")),
