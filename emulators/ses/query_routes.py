@@ -86,10 +86,11 @@ async def link(request: Request) -> Response:
 
 
 def install(app: FastAPI, signer: SnsSigner) -> None:
-    """The link route ahead of the UI's ``GET /``, and the certificate's route."""
+    """The link route and the certificate's route, after the core API's routes and ahead of
+    the UI's (installed after the emulators), whose ``GET /`` is the inbox."""
 
     async def certificate(request: Request) -> Response:
         return Response(signer.certificate_pem, media_type="application/x-x509-ca-cert")
 
-    app.router.routes.insert(0, LinkRoute("/", link, methods=["GET", "HEAD"]))
-    app.router.routes.insert(0, Route(signer.cert_path, certificate, methods=["GET", "HEAD"]))
+    app.router.routes.append(LinkRoute("/", link, methods=["GET", "HEAD"]))
+    app.router.routes.append(Route(signer.cert_path, certificate, methods=["GET", "HEAD"]))
