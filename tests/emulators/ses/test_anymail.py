@@ -18,7 +18,7 @@ from django.test import override_settings
 
 from mailsandbox.runner import RunningSandbox
 from tests.emulators.django_settings import serve_django
-from tests.emulators.ses.conftest import KEY_ID, REGION, raw_message, stored
+from tests.emulators.ses.conftest import ALL_EVENTS, KEY_ID, REGION, raw_message, stored
 from tests.emulators.test_webhooks_anymail import Tracked, complete
 from tests.waiting import eventually
 
@@ -81,10 +81,7 @@ def subscribe_anymail(running: RunningSandbox, django_url: str, sesv2: Any, sns:
         EventDestinationName="anymail",
         EventDestination={
             "Enabled": True,
-            "MatchingEventTypes": [
-                "SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK",
-                "RENDERING_FAILURE", "DELIVERY_DELAY", "SUBSCRIPTION",
-            ],  # fmt: skip
+            "MatchingEventTypes": ALL_EVENTS,
             "SnsDestination": {"TopicArn": topic},
         },
     )

@@ -106,9 +106,12 @@ def test_every_event_type_and_suppression(
     with pytest.raises(ClientError):
         sesv2.get_suppressed_destination(EmailAddress="alice+bounce@example.com")
     sesv2.put_suppressed_destination(EmailAddress="manual@example.com", Reason="COMPLAINT")
-    assert sesv2.get_suppressed_destination(EmailAddress="manual@example.com")[
-        "SuppressedDestination"
-    ]["Reason"] == "COMPLAINT"
+    assert (
+        sesv2.get_suppressed_destination(EmailAddress="manual@example.com")[
+            "SuppressedDestination"
+        ]["Reason"]
+        == "COMPLAINT"
+    )
 
 
 def test_mailbox_simulator(sesv2: Any, hook: Hook) -> None:
@@ -152,9 +155,7 @@ def test_rendering_failure_is_accepted_then_not_sent(
     assert [e["Type"] for e in events] == ["queued", "rejected"]
 
 
-def test_only_matching_types_reach_a_destination(
-    sesv2: Any, sns: Any, receiver: Any
-) -> None:
+def test_only_matching_types_reach_a_destination(sesv2: Any, sns: Any, receiver: Any) -> None:
     from tests.emulators.ses.conftest import make_hook
 
     hook = make_hook(sesv2, sns, receiver, config_set="bounces-only", types=["BOUNCE"])
