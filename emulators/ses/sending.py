@@ -33,6 +33,8 @@ from mailsandbox.emulators.ses.errors import (
 )
 from mailsandbox.emulators.ses.message_build import Structured
 from mailsandbox.emulators.ses.sigv4 import Caller
+from mailsandbox.events.magic import SES_DOMAIN as SIMULATOR
+from mailsandbox.events.magic import is_simulator
 from mailsandbox.ingest import Inbound
 from mailsandbox.runtime import Sandbox
 
@@ -313,8 +315,31 @@ def build(spec: SendSpec, found: Context, read: RawMessage | None = None) -> tup
     return message_id, inbound
 
 
+def simulator_replies(inbound: Inbound) -> list[Inbound]:
+    """The automatic reply the mailbox simulator's ``ooto@`` sends back (RFC 3834), to the
+    feedback address or else the sender, as received mail (source ``smtp``)."""
+    if not any(r.lower().startswith("ooto") and is_simulator(r) for r in inbound.rcpt_tos):
+        return []
+    meta = inbound.metadata.get("ses") or {}
+    to = str(meta.get("feedback_forwarding") or inbound.mail_from)
+    region = str(meta.get("region") or aws.DEFAULT_REGION)
+    original = f"<{meta.get('message_id')}@{aws.message_id_domain(region)}>"
+    content = Structured(
+        subject="Automatic reply: out of the office",
+        text="I am out of the office and will reply when I am back.\n",
+        headers=[("Auto-Submitted", "auto-replied"), ("In-Reply-To", original)],
+    )
+    reply_id = f"{aws.new_uuid()}@{SIMULATOR}"
+    raw, parsed = message_build.build(f"ooto@{SIMULATOR}", [to], [], [], content, reply_id)
+    reply = Inbound(raw=raw, mail_from=f"ooto@{SIMULATOR}", rcpt_tos=[to], parsed=parsed)
+    reply.inbox = inbound.inbox
+    return [reply]
+
+
 async def ingest(sandbox: Sandbox, inbounds: list[Inbound]) -> None:
-    """Store the messages; returns once all are committed (as SMTP, the 2xx follows)."""
+    """Store the messages (and the simulator's automatic replies); returns once all are
+    committed (as SMTP, the 2xx follows)."""
+    inbounds = inbounds + [reply for i in inbounds for reply in simulator_replies(i)]
     ingest = sandbox.ingestor.ingest
     if len(inbounds) == 1:
         await ingest(inbounds[0], searchable=False)

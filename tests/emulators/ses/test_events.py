@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.ses.conftest import Hook, by_ses_id, verify_sns
+from tests.emulators.ses.conftest import REGION, Hook, by_ses_id, stored, verify_sns
 
 MAGIC = [
     "ok@example.com",
@@ -114,7 +114,7 @@ def test_every_event_type_and_suppression(
     )
 
 
-def test_mailbox_simulator(sesv2: Any, hook: Hook) -> None:
+def test_mailbox_simulator(api: httpx.Client, sesv2: Any, hook: Hook) -> None:
     names = ["success", "bounce", "ooto", "complaint", "suppressionlist"]
     to = [f"{n}@simulator.amazonses.com" for n in names]
     ses_id = send(sesv2, to)
@@ -134,6 +134,13 @@ def test_mailbox_simulator(sesv2: Any, hook: Hook) -> None:
     assert delivered == {f"{n}@simulator.amazonses.com" for n in ("success", "ooto", "complaint")}
     # AWS: the simulator's addresses are never put on the suppression list
     assert sesv2.list_suppressed_destinations()["SuppressedDestinationSummaries"] == []
+    # ooto@ answers with an automatic reply (RFC 3834) to the sender
+    replies = [m for m in stored(api) if m["From"]["Address"] == "ooto@simulator.amazonses.com"]
+    [reply] = replies
+    assert reply["To"] == [{"Name": "", "Address": "shop@example.com"}]
+    headers = api.get(f"/api/v1/message/{reply['ID']}/headers").json()
+    assert headers["Auto-Submitted"] == ["auto-replied"]
+    assert headers["In-Reply-To"] == [f"<{ses_id}@{REGION}.amazonses.com>"]
 
 
 def test_rendering_failure_is_accepted_then_not_sent(
