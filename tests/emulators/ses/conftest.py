@@ -5,12 +5,9 @@ real local HTTP receiver, and helpers reading what was stored and what was POSTe
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any
 
 import boto3
@@ -20,26 +17,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from mailsandbox.emulators.ses.config_store import EVENT_TYPES
 from mailsandbox.runner import RunningSandbox
 from mailsandbox.storage import messages
 from mailsandbox.storage.messages import MessageSummary
+from tests.emulators.stored import listed
 from tests.sandbox.events.receiver import Received, Receiver
 from tests.waiting import eventually
 
 REGION = "eu-west-1"
 KEY_ID = "AKIASANDBOXTEST"
-ALL_EVENTS = [
-    "SEND",
-    "REJECT",
-    "BOUNCE",
-    "COMPLAINT",
-    "DELIVERY",
-    "OPEN",
-    "CLICK",
-    "RENDERING_FAILURE",
-    "DELIVERY_DELAY",
-    "SUBSCRIPTION",
-]
+ALL_EVENTS = list(EVENT_TYPES)
 
 
 def client(running: RunningSandbox, service: str, key: str = KEY_ID) -> Any:
@@ -73,22 +61,9 @@ def receiver() -> Iterator[Receiver]:
         yield server
 
 
-def stored(api: httpx.Client) -> list[dict[str, Any]]:
-    """Summaries of every stored message, oldest first."""
-    found: list[dict[str, Any]] = api.get("/api/v1/messages").json()["messages"]
-    return list(reversed(found))
-
-
-def raw_message(api: httpx.Client, message_id: str) -> EmailMessage:
-    raw = api.get(f"/api/v1/message/{message_id}/raw").content
-    parsed = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(parsed, EmailMessage)
-    return parsed
-
-
 def by_ses_id(running: RunningSandbox, api: httpx.Client, ses_id: str) -> MessageSummary:
     """The stored message SES answered ``ses_id`` for (the storage view: metadata included)."""
-    for item in stored(api):
+    for item in listed(api):
         found = running.sandbox.db.read_sync(lambda c, i=item: messages.get_summary(c, i["ID"]))
         if found is not None and found.metadata.get("ses", {}).get("message_id") == ses_id:
             return found

@@ -6,20 +6,18 @@ auth from the endpoint URL), then parses every event type SES publishes into
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from anymail.message import AnymailMessage
-from anymail.signals import tracking
 from django.core.mail import get_connection
 from django.test import override_settings
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.django_settings import serve_django
-from tests.emulators.ses.conftest import ALL_EVENTS, KEY_ID, REGION, raw_message, stored
-from tests.emulators.test_webhooks_anymail import Tracked, complete
+from tests.emulators.anymail_tracking import Tracked, complete
+from tests.emulators.ses.conftest import ALL_EVENTS, KEY_ID, REGION
+from tests.emulators.stored import listed, raw_message
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
@@ -34,20 +32,6 @@ RECIPIENTS = {  # one message each (SES reports opens and clicks for every recip
     "frank@slow.example.com": ["sent", "unknown", "delivered"],
     "gina+reject@example.com": ["sent", "rejected"],
 }
-
-
-@pytest.fixture(scope="module")
-def django_url() -> Iterator[str]:
-    with serve_django() as url:
-        yield url
-
-
-@pytest.fixture
-def tracked() -> Iterator[Tracked]:
-    collector = Tracked()
-    tracking.connect(collector, weak=False)
-    yield collector
-    tracking.disconnect(collector)
 
 
 def anymail_settings(running: RunningSandbox) -> dict[str, Any]:
@@ -156,7 +140,7 @@ def test_backend_sends_attachments_and_templates(
         message.send()
         statuses = message.anymail_status.recipients
     assert {r.status for r in statuses.values()} == {"queued"}
-    first, *templated = stored(api)
+    first, *templated = listed(api)
     assert first["Subject"] == "Welcome"
     parsed = raw_message(api, first["ID"])
     assert parsed["X-Tag"] == "welcome" and parsed["X-Metadata"] == '{"order": "42"}'

@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.ses.conftest import by_ses_id, raw_message
+from tests.emulators.ses.conftest import by_ses_id
+from tests.emulators.stored import raw_message
 from tests.tools import node_modules, run_node
 
 SCRIPT = Path(__file__).with_name("aws_sdk_js_client.js")

@@ -12,7 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.ses.conftest import KEY_ID, client, simple, stored
+from tests.emulators.ses.conftest import KEY_ID, client, simple
+from tests.emulators.stored import listed
 
 
 def error(call: Callable[[], Any]) -> tuple[str, int, str]:
@@ -69,7 +70,7 @@ def test_v2_send_errors(api: httpx.Client, sesv2: Any) -> None:
         Content={"Template": {"TemplateContent": {"Subject": "x"}, "TemplateData": "[1]"}},
     )
     assert error(bad_data)[:2] == ("BadRequestException", 400)
-    assert stored(api) == []
+    assert listed(api) == []
 
 
 def test_v1_send_errors(api: httpx.Client, ses: Any) -> None:
@@ -90,7 +91,7 @@ def test_v1_send_errors(api: httpx.Client, ses: Any) -> None:
     assert error(lambda: ses.send_raw_email(RawMessage={"Data": b"Subject: no one\r\n\r\nx"}))[
         :2
     ] == ("InvalidParameterValue", 400)
-    assert stored(api) == []
+    assert listed(api) == []
 
 
 def test_paused_sending(api: httpx.Client, sesv2: Any, ses: Any) -> None:
@@ -111,7 +112,7 @@ def test_paused_sending(api: httpx.Client, sesv2: Any, ses: Any) -> None:
     assert error(send_v1(ses))[0] == "AccountSendingPausedException"
     sesv2.put_account_sending_attributes(SendingEnabled=True)
     send_v2(sesv2)()
-    assert len(stored(api)) == 1
+    assert len(listed(api)) == 1
 
 
 def test_resource_errors(sesv2: Any, ses: Any, sns: Any) -> None:

@@ -13,7 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.ses.conftest import REGION, Hook, by_ses_id, stored, verify_sns
+from tests.emulators.ses.conftest import REGION, Hook, by_ses_id, verify_sns
+from tests.emulators.stored import listed
 
 MAGIC = [
     "ok@example.com",
@@ -135,7 +136,7 @@ def test_mailbox_simulator(api: httpx.Client, sesv2: Any, hook: Hook) -> None:
     # AWS: the simulator's addresses are never put on the suppression list
     assert sesv2.list_suppressed_destinations()["SuppressedDestinationSummaries"] == []
     # ooto@ answers with an automatic reply (RFC 3834) to the sender
-    replies = [m for m in stored(api) if m["From"]["Address"] == "ooto@simulator.amazonses.com"]
+    replies = [m for m in listed(api) if m["From"]["Address"] == "ooto@simulator.amazonses.com"]
     [reply] = replies
     assert reply["To"] == [{"Name": "", "Address": "shop@example.com"}]
     headers = api.get(f"/api/v1/message/{reply['ID']}/headers").json()

@@ -12,7 +12,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 
 from mailsandbox.runner import RunningSandbox
 from tests.emulators.django_settings import configure
-from tests.emulators.ses.conftest import KEY_ID, REGION, by_ses_id, raw_message, stored
+from tests.emulators.ses.conftest import KEY_ID, REGION, by_ses_id
+from tests.emulators.stored import listed, raw_message
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
 
@@ -53,7 +54,7 @@ def test_send_email_and_templated_sends(
         ],
     )["Status"]
     assert [s["Status"] for s in bulk] == ["Success", "Success"]
-    subjects = [m["Subject"] for m in stored(api)]
+    subjects = [m["Subject"] for m in listed(api)]
     assert subjects == ["v1 hello", "Hi Bob", "Hi friend", "Hi Dee"]
     one = by_ses_id(running, api, first)
     assert one.metadata["ses"]["api"] == "v1" and one.metadata["ses"]["tags"] == {"flow": "signup"}

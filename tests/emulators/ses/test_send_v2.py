@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.ses.conftest import KEY_ID, REGION, by_ses_id, raw_message, simple, stored
+from tests.emulators.ses.conftest import KEY_ID, REGION, by_ses_id, simple
+from tests.emulators.stored import listed, raw_message
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -33,7 +34,7 @@ def test_simple_send_is_stored_with_ses_message_id(
     )
     ses_id = sent["MessageId"]
     assert ses_id.startswith("0100") and ses_id.endswith("-000000")
-    [summary] = stored(api)
+    [summary] = listed(api)
     message = raw_message(api, summary["ID"])
     assert message["Message-ID"] == f"<{ses_id}@{REGION}.amazonses.com>"
     assert message["From"] == "Shop <shop@example.com>"
@@ -81,7 +82,7 @@ def test_attachments_inline_images_and_headers(api: httpx.Client, sesv2: Any) ->
             }
         },
     )
-    [summary] = stored(api)
+    [summary] = listed(api)
     message = raw_message(api, summary["ID"])
     assert message["X-Order"] == "42"
     parts = {p.get_filename(): p for p in message.walk() if p.get_filename()}
@@ -104,7 +105,7 @@ def test_raw_send_keeps_the_message_but_takes_sess_message_id(
     )
     sesv2.create_configuration_set(ConfigurationSetName="nope")
     sent = sesv2.send_email(Content={"Raw": {"Data": raw}})
-    [summary] = stored(api)
+    [summary] = listed(api)
     message = raw_message(api, summary["ID"])
     assert message["Message-ID"] == f"<{sent['MessageId']}@{REGION}.amazonses.com>"
     assert message["Subject"] == "Raw one" and message["X-SES-CONFIGURATION-SET"] is None
@@ -141,7 +142,7 @@ def test_stored_and_inline_templates_render_without_escaping(api: httpx.Client, 
             }
         },
     )
-    first, second = stored(api)
+    first, second = listed(api)
     message = raw_message(api, first["ID"])
     assert message["Subject"] == "Welcome <Ann>"  # SES does not escape
     assert message.get_body(("plain",)).get_content().strip() == "Hi <Ann>, a b"  # type: ignore[union-attr]
@@ -178,7 +179,7 @@ def test_bulk_email_one_message_per_entry(
     )
     statuses = [r["Status"] for r in result["BulkEmailEntryResults"]]
     assert statuses == ["SUCCESS", "SUCCESS", "INVALID_PARAMETER"]
-    ann, bob = stored(api)
+    ann, bob = listed(api)
     assert (ann["Subject"], bob["Subject"]) == ("Hi you", "Hi Bob")
     assert raw_message(api, bob["ID"])["X-Who"] == "bob"
     ids = [r["MessageId"] for r in result["BulkEmailEntryResults"][:2]]

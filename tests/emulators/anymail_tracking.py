@@ -1,0 +1,50 @@
+"""Collecting what django-anymail's tracking webhook views signal (``anymail.signals.tracking``)
+in the webhook tests of every ESP, and waiting until a message's events are all there."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from anymail.signals import AnymailTrackingEvent
+
+
+@dataclass
+class Tracked:
+    events: list[tuple[str, AnymailTrackingEvent]] = field(default_factory=list)
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def __call__(self, sender: Any, event: AnymailTrackingEvent, esp_name: str, **_: Any) -> None:
+        with self.cond:
+            self.events.append((esp_name, event))
+            self.cond.notify_all()
+
+    def wait(
+        self, done: Callable[[list[AnymailTrackingEvent]], bool], timeout: float = 15
+    ) -> list[AnymailTrackingEvent]:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not done(found := [e for _, e in self.events]):
+                if not self.cond.wait(max(deadline - time.monotonic(), 0)):
+                    types = sorted((e.recipient or "", e.event_type) for e in found)
+                    raise AssertionError(f"tracking events so far: {types}")
+            return found
+
+
+def by_recipient(found: list[AnymailTrackingEvent], message_id: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for event in found:
+        if event.message_id == message_id:
+            out.setdefault(event.recipient or "", []).append(event.event_type)
+    return out
+
+
+def complete(
+    message_id: str, expected: dict[str, list[str]]
+) -> Callable[[list[AnymailTrackingEvent]], bool]:
+    return lambda found: all(
+        sorted(by_recipient(found, message_id).get(r, [])) == sorted(t) for r, t in expected.items()
+    )
