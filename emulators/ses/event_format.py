@@ -21,7 +21,7 @@ from mailsandbox.storage.messages import MessageSummary
 
 RENDERING_RULE = "ses:rendering-failure"
 SUPPRESSIONLIST_RULE = "builtin:ses:suppressionlist"
-HEADERS_KEY = "ses_headers"
+HEADERS_KEY = "ses_headers"  # metadata: the header list records carry (a list: not shown by the UI)
 REPORTING_MTA = "a8-30.smtp-out.amazonses.com"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) mailsandbox"
 CLIENT_IP = "127.0.0.1"

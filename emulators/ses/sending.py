@@ -31,6 +31,7 @@ from mailsandbox.emulators.ses.errors import (
     TEMPLATE_MISSING,
     SesError,
 )
+from mailsandbox.emulators.ses.event_format import HEADERS_KEY
 from mailsandbox.emulators.ses.message_build import Structured
 from mailsandbox.emulators.ses.sigv4 import Caller
 from mailsandbox.events.magic import SES_DOMAIN as SIMULATOR
@@ -40,7 +41,6 @@ from mailsandbox.runtime import Sandbox
 
 ACCOUNT = "ses.account"
 MAX_RECIPIENTS = 50
-HEADERS_KEY = "ses_headers"  # metadata key of the header list events carry (not shown by the UI)
 
 
 @dataclass
