@@ -80,7 +80,7 @@ def test_raw_message_delivery_posts_the_record_alone(
     assert request.headers["x-amz-sns-rawdelivery"] == "true"
 
 
-def test_failed_posts_are_retried_then_given_up(sandbox_factory: Any, receiver: Receiver) -> None:
+def test_failed_posts_are_retried_with_their_message_id(sandbox_factory: Any, receiver: Receiver) -> None:
     from tests.emulators.ses.conftest import client
 
     running = sandbox_factory(webhook_retry_schedule="0.1s")
