@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.ses.conftest import REGION, Hook, by_ses_id, verify_sns
+from tests.emulators.ses.conftest import REGION, Hook, by_ses_id, make_hook, verify_sns
 from tests.emulators.stored import listed
 
 MAGIC = [
@@ -164,8 +164,6 @@ def test_rendering_failure_is_accepted_then_not_sent(
 
 
 def test_only_matching_types_reach_a_destination(sesv2: Any, sns: Any, receiver: Any) -> None:
-    from tests.emulators.ses.conftest import make_hook
-
     hook = make_hook(sesv2, sns, receiver, config_set="bounces-only", types=["BOUNCE"])
     ses_id = str(
         sesv2.send_email(

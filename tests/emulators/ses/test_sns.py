@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.ses.conftest import make_hook, simple, verify_sns
+from tests.emulators.ses.conftest import client, make_hook, simple, verify_sns
 from tests.sandbox.events.receiver import Receiver
 from tests.waiting import eventually
 
@@ -80,9 +80,9 @@ def test_raw_message_delivery_posts_the_record_alone(
     assert request.headers["x-amz-sns-rawdelivery"] == "true"
 
 
-def test_failed_posts_are_retried_with_their_message_id(sandbox_factory: Any, receiver: Receiver) -> None:
-    from tests.emulators.ses.conftest import client
-
+def test_failed_posts_are_retried_with_their_message_id(
+    sandbox_factory: Any, receiver: Receiver
+) -> None:
     running = sandbox_factory(webhook_retry_schedule="0.1s")
     sns = client(running, "sns")
     receiver.status = 503
