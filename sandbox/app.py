@@ -16,7 +16,7 @@ from mailsandbox import events as delivery_events
 from mailsandbox.api import build_router, install_http
 from mailsandbox.api.checks import install as install_checks
 from mailsandbox.config import Settings
-from mailsandbox.emulators import mailgun, sendgrid
+from mailsandbox.emulators import mailgun, sendgrid, ses
 from mailsandbox.runtime import Sandbox
 
 
@@ -41,8 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="mailsandbox",
         version=__version__,
         description=(
-            "Local email sandbox: Mailpit-compatible REST API, SendGrid and Mailgun emulation. "
-            "Live changes also stream over Mailpit's WebSocket, `GET /api/events`."
+            "Local email sandbox: Mailpit-compatible REST API, SendGrid, Mailgun and Amazon SES"
+            " emulation. Live changes also stream over Mailpit's WebSocket, `GET /api/events`."
         ),
         lifespan=lifespan,
         docs_url=None,  # served by api/docs.py from vendored files, so it works offline
@@ -54,5 +54,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_http(app, settings)
     sendgrid.install(app, sandbox)
     mailgun.install(app, sandbox)
+    ses.install(app, sandbox)
     web.install(app, sandbox)
     return app

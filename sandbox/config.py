@@ -204,6 +204,14 @@ class Settings:
     mailgun_webhook_signing_key: str = field(
         default="", metadata=_opt("Mailgun webhook HMAC signing key (default: generated, kept)")
     )
+    ses_access_key: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "accept only these AWS access key ids for SES and SNS (repeatable)",
+            repeat=True,
+            metavar="KEY_ID",
+        ),
+    )
     webhook_url: list[str] = field(
         default_factory=list,
         metadata=_opt("POST a JSON summary of each new message here (repeatable)", repeat=True),

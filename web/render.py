@@ -34,6 +34,7 @@ SOURCE_LABELS = {
     "smtp": "SMTP",
     "sendgrid": "SendGrid",
     "mailgun": "Mailgun",
+    "ses": "Amazon SES",
     "api": "API",
     "generic": "Generic",
     "inbound": "Inbound",

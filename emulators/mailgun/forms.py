@@ -8,7 +8,6 @@ import binascii
 import codecs
 import re
 from dataclasses import dataclass, field
-from email.utils import getaddresses
 from urllib.parse import unquote_plus
 
 from fastapi import Request
@@ -23,10 +22,6 @@ MAX_FILES = 10_000
 URLENCODED = b"application/x-www-form-urlencoded"
 MULTIPART = b"multipart/form-data"
 _TRUE = {"yes", "true", "1", "on"}
-# ``Plain Name <local@domain>`` or ``local@domain`` with nothing getaddresses would rewrite
-# (no quotes, comments, dots in the name, repeated spaces, or unusual characters).
-_LOCAL = r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
-_SIMPLE = re.compile(rf"(?:([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) ?<({_LOCAL})>|({_LOCAL}))")
 _FALSE = {"no", "false", "0", "off", ""}
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _AS_QP = bytes.maketrans(b"+%", b" =")
@@ -233,22 +228,6 @@ def _unquote_plus(data: bytes) -> str:
     if data.isascii() and b"=" not in data and _BAD_ESCAPE.search(data) is None:
         return binascii.a2b_qp(data.translate(_AS_QP)).decode("utf-8", "replace")
     return unquote_plus(data.decode("latin-1"))
-
-
-def addresses(values: list[str]) -> list[tuple[str, str]]:
-    """Repeated and comma-separated address fields → ``[(name, addr)]`` (quoted commas kept;
-    an unparsable entry comes back as ``("", "")``)."""
-    cleaned = [v.strip().strip(",").strip() for v in values]
-    cleaned = [v for v in cleaned if v]
-    simple = [_SIMPLE.fullmatch(v) for v in cleaned]
-    if all(simple):  # what getaddresses would return, without its character-by-character walk
-        return [(m.group(1) or "", m.group(2) or m.group(3)) for m in simple if m]
-    return getaddresses(cleaned)
-
-
-def valid_address(addr: str) -> bool:
-    local, at, domain = addr.rpartition("@")
-    return bool(at and local and "." in domain and " " not in addr)
 
 
 def boolean(value: str, name: str) -> bool:

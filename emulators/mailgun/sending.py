@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from mailsandbox.emulators.common.addresses import addresses, valid_address
 from mailsandbox.emulators.mailgun.errors import bad_request, parse_json
-from mailsandbox.emulators.mailgun.forms import FilePart, Form, addresses, boolean, valid_address
+from mailsandbox.emulators.mailgun.forms import FilePart, Form, boolean
 
 MAX_TAGS = 3
 MAX_TAG_LENGTH = 128

@@ -17,10 +17,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.convertors import Convertor, register_url_convertor
 
+from mailsandbox.emulators.common.addresses import valid_address
 from mailsandbox.emulators.mailgun.auth import Caller, base_url, caller
 from mailsandbox.emulators.mailgun.errors import bad_request, mg_json, not_found
 from mailsandbox.emulators.mailgun.event_query import parse_time
-from mailsandbox.emulators.mailgun.forms import int_param, read_form, valid_address
+from mailsandbox.emulators.mailgun.forms import int_param, read_form
 from mailsandbox.storage import suppressions as store
 from mailsandbox.storage.suppressions import Suppression
 

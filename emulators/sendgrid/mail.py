@@ -22,8 +22,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from mailsandbox.emulators.common import mime_build
 from mailsandbox.emulators.hot_routes import direct
-from mailsandbox.emulators.sendgrid import mime_build, template_store
+from mailsandbox.emulators.sendgrid import template_store
 from mailsandbox.emulators.sendgrid.auth import authorize
 from mailsandbox.emulators.sendgrid.body import read_object
 from mailsandbox.emulators.sendgrid.errors import SendGridError

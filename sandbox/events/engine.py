@@ -22,7 +22,7 @@ from mailsandbox import bus, ids, ingest
 from mailsandbox.events import outbox, plans, providers, rule_store, schedule
 from mailsandbox.events.dispatcher import Dispatcher
 from mailsandbox.events.generic import GenericProvider
-from mailsandbox.events.magic import magic_rule
+from mailsandbox.events.magic import is_simulator, magic_rule
 from mailsandbox.events.rules import DELIVERY, Rule, RuleBook
 from mailsandbox.storage import events, messages, suppressions
 from mailsandbox.storage.events import DeliveryEvent
@@ -90,7 +90,9 @@ class EventEngine:
         event.details.update(provider.ids(event, message))
         events.add(conn, event)
         kind = provider.suppression_kind(event.type)
-        if kind and not (event.type == "bounced" and event.details.get("severity") == "temporary"):
+        temporary = event.type == "bounced" and event.details.get("severity") == "temporary"
+        # the SES mailbox simulator's addresses are never put on a suppression list (AWS docs)
+        if kind and not temporary and not is_simulator(event.recipient):
             suppressions.add(
                 conn,
                 suppressions.Suppression(
@@ -123,11 +125,12 @@ class EventEngine:
         now = time.time()
         start = max(now, provider.scheduled_at(message) or now)  # a scheduled send
         testing = test_mode(message)
+        forced = provider.message_rule(message)
         for recipient in new.recipients:
             kinds = suppressions.suppressed_kinds(conn, recipient, scopes)
             drop = provider.drop_reason(kinds) if kinds else None
             if drop is None:
-                rule = self._rule_for(message, recipient, testing)
+                rule = forced or self._rule_for(message, recipient, testing)
                 steps += self._steps(message, recipient, rule, start, testing)
                 continue
             reason, details = drop

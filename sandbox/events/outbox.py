@@ -120,7 +120,8 @@ def enqueue_event(
     if payload is None:
         return 0
     for target in targets:
-        add(conn, provider.name, target, payload, message_id=message.id, event_id=event.id)
+        body = provider.addressed(conn, payload, target)
+        add(conn, provider.name, target, body, message_id=message.id, event_id=event.id)
     return len(targets)
 
 

@@ -6,6 +6,11 @@ adapter of an event's provider where to send it (``targets``), what to send (``p
 stored in the outbox at once) and, at dispatch, how to frame and sign a POST (``request``) and
 whether a failed status is worth retrying. :class:`BaseProvider` holds the shared defaults,
 including how events feed the suppression lists.
+
+Two optional hooks serve providers whose delivery is less direct: ``addressed`` gives each
+target its own copy of a payload (SNS puts the topic and the subscription in every
+notification), and ``message_rule`` decides every recipient of a message before any rule does
+(an SES template that failed to render is sent to nobody).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mailsandbox.events.rules import Rule
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
 
@@ -44,6 +50,12 @@ class WebhookProvider(Protocol):
     ) -> list[Target]: ...
 
     def payload(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] | None: ...
+
+    def addressed(
+        self, conn: sqlite3.Connection, payload: dict[str, Any], target: Target
+    ) -> dict[str, Any]: ...
+
+    def message_rule(self, message: MessageSummary) -> Rule | None: ...
 
     def request(
         self, payloads: list[dict[str, Any]], signed: bool
@@ -85,6 +97,16 @@ class BaseProvider:
         return []
 
     def payload(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] | None:
+        return None
+
+    def addressed(
+        self, conn: sqlite3.Connection, payload: dict[str, Any], target: Target
+    ) -> dict[str, Any]:
+        """The outbox row of ``payload`` for ``target`` (the same for every target here)."""
+        return payload
+
+    def message_rule(self, message: MessageSummary) -> Rule | None:
+        """A rule for every recipient of ``message``, ahead of user rules (None: no such)."""
         return None
 
     def request(self, payloads: list[dict[str, Any]], signed: bool) -> tuple[bytes, dict[str, str]]:

@@ -7,22 +7,19 @@ mail sent through anymail's own SendGrid and Mailgun backends into the emulators
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 from anymail.message import AnymailMessage
-from anymail.signals import AnymailTrackingEvent, tracking
 from django.core.mail import get_connection
 from django.test import override_settings
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.eventwebhook import EventWebhook
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.django_settings import serve_django
+from tests.emulators.anymail_tracking import Tracked, complete
 from tests.sandbox.events.receiver import Receiver
 from tests.waiting import eventually
 
@@ -62,64 +59,11 @@ RECIPIENTS = {  # recipient → the anymail event types it must produce, in orde
 }
 
 
-@dataclass
-class Tracked:
-    events: list[tuple[str, AnymailTrackingEvent]] = field(default_factory=list)
-    cond: threading.Condition = field(default_factory=threading.Condition)
-
-    def __call__(self, sender: Any, event: AnymailTrackingEvent, esp_name: str, **_: Any) -> None:
-        with self.cond:
-            self.events.append((esp_name, event))
-            self.cond.notify_all()
-
-    def wait(
-        self, done: Callable[[list[AnymailTrackingEvent]], bool], timeout: float = 15
-    ) -> list[AnymailTrackingEvent]:
-        def all_there() -> list[AnymailTrackingEvent]:
-            with self.cond:
-                found = [e for _, e in self.events]
-            types = sorted((e.recipient or "", e.event_type) for e in found)
-            assert done(found), f"tracking events so far: {types}"
-            return found
-
-        return eventually(all_there, timeout=timeout)
-
-
-def by_recipient(found: list[AnymailTrackingEvent], message_id: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for event in found:
-        if event.message_id == message_id:
-            out.setdefault(event.recipient or "", []).append(event.event_type)
-    return out
-
-
-def complete(
-    message_id: str, expected: dict[str, list[str]]
-) -> Callable[[list[AnymailTrackingEvent]], bool]:
-    return lambda found: all(
-        sorted(by_recipient(found, message_id).get(r, [])) == sorted(t) for r, t in expected.items()
-    )
-
-
-@pytest.fixture(scope="module")
-def django_url() -> Iterator[str]:
-    with serve_django() as url:
-        yield url
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     server = Receiver()
     yield server
     server.close()
-
-
-@pytest.fixture
-def tracked() -> Iterator[Tracked]:
-    collector = Tracked()
-    tracking.connect(collector, weak=False)
-    yield collector
-    tracking.disconnect(collector)
 
 
 def hook_url(base: str, esp: str) -> str:

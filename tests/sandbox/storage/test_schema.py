@@ -17,8 +17,9 @@ from sqlmodel import SQLModel, create_engine
 
 import mailsandbox.emulators.mailgun.tables
 import mailsandbox.emulators.sendgrid.tables
+import mailsandbox.emulators.ses.tables
 import mailsandbox.events.models
-import mailsandbox.storage.models  # noqa: F401  (the four modules register their tables)
+import mailsandbox.storage.models  # noqa: F401  (the modules register their tables)
 from mailsandbox.app import create_app
 from tests.conftest import make_settings
 
@@ -53,7 +54,7 @@ def test_migrated_database_matches_the_models(tmp_path: Path) -> None:
     expected = sqlite3.connect(reference)
 
     tables = sorted(SQLModel.metadata.tables)
-    assert len(tables) == 15
+    assert len(tables) == 21
     for table in tables:
         have, want = describe(migrated, table), describe(expected, table)
         assert have["columns"] == want["columns"], table

@@ -1,4 +1,5 @@
-"""Building the MIME message a recipient of one personalization would receive.
+"""Building the MIME message an API send describes (a SendGrid personalization, a Mailgun
+form, an SES ``Simple`` content).
 
 ``text/plain`` + ``text/html`` (+ other content types) as ``multipart/alternative``; inline
 attachments next to the HTML inside ``multipart/related`` (with their ``Content-ID``); regular
@@ -7,9 +8,9 @@ It is serialised directly (CRLF, 7bit or quoted-printable text, base64 binaries,
 for non-ASCII names) because building through ``EmailMessage`` costs about a millisecond per
 message, most of the send API's time.
 
-The writer is shared with the Mailgun emulator. :func:`build_parsed` also returns what
-``mailsandbox.mime.parse_message`` would make of the bytes when that is known without parsing them
-(header lines of a plain shape, text parts only), so ingest can skip the parse.
+The writer is shared by every emulator. :func:`build_parsed` also returns what
+``mailsandbox.mime.parse_message`` would make of the bytes when that is known without parsing
+them (header lines of a plain shape, text parts only), so ingest can skip the parse.
 """
 
 from __future__ import annotations
