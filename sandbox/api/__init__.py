@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from mailsandbox.api import (
+    esp,
     events,
     extract,
     health,
@@ -31,6 +32,7 @@ ROUTERS = [
     health.router,
     messages.router,
     message.router,
+    esp.router,
     tags.router,
     send.router,
     info.router,

@@ -14,7 +14,7 @@ import httpx
 from mailsandbox.client import calls
 from mailsandbox.client.base import ClientBase, request_kwargs, smtp_send
 from mailsandbox.client.calls import MessageRef
-from mailsandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
+from mailsandbox.client.models import Code, Delivery, Esp, Event, Inbox, Link, Message, Summary
 
 T = TypeVar("T")
 
@@ -47,10 +47,16 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
         return await self._do(self._search_call(query, limit))
 
     async def get(self, message: MessageRef) -> Message:
-        return await self._do(calls.get_message(message))
+        found = await self._do(calls.get_message(message))
+        return calls.with_esp(found, await self.esp(found))
 
     async def latest(self, query: str = "") -> Message:
-        return await self._do(calls.get_message("latest", self._query(query)))
+        found = await self._do(calls.get_message("latest", self._query(query)))
+        return calls.with_esp(found, await self.esp(found))
+
+    async def esp(self, message: MessageRef) -> Esp:
+        """What the SendGrid/Mailgun API was told about a message (also ``get(...).esp``)."""
+        return await self._do(calls.esp(message))
 
     async def headers(self, message: MessageRef) -> dict[str, list[str]]:
         return await self._do(calls.headers(message))

@@ -14,7 +14,7 @@ import httpx
 from mailsandbox.client import calls
 from mailsandbox.client.base import ClientBase, request_kwargs, smtp_send
 from mailsandbox.client.calls import MessageRef
-from mailsandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
+from mailsandbox.client.models import Code, Delivery, Esp, Event, Inbox, Link, Message, Summary
 
 T = TypeVar("T")
 
@@ -46,10 +46,16 @@ class Client(ClientBase[httpx.Client]):
         return self._do(self._search_call(query, limit))
 
     def get(self, message: MessageRef) -> Message:
-        return self._do(calls.get_message(message))
+        found = self._do(calls.get_message(message))
+        return calls.with_esp(found, self.esp(found))
 
     def latest(self, query: str = "") -> Message:
-        return self._do(calls.get_message("latest", self._query(query)))
+        found = self._do(calls.get_message("latest", self._query(query)))
+        return calls.with_esp(found, self.esp(found))
+
+    def esp(self, message: MessageRef) -> Esp:
+        """What the SendGrid/Mailgun API was told about a message (also ``get(...).esp``)."""
+        return self._do(calls.esp(message))
 
     def headers(self, message: MessageRef) -> dict[str, list[str]]:
         return self._do(calls.headers(message))

@@ -89,19 +89,10 @@ class EventEngine:
         event.created = event.created or round(time.time(), 6)
         event.details.update(provider.ids(event, message))
         events.add(conn, event)
-        kind = provider.suppression_kind(event.type)
-        if kind and not (event.type == "bounced" and event.details.get("severity") == "temporary"):
-            suppressions.add(
-                conn,
-                suppressions.Suppression(
-                    kind=kind,
-                    email=event.recipient,
-                    scope=provider.suppression_scope(message),
-                    reason=event.reason,
-                    code=str(event.code or ""),
-                    details={"message_id": message.id, "event_id": event.id},
-                ),
-            )
+        entry = provider.suppression_for(event, message)
+        if entry is not None:
+            entry.details = {"message_id": message.id, "event_id": event.id}
+            suppressions.add(conn, entry)
         return outbox.enqueue_event(conn, provider, event, message)
 
     def on_ingest(self, conn: sqlite3.Connection, new: messages.NewMessage, seq: int) -> None:
@@ -118,23 +109,29 @@ class EventEngine:
         provider = providers.get(self.sandbox, message.source)
         recorded, written = self._queued(conn, provider, message, new)
         written += len(targets)
-        scopes = (provider.suppression_scope(message),)
+        gate = provider.gate(conn, message)
+        scopes = provider.suppression_scopes(message)
         steps: list[schedule.StepRow] = []
         now = time.time()
         start = max(now, provider.scheduled_at(message) or now)  # a scheduled send
         testing = test_mode(message)
         for recipient in new.recipients:
             kinds = suppressions.suppressed_kinds(conn, recipient, scopes)
-            drop = provider.drop_reason(kinds) if kinds else None
+            drop = gate.drop or (provider.drop_reason(kinds) if kinds else None)
             if drop is None:
-                rule = self._rule_for(message, recipient, testing)
-                steps += self._steps(message, recipient, rule, start, testing)
+                if not gate.discard:
+                    rule = self._rule_for(message, recipient, testing)
+                    steps += self._steps(message, recipient, rule, start, testing)
                 continue
             reason, details = drop
-            event = DeliveryEvent(message.id, "rejected", recipient, reason=reason, details=details)
+            event = DeliveryEvent(
+                message.id, "rejected", recipient, reason=reason, details=dict(details)
+            )
             written += self._store(conn, event, message)
             recorded.append(event)
-        if steps:
+        if steps and gate.hold:
+            schedule.insert_steps(conn, schedule.held(steps, now))
+        elif steps:
             schedule.insert_steps(conn, steps)
             if max(row[3] for row in steps) - now <= SCHEDULED_HORIZON:
                 self._remember(message, len(steps))
@@ -275,6 +272,12 @@ class EventEngine:
             recorded, written = self._pending_publish.pop(event.data.id, ([], False))
         self.announce(recorded, written)
         self.clock.poke()
+
+    def rescheduled(self, due: float | None) -> None:
+        """Steps were moved (a held batch released): drain by ``due``."""
+        if due is not None:
+            self.clock.note(due)
+            self.clock.poke()
 
     async def trigger(
         self, message_id: str, type_: str, recipient: str = "", reason: str = "", **details: Any
