@@ -119,9 +119,8 @@ class EventEngine:
             kinds = suppressions.suppressed_kinds(conn, recipient, scopes)
             drop = gate.drop or (provider.drop_reason(kinds) if kinds else None)
             if drop is None:
-                if not gate.discard:
-                    rule = self._rule_for(message, recipient, testing)
-                    steps += self._steps(message, recipient, rule, start, testing)
+                rule = self._rule_for(message, recipient, testing)
+                steps += self._steps(message, recipient, rule, start, testing)
                 continue
             reason, details = drop
             event = DeliveryEvent(

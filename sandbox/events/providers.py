@@ -41,7 +41,6 @@ class Gate:
 
     drop: tuple[str, dict[str, Any]] | None = None  # every recipient rejected: (reason, details)
     hold: bool = False  # plans written but held until released (a paused SendGrid batch)
-    discard: bool = False  # accepted, then nothing happens (a cancelled SendGrid batch)
 
 
 OPEN = Gate()
