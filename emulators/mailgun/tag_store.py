@@ -69,7 +69,7 @@ def tags(conn: sqlite3.Connection, domain: str, only: str | None = None) -> list
 
 def describe(conn: sqlite3.Connection, domain: str, tag: str, description: str) -> None:
     conn.execute(
-        "INSERT INTO mailgun_tags (domain, tag, description) VALUES (?, ?, ?)"
+        "INSERT INTO mailgun_tags (domain, tag, description, deleted) VALUES (?, ?, ?, 0)"
         " ON CONFLICT (domain, tag) DO UPDATE SET description = excluded.description",
         (domain, tag, description),
     )
@@ -77,7 +77,7 @@ def describe(conn: sqlite3.Connection, domain: str, tag: str, description: str) 
 
 def delete(conn: sqlite3.Connection, domain: str, tag: str) -> None:
     conn.execute(
-        "INSERT INTO mailgun_tags (domain, tag, deleted) VALUES (?, ?, ?)"
+        "INSERT INTO mailgun_tags (domain, tag, description, deleted) VALUES (?, ?, '', ?)"
         " ON CONFLICT (domain, tag) DO UPDATE SET deleted = excluded.deleted, description = ''",
         (domain, tag, time.time()),
     )
