@@ -1,6 +1,7 @@
 """``GET /v4/domains`` and ``GET /v4/domains/{name}``: the sending domains the sandbox has seen,
 in Mailgun's domain shape (documentation.mailgun.com, API reference "Domains"; mailgun.js
-``domains.list`` / ``domains.get`` and its ``Domain`` class).
+``domains.list`` / ``domains.get`` and its ``Domain`` class). The same answers at ``/v3/domains``
+and ``/v3/domains/{name}``, which the official Python SDK's ``domains.get()`` calls.
 
 A domain is known once the sandbox has seen it: mail sent through it, a webhook, template or
 suppression list of it, or a ``--mailgun-domain`` setting. Each is ``active`` and verified, its
@@ -96,6 +97,7 @@ async def _known(request: Request, c: Caller) -> dict[str, float]:
 
 
 @router.get("/v4/domains")
+@router.get("/v3/domains")
 async def list_domains(request: Request) -> JSONResponse:
     c = await caller(request)
     q = request.query_params
@@ -108,6 +110,7 @@ async def list_domains(request: Request) -> JSONResponse:
 
 
 @router.get("/v4/domains/{domain}")
+@router.get("/v3/domains/{domain}")
 async def get_domain(request: Request, c: Caller = Depends(caller)) -> JSONResponse:
     created = (await _known(request, c)).get(c.domain.lower())
     if created is None:

@@ -145,3 +145,7 @@ def test_domains_are_those_the_sandbox_has_seen(sandbox_factory: Any) -> None:
     assert {r["record_type"] for r in domain["sending_dns_records"]} == {"TXT", "CNAME"}
     created = parsedate_to_datetime(domain["domain"]["created_at"]).timestamp()
     assert abs(time.time() - created) < 3600
+    with Client(auth=("api", "key-x"), api_url=running.url) as mg:  # the SDK asks /v3/domains
+        assert mg.domains.get().json()["total_count"] == 2
+        one = mg.domains.get(domain_name=DOMAIN).json()
+        assert one["domain"]["name"] == DOMAIN
