@@ -40,7 +40,7 @@ from mailsandbox.emulators.mailgun.sending import (
     recipients,
 )
 from mailsandbox.ingest import Inbound
-from mailsandbox.mime import ParsedMessage, html_to_text
+from mailsandbox.mime import ParsedMessage, html_to_text, parse_message
 
 router = APIRouter()
 # %recipient% (the full address), %recipient_email%, %recipient_name%, %recipient.KEY%
@@ -144,11 +144,22 @@ def _contents(req: SendRequest, message_id: str) -> list[tuple[Content, list[str
     return out
 
 
+def attachment_json(filename: str, content_type: str, size: int) -> dict[str, Any]:
+    """One of the ``message.attachments`` of Mailgun's events (api-events.rst)."""
+    return {"filename": filename, "content-type": content_type, "size": size}
+
+
 def attachments_json(files: list[FilePart]) -> list[dict[str, Any]]:
-    """The ``message.attachments`` of Mailgun's events (api-events.rst)."""
-    return [
-        {"filename": f.filename, "content-type": f.content_type, "size": len(f.data)} for f in files
-    ]
+    return [attachment_json(f.filename, f.content_type, len(f.data)) for f in files]
+
+
+def _mime_attachments(raw: bytes) -> list[dict[str, Any]]:
+    try:
+        parsed = parse_message(raw)
+    except Exception:  # stored all the same; it just lists none
+        return []
+    parts = [*parsed.attachments, *parsed.inlines]
+    return [attachment_json(p.filename, p.content_type, p.size) for p in parts]
 
 
 def _pop_header(headers: dict[str, str], name: str) -> str:
@@ -227,6 +238,7 @@ async def ingest_mime(
         raw = f"Message-ID: <{message_id}>\r\n".encode() + raw
     sender = parseaddr(str(headers.get("From", "")))[1]
     meta = options.metadata(message_id, c.domain)
+    meta["attachments"] = _mime_attachments(raw)
     meta["api_url"] = base_url(request)
     await _ingest_all(c, [_inbound(c, raw, sender, to, options, meta)])
     return message_id
