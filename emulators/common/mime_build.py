@@ -60,11 +60,19 @@ def header(name: str, value: str) -> str:
 _SPECIALS = re.compile(r'[][\\()<>@,:;".]')
 
 
-def address(entry: dict[str, Any]) -> str:
-    """An ``{email, name}`` object as header text (names quoted by SDKs are unquoted)."""
-    name = str(entry.get("name") or "")
+def unquote_name(name: str) -> str:
+    """A display name a client sent as an RFC 5322 quoted-string (django-anymail's
+    ``quote_string``: ``"Acme, Inc."``, ``\\"`` and ``\\\\`` escaped), as plain text, so it
+    is quoted once, not twice."""
     if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
-        name = name[1:-1]
+        return re.sub(r"\\(.)", r"\1", name[1:-1])
+    return name
+
+
+def address(entry: dict[str, Any]) -> str:
+    """An ``{email, name}`` object as header text: a name with specials (``Acme, Inc.``) is
+    quoted, as SendGrid does; one the client quoted already is not quoted again."""
+    name = unquote_name(str(entry.get("name") or ""))
     email = str(entry["email"])
     if email.isascii() and name.isascii() and not _SPECIALS.search(name):
         return f"{name} <{email}>" if name else email  # what formataddr returns for these

@@ -16,7 +16,9 @@ from starlette.datastructures import UploadFile
 
 from mailsandbox.emulators.mailgun.errors import MailgunError, bad_request
 
-MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+# "413 request size exceeds 52.4MiB limit" (error table of mailgun/documentation api-sending)
+MAX_MESSAGE_BYTES = int(52.4 * 1024 * 1024)
+TOO_LARGE = "request size exceeds 52.4MiB limit"
 MAX_FIELDS = 100_000
 MAX_FILES = 10_000
 URLENCODED = b"application/x-www-form-urlencoded"
@@ -63,25 +65,23 @@ class Form:
 
 
 async def read_form(request: Request) -> Form:
-    """Parse the body; 413 over Mailgun's 25 MB limit, 400 when it is not a form."""
+    """Parse the body; 413 over Mailgun's request size limit, 400 when it is not a form."""
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_MESSAGE_BYTES:
-        raise MailgunError(413, "Request Entity Too Large: message exceeds 25MB limit")
+        raise MailgunError(413, TOO_LARGE)
     content_type = request.headers.get("content-type", "")
     if "form" not in content_type:
         return Form()
+    kind, params = parse_options_header(content_type)
+    if kind in (URLENCODED, MULTIPART) and len(await request.body()) > MAX_MESSAGE_BYTES:
+        raise MailgunError(413, TOO_LARGE)  # a body sent without Content-Length
     try:
-        kind, params = parse_options_header(content_type)
         if kind in (URLENCODED, MULTIPART):
             body = await request.body()
             # within Starlette's limits (max_part_size per field, max_fields), nothing to refuse
-            if (
-                kind == URLENCODED
-                and len(body) <= MAX_MESSAGE_BYTES
-                and body.count(b"&") < MAX_FIELDS
-            ):
+            if kind == URLENCODED and body.count(b"&") < MAX_FIELDS:
                 return urlencoded_form(body)
-            if kind == MULTIPART and len(body) <= MAX_MESSAGE_BYTES:
+            if kind == MULTIPART:
                 found = multipart_form(body, params)
                 if found is not None:
                     return found

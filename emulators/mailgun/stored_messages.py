@@ -5,10 +5,16 @@
 Stored are the messages sent through this domain (what an event's ``storage.url`` points at)
 and inbound mail a route ``store()``d for a recipient at this domain (the ``message-url`` of a
 ``store(notify=...)`` POST).
+
+``POST`` to the same URL with ``to`` resends it (api-sending.rst, "An example of how to resend
+a message"; mailgun.js ``resendEmail``): a new stored message, the stored MIME with a new
+``Message-ID`` (and without the ``Bcc``/``Return-Path`` lines the first ingest added), for the
+new envelope recipients, with the first send's tags, variables and test mode.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -17,12 +23,19 @@ from fastapi.responses import JSONResponse
 from mailsandbox.emulators.mailgun import inbound_fields as fields
 from mailsandbox.emulators.mailgun.auth import Caller, base_url, caller
 from mailsandbox.emulators.mailgun.errors import mg_json, not_found
+from mailsandbox.emulators.mailgun.forms import read_form
+from mailsandbox.emulators.mailgun.messages import QUEUED, ingest_mime
+from mailsandbox.emulators.mailgun.sending import Options, recipients
 from mailsandbox.inbound import content
 from mailsandbox.inbound.records import records_of, stored_message
 from mailsandbox.storage.messages import MessageSummary
 
 router = APIRouter()
 PATH = "/v3/domains/{domain}/messages/{key}"
+# header lines (with their continuation lines) a resend does not copy
+_NOT_COPIED = re.compile(
+    rb"^(?:message-id|bcc|return-path):[^\n]*\n(?:[ \t][^\n]*\n)*", re.IGNORECASE | re.MULTILINE
+)
 
 
 def _stored_as(summary: MessageSummary, domain: str) -> str | None:
@@ -80,3 +93,24 @@ async def stored_attachment(key: str, number: int, c: Caller = Depends(caller)) 
     disposition = f'attachment; filename="{part.filename.replace(chr(34), "")}"'
     headers = {"Content-Disposition": disposition}
     return Response(part.data, media_type=part.content_type, headers=headers)
+
+
+def _copy(raw: bytes) -> bytes:
+    """The stored message without the headers that belong to its first delivery."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    return _NOT_COPIED.sub(b"", head + b"\r\n") + sep[2:] + body if sep else raw
+
+
+@router.post(PATH)
+async def resend_message(key: str, request: Request, c: Caller = Depends(caller)) -> JSONResponse:
+    form = await read_form(request)
+    to = [address for _, address in recipients(form, "to", required=True)]
+    summary, raw, _ = await _found(c, key)
+    first = summary.metadata.get("mailgun") or {}
+    options = Options(
+        tags=list(first.get("tags") or []),
+        testmode=bool(first.get("testmode")),
+        user_variables=dict(first.get("user_variables") or {}),
+    )
+    message_id = await ingest_mime(c, request, _copy(raw), to, options)
+    return mg_json({"id": f"<{message_id}>", "message": QUEUED})

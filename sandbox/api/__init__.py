@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from mailsandbox.api import (
     checks,
     docs,
+    esp,
     events,
     extract,
     health,
@@ -38,6 +39,7 @@ ROUTERS = [
     messages.router,
     message.router,
     checks.router,
+    esp.router,
     tags.router,
     send.router,
     inbound.router,

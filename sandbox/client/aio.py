@@ -17,6 +17,7 @@ from mailsandbox.client.calls import MessageRef
 from mailsandbox.client.models import (
     Code,
     Delivery,
+    Esp,
     Event,
     File,
     Finding,
@@ -57,10 +58,16 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
         return await self._do(self._search_call(query, limit))
 
     async def get(self, message: MessageRef) -> Message:
-        return await self._do(calls.get_message(message))
+        found = await self._do(calls.get_message(message))
+        return calls.with_esp(found, await self.esp(found))
 
     async def latest(self, query: str = "") -> Message:
-        return await self._do(calls.get_message("latest", self._query(query)))
+        found = await self._do(calls.get_message("latest", self._query(query)))
+        return calls.with_esp(found, await self.esp(found))
+
+    async def esp(self, message: MessageRef) -> Esp:
+        """What the SendGrid/Mailgun API was told about a message (also ``get(...).esp``)."""
+        return await self._do(calls.esp(message))
 
     async def lint(self, message: MessageRef) -> list[Finding]:
         """Deliverability findings for a message, errors first (see docs/checks.md)."""

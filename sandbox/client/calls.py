@@ -5,7 +5,7 @@ clients (which only do the I/O). Also the client's errors and the search-query b
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import Any, Generic, TypeVar
@@ -15,6 +15,7 @@ import httpx
 from mailsandbox.client.models import (
     Code,
     Delivery,
+    Esp,
     Event,
     File,
     Finding,
@@ -150,6 +151,19 @@ def search(query: str, limit: int) -> Call[list[Summary]]:
 def get_message(message: MessageRef, query: str = "") -> Call[Message]:
     params = {"query": query} if query else None
     return Call("GET", f"/api/v1/message/{ref(message)}", _message, params=params)
+
+
+def _esp(response: httpx.Response) -> Esp:
+    return Esp.from_json(_json(response))
+
+
+def esp(message: MessageRef) -> Call[Esp]:
+    return Call("GET", f"/api/v1/message/{ref(message)}/esp", _esp)
+
+
+def with_esp(message: Message, data: Esp) -> Message:
+    """``message`` with its ESP data (fetched by the second call of a ``get``)."""
+    return replace(message, esp=data)
 
 
 def headers(message: MessageRef) -> Call[dict[str, list[str]]]:

@@ -187,9 +187,34 @@ class Finding:
         return f"{self.severity}: {self.title} ({self.id})"
 
 
+@dataclass
+class Esp:
+    """What the SendGrid or Mailgun API was told about a message (GET
+    /api/v1/message/{ID}/esp): ``categories`` are SendGrid categories or Mailgun tags,
+    ``variables`` SendGrid custom args or Mailgun user variables; ``sendgrid``/``mailgun`` hold
+    everything the emulator kept. Empty (``provider == ""``) for mail that came over SMTP."""
+
+    provider: str = ""
+    categories: list[str] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+    sendgrid: dict[str, Any] | None = None
+    mailgun: dict[str, Any] | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Esp:
+        return cls(
+            provider=str(data.get("Provider") or ""),
+            categories=[str(c) for c in data.get("Categories") or []],
+            variables=dict(data.get("Variables") or {}),
+            sendgrid=data.get("SendGrid"),
+            mailgun=data.get("Mailgun"),
+        )
+
+
 @dataclass(frozen=True)
 class Message(Envelope):
-    """A whole message (GET /api/v1/message/{ID}); links and codes are read from its bodies."""
+    """A whole message (GET /api/v1/message/{ID}); links and codes are read from its bodies,
+    ``esp`` from GET /api/v1/message/{ID}/esp (the client fetches both)."""
 
     reply_to: list[Address]
     return_path: str
@@ -199,6 +224,7 @@ class Message(Envelope):
     html: str
     attachments: list[Attachment]
     inline: list[Attachment]
+    esp: Esp = field(default_factory=Esp)
     # Set by the sync client that fetched it, so ``msg.lint()`` can ask the sandbox.
     _linter: Callable[[Message], list[Finding]] | None = field(
         default=None, repr=False, compare=False

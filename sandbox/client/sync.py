@@ -17,6 +17,7 @@ from mailsandbox.client.calls import MessageRef
 from mailsandbox.client.models import (
     Code,
     Delivery,
+    Esp,
     Event,
     File,
     Finding,
@@ -56,10 +57,16 @@ class Client(ClientBase[httpx.Client]):
         return self._do(self._search_call(query, limit))
 
     def get(self, message: MessageRef) -> Message:
-        return self._do(calls.get_message(message)).bound(self.lint)
+        found = self._do(calls.get_message(message))
+        return calls.with_esp(found, self.esp(found)).bound(self.lint)
 
     def latest(self, query: str = "") -> Message:
-        return self._do(calls.get_message("latest", self._query(query))).bound(self.lint)
+        found = self._do(calls.get_message("latest", self._query(query)))
+        return calls.with_esp(found, self.esp(found)).bound(self.lint)
+
+    def esp(self, message: MessageRef) -> Esp:
+        """What the SendGrid/Mailgun API was told about a message (also ``get(...).esp``)."""
+        return self._do(calls.esp(message))
 
     def lint(self, message: MessageRef) -> list[Finding]:
         """Deliverability findings for a message, errors first (see docs/checks.md)."""

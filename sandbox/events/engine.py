@@ -89,21 +89,11 @@ class EventEngine:
         event.created = event.created or round(time.time(), 6)
         event.details.update(provider.ids(event, message))
         events.add(conn, event)
-        kind = provider.suppression_kind(event.type)
-        temporary = event.type == "bounced" and event.details.get("severity") == "temporary"
         # the SES mailbox simulator's addresses are never put on a suppression list (AWS docs)
-        if kind and not temporary and not is_simulator(event.recipient):
-            suppressions.add(
-                conn,
-                suppressions.Suppression(
-                    kind=kind,
-                    email=event.recipient,
-                    scope=provider.suppression_scope(message),
-                    reason=event.reason,
-                    code=str(event.code or ""),
-                    details={"message_id": message.id, "event_id": event.id},
-                ),
-            )
+        entry = None if is_simulator(event.recipient) else provider.suppression_for(event, message)
+        if entry is not None:
+            entry.details = {"message_id": message.id, "event_id": event.id}
+            suppressions.add(conn, entry)
         return outbox.enqueue_event(conn, provider, event, message)
 
     def on_ingest(self, conn: sqlite3.Connection, new: messages.NewMessage, seq: int) -> None:
@@ -120,7 +110,8 @@ class EventEngine:
         provider = providers.get(self.sandbox, message.source)
         recorded, written = self._queued(conn, provider, message, new)
         written += len(targets)
-        scopes = (provider.suppression_scope(message),)
+        gate = provider.gate(conn, message)
+        scopes = provider.suppression_scopes(message)
         steps: list[schedule.StepRow] = []
         now = time.time()
         start = max(now, provider.scheduled_at(message) or now)  # a scheduled send
@@ -128,16 +119,20 @@ class EventEngine:
         forced = provider.message_rule(message)
         for recipient in new.recipients:
             kinds = suppressions.suppressed_kinds(conn, recipient, scopes)
-            drop = provider.drop_reason(kinds) if kinds else None
+            drop = gate.drop or (provider.drop_reason(kinds) if kinds else None)
             if drop is None:
                 rule = forced or self._rule_for(message, recipient, testing)
                 steps += self._steps(message, recipient, rule, start, testing)
                 continue
             reason, details = drop
-            event = DeliveryEvent(message.id, "rejected", recipient, reason=reason, details=details)
+            event = DeliveryEvent(
+                message.id, "rejected", recipient, reason=reason, details=dict(details)
+            )
             written += self._store(conn, event, message)
             recorded.append(event)
-        if steps:
+        if steps and gate.hold:
+            schedule.insert_steps(conn, schedule.held(steps, now))
+        elif steps:
             schedule.insert_steps(conn, steps)
             if max(row[3] for row in steps) - now <= SCHEDULED_HORIZON:
                 self._remember(message, len(steps))
@@ -278,6 +273,12 @@ class EventEngine:
             recorded, written = self._pending_publish.pop(event.data.id, ([], False))
         self.announce(recorded, written)
         self.clock.poke()
+
+    def rescheduled(self, due: float | None) -> None:
+        """Steps were moved (a held batch released): drain by ``due``."""
+        if due is not None:
+            self.clock.note(due)
+            self.clock.poke()
 
     async def trigger(
         self, message_id: str, type_: str, recipient: str = "", reason: str = "", **details: Any

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mailsandbox.events.rules import Rule
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.storage.suppressions import Suppression
 
 if TYPE_CHECKING:
     from mailsandbox.runtime import Sandbox
@@ -38,6 +39,17 @@ class Target:
     url: str
     endpoint_id: str = ""
     signed: bool = False
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What a provider decides about a whole message before its recipients' plans are made."""
+
+    drop: tuple[str, dict[str, Any]] | None = None  # every recipient rejected: (reason, details)
+    hold: bool = False  # plans written but held until released (a paused SendGrid batch)
+
+
+OPEN = Gate()
 
 
 class WebhookProvider(Protocol):
@@ -67,7 +79,15 @@ class WebhookProvider(Protocol):
 
     def suppression_scope(self, message: MessageSummary) -> str: ...
 
+    def suppression_scopes(self, message: MessageSummary) -> tuple[str, ...]: ...
+
     def suppression_kind(self, event_type: str) -> str | None: ...
+
+    def suppression_for(
+        self, event: DeliveryEvent, message: MessageSummary
+    ) -> Suppression | None: ...
+
+    def gate(self, conn: sqlite3.Connection, message: MessageSummary) -> Gate: ...
 
     def drop_reason(self, kinds: list[str]) -> tuple[str, dict[str, Any]] | None: ...
 
@@ -121,10 +141,28 @@ class BaseProvider:
         return {}
 
     def suppression_scope(self, message: MessageSummary) -> str:
+        """The scope of the lists ``message``'s events add to ('' = account-wide)."""
         return ""
+
+    def suppression_scopes(self, message: MessageSummary) -> tuple[str, ...]:
+        """Every scope whose lists can drop a recipient of ``message``."""
+        return (self.suppression_scope(message),)
 
     def suppression_kind(self, event_type: str) -> str | None:
         return self.kinds.get(event_type)
+
+    def suppression_for(self, event: DeliveryEvent, message: MessageSummary) -> Suppression | None:
+        """The list entry ``event`` adds (a bounce, a complaint...), or None. A temporary
+        bounce adds none."""
+        kind = self.suppression_kind(event.type)
+        if not kind or (event.type == "bounced" and event.details.get("severity") == "temporary"):
+            return None
+        scope = self.suppression_scope(message)
+        return Suppression(kind, event.recipient, scope, event.reason, str(event.code or ""))
+
+    def gate(self, conn: sqlite3.Connection, message: MessageSummary) -> Gate:
+        """Whether ``message`` is planned as usual (inside its ingest transaction)."""
+        return OPEN
 
     def scheduled_at(self, message: MessageSummary) -> float | None:
         """When the sender asked the provider to send ``message`` (SendGrid ``send_at``,

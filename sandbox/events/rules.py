@@ -24,8 +24,9 @@ from mailsandbox.storage import events
 
 DELIVERY = "delivery"
 SMTP_STAGES = ("AUTH", "MAIL", "RCPT", "DATA")
-# Every delivery event type but ``queued``, which every accepted recipient starts as.
-OUTCOMES = tuple(kind for kind in events.TYPES if kind != "queued")
+# Every delivery event type but ``queued``, which every accepted recipient starts as, and
+# ``subscribed``, which only a removal from an unsubscribe group records.
+OUTCOMES = tuple(kind for kind in events.TYPES if kind not in ("queued", "subscribed"))
 FINAL_AFTER_DEFER = ("delivered", "bounced")
 
 

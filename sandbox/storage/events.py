@@ -1,5 +1,5 @@
 """Delivery events in the shared vocabulary (django-anymail's): queued, delivered, deferred,
-bounced, rejected, opened, clicked, complained, unsubscribed.
+bounced, rejected, opened, clicked, complained, unsubscribed, subscribed.
 
 Provider-specific ids and fields (sg_event_id, smtp-id, Mailgun event id, severity...) travel in
 ``details``; each emulator renders its own wire format from these rows.
@@ -25,6 +25,7 @@ TYPES = (
     "clicked",
     "complained",
     "unsubscribed",
+    "subscribed",  # resubscribed to an unsubscribe group (SendGrid group_resubscribe)
 )
 
 
