@@ -135,11 +135,11 @@ def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("server did not start")
 
 
-def start_sandbox(db: Path, smtp_port: int, http_port: int) -> subprocess.Popen[bytes]:
+def start_sandbox(db: Path, smtp_port: int, http_port: int, *extra: str) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", "mailsandbox", "serve", "--db", str(db), "--max-messages", "0",
         "--smtp", f"127.0.0.1:{smtp_port}", "--http", f"127.0.0.1:{http_port}",
-        "--log-level", "warning",
+        "--log-level", "warning", *extra,
     ]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     try:

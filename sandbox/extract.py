@@ -9,16 +9,39 @@ deduplicated by URL, HTML first. Tracking-wrapped links whose target sits in a q
 count) or 4-8 character letter+digit tokens, near a word such as *code*, *OTP*, *PIN*,
 *verification* in one of many languages, best first, each with the line it was found on.
 Pure functions: no I/O; the REST API, the client and the UI share them.
+
+Both take time linear in their input, whatever it holds (mail is written by strangers), and
+read at most ``MAX_SCAN_CHARS`` of each body (:func:`truncated` says when a body is longer).
+They are CPU work: servers run them on a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["FoundCode", "FoundLink", "find_codes", "find_links", "html_text"]
+from mailsandbox.mime.text import for_html_parser
+
+__all__ = [
+    "MAX_SCAN_CHARS",
+    "FoundCode",
+    "FoundLink",
+    "find_codes",
+    "find_links",
+    "html_text",
+    "truncated",
+]
+
+MAX_SCAN_CHARS = 1_000_000  # of each body (text, HTML); codes and links sit well before that
+
+
+def truncated(text: str, html: str) -> bool:
+    """Whether a body is longer than what :func:`find_links` and :func:`find_codes` read."""
+    return len(text) > MAX_SCAN_CHARS or len(html) > MAX_SCAN_CHARS
 
 
 @dataclass(frozen=True)
@@ -91,7 +114,7 @@ class _HtmlScan(HTMLParser):
 def _scan(html: str) -> _HtmlScan:
     scan = _HtmlScan()
     try:
-        scan.feed(html)
+        scan.feed(for_html_parser(html[:MAX_SCAN_CHARS]))
         scan.close()
     except Exception:  # malformed markup: keep what was read so far
         pass
@@ -112,7 +135,11 @@ _UNWRAP_KEYS = ("url", "u", "redirect", "redirect_url", "redirect_uri", "target"
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:", "www.")
 
 
-def _target(url: str) -> str:
+_MAX_WRAPS = 5  # tracking links wrapped in tracking links: unwrap this many at most
+
+
+def _wrapped(url: str) -> str:
+    """The http(s) URL a tracking link carries in one of ``_UNWRAP_KEYS``, or ""."""
     try:
         params = dict((k.lower(), v) for k, v in parse_qsl(urlsplit(url).query))
     except ValueError:
@@ -120,8 +147,19 @@ def _target(url: str) -> str:
     for key in _UNWRAP_KEYS:
         value = params.get(key, "")
         if value.lower().startswith(("http://", "https://")):
-            return _target(value) or value
+            return value
     return ""
+
+
+def _target(url: str) -> str:
+    """Where a tracking link leads: its wrapped URL, unwrapped again while it wraps one."""
+    target = ""
+    for _ in range(_MAX_WRAPS):
+        inner = _wrapped(url)
+        if not inner:
+            break
+        target = url = inner
+    return target
 
 
 def _text_urls(text: str) -> list[tuple[str, str]]:
@@ -143,7 +181,7 @@ def find_links(text: str, html: str) -> list[FoundLink]:
     candidates: list[tuple[str, str, str]] = []
     if html:
         candidates += [(url, label, "html") for url, label in _scan(html).anchors]
-    candidates += [(url, label, "text") for url, label in _text_urls(text)]
+    candidates += [(url, label, "text") for url, label in _text_urls(text[:MAX_SCAN_CHARS])]
     links: dict[str, FoundLink] = {}
     for url, label, part in candidates:
         if not url.lower().startswith(_LINK_SCHEMES):
@@ -184,8 +222,11 @@ _CODE_RE = re.compile(
     r"|[A-Z0-9]{3,4}-[A-Z0-9]{3,4})"
     r"(?![A-Za-z0-9_/@%]|[.,]\d|[-:]\w|[ -]\d)"
 )
+# An address starts where a run of its characters starts: without the look-behind, a long run
+# with no "@" would be read again from each of its characters (quadratic).
 _NOISE_RE = re.compile(
-    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+|&\w+;|#[0-9a-fA-F]{3,8}\b", re.IGNORECASE
+    r"(?:https?://|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+|&\w+;|#[0-9a-fA-F]{3,8}\b",
+    re.IGNORECASE,
 )
 _LETTER_DASH = re.compile(r"\b([A-Z])-(\d{4,8})\b")  # Google's "G-123456": the code is 123456
 _NEAR = 120  # characters between a keyword and a code
@@ -220,33 +261,143 @@ def _score(token: str, distance: int, before: bool, alone: bool, prefix: str) ->
     return score
 
 
-def _context(text: str, start: int, end: int) -> tuple[str, bool]:
-    """The line a code is on (with the line above when the code stands alone), and if it does."""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line = " ".join(text[line_start : line_end if line_end >= 0 else len(text)].split())
-    alone = line == text[start:end]
-    if alone and line_start > 1:
-        above = " ".join(text[: line_start - 1].rstrip().rsplit("\n", 1)[-1].split())
+_CONTEXT_CHARS = 160
+# Collapsed characters kept per line: tightening drops at most every other one, so these
+# give the same first 160 as the whole line would.
+_CONTEXT_SOURCE = 4 * _CONTEXT_CHARS
+
+
+class _Lines:
+    """The lines of a text, for the context of each code: found by bisection over the line
+    breaks (found once), each line's collapsed start computed once. Linear in the text,
+    however many codes share a line."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.breaks = [m.start() for m in re.finditer("\n", text)]
+        self._collapsed: dict[int, tuple[str, bool]] = {}
+
+    def index(self, position: int) -> int:
+        """The number of the line holding ``position``."""
+        return bisect_right(self.breaks, position - 1) if position else 0
+
+    def bounds(self, number: int) -> tuple[int, int]:
+        start = self.breaks[number - 1] + 1 if number else 0
+        end = self.breaks[number] if number < len(self.breaks) else len(self.text)
+        return start, end
+
+    def collapsed(self, number: int) -> tuple[str, bool]:
+        """The line's start with white space collapsed, and whether that is the whole line."""
+        known = self._collapsed.get(number)
+        if known is None:
+            start, end = self.bounds(number)
+            line = " ".join(self.text[start:end].split())
+            known = (line[:_CONTEXT_SOURCE], len(line) <= _CONTEXT_SOURCE)
+            self._collapsed[number] = known
+        return known
+
+
+def _context(lines: _Lines, start: int, end: int) -> tuple[str, bool]:
+    """The line a code is on (with the line above when the code stands alone), and if it does.
+
+    "The line above" is the nearest line before with any text (blank lines are skipped).
+    """
+    number = lines.index(start)
+    line, whole = lines.collapsed(number)
+    alone = whole and line == lines.text[start:end]
+    if alone:
+        above = ""
+        for before in range(number - 1, -1, -1):
+            above = lines.collapsed(before)[0]
+            if above:
+                break
         line = f"{above} {line}".strip()
-    return _TIGHTEN.sub(r"\1", line)[:160], alone
+    return _TIGHTEN.sub(r"\1", line)[:_CONTEXT_CHARS], alone
+
+
+def _nearest(starts: list[int], ends: list[int], start: int, end: int) -> tuple[int, bool] | None:
+    """The distance to the nearest code word around ``start:end`` and whether it comes before;
+    None when none is within ``_NEAR``. Code words do not overlap, so their starts and ends are
+    both sorted: the nearest before is the last to end by ``start``, the nearest after the first
+    to start from ``end`` (at equal distance, the one after wins)."""
+    near: list[tuple[int, bool]] = []
+    before = bisect_right(ends, start) - 1
+    if before >= 0:
+        near.append((start - ends[before], True))
+    after = bisect_left(starts, end)
+    if after < len(starts):
+        near.append((starts[after] - end, False))
+    near = [item for item in near if item[0] <= _NEAR]
+    return min(near) if near else None
+
+
+# Regular expressions run over the text a window at a time (see _finditer).
+_WINDOW = 32 * 1024
+_OVERLAP = 1024  # longer than a code or a code word
+
+
+def _finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, read one window at a time.
+
+    A regular expression runs in C without letting other threads take the GIL: one search
+    through a megabyte with no match (``"a" * 1_000_000`` for the code words) held up every
+    other thread, the server's event loop included, for a second. Here each search stops at
+    the end of a window (plus an overlap, so that a match starting in the window is seen
+    whole; one still reaching the overlap's end is matched again without the limit), so the
+    scan lets the loop in every ``_WINDOW`` characters.
+    """
+    pos, size = 0, len(text)
+    while pos < size:
+        stop = min(pos + _WINDOW, size)
+        limit = min(stop + _OVERLAP, size)
+        for match in pattern.finditer(text, pos, limit):
+            if match.start() >= stop:
+                break
+            if match.end() == limit < size:  # maybe cut short by the limit: match it whole
+                match = pattern.match(text, match.start()) or match
+            yield match
+            stop = max(stop, match.end())
+        pos = stop
+
+
+def _blanked(pattern: re.Pattern[str], text: str) -> str:
+    """``text`` with every match of ``pattern`` turned into spaces (same offsets)."""
+    pieces, last = [], 0
+    for match in _finditer(pattern, text):
+        pieces += [text[last : match.start()], " " * (match.end() - match.start())]
+        last = match.end()
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _undashed(text: str) -> str:
+    """``G-123456`` as ``G 123456`` (same offsets), so the code is read on its own."""
+    pieces, last = [], 0
+    for match in _finditer(_LETTER_DASH, text):
+        dash = match.start() + 1
+        pieces += [text[last:dash], " "]
+        last = dash + 1
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def _codes_in(text: str) -> list[FoundCode]:
-    text = _NOISE_RE.sub(lambda m: " " * len(m.group(0)), text)
-    keywords = [(m.start(), m.end()) for m in _KEYWORD_RE.finditer(text)]
+    text = _blanked(_NOISE_RE, text[:MAX_SCAN_CHARS])
+    starts, ends = [], []
+    for keyword in _finditer(_KEYWORD_RE, text):
+        starts.append(keyword.start())
+        ends.append(keyword.end())
+    lines = _Lines(text)
     found: list[FoundCode] = []
-    for match in _CODE_RE.finditer(_LETTER_DASH.sub(r"\1 \2", text)):  # same offsets
+    for match in _finditer(_CODE_RE, _undashed(text)):  # same offsets
         token, start, end = match.group(1), match.start(1), match.end(1)
         if not _plausible(token) or _KEYWORD_RE.fullmatch(token):
             continue
-        distances = [(start - k_end, True) for k_start, k_end in keywords if k_end <= start]
-        distances += [(k_start - end, False) for k_start, k_end in keywords if k_start >= end]
-        near = [(d, before) for d, before in distances if d <= _NEAR]
-        if not near:
+        nearest = _nearest(starts, ends, start, end)
+        if nearest is None:
             continue
-        distance, before = min(near)
-        line, alone = _context(text, start, end)
+        distance, before = nearest
+        line, alone = _context(lines, start, end)
         bare = token.replace(" ", "").replace("-", "")
         code = bare if bare.isdigit() else token
         prefix = text[max(0, start - 20) : start]

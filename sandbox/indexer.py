@@ -9,6 +9,11 @@ indexes whatever has queued up in one transaction at a time, on the other core, 
 message writer carries on. Every API read waits until what was committed before it is
 searchable (``Database.read_barrier``), and ``new`` is published once a message is.
 
+If indexing fails (a full disk), the indexer tries again, after pauses growing to
+``RETRY_MAX``, until it works: every acknowledged message becomes searchable without a
+restart. Meanwhile reads do not wait for it, and search responses say how many messages the
+index lacks (:meth:`SearchIndexer.incomplete`).
+
 Every FTS row belongs to a stored message, which the search code relies on when it counts
 matches in the index alone. Rows are written only for messages that still exist, checked
 after taking the index's write lock; deleting a message deletes its row in the same
@@ -30,7 +35,8 @@ import threading
 from pathlib import Path
 
 from mailsandbox import mime
-from mailsandbox.storage.db import Attachment, Database, Migration
+from mailsandbox.storage import messages
+from mailsandbox.storage.db import IDLE_TRUNCATE, Attachment, Database, Migration, truncate_wal
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,7 @@ MAX_BATCH = 1000  # messages per indexing transaction
 # transactions) unless a reader is waiting for it.
 GATHER = 0.02
 WAIT_FOR_ALL = 2000  # at start, fewer unindexed messages than this are indexed before reads
+RETRY_FIRST, RETRY_MAX = 0.1, 2.0  # pauses between attempts while indexing fails (doubling)
 
 
 def _create_index(conn: sqlite3.Connection) -> None:
@@ -77,11 +84,11 @@ MIGRATIONS = [
 
 def text_from_raw(conn: sqlite3.Connection, seq: int) -> str:
     """Rebuild a message's search text from its stored raw bytes."""
-    row = conn.execute("SELECT raw FROM message_raw WHERE seq = ?", (seq,)).fetchone()
-    if row is None:
+    raw = messages.get_raw_at(conn, seq)
+    if raw is None:
         return ""
     try:
-        return mime.parse_message(bytes(row[0])).search_text
+        return mime.parse_message(raw).search_text
     except Exception as exc:  # unparseable mail is stored, just not searchable by body
         log.warning("could not index message %s: %s", seq, exc)
         return ""
@@ -134,6 +141,11 @@ class SearchIndexer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._hurry = threading.Event()  # a reader waits: index what is queued now
+        self._wal_dirty = False  # indexed since the index's WAL was last truncated
+        self._stopping = threading.Event()
+        # Why indexing fails, while it does ("" when it works): reads then go on without
+        # waiting for the index, and search responses say how many messages it lacks.
+        self.failing = ""
         db.on_commit.append(self._hand_over)
         db.on_rollback.append(self._discard)
 
@@ -174,37 +186,57 @@ class SearchIndexer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Index what is queued, then stop the thread (blocking; after the writer stopped)."""
+        """Index what is queued, then stop the thread (blocking; after the writer stopped).
+        If indexing keeps failing meanwhile, what is left is indexed at the next start."""
         if self._thread is not None:
+            self._stopping.set()
             self._queue.put(None)
             self._thread.join(timeout=60)
             self._thread = None
 
+    def behind(self) -> int:
+        """Messages committed but not yet searchable."""
+        return max(self.submitted - self.indexed, 0)
+
     # --- indexing thread -----------------------------------------------------------------
     def _next(self, conn: sqlite3.Connection, rebuild: list[Item]) -> list[Item] | None:
-        """The next batch: what was queued (new mail first), else a chunk of ``rebuild``."""
-        try:
-            batch = self._queue.get(block=not rebuild)
-        except queue.Empty:
-            chunk = rebuild[:MAX_BATCH]
-            del rebuild[:MAX_BATCH]
-            index_items(conn, chunk)  # not counted: nobody waits for these
-            return []
-        return batch
+        """The next batch: what was queued (new mail first), else a chunk of ``rebuild``
+        (indexed here; raises if that fails, the chunk staying in ``rebuild``).
+
+        When nothing has come for ``IDLE_TRUNCATE`` seconds after some indexing, the index's
+        WAL is truncated (as the database writer does for the main file's).
+        """
+        while True:
+            try:
+                if rebuild:
+                    return self._queue.get_nowait()
+                return self._queue.get(timeout=IDLE_TRUNCATE if self._wal_dirty else None)
+            except queue.Empty:
+                if rebuild:
+                    index_items(conn, rebuild[:MAX_BATCH])  # not counted: nobody waits
+                    del rebuild[:MAX_BATCH]
+                    self._wal_dirty = True
+                    return []
+                self._wal_dirty = not truncate_wal(conn, "search")
 
     def _run(self, conn: sqlite3.Connection, rebuild: list[Item]) -> None:
         try:
             stopping = False
+            delay = RETRY_FIRST
             while not stopping:
                 try:
                     batch = self._next(conn, rebuild)
-                except Exception:
-                    log.exception("rebuilding the search index failed")
-                    rebuild.clear()
+                except Exception as exc:  # a chunk of the rebuild: tried again after a pause
+                    self._failed(exc, len(rebuild))
+                    if self._stopping.wait(delay):
+                        break
+                    delay = min(delay * 2, RETRY_MAX)
                     continue
                 if batch is None:
                     break
                 if not batch:  # a chunk of the rebuild was indexed
+                    self._recovered()
+                    delay = RETRY_FIRST
                     continue
                 items = list(batch)
                 # Let more queue up (without a wake-up per commit: nobody waits on the queue
@@ -220,37 +252,79 @@ class SearchIndexer:
                         stopping = True
                         break
                     items += more
-                try:
-                    index_items(conn, items)
-                except Exception:  # e.g. disk full: indexed again at the next start
-                    log.exception("search indexing failed for %d messages", len(items))
-                self.indexed += len(items)
-                with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
-                    if self._loop is not None:
-                        self._loop.call_soon_threadsafe(self._wake)
+                if not self._index(conn, items):
+                    break
         finally:
             conn.close()
+
+    def _index(self, conn: sqlite3.Connection, items: list[Item]) -> bool:
+        """Index ``items``, trying again after a pause for as long as it fails (a full disk:
+        every acknowledged message must become searchable once there is room again, without
+        a restart). False: the indexer is stopping with them not indexed (the next start
+        indexes them, see :meth:`start`)."""
+        delay = RETRY_FIRST
+        while True:
+            try:
+                index_items(conn, items)
+                break
+            except Exception as exc:
+                self._failed(exc, len(items))
+                if self._stopping.wait(delay):
+                    log.error("%d messages not indexed: indexed at the next start", len(items))
+                    return False
+                delay = min(delay * 2, RETRY_MAX)
+        self._wal_dirty = True
+        self.indexed += len(items)
+        self._recovered()
+        self._notify()
+        return True
+
+    def _failed(self, exc: Exception, count: int) -> None:
+        """Indexing failed: say so (once per spell), and let readers go on without waiting
+        (search results then say that they are incomplete, see ``failing``)."""
+        if not self.failing:
+            log.error("search indexing failed for %d messages, retrying: %s", count, exc)
+        self.failing = f"{type(exc).__name__}: {exc}"
+        self._notify()
+
+    def _recovered(self) -> None:
+        if self.failing:
+            log.warning("search indexing works again")
+            self.failing = ""
+
+    def _notify(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._wake)
 
     # --- event loop ----------------------------------------------------------------------
     def _wake(self) -> None:
         indexed = self.indexed
         still: list[tuple[int, asyncio.Future[None]]] = []
         for target, waiter in self._waiters:
-            if target > indexed:
+            if target > indexed and not self.failing:
                 still.append((target, waiter))
             elif not waiter.done():
                 waiter.set_result(None)
         self._waiters = still
 
     def indexed_future(self) -> asyncio.Future[None]:
-        """Resolves once everything committed so far is searchable."""
+        """Resolves once everything committed so far is searchable; at once while indexing
+        fails (the caller goes on, and search results say what they lack: see
+        :meth:`incomplete`)."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         target = self.submitted
-        if self.indexed >= target or self._thread is None:
+        if self.indexed >= target or self._thread is None or self.failing:
             waiter.set_result(None)
         else:
             self._waiters.append((target, waiter))
         return waiter
+
+    def incomplete(self) -> str:
+        """While indexing fails: what search results lack, and why ("" otherwise)."""
+        if not self.failing:
+            return ""
+        return f"{self.behind()} messages are not searchable yet ({self.failing})"
 
     async def wait(self) -> None:
         """Return once everything committed so far is searchable (hurrying the indexing)."""

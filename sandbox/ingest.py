@@ -20,12 +20,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailsandbox import bus, ids, indexer, mime, tagging
+from mailsandbox import bus, ids, indexer, mime, reading, tagging
 from mailsandbox.storage import messages
 from mailsandbox.storage.db import Database
 
 log = logging.getLogger(__name__)
 
+# Up to this size a message is parsed and written on the event loop: for small mail that is
+# quicker than a thread hand-over (see bench/smtp_ingest.py); bigger ones go to threads, so a
+# 28 MB message does not stall every other connection (bench/memory_stalls.py).
+INLINE_BYTES = 256 * 1024
 _LONE_LF = re.compile(rb"(?<!\r)\n")
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
@@ -173,15 +177,22 @@ class Ingestor:
         With ``searchable`` (the default) it also waits until the message is in the search
         index and ``new`` was published; SMTP passes False to answer 250 right at the commit.
         """
-        new = prepare(inbound, self.hostname)
-        # Written on the event loop with the others of this turn (see Database.schedule).
-        job = self.db.schedule(self._write(new), inline=True)
+        small = len(inbound.raw) <= INLINE_BYTES
+        if small:
+            new = prepare(inbound, self.hostname)
+        else:  # parsing and writing a big message would hold up every other connection
+            new = await asyncio.to_thread(prepare, inbound, self.hostname)
+        # Small ones are written on the event loop with the others of this turn (see
+        # Database.schedule); big ones by the writer thread.
+        job = self.db.schedule(self._write(new), inline=small)
         assert job.waiter is not None
         committed: list[messages.MessageSummary] = []
         # Indexing and the announcement hang off the commit itself, so they happen even if
         # whoever waits for it goes away (an SMTP client hanging up right after its data).
         job.waiter.add_done_callback(lambda done: committed.extend(self._committed(new, done)))
         seq = await asyncio.shield(job.waiter)
+        if not small:
+            await asyncio.to_thread(reading.release_memory)  # (see release_memory)
         if searchable:
             await self.indexer.wait()
         return committed[0] if committed else summary_of(new, seq)

@@ -21,6 +21,7 @@ from typing import Any
 from mailsandbox import bus, indexer, startup
 from mailsandbox.config import Settings, parse_duration
 from mailsandbox.ingest import Ingestor
+from mailsandbox.reading import MessageReader
 from mailsandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
 from mailsandbox.storage import events, messages
 from mailsandbox.storage.db import Database, Migration
@@ -57,6 +58,7 @@ class Sandbox:
             settings.db_path, self.migrations, attachments=[indexer.attachment(settings.db_path)]
         )
         self.db.check_files()
+        self.reader = MessageReader(self.db)  # parsed messages for the read routes
         self.ingestor = Ingestor(self.db, self.bus, settings.smtp_hostname)
         self.ingestor.write_hooks.append(record_queued)
         self.smtp_stats = SmtpStats()

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Response
 from fastapi.responses import RedirectResponse
 
 from mailsandbox.api import changes
+from mailsandbox.storage import search
 from mailsandbox.web import queries
 from mailsandbox.web.guard import local_path, require_same_origin
 from mailsandbox.web.pages import InboxState, inbox_context, list_response
@@ -59,6 +60,17 @@ async def delete_search(
 ) -> Response:
     state = InboxState(q, inbox)
     if state.q:
-        ids = await ui.sandbox.db.read(lambda conn: queries.search_ids(conn, state.q, state.inbox))
+        try:
+            ids = await ui.sandbox.db.read(
+                lambda conn: search.matching_ids(conn, state.q, inbox=state.inbox or None)
+            )
+        except search.SearchError as exc:  # e.g. a term that selects nothing: delete nothing
+            context = await inbox_context(ui.sandbox, state)
+            page = context["page"]
+            assert isinstance(page, queries.InboxPage)
+            page.error = f"{exc}. Nothing was deleted."
+            response = list_response(ui, context)
+            response.headers.update({"HX-Retarget": "#list", "HX-Reswap": "outerHTML"})
+            return response
         await changes.delete(ui.sandbox, ids)
     return await _after(ui, state.url(start=0))

@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from mailsandbox import mime
 from mailsandbox.api import checks as api_checks
 from mailsandbox.api.lookup import Found, find
 from mailsandbox.api.rendering import message_csp, own_origin
@@ -46,8 +45,7 @@ async def _found(ui: UI, message_id: str) -> Found | Response:
     return found
 
 
-def _source(raw: bytes) -> dict[str, Any]:
-    markup = mime.parse_message(raw).html
+def _source(markup: str) -> dict[str, Any]:
     return {"source": source.highlight(source.pretty(markup)) if markup else None}
 
 
@@ -56,7 +54,7 @@ async def html_source(message_id: str, ui: UI = Depends(get_ui)) -> Response:
     found = await _found(ui, message_id)
     if not isinstance(found, Found):
         return found
-    context = await asyncio.to_thread(_source, found.raw)
+    context = await asyncio.to_thread(_source, (await found.parse()).html)
     return ui.page("_check_source.html", {**context, "message_id": message_id})
 
 
@@ -65,7 +63,7 @@ async def html_check(message_id: str, ui: UI = Depends(get_ui), platform: str = 
     found = await _found(ui, message_id)
     if not isinstance(found, Found):
         return found
-    result = await asyncio.to_thread(api_checks.html_check_of, found.raw)
+    result = await api_checks.html_check_of(found)
     if isinstance(result, str):
         return ui.page("_check_error.html", {"error": result})
     if platform in result["Platforms"]:
@@ -86,7 +84,7 @@ async def link_check(message_id: str, ui: UI = Depends(get_ui), follow: int = 0)
     found = await _found(ui, message_id)
     if not isinstance(found, Found):
         return found
-    links = await asyncio.to_thread(api_checks.links_of, found.raw)
+    links = await api_checks.links_of(found)
     policy = api_checks.link_policy(ui.request, ui.sandbox)
     result = await linkcheck.check(links, follow=bool(follow), policy=policy)
     context = {"result": result, "follow": bool(follow), "message_id": message_id}
@@ -102,7 +100,7 @@ async def spam_check(message_id: str, ui: UI = Depends(get_ui)) -> Response:
     found = await _found(ui, message_id)
     if not isinstance(found, Found):
         return found
-    result = await spamassassin.report(found.raw, address)
+    result = await spamassassin.report(await found.raw(), address)
     return ui.page("_check_spam.html", {"result": result, "spamd": f"{address[0]}:{address[1]}"})
 
 
@@ -112,7 +110,7 @@ async def lint(message_id: str, ui: UI = Depends(get_ui)) -> Response:
     if not isinstance(found, Found):
         return found
     hostname = ui.sandbox.settings.smtp_hostname
-    report = await asyncio.to_thread(api_checks.lint_of, found, hostname)
+    report = await api_checks.lint_of(found, hostname)
     return ui.page("_check_lint.html", {"report": report})
 
 

@@ -19,7 +19,7 @@ from mailsandbox.api.surface import is_cross_site
 from mailsandbox.events import tracking
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import events, messages
-from mailsandbox.web import queries, sanitize
+from mailsandbox.web import queries
 from mailsandbox.web.dropped import dropped_recipients
 from mailsandbox.web.guard import local_path
 from mailsandbox.web.inbound import inbound_context
@@ -70,6 +70,8 @@ async def inbox_context(sandbox: Sandbox, state: InboxState) -> dict[str, object
     )
     if cached is None and page.overview is not None:
         cache.put(generation, page.overview)
+    if state.q and not page.error:
+        page.notice = sandbox.ingestor.indexer.incomplete()  # search results may lack mail
     smtp_host, smtp_port = sandbox.smtp_address
     return {
         "page": page,
@@ -114,9 +116,11 @@ async def latest(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
 @router.get("/view/{message_id}")
 async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
     sandbox = ui.sandbox
-    detail = await sandbox.db.read(lambda conn: queries.load_message(conn, message_id))
-    if detail is None:
+    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    if summary is None:
         return ui.page("not_found.html", {}, status_code=404)
+    opened = await sandbox.reader.open(summary.id, summary.seq, summary.size, summary.subject)
+    detail = await sandbox.db.read(lambda conn: queries.load_message(conn, summary, opened))
     if not detail.summary.read and not is_cross_site(ui.request):  # a link elsewhere: read only
         await changes.set_read(sandbox, [message_id], True)
         detail.summary.read = True
@@ -130,7 +134,7 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
         "older": older,
         "back": back,
         "unread": unread,
-        "remote_content": sanitize.has_remote_content(detail.html),
+        "remote_content": detail.remote_content,
         "event_types": EVENT_TYPES,
         "dropped": await dropped_recipients(sandbox, detail.summary, detail.events),
         # "Open as recipient": the message with the tracking its send asked for, so opening it

@@ -12,17 +12,20 @@ import sqlite3
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from mailsandbox import mime
 from mailsandbox.api.deps import get_sandbox
 from mailsandbox.api.rendering import RAW_CSP, message_csp, own_origin
+from mailsandbox.reading import compute
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages
+from mailsandbox.storage.messages import MessageSummary
 from mailsandbox.web import sanitize
 
 router = APIRouter(include_in_schema=False)
 
+PartFound = tuple[MessageSummary, mime.PartInfo]
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif"}
 
 
@@ -42,31 +45,26 @@ def _missing(text: str = "Message not found") -> Response:
     return locked(PlainTextResponse(text, status_code=404))
 
 
-def _load_preview(conn: sqlite3.Connection, message_id: str) -> tuple[str, dict[str, str]] | None:
-    summary = messages.get_summary(conn, message_id)
-    raw = messages.get_raw(conn, message_id)
-    if summary is None or raw is None:
-        return None
-    try:
-        markup = mime.parse_message(raw).html
-    except Exception:  # unparseable mail has no preview; the raw tab still shows it
-        markup = ""
-    cids = {
-        p.content_id: part_url(message_id, p.part_id)
+def _cid_urls(conn: sqlite3.Connection, summary: MessageSummary) -> dict[str, str]:
+    return {
+        p.content_id: part_url(summary.id, p.part_id)
         for p in messages.get_parts(conn, summary.seq)
         if p.content_id
     }
-    return markup, cids
 
 
 async def load_preview_html(sandbox: Sandbox, message_id: str) -> str | None:
-    """The message's HTML made safe to show (:func:`.sanitize.rewrite_html`); "" if it has
-    none, None if there is no such message."""
-    loaded = await sandbox.db.read(lambda conn: _load_preview(conn, message_id))
-    if loaded is None:
+    """The message's HTML made safe to show (:func:`.sanitize.rewrite_html`, off the event
+    loop for big mail); "" if it has none (or cannot be parsed: the raw tab still shows it),
+    None if there is no such message."""
+    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    if summary is None:
         return None
-    markup, cids = loaded
-    return sanitize.rewrite_html(markup, cids) if markup else ""
+    markup = (await sandbox.reader.open(summary.id, summary.seq, summary.size)).parsed.html
+    if not markup:
+        return ""
+    cids = await sandbox.db.read(lambda conn: _cid_urls(conn, summary))
+    return await compute(len(markup), sanitize.rewrite_html, markup, cids)
 
 
 @router.get("/ui/message/{message_id}/preview")
@@ -83,41 +81,48 @@ async def preview(
     return locked(response, message_csp(own_origin(request), bool(remote)))
 
 
-def _read_part(conn: sqlite3.Connection, message_id: str, part_id: str) -> mime.PartInfo | None:
+def _read_part(conn: sqlite3.Connection, message_id: str, part_id: str) -> PartFound | None:
     summary = messages.get_summary(conn, message_id)
     if summary is None:
         return None
-    return next((p for p in messages.get_parts(conn, summary.seq) if p.part_id == part_id), None)
+    info = next((p for p in messages.get_parts(conn, summary.seq) if p.part_id == part_id), None)
+    return None if info is None else (summary, info)
 
 
 @router.get("/ui/message/{message_id}/part/{part_id}")
 async def part(
     message_id: str, part_id: str, dl: int = 0, sandbox: Sandbox = Depends(get_sandbox)
 ) -> Response:
-    info = await sandbox.db.read(lambda conn: _read_part(conn, message_id, part_id))
-    raw = await sandbox.db.read(lambda conn: messages.get_raw(conn, message_id))
-    node = mime.find_part(mime.load(raw), part_id) if raw is not None else None
-    if info is None or node is None:
+    found = await sandbox.db.read(lambda conn: _read_part(conn, message_id, part_id))
+    if found is None:
+        return _missing("Part not found")
+    summary, info = found
+    node = await sandbox.reader.part(summary.id, summary.seq, summary.size, part_id)
+    if node is None:
         return _missing("Part not found")
     content_type = info.content_type or "application/octet-stream"
     inline = not dl and content_type in INLINE_TYPES
     filename = quote(info.filename or f"part-{part_id}")
     disposition = "inline" if inline else "attachment"
-    response = Response(mime.decode_payload(node), media_type=content_type)
-    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{filename}"
-    return locked(response)
+    headers = {
+        "Content-Length": str(len(node.data)),
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{filename}",
+    }
+    chunks = sandbox.reader.chunks_of(node.data)
+    return locked(StreamingResponse(chunks, media_type=content_type, headers=headers))
 
 
 @router.get("/ui/message/{message_id}/raw")
 async def raw_source(
     message_id: str, dl: int = 0, sandbox: Sandbox = Depends(get_sandbox)
 ) -> Response:
-    raw = await sandbox.db.read(lambda conn: messages.get_raw(conn, message_id))
-    if raw is None:
+    """The stored source, streamed from the database a chunk at a time."""
+    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    if summary is None:
         return _missing()
+    chunks = sandbox.reader.raw_chunks(summary.seq, summary.size)
+    headers = {"Content-Length": str(summary.size)}
     if dl:
-        response = Response(raw, media_type="message/rfc822")
-        response.headers["Content-Disposition"] = f'attachment; filename="{message_id}.eml"'
-    else:
-        response = Response(raw, media_type="text/plain; charset=utf-8")
-    return locked(response)
+        headers["Content-Disposition"] = f'attachment; filename="{message_id}.eml"'
+    media_type = "message/rfc822" if dl else "text/plain; charset=utf-8"
+    return locked(StreamingResponse(chunks, media_type=media_type, headers=headers))

@@ -12,14 +12,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailsandbox import extract, mime
+from mailsandbox import extract, mime, reading
 from mailsandbox.events import outbox
 from mailsandbox.storage import events, messages, search
 from mailsandbox.storage.messages import MessageSummary
+from mailsandbox.web import sanitize
 from mailsandbox.web.overview import Overview, read_overview
 
 PAGE_SIZE = 50
 RAW_PREVIEW_BYTES = 512 * 1024
+TEXT_PREVIEW_CHARS = 512 * 1024
 EXTRACT_INLINE = 64 * 1024  # characters of text + HTML up to which links and codes come inline
 
 
@@ -36,6 +38,7 @@ class InboxPage:
     limit: int = PAGE_SIZE
     inboxes: list[tuple[str, int]] = field(default_factory=list)
     error: str = ""
+    notice: str = ""  # e.g. "3 messages are not searchable yet (...)"
     overview: Overview | None = None
 
     @property
@@ -86,14 +89,6 @@ def load_inbox(
         return page
     page.messages, page.total, page.unread = found.messages, found.total, found.unread
     return page
-
-
-def search_ids(conn: sqlite3.Connection, query: str, inbox: str) -> list[str]:
-    """Ids of every message matching ``query`` (for "delete search results"); [] if invalid."""
-    try:
-        return search.matching_ids(conn, query, inbox=inbox or None)
-    except search.SearchError:
-        return []
 
 
 # How soon an open message page looks again while a webhook for it is on its way (seconds).
@@ -148,6 +143,8 @@ class MessageDetail:
     parts: list[mime.PartInfo]
     raw_text: str
     raw_truncated: bool
+    text_truncated: bool
+    remote_content: bool  # the HTML loads remote images or styles (blocked until asked)
     envelope_only: set[str]
     events: list[events.DeliveryEvent]
     webhooks: WebhookLog
@@ -166,42 +163,32 @@ def envelope_only(summary: MessageSummary) -> set[str]:
     return {r.lower() for r in summary.recipients if r.lower() not in visible}
 
 
-def load_message(conn: sqlite3.Connection, message_id: str) -> MessageDetail | None:
-    summary = messages.get_summary(conn, message_id)
-    if summary is None:
-        return None
-    raw = messages.get_raw(conn, message_id) or b""
-    try:
-        parsed = mime.parse_message(raw)
-        headers = [(k, mime.decode_header_value(v)) for k, v in mime.load(raw).items()]
-    except Exception:  # broken mail is still shown, raw
-        parsed, headers = mime.ParsedMessage(), []
+def load_message(
+    conn: sqlite3.Connection, summary: MessageSummary, opened: reading.Opened
+) -> MessageDetail:
+    """The message page's data: ``opened`` is the message's parse (from the sandbox's reader),
+    the raw source is read up to ``RAW_PREVIEW_BYTES``, the text body shown up to
+    ``TEXT_PREVIEW_CHARS`` (the rest is one click away, at ``/view/{ID}.txt``)."""
+    parsed = opened.parsed
+    raw = reading.read_prefix(conn, summary.seq, RAW_PREVIEW_BYTES)
     detail = MessageDetail(
         summary=summary,
-        headers=headers,
-        text=parsed.text,
+        headers=opened.headers,
+        text=parsed.text[:TEXT_PREVIEW_CHARS],
+        text_truncated=len(parsed.text) > TEXT_PREVIEW_CHARS,
         html=parsed.html,
+        remote_content=sanitize.has_remote_content(parsed.html),
         parts=messages.get_parts(conn, summary.seq),
-        raw_text=raw[:RAW_PREVIEW_BYTES].decode("utf-8", "replace"),
-        raw_truncated=len(raw) > RAW_PREVIEW_BYTES,
+        raw_text=raw.decode("utf-8", "replace"),
+        raw_truncated=summary.size > RAW_PREVIEW_BYTES,
         envelope_only=envelope_only(summary),
-        events=events.for_message(conn, message_id),
-        webhooks=load_webhooks(conn, message_id),
+        events=events.for_message(conn, summary.id),
+        webhooks=load_webhooks(conn, summary.id),
     )
     if len(parsed.text) + len(parsed.html) <= EXTRACT_INLINE:
         detail.links = extract.find_links(parsed.text, parsed.html)
         detail.codes = extract.find_codes(parsed.text, parsed.html)
     return detail
-
-
-def load_bodies(conn: sqlite3.Connection, message_id: str) -> tuple[str, str]:
-    """(text, html) of a stored message; empty for unknown ids and unparsable mail."""
-    raw = messages.get_raw(conn, message_id)
-    try:
-        parsed = mime.parse_message(raw or b"")
-    except Exception:
-        return "", ""
-    return parsed.text, parsed.html
 
 
 def neighbours(conn: sqlite3.Connection, summary: MessageSummary) -> tuple[str | None, str | None]:

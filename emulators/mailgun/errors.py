@@ -6,11 +6,12 @@ this exception type is handled, so nothing else in the app changes behaviour.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from mailsandbox import safejson
 
 
 class MailgunError(Exception):
@@ -66,9 +67,10 @@ def not_json(what: str) -> MailgunError:
     return bad_request(f"'{what}' parameter is not a valid JSON")
 
 
-def parse_json(text: str, what: str) -> Any:
-    """Decode a JSON form field or fail with Mailgun's 400."""
+def parse_json(text: str | bytes, what: str) -> Any:
+    """Decode a JSON form field or body (see :mod:`mailsandbox.safejson`), or fail with
+    Mailgun's 400."""
     try:
-        return json.loads(text)
-    except ValueError as exc:
+        return safejson.loads(text)
+    except safejson.JSONInputError as exc:
         raise not_json(what) from exc

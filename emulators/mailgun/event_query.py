@@ -10,6 +10,7 @@ from dataclasses import astuple, dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from mailsandbox import safejson
 from mailsandbox.emulators.mailgun.errors import bad_request
 
 # Mailgun event name → SQL over the shared ``events`` rows. A ``rejected`` row that a
@@ -66,7 +67,7 @@ class Query:
     def from_token(cls, token: str, domain: str) -> Query:
         try:
             padded = token + "=" * (-len(token) % 4)
-            fields = json.loads(base64.urlsafe_b64decode(padded))
+            fields = safejson.loads(base64.urlsafe_b64decode(padded))
             query = cls(domain, *fields)
             if not isinstance(query.filters, dict) or not isinstance(query.limit, int):
                 raise TypeError("bad token fields")

@@ -64,6 +64,19 @@ class Form:
         return [f for f in self.files if f.field == name]
 
 
+async def require_bare_clear(request: Request) -> None:
+    """Route dependency of "clear the whole table" routes (``DELETE /v3/{domain}/bounces``...).
+
+    Mailgun clears on the bare path. A request that says more (``?address=...``, a body, a
+    form) meant something narrower, and clearing everything for it would lose data: 400.
+    """
+    if request.query_params or (await request.body()).strip():
+        raise bad_request(
+            "This request deletes every entry and takes no parameters;"
+            " to delete one, use DELETE on its own URL"
+        )
+
+
 async def read_form(request: Request) -> Form:
     """Parse the body; 413 over Mailgun's request size limit, 400 when it is not a form."""
     length = request.headers.get("content-length", "")

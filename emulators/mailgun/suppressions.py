@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sqlite3
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -17,11 +16,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.convertors import Convertor, register_url_convertor
 
+from mailsandbox import safejson
 from mailsandbox.emulators.common.addresses import valid_address
 from mailsandbox.emulators.mailgun.auth import Caller, base_url, caller
 from mailsandbox.emulators.mailgun.errors import bad_request, mg_json, not_found
 from mailsandbox.emulators.mailgun.event_query import parse_time
-from mailsandbox.emulators.mailgun.forms import int_param, read_form
+from mailsandbox.emulators.mailgun.forms import (
+    MAX_MESSAGE_BYTES,
+    int_param,
+    read_form,
+    require_bare_clear,
+)
 from mailsandbox.storage import suppressions as store
 from mailsandbox.storage.suppressions import Suppression
 
@@ -155,8 +160,8 @@ async def add_entries(table: str, request: Request, c: Caller = Depends(caller))
     single = True
     if "json" in request.headers.get("content-type", ""):
         try:
-            body = json.loads(await request.body())
-        except ValueError as exc:
+            body = safejson.loads(await safejson.read_body(request, MAX_MESSAGE_BYTES))
+        except (safejson.JSONInputError, safejson.BodyTooLarge) as exc:
             raise bad_request("Invalid JSON body") from exc
         single = isinstance(body, dict)
         items = [body] if single else body
@@ -212,7 +217,14 @@ async def delete_entry(table: str, address: str, c: Caller = Depends(caller)) ->
     return mg_json({key: address.lower(), "message": TABLES[table].removed})
 
 
-@router.delete(PREFIX)
+@router.delete(PREFIX + "/", include_in_schema=False)
+async def delete_empty_address(table: str, c: Caller = Depends(caller)) -> JSONResponse:
+    """An empty address: without this route the router would redirect (307, method kept) to
+    the bare path, which clears the whole table."""
+    raise not_found(f"Address not found in {table} table")
+
+
+@router.delete(PREFIX, dependencies=[Depends(require_bare_clear)])
 async def clear_table(table: str, c: Caller = Depends(caller)) -> JSONResponse:
     kind = TABLES[table].kind
     await c.sandbox.db.write(lambda conn: store.clear(conn, kind, c.domain))

@@ -13,7 +13,13 @@ from fastapi.responses import JSONResponse
 from mailsandbox.emulators.mailgun import template_store as store
 from mailsandbox.emulators.mailgun.auth import Caller, base_url, caller
 from mailsandbox.emulators.mailgun.errors import MailgunError, bad_request, mg_json, not_found
-from mailsandbox.emulators.mailgun.forms import Form, boolean, int_param, read_form
+from mailsandbox.emulators.mailgun.forms import (
+    Form,
+    boolean,
+    int_param,
+    read_form,
+    require_bare_clear,
+)
 
 router = APIRouter()
 PREFIX = "/v3/{domain:mgdomain}/templates"
@@ -133,7 +139,14 @@ async def delete_template(name: str, c: Caller = Depends(caller)) -> JSONRespons
     return mg_json({"message": "template has been deleted", "template": {"name": row["name"]}})
 
 
-@router.delete(PREFIX)
+@router.delete(PREFIX + "/", include_in_schema=False)
+async def delete_unnamed_template(c: Caller = Depends(caller)) -> JSONResponse:
+    """An empty name: without this route the router would redirect (307, method kept) to the
+    bare path, which deletes every template."""
+    raise not_found("template not found")
+
+
+@router.delete(PREFIX, dependencies=[Depends(require_bare_clear)])
 async def delete_all_templates(c: Caller = Depends(caller)) -> JSONResponse:
     await c.sandbox.db.write(lambda conn: store.delete_template(conn, c.domain, None))
     return mg_json({"message": "templates have been deleted"})

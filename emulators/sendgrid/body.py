@@ -1,14 +1,15 @@
 """Reading SendGrid request bodies: ``application/json`` only (415 otherwise), gzip allowed,
-30 MB cap (413), malformed JSON answered with SendGrid's bare ``Bad Request`` error."""
+30 MB cap (413), malformed or too deeply nested JSON answered with SendGrid's bare
+``Bad Request`` error."""
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
 from fastapi import Request
 
+from mailsandbox import safejson
 from mailsandbox.emulators.sendgrid.errors import SendGridError, bad_request
 
 MAX_BYTES = 30 * 1024 * 1024  # "the total message size must be less than 30MB"
@@ -31,12 +32,10 @@ def _gunzip(data: bytes) -> bytes:
 
 async def read_json(request: Request, *, required: bool = True) -> Any:
     """The decoded JSON body; ``None`` for an empty body when not ``required``."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BYTES:
-        raise too_large()
-    data = await request.body()
-    if len(data) > MAX_BYTES:
-        raise too_large()
+    try:
+        data = await safejson.read_body(request, MAX_BYTES)
+    except safejson.BodyTooLarge:
+        raise too_large() from None
     if request.headers.get("content-encoding", "").strip().lower() == "gzip":
         data = _gunzip(data)
     if not data.strip():
@@ -49,8 +48,8 @@ async def read_json(request: Request, *, required: bool = True) -> Any:
     if media_type != "application/json":
         raise SendGridError.one(415, "Content-Type should be application/json.")
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return await safejson.loads_off_loop(data)
+    except safejson.JSONInputError as exc:
         raise bad_request() from exc
 
 

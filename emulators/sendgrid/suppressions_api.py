@@ -138,21 +138,41 @@ async def add_entries(request: Request, list_name: str) -> JSONResponse:
     return JSONResponse([entry_json(list_name, e) for e in added], status_code=201)
 
 
+def _bulk_delete(body: dict[str, Any]) -> list[str] | None:
+    """The addresses a bulk DELETE names, or None for ``{"delete_all": true}``.
+
+    As SendGrid documents it: ``delete_all`` (a boolean) or ``emails`` (a list of addresses),
+    never both ("You can not have both emails and delete_all set"). Anything else is a 400
+    that deletes nothing: a malformed body must never clear a whole list.
+    """
+    delete_all, emails = body.get("delete_all"), body.get("emails")
+    if delete_all is not None and not isinstance(delete_all, bool):
+        raise SendGridError.one(400, "delete_all must be a boolean", "delete_all")
+    if emails is not None and (
+        not isinstance(emails, list) or not all(isinstance(e, str) for e in emails)
+    ):
+        raise SendGridError.one(400, "emails must be an array of strings", "emails")
+    if delete_all and emails is not None:
+        raise SendGridError.one(400, "You can not have both emails and delete_all set", "emails")
+    if delete_all:
+        return None
+    if emails is None:
+        raise SendGridError.one(400, "delete_all or emails is required", "emails")
+    return emails
+
+
 @router.delete("/v3/suppression/{list_name}")
 async def delete_entries(request: Request, list_name: str) -> Response:
     kinds = _kinds(list_name)
-    body = await read_object(request, required=False)
-    emails = body.get("emails")
-    if body.get("delete_all") is not True and not isinstance(emails, list):
-        raise SendGridError.one(400, "delete_all or emails is required", "emails")
+    emails = _bulk_delete(await read_object(request, required=False))
 
     def write(conn: Any) -> None:
         for kind in kinds:
-            if body.get("delete_all") is True:
+            if emails is None:
                 store.clear(conn, kind)
             else:
-                for email in emails or []:
-                    store.remove(conn, kind, str(email))
+                for email in emails:
+                    store.remove(conn, kind, email)
 
     await _sandbox(request).db.write(write)
     return Response(status_code=204)

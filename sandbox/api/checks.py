@@ -21,19 +21,21 @@ from mailsandbox.api.lookup import Found, found_message, opened_message
 from mailsandbox.checks import htmlcheck, linkcheck, lint, spamassassin
 from mailsandbox.checks.netguard import Policy
 from mailsandbox.runtime import Sandbox
+from mailsandbox.storage.messages import MessageSummary
 
 router = APIRouter(prefix="/api/v1/message", tags=["checks"])
 
 CROSS_SITE = {"cross-site", "same-site"}
 
 
-def html_check_of(raw: bytes) -> dict[str, Any] | str:
-    """The html-check result for a raw message, or the 400 error text. CPU-bound."""
-    html = mime.parse_message(raw).html
+async def html_check_of(found: Found) -> dict[str, Any] | str:
+    """The html-check result for a stored message, or the 400 error text (the scoring runs on
+    a worker thread)."""
+    html = (await found.parse()).html
     if not html:
         return "message does not contain HTML"
     try:
-        return htmlcheck.run(html)
+        return await asyncio.to_thread(htmlcheck.run, html)
     except htmlcheck.TooLarge as exc:
         return str(exc)
 
@@ -43,14 +45,14 @@ async def html_check(found: Found | Response = Depends(found_message)) -> Respon
     """HTML/CSS features the message uses, scored per email client (caniemail data)."""
     if not isinstance(found, Found):
         return found
-    result = await asyncio.to_thread(html_check_of, found.raw)
+    result = await html_check_of(found)
     return bad_request(result) if isinstance(result, str) else GoJSONResponse(result)
 
 
-def links_of(raw: bytes) -> list[str]:
-    """The URLs the link check asks about. CPU-bound."""
-    parsed = mime.parse_message(raw)
-    return linkcheck.collect(parsed.html, parsed.text)
+async def links_of(found: Found) -> list[str]:
+    """The URLs the link check asks about (collected on a worker thread)."""
+    parsed = await found.parse()
+    return await asyncio.to_thread(linkcheck.collect, parsed.html, parsed.text)
 
 
 def link_policy(request: Request, sandbox: Sandbox) -> Policy:
@@ -82,7 +84,7 @@ async def link_check(
     if not isinstance(found, Found):
         return found
     follow = request.query_params.get("follow", "") in ("true", "1")
-    links = await asyncio.to_thread(links_of, found.raw)
+    links = await links_of(found)
     result = await linkcheck.check(links, follow=follow, policy=link_policy(request, sandbox))
     return GoJSONResponse(result)
 
@@ -97,18 +99,23 @@ async def sa_check(
         return error(404, "SpamAssassin is not enabled (start with --spamassassin HOST:PORT)")
     if not isinstance(found, Found):
         return found
-    return GoJSONResponse(await spamassassin.report(found.raw, address))
+    return GoJSONResponse(await spamassassin.report(await found.raw(), address))
 
 
-def lint_of(found: Found, hostname: str) -> dict[str, Any]:
-    """The lint report of a stored message. CPU-bound."""
-    parsed = found.parse()
-    summary = found.summary
+async def lint_of(found: Found, hostname: str) -> dict[str, Any]:
+    """The lint report of a stored message (the findings are computed on a worker thread)."""
+    raw, parsed = await found.raw(), await found.parse()
+    return await asyncio.to_thread(_lint, raw, parsed, found.summary, hostname)
+
+
+def _lint(
+    raw: bytes, parsed: mime.ParsedMessage, summary: MessageSummary, hostname: str
+) -> dict[str, Any]:
     addresses = {a.address.lower() for a in (*parsed.to, *parsed.cc, *parsed.bcc)}
     addresses |= {r.lower() for r in summary.recipients}
     result = lint.lint(
-        found.raw,
-        rendering.headers(found.raw),
+        raw,
+        rendering.headers(raw),
         parsed,
         recipients=len(addresses),
         return_path=summary.return_path,
@@ -126,7 +133,7 @@ async def lint_message(
     if not isinstance(found, Found):
         return found
     hostname = sandbox.settings.smtp_hostname
-    return GoJSONResponse(await asyncio.to_thread(lint_of, found, hostname))
+    return GoJSONResponse(await lint_of(found, hostname))
 
 
 def install(sandbox: Sandbox) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from mailsandbox import safejson
 from mailsandbox.runtime import Sandbox
 
 MAX_BODY = 5 * 1024 * 1024
@@ -29,6 +30,18 @@ class GoJSONResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return (json.dumps(content, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+SEARCH_INCOMPLETE = "X-Search-Incomplete"
+
+
+def search_headers(sandbox: Sandbox) -> dict[str, str]:
+    """Headers for a search response: while the search index cannot be written (a full
+    disk), ``X-Search-Incomplete`` says how many acknowledged messages it lacks and why."""
+    notice = sandbox.ingestor.indexer.incomplete()
+    if not notice:
+        return {}
+    return {SEARCH_INCOMPLETE: notice.encode("latin-1", "replace").decode("latin-1")}
 
 
 def ok() -> PlainTextResponse:
@@ -57,17 +70,18 @@ async def json_body(request: Request, *, optional: bool = False) -> dict[str, An
     An empty body is ``None`` when ``optional``; otherwise it, invalid JSON, or a non-object
     raise :class:`BodyError`.
     """
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise BodyError("http: request body too large")
+    try:
+        raw = await safejson.read_body(request, MAX_BODY)
+    except safejson.BodyTooLarge:
+        raise BodyError("http: request body too large") from None
     if not raw.strip():
         if optional:
             return None
         raise BodyError("EOF")
     try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise BodyError(f"invalid JSON: {exc}") from None
+        value = await safejson.loads_off_loop(raw)
+    except safejson.JSONInputError as exc:
+        raise BodyError(str(exc)) from None
     if not isinstance(value, dict):
         raise BodyError("json: cannot unmarshal into an object")
     return {str(k).lower(): v for k, v in value.items()}

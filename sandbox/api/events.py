@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from mailsandbox import mime
 from mailsandbox.api.deps import (
     BodyError,
     GoJSONResponse,
@@ -26,6 +25,7 @@ from mailsandbox.api.lookup import Found, find, found_message
 from mailsandbox.api.schemas import go_time
 from mailsandbox.events import outbox, tracking
 from mailsandbox.events.access import engine_of
+from mailsandbox.reading import compute
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import events, messages
 from mailsandbox.storage.events import DeliveryEvent
@@ -164,18 +164,15 @@ async def track_view(
     if found is None:
         return not_found("Unknown tracking link")
 
-    def read(conn: Any) -> tuple[dict[str, Any], bytes] | None:
-        summary = messages.get_summary(conn, found[0])
-        raw = messages.get_raw(conn, found[0])
-        return None if summary is None or raw is None else (summary.metadata, raw)
-
-    stored = await sandbox.db.read(read)
-    if stored is None:
+    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, found[0]))
+    if summary is None:
         return not_found()
-    parsed = mime.parse_message(stored[1])
+    parsed = (await sandbox.reader.open(summary.id, summary.seq, summary.size)).parsed
     body = parsed.html or f"<pre>{html.escape(parsed.text)}</pre>"
-    opens, clicks = tracking.wanted(stored[0])
-    page = tracking.rewrite_html(body, str(request.base_url), token, opens, clicks)
+    opens, clicks = tracking.wanted(summary.metadata)
+    page = await compute(
+        len(body), tracking.rewrite_html, body, str(request.base_url), token, opens, clicks
+    )
     return HTMLResponse(page, headers=VIEW_HEADERS)
 
 

@@ -20,7 +20,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from mailsandbox.api import feed, schemas
-from mailsandbox.api.deps import GoJSONResponse, bad_request, error, get_sandbox
+from mailsandbox.api.deps import (
+    GoJSONResponse,
+    bad_request,
+    error,
+    get_sandbox,
+    search_headers,
+)
 from mailsandbox.api.feed import Change
 from mailsandbox.bus import CLOSED, NEW
 from mailsandbox.runtime import Sandbox
@@ -86,7 +92,9 @@ async def wait_for_message(
         while found is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return error(408, f"no message matching the query arrived within {seconds:g}s")
+                timed_out = error(408, f"no message matching the query arrived within {seconds:g}s")
+                timed_out.headers.update(search_headers(sandbox))  # (maybe not indexed yet)
+                return timed_out
             try:
                 event = await asyncio.wait_for(queue.get(), min(remaining, DISCONNECT_POLL))
             except TimeoutError:
@@ -97,7 +105,7 @@ async def wait_for_message(
                 return error(503, "mailsandbox is shutting down")
             if await _accepts(sandbox, query, tz, event.data):
                 found = event.data
-    return GoJSONResponse(schemas.message_summary(found))
+    return GoJSONResponse(schemas.message_summary(found), headers=search_headers(sandbox))
 
 
 def _frame(change: Change) -> str:

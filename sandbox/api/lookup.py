@@ -11,6 +11,7 @@ from mailsandbox import mime
 from mailsandbox.api import changes
 from mailsandbox.api.deps import bad_request, get_sandbox, not_found
 from mailsandbox.api.surface import is_cross_site
+from mailsandbox.reading import MessageReader, Opened
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
 from mailsandbox.storage import search as finder
@@ -21,14 +22,23 @@ LATEST = "latest"
 
 @dataclass
 class Found:
-    summary: MessageSummary
-    raw: bytes
+    """A stored message a URL names; its parse comes from the sandbox's :class:`MessageReader`
+    (off the event loop, shared, cached), its raw bytes are never loaded whole here."""
 
-    def parse(self) -> mime.ParsedMessage:
-        try:
-            return mime.parse_message(self.raw)
-        except Exception:  # stored raw because it could not be parsed: show what we have
-            return mime.ParsedMessage(subject=self.summary.subject)
+    summary: MessageSummary
+    reader: MessageReader
+
+    async def open(self) -> Opened:
+        s = self.summary
+        return await self.reader.open(s.id, s.seq, s.size, s.subject)
+
+    async def parse(self) -> mime.ParsedMessage:
+        """The parsed message (mail that could not be parsed opens with no bodies)."""
+        return (await self.open()).parsed
+
+    async def raw(self) -> bytes:
+        """The whole raw source (for checks that read every line)."""
+        return await self.reader.raw(self.summary.seq, self.summary.size)
 
 
 def _latest_id(conn: sqlite3.Connection, query: str, tz: str | None) -> str | None:
@@ -36,14 +46,6 @@ def _latest_id(conn: sqlite3.Connection, query: str, tz: str | None) -> str | No
         return store.latest_id(conn)
     ids = finder.search(conn, query, limit=1, tz=tz).messages
     return ids[0].id if ids else None
-
-
-def _load(conn: sqlite3.Connection, message_id: str) -> Found | None:
-    summary = store.get_summary(conn, message_id)
-    if summary is None:
-        return None
-    raw = conn.execute("SELECT raw FROM message_raw WHERE seq = ?", (summary.seq,)).fetchone()
-    return Found(summary, bytes(raw[0]) if raw else b"")
 
 
 async def find(
@@ -56,18 +58,18 @@ async def find(
     """
     allow_latest = allow_latest and not is_cross_site(request)
 
-    def read(conn: sqlite3.Connection) -> Found | None:
+    def read(conn: sqlite3.Connection) -> MessageSummary | None:
         target: str | None = message_id
         if allow_latest and message_id == LATEST:
             params = request.query_params
             target = _latest_id(conn, params.get("query", ""), params.get("tz"))
-        return _load(conn, target) if target else None
+        return store.get_summary(conn, target) if target else None
 
     try:
-        found = await sandbox.db.read(read)
+        summary = await sandbox.db.read(read)
     except finder.SearchError as exc:
         return bad_request(str(exc))
-    return found if found is not None else not_found()
+    return Found(summary, sandbox.reader) if summary is not None else not_found()
 
 
 async def found_message(

@@ -13,13 +13,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from mailsandbox.api import changes
-from mailsandbox.api.deps import GoJSONResponse, get_sandbox, int_param
+from mailsandbox.api.deps import GoJSONResponse, get_sandbox, int_param, not_found
 from mailsandbox.api.schemas import go_time
 from mailsandbox.runtime import Sandbox
 
 router = APIRouter(tags=["mailhog"])
 
 MAX_LIMIT = 250
+MAX_DEPTH = 20  # multipart levels split into MIME parts; deeper ones stay in their Body
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 _KINDS = {
     "from": "(m.mail_from LIKE ? ESCAPE '\\' OR m.from_json LIKE ? ESCAPE '\\')",
@@ -49,23 +50,23 @@ def _split(text: str) -> tuple[dict[str, list[str]], str]:
     return headers, body
 
 
-def _content(text: str) -> dict[str, Any]:
+def _content(text: str, depth: int = 0) -> dict[str, Any]:
     headers, body = _split(text)
     content_type = next((v[0] for k, v in headers.items() if k.lower() == "content-type"), "")
     return {
         "Headers": headers,
         "Body": body,
         "Size": len(text.encode("utf-8", "surrogateescape")),
-        "MIME": _mime(content_type, body),
+        "MIME": _mime(content_type, body, depth),
     }
 
 
-def _mime(content_type: str, body: str) -> dict[str, Any] | None:
+def _mime(content_type: str, body: str, depth: int = 0) -> dict[str, Any] | None:
     match = _BOUNDARY.search(content_type)
-    if not content_type.lower().startswith("multipart/") or not match:
+    if not content_type.lower().startswith("multipart/") or not match or depth > MAX_DEPTH:
         return None
     pieces = [p.strip("\r\n") for p in body.split("--" + match.group(1))]
-    return {"Parts": [_content(p) for p in pieces if p and p != "--"]}
+    return {"Parts": [_content(p, depth + 1) for p in pieces if p and p != "--"]}
 
 
 def _message(row: sqlite3.Row) -> dict[str, Any]:
@@ -103,8 +104,19 @@ def _fetch(conn: sqlite3.Connection, where: str, args: list[Any], start: int, li
     return total, [_message(row) for row in rows]
 
 
-def _envelope(total: int, start: int, items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"total": total, "count": len(items), "start": start, "items": items}
+def _page(
+    conn: sqlite3.Connection,
+    where: str,
+    args: list[Any],
+    start: int,
+    limit: int,
+    media_type: str = "text/json",
+) -> Response:
+    """A page of messages as MailHog's envelope, rendered here, on the reader thread: it holds
+    every message's raw source (twice), too big to encode on the event loop."""
+    total, items = _fetch(conn, where, args, start, limit)
+    envelope = {"total": total, "count": len(items), "start": start, "items": items}
+    return GoJSONResponse(envelope, media_type=media_type)
 
 
 @router.get("/api/v2/messages")
@@ -114,8 +126,7 @@ async def list_messages(
     limit: str | None = Query(None),
 ) -> Response:
     start_n, limit_n = _page_args(start, limit)
-    total, items = await sandbox.db.read(lambda conn: _fetch(conn, "1", [], start_n, limit_n))
-    return GoJSONResponse(_envelope(total, start_n, items), media_type="text/json")
+    return await sandbox.reader.run(lambda conn: _page(conn, "1", [], start_n, limit_n))
 
 
 @router.get("/api/v2/search")
@@ -131,15 +142,21 @@ async def search(
     start_n, limit_n = _page_args(start, limit)
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{escaped}%"
-    total, items = await sandbox.db.read(
-        lambda conn: _fetch(conn, _KINDS[kind], [like, like], start_n, limit_n)
+    return await sandbox.reader.run(
+        lambda conn: _page(conn, _KINDS[kind], [like, like], start_n, limit_n, "application/json")
     )
-    return GoJSONResponse(_envelope(total, start_n, items))
 
 
 def mailhog_ok() -> Response:
     """MailHog's answer to a delete: 200, ``text/json``, no body."""
     return Response(b"", media_type="text/json")
+
+
+@router.delete("/api/v1/messages/", include_in_schema=False)
+async def delete_without_id() -> Response:
+    """A single delete whose id came out empty. Without this route the router would redirect
+    it (307, method kept) to ``DELETE /api/v1/messages``, which deletes every message."""
+    return not_found()
 
 
 @router.delete("/api/v1/messages/{message_id}")

@@ -6,8 +6,8 @@ import base64
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
-from mailsandbox import mime
 from mailsandbox.api import rendering, schemas
 from mailsandbox.api.deps import GoJSONResponse, bad_request, get_sandbox, not_found
 from mailsandbox.api.lookup import Found, find, found_message, opened_message
@@ -36,26 +36,30 @@ async def get_message(found: Found | Response = Depends(opened_message)) -> Resp
     """The message (Mailpit's Message object). Marks it read."""
     if not isinstance(found, Found):
         return found
-    parsed = found.parse()
-    unsubscribe = rendering.list_unsubscribe(rendering.headers(found.raw))
-    return GoJSONResponse(schemas.message(found.summary, parsed, unsubscribe))
+    opened = await found.open()
+    unsubscribe = rendering.list_unsubscribe(rendering.headers(opened.head))
+    return GoJSONResponse(schemas.message(found.summary, opened.parsed, unsubscribe))
 
 
 @router.get("/{message_id}/headers")
 async def get_headers(found: Found | Response = Depends(found_message)) -> Response:
     if not isinstance(found, Found):
         return found
-    return GoJSONResponse(rendering.headers(found.raw))
+    return GoJSONResponse(rendering.headers(await found.reader.head(found.summary.seq)))
 
 
 @router.get("/{message_id}/raw")
 async def get_raw(
     found: Found | Response = Depends(found_message), dl: str = Query("")
 ) -> Response:
+    """The stored source, streamed from the database a chunk at a time."""
     if not isinstance(found, Found):
         return found
-    response = Response(
-        found.raw, media_type="text/plain; charset=utf-8", headers=rendering.RAW_HEADERS
+    s = found.summary
+    response: Response = StreamingResponse(
+        found.reader.raw_chunks(s.seq, s.size),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Length": str(s.size), **rendering.RAW_HEADERS},
     )
     if dl in ("1", "true"):
         filename = f"{found.summary.id}.eml"
@@ -68,18 +72,20 @@ async def get_part(part_id: str, found: Found | Response = Depends(found_message
     """The decoded bytes of a part, with its own Content-Type."""
     if not isinstance(found, Found):
         return found
-    part = mime.find_part(mime.load(found.raw), part_id)
+    s = found.summary
+    part = await found.reader.part(s.id, s.seq, s.size, part_id)
     if part is None:
         return not_found("Part not found")
-    content_type = part.get_content_type()
-    known = {p.part_id: p for p in found.parse().parts}.get(part_id)
+    content_type = part.content_type
+    known = {p.part_id: p for p in (await found.parse()).parts}.get(part_id)
     name = (known.filename if known else "") or part_id
     attached = known is None or known.disposition == "attachment"
     disposition = "attachment" if attached or content_type in ACTIVE_TYPES else "inline"
-    return Response(
-        mime.decode_payload(part),
+    return StreamingResponse(
+        found.reader.chunks_of(part.data),
         media_type=content_type,
         headers={
+            "Content-Length": str(len(part.data)),
             "Content-Disposition": f'{disposition}; filename="{quote(str(name))}"',
             **rendering.RAW_HEADERS,
         },
@@ -90,10 +96,11 @@ async def get_part(part_id: str, found: Found | Response = Depends(found_message
 async def get_thumbnail(
     message_id: str, part_id: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
 ) -> Response:
-    """A 180x120 JPEG for an attachment (always blank here). Errors are 400, as in Mailpit."""
+    """A 180x120 JPEG for an attachment or inline part (always blank here). Errors are 400,
+    as in Mailpit."""
     found = await find(request, sandbox, message_id, allow_latest=False)
     if not isinstance(found, Found):
         return bad_request("Message not found")
-    if mime.find_part(mime.load(found.raw), part_id) is None:
+    if not any(p.part_id == part_id for p in (await found.parse()).parts):
         return bad_request("attachment not found")
     return Response(BLANK_THUMBNAIL, media_type="image/jpeg")

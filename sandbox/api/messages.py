@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from mailsandbox.api import changes, schemas
@@ -14,6 +16,7 @@ from mailsandbox.api.deps import (
     int_param,
     json_body,
     ok,
+    search_headers,
     string_field,
     string_list,
 )
@@ -92,7 +95,8 @@ async def search_messages(
             start=start_n,
             tags=mailbox.tags,
             page=page.messages,
-        )
+        ),
+        headers=search_headers(sandbox),
     )
 
 
@@ -109,7 +113,9 @@ async def delete_by_search(
     except finder.SearchError as exc:
         return bad_request(str(exc))
     await changes.delete(sandbox, ids)
-    return ok()
+    response = ok()
+    response.headers.update(search_headers(sandbox))
+    return response
 
 
 @router.put("/messages")
@@ -123,6 +129,8 @@ async def set_read_status(
         query = string_field(body, "Search")
     except BodyError as exc:
         return bad_request(str(exc))
+    if query and not query.strip():  # a blank search is no search, not "every message"
+        return bad_request("Error: no search query")
     if ids and query.strip():
         return bad_request("You may specify either IDs or a search query, not both")
     if query.strip():
@@ -138,17 +146,36 @@ async def set_read_status(
     return ok()
 
 
+def ids_to_delete(body: dict[str, Any] | None) -> list[str]:
+    """The ``IDs`` of a DELETE body; ``[]`` means every message.
+
+    Only no body, ``{}`` or ``{"IDs": []}`` mean "all" (what Mailpit's clients send). Mailpit
+    also deletes everything for a body it cannot decode; here anything but an object whose
+    only field is ``IDs``, a list of strings, is a :class:`BodyError` (see docs/api.md).
+    """
+    if body is None:
+        return []
+    unknown = sorted(set(body) - {"ids"})
+    if unknown:
+        raise BodyError(f"json: unknown field {unknown[0]!r}")
+    if "ids" in body and not isinstance(body["ids"], list):
+        raise BodyError("json: cannot unmarshal IDs into []string")
+    return string_list(body, "IDs")
+
+
 @router.delete("/messages")
 async def delete_messages(request: Request, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
-    """``{"IDs": [...]}`` deletes those; no body, a bad body or no IDs deletes everything.
+    """``{"IDs": [...]}`` deletes those; no body, ``{}`` or ``{"IDs": []}`` delete everything.
 
-    Answers ``ok`` as Mailpit does, except to a client that sends no ``Accept`` header at all
-    (the npm ``mailhog`` client, which would fail to parse ``ok`` as JSON): MailHog's empty body.
+    Any other body (malformed JSON, ``null``, a list, ``IDs`` of the wrong type, bad UTF-8,
+    too large) is a 400 that deletes nothing. Answers ``ok`` as Mailpit does, except to a
+    client that sends no ``Accept`` header at all (the npm ``mailhog`` client, which would fail
+    to parse ``ok`` as JSON): MailHog's empty body.
     """
     try:
-        ids = string_list(await json_body(request, optional=True), "IDs")
-    except BodyError:
-        ids = []
+        ids = ids_to_delete(await json_body(request, optional=True))
+    except BodyError as exc:
+        return bad_request(str(exc))
     if ids:
         await changes.delete(sandbox, ids)
     else:

@@ -11,12 +11,13 @@ from typing import Any
 
 from starlette.requests import Request
 
-from mailsandbox.mime import PartInfo
+from mailsandbox.mime import ParsedMessage, PartInfo
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_LINK = re.compile(r"<([^>]*)>")
+# "[^<>]" (not "[^>]"): a match ends by the next "<", so none rescans the rest of the text.
+_LINK = re.compile(r"<([^<>]*)>")
 _CID = re.compile(r"""(?P<lead>["'(=]\s*)cid:(?P<cid>[^"'()\s>]+)""", re.IGNORECASE)
-_ANCHOR = re.compile(r"<a(?=[\s>])([^>]*)>", re.IGNORECASE)
+_ANCHOR = re.compile(r"<a(?=[\s>])([^<>]*)>", re.IGNORECASE)
 _TARGET_REL = re.compile(r"""\s(?:target|rel)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*)""", re.IGNORECASE)
 
 # Raw sources, plain text and parts: never sniffed into HTML, nothing in them runs or loads
@@ -117,6 +118,12 @@ def rewrite_cids(markup: str, message_id: str, parts: list[PartInfo]) -> str:
         return f"{match.group('lead')}/api/v1/message/{message_id}/part/{part_id}"
 
     return _CID.sub(replace, markup)
+
+
+def view_markup(parsed: ParsedMessage, message_id: str, embedded: bool) -> str:
+    """The HTML body as ``/view/{ID}.html`` serves it (``embedded``: ``?embed=1``)."""
+    markup = rewrite_cids(parsed.html, message_id, parsed.parts)
+    return embed(markup) if embedded else markup
 
 
 def embed(markup: str) -> str:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from mailsandbox.api import rendering
 from mailsandbox.api.deps import get_sandbox, not_found
 from mailsandbox.api.lookup import Found, found_message, mark_read, opened_message
+from mailsandbox.reading import compute
 from mailsandbox.runtime import Sandbox
 
 router = APIRouter(prefix="/view", tags=["view"])
@@ -28,13 +29,13 @@ async def view_html(
 ) -> Response:
     if not isinstance(found, Found):
         return found
-    parsed = found.parse()
+    parsed = await found.parse()
     if not parsed.html:
         return not_found("This message does not contain a HTML part")
     await mark_read(sandbox, found)
-    markup = rendering.rewrite_cids(parsed.html, found.summary.id, parsed.parts)
-    if embed in ("1", "true"):
-        markup = rendering.embed(markup)
+    markup = await compute(
+        len(parsed.html), rendering.view_markup, parsed, found.summary.id, embed in ("1", "true")
+    )
     policy = rendering.message_csp(rendering.own_origin(request), remote in ("1", "true"))
     return Response(
         markup,
@@ -47,5 +48,5 @@ async def view_html(
 async def view_text(found: Found | Response = Depends(opened_message)) -> Response:
     if not isinstance(found, Found):
         return found
-    text = found.parse().text
+    text = (await found.parse()).text
     return Response(text, media_type="text/plain; charset=utf-8", headers=rendering.RAW_HEADERS)

@@ -1,7 +1,9 @@
 """The webhook dispatcher: POSTs due outbox rows, logs every attempt, retries on schedule.
 
 Rows of a batching provider (SendGrid) that are due together for one endpoint go out as one
-JSON array, after a short collection window; others go one per POST. URL userinfo becomes an
+JSON array, after a short collection window; others go one per POST, with a ``Webhook-Id``
+header (the row's id, the same on every re-post). Delivery is at least once; see
+:meth:`Dispatcher._send` for how duplicates after a crash are kept rare. URL userinfo becomes an
 ``Authorization: Basic`` header. A 2xx marks rows delivered; the provider may stop on some
 statuses (Mailgun 406); otherwise the row is retried after the next delay of
 ``--webhook-retry-schedule`` (the last delay repeats) until the provider's retry window ends.
@@ -34,7 +36,14 @@ log = logging.getLogger(__name__)
 COLLECT_WINDOW = 0.25  # seconds a batching provider waits for more events
 MAX_BATCH = 500
 MAX_IDLE = 1.0
-CONCURRENCY = 16
+CONCURRENCY = 16  # POSTs in flight in all
+# POSTs in flight to one URL. Each one the receiver got but whose answer is not recorded yet
+# is sent again after a crash (kill -9): with 16 per URL a crash mid-burst re-sent 5-11; the
+# limit bounds that, and a local receiver still takes hundreds of POSTs a second.
+PER_URL = 2
+# Every POST of one event (a retry, a replay, a re-send after a restart) carries the same id,
+# its outbox row's, for receivers to drop duplicates (the Standard Webhooks header name).
+DELIVERY_ID_HEADER = "Webhook-Id"
 TIMEOUT = 10.0
 TRIM_INTERVAL = 60.0
 Poster = Callable[[str, bytes, dict[str, str]], Awaitable[AttemptResult]]
@@ -79,6 +88,9 @@ class Dispatcher:
         self._in_flight: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._limit = asyncio.Semaphore(CONCURRENCY)
+        self._per_url: dict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(PER_URL)
+        )
         self._client: httpx.AsyncClient | None = None
         self._stopping = False
 
@@ -147,18 +159,31 @@ class Dispatcher:
         return batches + single
 
     async def _send(self, items: list[OutboxItem]) -> None:
+        """POST ``items`` and record the outcome (the attempt and the rows' new status, one
+        commit). Delivery is at least once: a POST the receiver got whose answer was not yet
+        recorded when the process died is sent again after the restart, with the same ids. To
+        keep such duplicates rare, the answer is committed at the next turn of the event loop
+        (not behind the writer thread's queue), and the concurrency slots are held until then:
+        at most ``PER_URL`` POSTs to a URL are ever answered but unrecorded."""
         provider = self._provider(items[0].provider)
         try:
-            async with self._limit:
+            async with self._per_url[items[0].url], self._limit:
                 if isinstance(provider, CustomDelivery):
                     result = await provider.deliver(items[0], self.post)
                 else:
                     body, headers = provider.request([i.payload for i in items], items[0].signed)
+                    if len(items) == 1:  # a batch's events carry their own ids (sg_event_id)
+                        headers = {**headers, DELIVERY_ID_HEADER: items[0].id}
                     result = await self.post(items[0].url, body, headers)
-            status, next_attempt = self._verdict(provider, items, result)
-            await self.sandbox.db.write(
-                lambda c: outbox.record(c, items, result, status=status, next_attempt=next_attempt)
-            )
+                status, next_attempt = self._verdict(provider, items, result)
+                job = self.sandbox.db.schedule(
+                    lambda c: outbox.record(
+                        c, items, result, status=status, next_attempt=next_attempt
+                    ),
+                    inline=True,
+                )
+                assert job.waiter is not None
+                await job.waiter
         except Exception:
             log.exception("webhook delivery failed")
         finally:

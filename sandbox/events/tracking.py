@@ -43,7 +43,9 @@ def urls(base_url: str, message_id: str, recipient: str) -> dict[str, str]:
     }
 
 
-_HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?://[^"']*)\2""", re.IGNORECASE)
+# "[^<>]" (not "[^>]"): an anchor is looked for up to the next "<", so an unclosed "<a" does
+# not make every later one rescan the rest of the markup (quadratic).
+_HREF = re.compile(r"""(<a\b[^<>]*?\bhref\s*=\s*)(["'])(https?://[^"']*)\2""", re.IGNORECASE)
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 

@@ -9,9 +9,10 @@ neighbours. Message ingest schedules its jobs ``inline``: those of one event-loo
 committed together on the loop itself, sparing the thread hand-overs, unless the writer thread
 is busy. :meth:`Database.defer` queues work that may wait a few milliseconds to be batched with
 more of its kind (the event engine's steps), run in its own transaction. The writer thread also
-checkpoints the WAL. Reads run on a small thread pool, each thread with its own connection
-(WAL lets them run alongside the writer). Attached files (the search index) are attached to
-every connection.
+checkpoints the WAL, off the ingest path, and truncates it when writes pause (or it grows past
+``WAL_LIMIT``), so the file does not keep the size of the biggest burst until shutdown. Reads
+run on a small thread pool, each thread with its own connection (WAL lets them run alongside
+the writer). Attached files (the search index) are attached to every connection.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ WriteFn = Callable[[sqlite3.Connection], Any]
 MAX_BATCH = 256
 DEFER_DELAY = 0.05  # deferred jobs wait this long for company (readers can hurry them)
 CHECKPOINT_EVERY = 0.5  # seconds between WAL checkpoints by the writer thread
+# The WAL only shrinks when truncated: the writer thread truncates it once writes pause for
+# IDLE_TRUNCATE seconds, or as soon as it passes WAL_LIMIT (if no reader holds an old
+# snapshot); a WAL reset also cuts the file to WAL_LIMIT (journal_size_limit).
+IDLE_TRUNCATE = 1.0
+WAL_LIMIT = 64 * 1024 * 1024
+BUSY_TIMEOUT_MS = 10_000
 # Deferred, not IMMEDIATE: IMMEDIATE would take the write lock of every attached file too
 # (the search index has a writer of its own); the writer thread is the only one writing the
 # main file, so taking its lock at the first write never fails.
@@ -58,9 +65,24 @@ def _configure(conn: sqlite3.Connection) -> None:
     # or power cut could lose the last transactions, which is fine for a development tool.
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA cache_size=-32000")
     conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+
+
+def truncate_wal(conn: sqlite3.Connection, schema: str = "main") -> bool:
+    """Checkpoint ``schema``'s WAL in full and cut the file to zero bytes, if that can be done
+    at once: with no busy wait, so a reader still on an old snapshot (or a writer) makes it
+    give up instead of blocking. Whether it was done."""
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        busy = conn.execute(f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except sqlite3.OperationalError:  # locked
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return not busy
 
 
 @dataclass(frozen=True)
@@ -112,6 +134,7 @@ def connect(
     _configure(conn)
     for attachment in attachments:
         conn.execute("ATTACH DATABASE ? AS " + attachment.name, (str(attachment.path),))
+        conn.execute(f"PRAGMA {attachment.name}.journal_size_limit={WAL_LIMIT}")
     if readonly:
         conn.execute("PRAGMA query_only=ON")
     return conn
@@ -177,6 +200,8 @@ class Database:
         self._conn: sqlite3.Connection | None = None  # the writer's connection
         self._lock = threading.Lock()  # held while a transaction runs on ``_conn``
         self._inline: list[WriteJob] = []  # to write on the event loop at its next turn
+        self._last_commit = 0.0  # time.monotonic() of the last commit
+        self._truncated_at = -1  # ``commits`` when the WAL was last truncated
         self.read_barrier: ReadBarrier | None = None
 
     # --- lifecycle -------------------------------------------------------------------
@@ -391,14 +416,37 @@ class Database:
                 self._conn = None
                 conn.close()
 
-    @staticmethod
-    def _checkpoint(conn: sqlite3.Connection) -> None:
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
         """Copy what the WAL holds into the database file, without blocking anyone (PASSIVE:
-        frames a reader still needs stay for the next round)."""
+        frames a reader still needs stay for the next round); then truncate the WAL when
+        writes have paused or it grew past ``WAL_LIMIT`` (see :meth:`_truncate`)."""
         try:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            idle = time.monotonic() - self._last_commit >= IDLE_TRUNCATE
+            if (idle and self.commits != self._truncated_at) or self._wal_size() > WAL_LIMIT:
+                self._truncate(conn)
         except sqlite3.Error as exc:
             log.warning("checkpoint failed: %s", exc)
+
+    def _wal_size(self) -> int:
+        try:
+            return Path(f"{self.path}-wal").stat().st_size
+        except OSError:
+            return 0
+
+    def _truncate(self, conn: sqlite3.Connection) -> None:
+        """Truncate the WAL (:func:`truncate_wal`), holding the write lock so that message
+        writes on the event loop go to the queue meanwhile rather than wait; skipped this
+        round if one is under way. Ingest never waits for it: the PASSIVE checkpoint just
+        before left it next to nothing to copy."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            commits = self.commits
+            if truncate_wal(conn):
+                self._truncated_at = commits
+        finally:
+            self._lock.release()
 
     def _run_batch(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> None:
         with self._lock:
@@ -435,6 +483,7 @@ class Database:
 
     def _committed(self) -> None:
         self.commits += 1
+        self._last_commit = time.monotonic()
         for hook in self.on_commit:
             hook()
 

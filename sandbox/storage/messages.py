@@ -290,6 +290,12 @@ def get_raw(conn: sqlite3.Connection, message_id: str) -> bytes | None:
     return bytes(row[0]) if row else None
 
 
+def get_raw_at(conn: sqlite3.Connection, seq: int) -> bytes | None:
+    """The raw bytes of the message stored at ``seq``."""
+    row = conn.execute("SELECT raw FROM message_raw WHERE seq = ?", (seq,)).fetchone()
+    return bytes(row[0]) if row else None
+
+
 def get_parts(conn: sqlite3.Connection, seq: int) -> list[PartInfo]:
     rows = conn.execute(
         "SELECT part_id, filename, content_type, content_id, disposition, size, md5, sha1, sha256"

@@ -294,6 +294,35 @@ def compile_token(token: str, plan: Plan | None = None) -> Condition | None:
     return Condition(f"NOT ({condition.sql})", condition.args) if negate else condition
 
 
+_FIELD_KEYS = frozenset(
+    {*_ADDRESS_FIELDS, "addressed", "subject", "message-id", "tag", "inbox"}
+    | {"before", "after", "larger", "smaller"}
+)
+
+
+def _selects(token: str) -> bool:
+    """Whether a token narrows the search at all (see :func:`compile_query`'s ``strict``).
+
+    Not a flag, a field filter with a value, nor a free-text term with a searchable character:
+    ``subject:``, ``to:``, ``((((``, ``before:someday`` (a date Mailpit ignores) select nothing
+    and, alone, would match every message.
+    """
+    bare = token[1:] if len(token) > 1 and token[0] in "-!" else token
+    if bare.lower() in _FLAGS:
+        return True
+    key, sep, value = bare.partition(":")
+    if sep and key.lower() in _FIELD_KEYS:
+        used = value.strip() if key.lower() in ("subject", "inbox") else clean(value)
+        if not used:
+            return False
+        condition = _field(key.lower(), value, Plan())
+        if condition is IGNORED:
+            return False
+        if condition is not None:
+            return True
+    return bool(clean(bare))
+
+
 def compile_query(
     query: str,
     tz: str | None = None,
@@ -301,8 +330,14 @@ def compile_query(
     *,
     probe: Callable[[str], bool] | None = None,
     single_row: bool = False,
+    strict: bool = False,
 ) -> Condition:
-    """The WHERE clause of a query; raises SearchError when it cannot be run."""
+    """The WHERE clause of a query; raises SearchError when it cannot be run.
+
+    ``strict`` (bulk changes: delete or mark by search) also refuses a query with a term that
+    selects nothing (see :func:`_selects`), or with no term at all: where a search shows every
+    message, a deletion by that search must not delete every message.
+    """
     query = query.strip()
     if not query and inbox is None:
         raise SearchError("Error: no search query")
@@ -313,6 +348,12 @@ def compile_query(
     tokens = tokenize(query)
     if len(tokens) > MAX_TERMS:
         raise SearchError(f"Error: more than {MAX_TERMS} search terms")
+    if strict:
+        if not tokens:
+            raise SearchError(f"Error: the search {query!r} has no search term")
+        unusable = [t for t in tokens if not _selects(t)]
+        if unusable:
+            raise SearchError(f"Error: the search term {unusable[0]!r} selects nothing")
     zone = resolve_tz(tz)
     plan = Plan(zone, probe, single_row)
     conditions = [c for c in (compile_token(t, plan) for t in tokens) if c is not None]
@@ -566,8 +607,12 @@ def search(
 def matching_ids(
     conn: sqlite3.Connection, query: str, tz: str | None = None, inbox: str | None = None
 ) -> list[str]:
-    """Ids of every message matching ``query``, newest first."""
-    where = compile_query(query, tz, inbox)
+    """Ids of every message matching ``query``, newest first, for a bulk change.
+
+    The query is compiled ``strict``: one that would match every message only because a term
+    selects nothing (``"``, ``subject:``) raises :class:`SearchError` instead.
+    """
+    where = compile_query(query, tz, inbox, strict=True)
     sql = f"SELECT id FROM messages WHERE {where.sql} {ORDER}"
     return [row[0] for row in _execute(conn, sql, where.args)]
 

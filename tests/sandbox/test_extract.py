@@ -129,7 +129,8 @@ def test_api_links_and_codes_for_a_message_and_latest(
     codes = api.get(f"/api/v1/message/{first['ID']}/codes")
     assert codes.status_code == 200
     assert codes.json() == {
-        "codes": [{"code": "739201", "context": "Ihr Bestätigungscode lautet: 739201"}]
+        "codes": [{"code": "739201", "context": "Ihr Bestätigungscode lautet: 739201"}],
+        "truncated": False,
     }
     links = api.get("/api/v1/message/latest/links").json()["links"]
     assert links[0] == {
@@ -138,7 +139,7 @@ def test_api_links_and_codes_for_a_message_and_latest(
         "part": "html",
         "target": "",
     }
-    assert api.get("/api/v1/message/latest/codes").json() == {"codes": []}
+    assert api.get("/api/v1/message/latest/codes").json() == {"codes": [], "truncated": False}
     latest_de = api.get("/api/v1/message/latest/codes", params={"query": "subject:Bestätigung"})
     assert latest_de.json()["codes"][0]["code"] == "739201"
     assert second["Subject"] == "Reset your Acme password"

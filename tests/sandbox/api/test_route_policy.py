@@ -27,6 +27,7 @@ EXPECTED: dict[str, list[str]] = {
     "probe": ["GET /livez", "GET /readyz"],
     "api": [
         "DELETE /api/v1/messages",
+        "DELETE /api/v1/messages/",
         "DELETE /api/v1/messages/{message_id}",
         "DELETE /api/v1/rules/{rule_id}",
         "DELETE /api/v1/search",
@@ -278,6 +279,8 @@ EXPECTED: dict[str, list[str]] = {
         "PUT /v3/{domain:mgdomain}/tag",
         "PUT /v3/{domain:mgdomain}/tags/{tag}",
         "PUT /v4/domains/{domain}/webhooks",
+        "DELETE /v3/{domain:mgdomain}/templates/",
+        "DELETE /v3/{domain:mgdomain}/{table:mgsuppression}/",
     ],
 }
 SAMPLES = {"domain": "mg.example.com", "table": "bounces", "path": "app.css", "tag": "a/b"}

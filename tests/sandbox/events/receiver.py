@@ -2,8 +2,9 @@
 
 ``Receiver()`` listens on 127.0.0.1:<free port> (or the ``port`` given: an app that comes up
 where a webhook already points) in a thread; ``status`` sets what it answers (change it to
-simulate an endpoint that is down); ``wait_for(n)`` blocks until ``n`` requests with a 2xx
-answer arrived. Use it as a context manager to have it closed.
+simulate an endpoint that is down), ``delay`` how long it takes to answer; ``wait_for(n)``
+blocks until ``n`` requests with a 2xx answer arrived. Use it as a context manager to have it
+closed.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, status: int = 200, port: int = 0) -> None:
+    def __init__(self, status: int = 200, port: int = 0, delay: float = 0.0) -> None:
         self.status = status
+        self.delay = delay  # seconds a request takes to answer (a slow endpoint)
         self.requests: list[Received] = []
         self._cond = threading.Condition()
         receiver = self
@@ -47,6 +49,8 @@ class Receiver:
                         Received(self.path, dict(self.headers), body, status, time.time())
                     )
                     receiver._cond.notify_all()
+                if receiver.delay:
+                    time.sleep(receiver.delay)  # an endpoint that takes its time to answer
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
