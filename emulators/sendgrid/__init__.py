@@ -62,14 +62,6 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         sandbox.extensions["sendgrid.rate_limiter"] = RateLimiter(*rate)
     errors.install_handler(app)
     include_first(app, mail.router, tags=["SendGrid"])  # the hot path, matched first
-    for router in (
-        templates_api.router,
-        suppressions_api.router,
-        webhooks_api.router,
-        parse_api.router,
-    ):
-        app.include_router(router, tags=["SendGrid"])
-    include_first(app, mail.router)  # the hot path: matched before the core API's routes
     for module in (
         templates_api,
         classifications_api,  # before suppressions_api's /v3/suppression/{list}/{email}
@@ -79,7 +71,8 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         batch_api,
         activity_api,
         scopes_api,
+        parse_api,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, tags=["SendGrid"])
     event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks
     inbound_parse.register(sandbox)  # mail to a parse hostname → the parse webhook
