@@ -80,7 +80,8 @@ class RuleRow(SQLModel, table=True):
 
     seq: int | None = Field(default=None, primary_key=True)
     id: str = Field(unique=True)
-    rule_json: str = "{}"
+    rule_json: str = "{}"  # the rule, its ``enabled`` flag included
+    position: int = 0  # the order the rules are tried in (then ``seq``); events.0002 adds it
 
 
 def _events_0001(conn: sqlite3.Connection) -> None:
@@ -90,4 +91,18 @@ def _events_0001(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [Migration("events.0001_schedule_outbox_attempts", _events_0001)]
+def _events_0002(conn: sqlite3.Connection) -> None:
+    # Rules can be reordered: an explicit position, first set to the insertion order. (A new
+    # database already has the column: 0001 creates the table from the current model.)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(event_rules)")}
+    if "position" not in columns:
+        run_statements(
+            conn, "ALTER TABLE event_rules ADD COLUMN position INTEGER NOT NULL DEFAULT 0"
+        )
+    run_statements(conn, "UPDATE event_rules SET position = seq")
+
+
+MIGRATIONS: list[Migration] = [
+    Migration("events.0001_schedule_outbox_attempts", _events_0001),
+    Migration("events.0002_rule_position", _events_0002),
+]
