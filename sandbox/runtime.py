@@ -54,7 +54,9 @@ class Sandbox:
         self.db = Database(
             settings.db_path, self.migrations, attachments=[indexer.attachment(settings.db_path)]
         )
-        self.ingestor = Ingestor(self.db, self.bus, settings.smtp_hostname)
+        self.ingestor = Ingestor(
+            self.db, self.bus, settings.smtp_hostname, plus_tags=settings.plus_tags
+        )
         self.ingestor.write_hooks.append(record_queued)
         self.smtp_stats = SmtpStats()
         self.smtp_handler = SandboxHandler(
