@@ -1,4 +1,5 @@
-"""The UI's byte-serving routes: HTML preview document, message parts, raw ``.eml`` download.
+"""The UI's byte-serving routes: HTML preview document, message parts, and the downloads of the
+raw ``.eml``, the HTML body and the text body.
 
 Every response here carries content a stranger wrote, so each one is locked down: the preview
 gets :func:`.sanitize.preview_csp` (``sandbox`` without scripts, remote loads only with
@@ -18,7 +19,7 @@ from mailsandbox import mime
 from mailsandbox.api.deps import get_sandbox
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages
-from mailsandbox.web import sanitize
+from mailsandbox.web import queries, sanitize
 from mailsandbox.web.guard import own_origin
 
 router = APIRouter(include_in_schema=False)
@@ -82,6 +83,36 @@ async def preview(
     response = Response(body, media_type="text/html; charset=utf-8")
     response.headers["X-DNS-Prefetch-Control"] = "off"
     return locked(response, sanitize.preview_csp(own_origin(request), bool(remote)))
+
+
+# The body downloads: (media type, file extension, what it is called) by name.
+BODY_DOWNLOADS = {"html": ("text/html", "html", "HTML"), "text": ("text/plain", "txt", "text")}
+
+
+@router.get("/ui/message/{message_id}/download/{kind}")
+async def body_download(
+    message_id: str, kind: str, sandbox: Sandbox = Depends(get_sandbox)
+) -> Response:
+    """The message's HTML or text body as sent, as a file (never rendered here)."""
+    if kind not in BODY_DOWNLOADS:
+        return _missing("Unknown download")
+    found = await sandbox.db.read(
+        lambda conn: (
+            queries.load_bodies(conn, message_id)
+            if messages.get_summary(conn, message_id)
+            else None
+        )
+    )
+    if found is None:
+        return _missing()
+    text, html = found
+    body = html if kind == "html" else text
+    media_type, extension, name = BODY_DOWNLOADS[kind]
+    if not body:
+        return _missing(f"This message has no {name} part")
+    response = Response(body.encode("utf-8"), media_type=f"{media_type}; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{message_id}.{extension}"'
+    return locked(response)
 
 
 def _read_part(conn: sqlite3.Connection, message_id: str, part_id: str) -> mime.PartInfo | None:

@@ -1,9 +1,12 @@
 """Preparing hostile email HTML for the preview iframe (defence in depth behind the CSP).
 
 The iframe is sandboxed without scripts and the document is served with a strict CSP, so the
-browser already refuses to run anything. On top of that the markup is rewritten: ``cid:``
-references point at the message's own parts, ``javascript:``/``vbscript:``/``data:text/html``
-URLs are removed, ``<meta http-equiv=refresh>`` is removed (CSP does not stop it), and links
+browser already refuses to run anything. The sandbox keeps the document on our origin
+(``allow-same-origin``, never with ``allow-scripts``) only so that our page can read its height
+and size the frame to the mail. On top of that the markup is rewritten: ``cid:`` references
+point at the message's own parts, ``javascript:``/``vbscript:``/``data:text/html`` URLs are
+removed, ``<meta http-equiv=refresh>`` is removed (CSP does not stop it), ``ping`` attributes
+(a POST on click) are disarmed (the CSP's ``connect-src 'none'`` blocks them too), and links
 open in a new tab.
 """
 
@@ -18,6 +21,7 @@ _ATTR = re.compile(
         (?P<eq>\s*=\s*)(?P<value>"[^"]*"|'[^']*'|[^\s>"']+)""",
     re.IGNORECASE | re.VERBOSE,
 )
+_PING = re.compile(r"""(?P<lead>[\s/"'])ping(?P<eq>\s*=)""", re.IGNORECASE)
 _META_REFRESH = re.compile(r"<meta\b[^>]*http-equiv\s*=\s*[\"']?\s*refresh[^>]*>", re.IGNORECASE)
 _CID_IN_CSS = re.compile(r"url\(\s*([\"']?)cid:([^)\"'\s]+)\1\s*\)", re.IGNORECASE)
 _REMOTE = re.compile(
@@ -61,6 +65,7 @@ def rewrite_html(markup: str, cid_urls: Mapping[str, str]) -> str:
         return f"url({resolve(match.group(2)) or '#missing-part'})"
 
     markup = _META_REFRESH.sub("", markup)
+    markup = _PING.sub(r"\g<lead>data-blocked-ping\g<eq>", markup)
     markup = _ATTR.sub(attribute, markup)
     markup = _CID_IN_CSS.sub(css, markup)
     head = _HEAD.search(markup) or _HTML.search(markup)
@@ -74,6 +79,12 @@ def has_remote_content(markup: str) -> bool:
     return bool(_REMOTE.search(markup))
 
 
+# The preview frame's ``sandbox`` (the iframe attribute and the CSP directive alike): no
+# scripts, forms or top navigation; links open in a new, unsandboxed tab; same origin, so that
+# the page can measure the document (harmless without scripts: nothing in it can act).
+PREVIEW_SANDBOX = "allow-same-origin allow-popups allow-popups-to-escape-sandbox"
+
+
 def preview_csp(origin: str, remote: bool) -> str:
     """CSP for the preview document: no scripts ever; remote loads only when asked."""
     local = f"{origin} data:"
@@ -82,5 +93,5 @@ def preview_csp(origin: str, remote: bool) -> str:
         "default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; "
         f"form-action 'none'; img-src {fetch}; media-src {fetch}; font-src {fetch}; "
         f"style-src 'unsafe-inline' {fetch}; "
-        "sandbox allow-popups allow-popups-to-escape-sandbox"
+        f"connect-src 'none'; sandbox {PREVIEW_SANDBOX}"
     )
