@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from mailsandbox.runtime import Sandbox
-from mailsandbox.web import actions, checks, extracts, live, pages, preview, rules
+from mailsandbox.web import actions, checks, extracts, live, pages, preview, rules, tags
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
 
@@ -23,11 +23,13 @@ def add_nav_link(label: str, href: str) -> None:
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    sandbox.extensions[RENDERER_KEY] = Renderer()
+    renderer = Renderer()
+    renderer.env.filters.update(tag_query=tags.tag_query, active_tag=tags.active_tag)
+    sandbox.extensions[RENDERER_KEY] = renderer
     sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     routers = (pages.router, extracts.router, actions.router, preview.router, live.router)
-    for router in (*routers, checks.router):
+    for router in (*routers, checks.router, tags.router):
         app.include_router(router)
     # Add-on pages register here, e.g. ``rules.install(app, sandbox)``.
     rules.install(app, sandbox)

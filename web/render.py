@@ -7,6 +7,7 @@ rules page) append ``(label, href)`` to it when they install.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,10 +18,12 @@ from urllib.parse import urlsplit, urlunsplit
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from mailsandbox.api.deps import get_sandbox
 from mailsandbox.mime import Address
 from mailsandbox.runtime import Sandbox
+from mailsandbox.web.sanitize import PREVIEW_SANDBOX
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -52,11 +55,17 @@ def human_size(size: int) -> str:
     return f"{value:.1f} GB"
 
 
+# Relative times: below the first limit "just now", then whole units. app.js's ``relative()``
+# keeps the labels current in the browser with the same steps (tests/web/test_daily.py checks
+# the two agree), so a page never shows "just now" beside "0 min ago".
+RELATIVE_STEPS = ((3600, 60, "min"), (86400, 3600, "h"), (86400 * 7, 86400, "d"))
+
+
 def relative_time(epoch: float, now: float | None = None) -> str:
     delta = max(0.0, (now or time.time()) - epoch)
-    if delta < 45:
+    if delta < 60:
         return "just now"
-    for limit, unit, name in ((3600, 60, "min"), (86400, 3600, "h"), (86400 * 7, 86400, "d")):
+    for limit, unit, name in RELATIVE_STEPS:
         if delta < limit:
             return f"{int(delta // unit)} {name} ago"
     return datetime.fromtimestamp(epoch, UTC).strftime("%d %b %Y")
@@ -80,6 +89,15 @@ def redact_url(url: str) -> str:
     except ValueError:
         return url
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+_URL_BREAKS = re.compile(r"(?<=[/?&=.#])(?=[^/?&=.#])")
+
+
+def breakable_url(url: str) -> Markup:
+    """A URL (escaped) with line-break opportunities after ``/ ? & = . #``, so a long one
+    wraps between its parts instead of letter by letter."""
+    return Markup("<wbr>").join(escape(part) for part in _URL_BREAKS.split(url))
 
 
 def exact_time(epoch: float) -> str:
@@ -130,8 +148,10 @@ def make_environment() -> Environment:
         address=show_address,
         short_address=short_address,
         source_label=source_label,
+        breakable_url=breakable_url,
     )
     env.globals["nav_links"] = NAV_LINKS
+    env.globals["preview_sandbox"] = PREVIEW_SANDBOX
     return env
 
 
