@@ -1,8 +1,10 @@
-"""Regenerate the UI screenshots in this folder (light and dark, inbox and message, phone).
+"""Regenerate the UI screenshots in this folder: light and dark (inbox, inbox with messages
+selected, message, rules) and phone width (inbox, message in dark, rules).
 
 Starts a throwaway sandbox, sends a realistic mix of mail through its real doors (SMTP,
-the SendGrid and Mailgun APIs), records a couple of delivery events, and photographs the UI
-with Debian chromium through Playwright.
+the SendGrid and Mailgun APIs), records a couple of delivery events, adds two rules (one
+switched off), and photographs the UI with Debian chromium through Playwright. The check
+tabs have their own script, ``capture_checks.py``.
 
     .venv/bin/python docs/screenshots/capture.py
 """
@@ -65,7 +67,8 @@ class Receiver(BaseHTTPRequestHandler):
 
 def shoot(page: Page, path: Path) -> None:
     """A whole-page shot through a viewport as tall as the page (chromium's full-page capture
-    leaves the sandboxed preview frame blank); the preview's max-height makes this converge."""
+    leaves the sandboxed preview frame blank); the preview is as tall as the mail, so this
+    converges."""
     width = page.viewport_size["width"] if page.viewport_size else 1280
     for _ in range(4):
         height = page.evaluate("document.documentElement.scrollHeight")
@@ -185,7 +188,23 @@ def populate(running: RunningSandbox, hook_url: str) -> str:
             },
         )
         api.post(f"/api/v1/message/{newest}/events", json={"type": "opened"})
+        api.post(
+            "/api/v1/rules",
+            json={"recipient": "*@flaky.example", "outcome": "deferred", "probability": 50},
+        )
+        blocked = api.post(
+            "/api/v1/rules",
+            json={"stage": "RCPT", "recipient": "blocked@*", "reply": "550 5.1.1 No such user"},
+        ).json()
+        api.patch(f"/api/v1/rules/{blocked['id']}", json={"enabled": False})
     return str(newest)
+
+
+def select_two(page: Page) -> None:
+    """Tick two messages, so the bulk bar shows."""
+    page.locator(".msg-check input").nth(1).check()
+    page.locator(".msg-check input").nth(3).check()
+    page.locator("#bulk").wait_for()
 
 
 def main() -> None:
@@ -212,6 +231,8 @@ def main() -> None:
                     page.goto("/")
                     page.locator("body[data-live=on]").wait_for()
                     page.screenshot(path=HERE / f"inbox-{scheme}.png")
+                    select_two(page)
+                    page.screenshot(path=HERE / f"inbox-selected-{scheme}.png")
                     page.goto(f"/view/{newest}")
                     page.frame_locator("#preview").locator("h1").wait_for()
                     page.locator("body[data-live=on]").wait_for()
@@ -220,14 +241,25 @@ def main() -> None:
                     page.goto("/ui/rules")
                     page.screenshot(path=HERE / f"rules-{scheme}.png", full_page=True)
                     context.close()
-                phone = browser.new_context(
-                    base_url=running.url, viewport={"width": 390, "height": 760}
-                )
-                page = phone.new_page()
-                page.goto("/")
-                page.locator("body[data-live=on]").wait_for()
-                page.screenshot(path=HERE / "inbox-phone.png")
-                phone.close()
+                for scheme in ("light", "dark"):
+                    phone = browser.new_context(
+                        base_url=running.url,
+                        viewport={"width": 390, "height": 844},
+                        color_scheme=scheme,
+                    )
+                    page = phone.new_page()
+                    if scheme == "light":
+                        page.goto("/")
+                        page.locator("body[data-live=on]").wait_for()
+                        page.screenshot(path=HERE / "inbox-phone.png")
+                        page.goto("/ui/rules")
+                        page.screenshot(path=HERE / "rules-phone.png", full_page=True)
+                    else:
+                        page.goto(f"/view/{newest}")
+                        page.frame_locator("#preview").locator("h1").wait_for()
+                        page.locator("body[data-live=on]").wait_for()
+                        page.screenshot(path=HERE / "message-phone-dark.png")
+                    phone.close()
                 browser.close()
         finally:
             receiver.shutdown()
