@@ -258,6 +258,10 @@ def main() -> None:
                         page.goto(f"/view/{newest}")
                         page.frame_locator("#preview").locator("h1").wait_for()
                         page.locator("body[data-live=on]").wait_for()
+                        # The tabs and the preview at Phone width, under the sticky header.
+                        page.evaluate(
+                            "scrollTo(0, document.querySelector('.tabs-card').offsetTop - 60)"
+                        )
                         page.screenshot(path=HERE / "message-phone-dark.png")
                     phone.close()
                 browser.close()
