@@ -176,8 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         try:
             settings = settings_from_args(args)
-        except ValueError as exc:
-            parser.error(str(exc))
+        except ValueError as exc:  # one line, as for every start-up error (no usage dump)
+            print(f"mailsandbox serve: {exc}", file=sys.stderr)
+            return 2
         return serve(settings)
     if args.command == "ingest":
         try:

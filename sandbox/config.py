@@ -8,6 +8,7 @@ below are generated from this one table and can never drift apart.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -59,6 +60,34 @@ def parse_credentials(value: str) -> tuple[str, str]:
     return (user, password)
 
 
+def parse_allowed_host(value: str) -> str:
+    """A ``--allow-host`` value: a host name or address without scheme, port or path (or ``*``),
+    lower-cased, without a trailing dot."""
+    host = value.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if ":" in host:  # only an IPv6 address may have one: a port is not part of a host name
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            host = ""
+    if host != "*" and (not host or not re.fullmatch(r"[a-z0-9._:-]+", host) or ".." in host):
+        raise ValueError(
+            f"--allow-host expects a host name like mail.test (no scheme or port), got {value!r}"
+        )
+    return host
+
+
+def parse_origin(value: str) -> str:
+    """A ``--allow-origin`` value, ``scheme://host[:port]``, normalised as browsers send it."""
+    match = re.fullmatch(r"\s*(https?)://([^/?#@\s]+?)/?\s*", value, re.IGNORECASE)
+    if not match:
+        raise ValueError(
+            f"--allow-origin expects an origin like http://localhost:3000, got {value!r}"
+        )
+    return f"{match.group(1).lower()}://{match.group(2).lower()}"
+
+
 @dataclass
 class Settings:
     """Everything the process can be told. Field metadata drives the CLI and the env reader."""
@@ -87,13 +116,31 @@ class Settings:
             metavar="USER:PASS",
         ),
     )
-    smtp_tls_cert: str = field(
-        default="", metadata=_opt("PEM certificate for STARTTLS/SMTPS (default: self-signed)")
+    smtp_tls: str = field(
+        default="off",
+        metadata=_opt(
+            "offer STARTTLS (and allow --smtps): off, or self-signed to generate a certificate "
+            "for localhost kept beside the database; --smtp-tls-cert/--smtp-tls-key use yours",
+            metavar="MODE",
+        ),
     )
-    smtp_tls_key: str = field(default="", metadata=_opt("PEM private key for --smtp-tls-cert"))
+    smtp_tls_cert: str = field(
+        default="",
+        metadata=_opt("PEM certificate for STARTTLS/SMTPS (turns TLS on)", metavar="PATH"),
+    )
+    smtp_tls_key: str = field(
+        default="", metadata=_opt("PEM private key for --smtp-tls-cert", metavar="PATH")
+    )
+    smtp_require_tls: bool = field(
+        default=False,
+        metadata=_opt("refuse every command but EHLO, STARTTLS, NOOP, QUIT before STARTTLS (530)"),
+    )
     smtps: str = field(
         default="",
-        metadata=_opt("also listen with implicit TLS (off by default)", metavar="HOST:PORT"),
+        metadata=_opt(
+            "also listen with implicit TLS (off by default; needs TLS configured)",
+            metavar="HOST:PORT",
+        ),
     )
     smtp_max_size: int = field(
         default=50 * 1024 * 1024, metadata=_opt("largest accepted message in bytes (552 above)")
@@ -102,11 +149,42 @@ class Settings:
         default=1000, metadata=_opt("most recipients per message (452 above)")
     )
     smtp_timeout: float = field(default=300.0, metadata=_opt("SMTP idle timeout in seconds"))
+    smtp_max_connections: int = field(
+        default=200,
+        metadata=_opt("most SMTP connections open at once; more get 421 (0 = unlimited)"),
+    )
     smtp_hostname: str = field(
         default="mailsandbox", metadata=_opt("host name the SMTP server greets with")
     )
     ui_auth: str = field(
         default="", metadata=_opt("require HTTP basic auth for the UI and API", metavar="USER:PASS")
+    )
+    allow_host: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "also answer to this Host name (repeatable; localhost and IP addresses always work,"
+            " * accepts any name)",
+            repeat=True,
+            metavar="HOST",
+        ),
+    )
+    allow_origin: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "let web pages from this origin call the API (repeatable), e.g. http://localhost:3000",
+            repeat=True,
+            metavar="ORIGIN",
+        ),
+    )
+    http_max_connections: int = field(
+        default=500, metadata=_opt("most open HTTP connections; more are closed at once")
+    )
+    http_header_timeout: float = field(
+        default=10.0, metadata=_opt("seconds a client may take to send a request's headers")
+    )
+    http_body_timeout: float = field(
+        default=30.0,
+        metadata=_opt("seconds a request body may stall before the connection is closed"),
     )
     sendgrid_api_key: list[str] = field(
         default_factory=list,
@@ -178,6 +256,11 @@ class Settings:
         return parse_hostport(self.spamassassin) if self.spamassassin else None
 
     @property
+    def smtp_tls_enabled(self) -> bool:
+        """Whether STARTTLS is offered (and SMTPS possible): only when asked for."""
+        return bool(self.smtp_tls_cert) or self.smtp_tls == "self-signed"
+
+    @property
     def db_path(self) -> Path:
         return Path(self.db).expanduser()
 
@@ -211,12 +294,37 @@ class Settings:
             parse_credentials(self.ui_auth)
         if bool(self.smtp_tls_cert) != bool(self.smtp_tls_key):
             raise ValueError("--smtp-tls-cert and --smtp-tls-key go together")
+        if self.smtp_tls not in {"off", "self-signed"}:
+            raise ValueError(f"--smtp-tls is off or self-signed, not {self.smtp_tls!r}")
+        if self.smtp_tls == "self-signed" and self.smtp_tls_cert:
+            raise ValueError(
+                "give --smtp-tls self-signed or --smtp-tls-cert/--smtp-tls-key, not both"
+            )
+        for flag, wanted in (
+            ("--smtps", self.smtps),
+            ("--smtp-require-tls", self.smtp_require_tls),
+        ):
+            if wanted and not self.smtp_tls_enabled:
+                raise ValueError(
+                    f"{flag} needs TLS: add --smtp-tls self-signed, "
+                    "or --smtp-tls-cert and --smtp-tls-key"
+                )
         if self.max_messages < 0:
             raise ValueError("--max-messages must be 0 or more")
         if self.max_age:
             parse_duration(self.max_age)
         if self.smtp_max_size < 0 or self.smtp_max_recipients < 1 or self.smtp_timeout <= 0:
             raise ValueError("SMTP limits must be positive")
+        if self.smtp_max_connections < 0:
+            raise ValueError("--smtp-max-connections must be 0 (unlimited) or more")
+        for host in self.allow_host:
+            parse_allowed_host(host)
+        for origin in self.allow_origin:
+            parse_origin(origin)
+        if self.http_max_connections < 1:
+            raise ValueError("--http-max-connections must be 1 or more")
+        if self.http_header_timeout <= 0 or self.http_body_timeout <= 0:
+            raise ValueError("--http-header-timeout and --http-body-timeout must be positive")
         if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError(f"unknown --log-level {self.log_level!r}")
 

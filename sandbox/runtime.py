@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -59,6 +60,10 @@ class Sandbox:
         )
         self.ingestor.write_hooks.append(record_queued)
         self.smtp_stats = SmtpStats()
+        # The certificate STARTTLS/SMTPS serve (None: no TLS). Loaded now, so a bad file stops
+        # create_app with a one-line ValueError before anything listens.
+        self.tls_certificate: Path | None = None
+        tls_context = self._tls_context()
         self.smtp_handler = SandboxHandler(
             self.ingestor,
             SmtpOptions(
@@ -67,6 +72,9 @@ class Sandbox:
                 max_recipients=settings.smtp_max_recipients,
                 timeout=settings.smtp_timeout,
                 credentials=settings.smtp_credentials,
+                tls_context=tls_context,
+                require_tls=settings.smtp_require_tls,
+                max_connections=settings.smtp_max_connections,
             ),
             self.smtp_stats,
         )
@@ -86,19 +94,11 @@ class Sandbox:
         self.loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.db.open)
         await asyncio.to_thread(self.ingestor.indexer.start, self.loop)
-        self._setup_tls()
         smtp_host, smtp_port = self.settings.smtp_address
         self.listeners.append(await listen(self.smtp_handler, smtp_host, smtp_port))
         if self.settings.smtps_address is not None:
             host, port = self.settings.smtps_address
-            self.listeners.append(
-                await listen(
-                    self.smtp_handler,
-                    host,
-                    port,
-                    implicit_tls=self.smtp_handler.options.tls_context,
-                )
-            )
+            self.listeners.append(await listen(self.smtp_handler, host, port, implicit_tls=True))
         self.spawn(self._retention_loop())
         for callback in self.on_startup:
             await callback()
@@ -130,15 +130,18 @@ class Sandbox:
         self._tasks.append(task)
         return task
 
-    def _setup_tls(self) -> None:
-        if self.settings.smtp_tls_cert:
-            context = tls.server_context(
-                Path(self.settings.smtp_tls_cert), Path(self.settings.smtp_tls_key)
-            )
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """TLS only when asked for: the given pair, or the self-signed one beside the db."""
+        settings = self.settings
+        if settings.smtp_tls_cert:
+            cert, key = Path(settings.smtp_tls_cert), Path(settings.smtp_tls_key)
+        elif settings.smtp_tls == "self-signed":
+            cert, key = tls.ensure_self_signed(settings.data_dir)
         else:
-            cert_path, key_path = tls.ensure_self_signed(self.settings.data_dir)
-            context = tls.server_context(cert_path, key_path)
-        self.smtp_handler.options.tls_context = context
+            return None
+        context = tls.server_context(cert, key)
+        self.tls_certificate = cert
+        return context
 
     # --- addresses ---------------------------------------------------------------------
     @property

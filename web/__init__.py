@@ -10,8 +10,20 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from mailsandbox.api import surface_of
 from mailsandbox.runtime import Sandbox
-from mailsandbox.web import actions, checks, extracts, live, pages, preview, rules, tags
+from mailsandbox.web import (
+    actions,
+    checks,
+    extracts,
+    live,
+    pages,
+    preview,
+    rules,
+    suppressions,
+    tags,
+)
+from mailsandbox.web.family import ui_family
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
 
@@ -23,9 +35,9 @@ def add_nav_link(label: str, href: str) -> None:
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    renderer = Renderer()
+    renderer = sandbox.extensions[RENDERER_KEY] = Renderer()
     renderer.env.filters.update(tag_query=tags.tag_query, active_tag=tags.active_tag)
-    sandbox.extensions[RENDERER_KEY] = renderer
+    surface_of(app).add(ui_family(renderer))
     sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     routers = (pages.router, extracts.router, actions.router, preview.router, live.router)
@@ -33,3 +45,4 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         app.include_router(router)
     # Add-on pages register here, e.g. ``rules.install(app, sandbox)``.
     rules.install(app, sandbox)
+    suppressions.install(app, sandbox)

@@ -17,9 +17,10 @@ from fastapi import APIRouter, Depends, Query, Response
 from mailsandbox import mime
 from mailsandbox.api import checks as api_checks
 from mailsandbox.api.lookup import Found, find
+from mailsandbox.api.rendering import own_origin
 from mailsandbox.checks import htmlcheck, linkcheck, spamassassin
 from mailsandbox.web import source
-from mailsandbox.web.guard import own_origin, require_same_origin
+from mailsandbox.web.guard import require_same_origin
 from mailsandbox.web.preview import load_preview_html, locked
 from mailsandbox.web.render import UI, get_ui
 

@@ -16,10 +16,12 @@ from fastapi.responses import RedirectResponse
 
 from mailsandbox.api import changes
 from mailsandbox.api.deps import get_sandbox
+from mailsandbox.api.surface import is_cross_site
 from mailsandbox.events import tracking
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import events, messages
 from mailsandbox.web import queries, sanitize
+from mailsandbox.web.dropped import dropped_recipients
 from mailsandbox.web.guard import local_path
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import UI, get_ui
@@ -94,8 +96,15 @@ async def inbox_context(sandbox: Sandbox, state: InboxState) -> dict[str, object
         "http_base": "",
         "smtp_host": smtp_host,
         "smtp_port": smtp_port,
+        "smtp_tls": smtp_tls_summary(sandbox),
         "page_sizes": queries.PAGE_SIZES,
     }
+
+
+def smtp_tls_summary(sandbox: Sandbox) -> str:
+    if sandbox.tls_certificate is None:
+        return "no TLS (start with --smtp-tls self-signed to offer STARTTLS)"
+    return "STARTTLS required" if sandbox.settings.smtp_require_tls else "STARTTLS optional"
 
 
 def list_response(ui: UI, context: dict[str, object]) -> Response:
@@ -128,7 +137,7 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
     detail = await sandbox.db.read(lambda conn: queries.load_message(conn, message_id))
     if detail is None:
         return ui.page("not_found.html", {}, status_code=404)
-    if not detail.summary.read:
+    if not detail.summary.read and not is_cross_site(ui.request):  # a link elsewhere: read only
         await changes.set_read(sandbox, [message_id], True)
         detail.summary.read = True
     (newer, older), all_tags = await sandbox.db.read(
@@ -146,6 +155,7 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
         "unread": unread,
         "remote_content": sanitize.has_remote_content(detail.html),
         "event_types": EVENT_TYPES,
+        "dropped": await dropped_recipients(sandbox, detail.summary, detail.events),
         # "Open as recipient": the message with the tracking its send asked for, so opening it
         # and clicking its links create real opened/clicked events.
         "recipient_views": [
@@ -159,10 +169,15 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
 
 @router.get("/ui/message/{message_id}/events")
 async def message_events(message_id: str, ui: UI = Depends(get_ui)) -> Response:
-    found, webhooks = await ui.sandbox.db.read(
-        lambda conn: (events.for_message(conn, message_id), queries.load_webhooks(conn, message_id))
+    summary, found, webhooks = await ui.sandbox.db.read(
+        lambda conn: (
+            messages.get_summary(conn, message_id),
+            events.for_message(conn, message_id),
+            queries.load_webhooks(conn, message_id),
+        )
     )
-    context = {"events": found, "webhooks": webhooks, "message_id": message_id}
+    dropped = await dropped_recipients(ui.sandbox, summary, found) if summary else []
+    context = {"events": found, "webhooks": webhooks, "message_id": message_id, "dropped": dropped}
     return ui.page("_events.html", context)
 
 

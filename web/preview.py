@@ -2,9 +2,9 @@
 raw ``.eml``, the HTML body and the text body.
 
 Every response here carries content a stranger wrote, so each one is locked down: the preview
-gets :func:`.sanitize.preview_csp` (``sandbox`` without scripts, remote loads only with
-``remote=1``), parts and raw sources get ``nosniff``, a ``sandbox`` CSP and, for downloads,
-``Content-Disposition: attachment``.
+gets :func:`mailsandbox.api.rendering.message_csp` (``sandbox`` without scripts, remote loads
+only with ``remote=1``: the same policy as ``/view/{ID}.html``), parts and raw sources get
+``nosniff``, a ``sandbox`` CSP and, for downloads, ``Content-Disposition: attachment``.
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ from fastapi.responses import PlainTextResponse
 
 from mailsandbox import mime
 from mailsandbox.api.deps import get_sandbox
+from mailsandbox.api.rendering import PREVIEW_SANDBOX, RAW_CSP, message_csp, own_origin
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages
 from mailsandbox.web import queries, sanitize
-from mailsandbox.web.guard import own_origin
 
 router = APIRouter(include_in_schema=False)
 
-PART_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif"}
 
 
@@ -32,7 +31,7 @@ def part_url(message_id: str, part_id: str) -> str:
     return f"/ui/message/{quote(message_id)}/part/{quote(part_id)}"
 
 
-def locked(response: Response, csp: str = PART_CSP) -> Response:
+def locked(response: Response, csp: str = RAW_CSP) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = csp
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -82,7 +81,8 @@ async def preview(
         return _missing("This message does not contain a HTML part")
     response = Response(body, media_type="text/html; charset=utf-8")
     response.headers["X-DNS-Prefetch-Control"] = "off"
-    return locked(response, sanitize.preview_csp(own_origin(request), bool(remote)))
+    csp = message_csp(own_origin(request), bool(remote), sandbox=PREVIEW_SANDBOX)
+    return locked(response, csp)
 
 
 # The body downloads: (media type, file extension, what it is called) by name.

@@ -21,9 +21,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from mailsandbox.api.deps import get_sandbox
+from mailsandbox.api.rendering import PREVIEW_SANDBOX
 from mailsandbox.mime import Address
 from mailsandbox.runtime import Sandbox
-from mailsandbox.web.sanitize import PREVIEW_SANDBOX
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"

@@ -6,7 +6,7 @@ browser already refuses to run anything. The sandbox keeps the document on our o
 and size the frame to the mail. On top of that the markup is rewritten: ``cid:`` references
 point at the message's own parts, ``javascript:``/``vbscript:``/``data:text/html`` URLs are
 removed, ``<meta http-equiv=refresh>`` is removed (CSP does not stop it), ``ping`` attributes
-(a POST on click) are disarmed (the CSP's ``connect-src 'none'`` blocks them too), and links
+(a POST on click) are disarmed (the CSP's ``default-src 'none'`` blocks them too), and links
 open in a new tab.
 """
 
@@ -77,21 +77,3 @@ def rewrite_html(markup: str, cid_urls: Mapping[str, str]) -> str:
 def has_remote_content(markup: str) -> bool:
     """Whether the HTML references remote images, styles or fonts (blocked until asked)."""
     return bool(_REMOTE.search(markup))
-
-
-# The preview frame's ``sandbox`` (the iframe attribute and the CSP directive alike): no
-# scripts, forms or top navigation; links open in a new, unsandboxed tab; same origin, so that
-# the page can measure the document (harmless without scripts: nothing in it can act).
-PREVIEW_SANDBOX = "allow-same-origin allow-popups allow-popups-to-escape-sandbox"
-
-
-def preview_csp(origin: str, remote: bool) -> str:
-    """CSP for the preview document: no scripts ever; remote loads only when asked."""
-    local = f"{origin} data:"
-    fetch = f"* {local}" if remote else local
-    return (
-        "default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; "
-        f"form-action 'none'; img-src {fetch}; media-src {fetch}; font-src {fetch}; "
-        f"style-src 'unsafe-inline' {fetch}; "
-        f"connect-src 'none'; sandbox {PREVIEW_SANDBOX}"
-    )

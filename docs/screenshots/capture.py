@@ -1,5 +1,5 @@
 """Regenerate the UI screenshots in this folder: light and dark (inbox, inbox with messages
-selected, message, rules) and phone width (inbox, message in dark, rules).
+selected, message, rules, suppressions) and phone width (inbox, message in dark, rules).
 
 Starts a throwaway sandbox, sends a realistic mix of mail through its real doors (SMTP,
 the SendGrid and Mailgun APIs), records a couple of delivery events, adds two rules (one
@@ -197,6 +197,19 @@ def populate(running: RunningSandbox, hook_url: str) -> str:
             json={"stage": "RCPT", "recipient": "blocked@*", "reply": "550 5.1.1 No such user"},
         ).json()
         api.patch(f"/api/v1/rules/{blocked['id']}", json={"enabled": False})
+        sendgrid = {"Authorization": "Bearer SG.demo"}
+        for list_name, entries in (
+            ("bounces", [("frank@example.com", "550 5.1.1 The email account does not exist")]),
+            ("bounces", [("grace@old-domain.example", "550 5.1.2 Host unknown")]),
+            ("blocks", [("ivan@example.com", "421 4.7.0 Try again later")]),
+            ("spam_reports", [("heidi@example.com", "")]),
+        ):
+            seeded = api.post(
+                f"/v3/suppression/{list_name}",
+                headers=sendgrid,
+                json=[{"email": email, "reason": reason} for email, reason in entries],
+            )
+            assert seeded.status_code in (200, 201), seeded.text
     return str(newest)
 
 
@@ -240,6 +253,8 @@ def main() -> None:
                     shoot(page, HERE / f"message-{scheme}.png")
                     page.goto("/ui/rules")
                     page.screenshot(path=HERE / f"rules-{scheme}.png", full_page=True)
+                    page.goto("/ui/suppressions")
+                    page.screenshot(path=HERE / f"suppressions-{scheme}.png")
                     context.close()
                 for scheme in ("light", "dark"):
                     phone = browser.new_context(

@@ -22,6 +22,7 @@ from mailsandbox.api.deps import (
     not_found,
     string_field,
 )
+from mailsandbox.api.lookup import Found, find, found_message
 from mailsandbox.api.schemas import go_time
 from mailsandbox.events import outbox, tracking
 from mailsandbox.events.access import engine_of
@@ -72,17 +73,15 @@ def attempt_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# ``{message_id}`` may be ``latest`` (optionally ``?query=``), as on every message route.
 @router.get("/api/v1/message/{message_id}/events")
-async def list_events(message_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
-    def read(conn: Any) -> list[DeliveryEvent] | None:
-        if messages.get_summary(conn, message_id) is None:
-            return None
-        return events.for_message(conn, message_id)
-
-    found = await sandbox.db.read(read)
-    if found is None:
-        return not_found()
-    return GoJSONResponse({"events": [event_json(e) for e in found]})
+async def list_events(
+    found: Found | Response = Depends(found_message), sandbox: Sandbox = Depends(get_sandbox)
+) -> Response:
+    if not isinstance(found, Found):
+        return found
+    listed = await sandbox.db.read(lambda conn: events.for_message(conn, found.summary.id))
+    return GoJSONResponse({"events": [event_json(e) for e in listed]})
 
 
 @router.post("/api/v1/message/{message_id}/events")
@@ -99,23 +98,26 @@ async def add_event(
         return bad_request(str(exc))
     if kind not in TRIGGERABLE:
         return bad_request(f"type must be one of {', '.join(TRIGGERABLE)}")
+    found = await find(request, sandbox, message_id)
+    if not isinstance(found, Found):
+        return found
     details = {"url": url} if kind == "clicked" and url else {}
-    event = await engine_of(sandbox).trigger(message_id, kind, recipient, reason, **details)
-    if event is None:
+    engine = engine_of(sandbox)
+    event = await engine.trigger(found.summary.id, kind, recipient, reason, **details)
+    if event is None:  # deleted meanwhile
         return not_found()
     return GoJSONResponse(event_json(event))
 
 
 @router.get("/api/v1/message/{message_id}/tracking")
 async def tracking_urls(
-    message_id: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
+    request: Request, found: Found | Response = Depends(found_message)
 ) -> Response:
     """The open-pixel and click-redirect URLs of each recipient (extension)."""
-    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
-    if summary is None:
-        return not_found()
-    base = str(request.base_url)
-    return GoJSONResponse({r: tracking.urls(base, message_id, r) for r in summary.recipients})
+    if not isinstance(found, Found):
+        return found
+    base, summary = str(request.base_url), found.summary
+    return GoJSONResponse({r: tracking.urls(base, summary.id, r) for r in summary.recipients})
 
 
 @router.get("/api/v1/webhooks/deliveries")
@@ -144,7 +146,7 @@ async def replay(outbox_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Res
     return GoJSONResponse({"ID": outbox_id, "State": "pending"})
 
 
-@router.get("/t/open/{token}.gif", include_in_schema=False)
+@router.get("/t/open/{token}.gif")
 async def track_open(token: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
     found = tracking.read_token(token)
     if found is not None:
@@ -153,7 +155,7 @@ async def track_open(token: str, sandbox: Sandbox = Depends(get_sandbox)) -> Res
     return Response(tracking.PIXEL, media_type="image/gif", headers=headers)
 
 
-@router.get("/t/view/{token}", include_in_schema=False)
+@router.get("/t/view/{token}")
 async def track_view(
     token: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
 ) -> Response:
@@ -177,7 +179,7 @@ async def track_view(
     return HTMLResponse(page, headers=VIEW_HEADERS)
 
 
-@router.get("/t/click/{token}", include_in_schema=False)
+@router.get("/t/click/{token}")
 async def track_click(
     token: str, url: str = Query(""), sandbox: Sandbox = Depends(get_sandbox)
 ) -> Response:

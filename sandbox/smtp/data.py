@@ -11,6 +11,7 @@ one pass (RFC 5321 4.5.2: the first dot of every line that starts with one is dr
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 END = b"\r\n.\r\n"
 CHUNK = 1 << 16  # read at most this much per step while in DATA
@@ -34,12 +35,15 @@ def _unread(reader: asyncio.StreamReader, data: bytes) -> None:
     reader._buffer[:0] = data  # type: ignore[attr-defined]
 
 
-async def read_data(reader: asyncio.StreamReader, max_size: int) -> bytes | None:
+async def read_data(
+    reader: asyncio.StreamReader, max_size: int, on_chunk: Callable[[], object] | None = None
+) -> bytes | None:
     """Read DATA up to the end marker; the unstuffed payload, or None when over ``max_size``.
 
     ``max_size`` (0 = unlimited) applies to the message as stored, so a message of exactly
     ``max_size`` bytes is accepted. An oversized payload is still read to its end (RFC 5321
-    4.2.5: answer after the data), but not kept.
+    4.2.5: answer after the data), but not kept. ``on_chunk`` is called for every chunk that
+    arrives (the protocol moves its idle deadline: an upload that still sends is not idle).
     """
     # Dot-stuffing adds at most one byte per line of at least two bytes: past this many
     # received bytes the message cannot fit any more and is no longer kept.
@@ -56,6 +60,8 @@ async def read_data(reader: asyncio.StreamReader, max_size: int) -> bytes | None
         chunk = await reader.read(CHUNK)
         if not chunk:
             raise ConnectionResetError("connection closed during DATA")
+        if on_chunk is not None:
+            on_chunk()
         received += len(chunk)
         data += chunk
         if keep_at_most and received > keep_at_most:

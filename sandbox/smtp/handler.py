@@ -33,6 +33,8 @@ class SmtpStats:
     accepted_bytes: int = 0
     rejected: int = 0
     ignored: int = 0
+    connections: int = 0  # open now (counted at connect and hang-up, never per message)
+    refused_connections: int = 0  # turned away with 421 at --smtp-max-connections
 
 
 @dataclass
@@ -42,7 +44,9 @@ class SmtpOptions:
     max_recipients: int = 1000
     timeout: float = 300.0
     credentials: dict[str, str] = field(default_factory=dict)  # empty: accept any
-    tls_context: ssl.SSLContext | None = None
+    tls_context: ssl.SSLContext | None = None  # None: no STARTTLS, no SMTPS
+    require_tls: bool = False  # refuse commands before STARTTLS (RFC 3207 section 4)
+    max_connections: int = 200  # 0: unlimited
 
 
 class SandboxHandler:

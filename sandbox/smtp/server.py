@@ -7,7 +7,6 @@ policy hooks and ``DISCONNECT``.
 from __future__ import annotations
 
 import asyncio
-import ssl
 from dataclasses import dataclass
 
 from mailsandbox.smtp.handler import (
@@ -47,16 +46,19 @@ async def listen(
     host: str,
     port: int,
     *,
-    implicit_tls: ssl.SSLContext | None = None,
+    implicit_tls: bool = False,
 ) -> SmtpListener:
-    """Start an SMTP listener on the running loop; with ``implicit_tls`` it is SMTPS."""
+    """Start an SMTP listener on the running loop; with ``implicit_tls`` it is SMTPS (the
+    handler's options must then have a TLS context)."""
     loop = asyncio.get_running_loop()
     options = handler.options
+    if implicit_tls and options.tls_context is None:
+        raise ValueError("SMTPS needs a TLS certificate")
     server = await loop.create_server(
-        lambda: SandboxSMTP(handler, options, starttls=implicit_tls is None, loop=loop),
+        lambda: SandboxSMTP(handler, options, implicit_tls=implicit_tls, loop=loop),
         host=host,
         port=port,
-        ssl=implicit_tls,
+        ssl=options.tls_context if implicit_tls else None,
         reuse_address=True,
     )
-    return SmtpListener(server, implicit_tls is not None)
+    return SmtpListener(server, implicit_tls)

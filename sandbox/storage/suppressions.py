@@ -8,6 +8,7 @@ account-wide lists (SendGrid) or a sending domain (Mailgun). Emails are stored l
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -96,6 +97,30 @@ def get(conn: sqlite3.Connection, kind: str, email: str, scope: str = "") -> Sup
     return _from_row(row) if row else None
 
 
+def _filters(
+    kind: str,
+    scope: str,
+    start_time: float | None = None,
+    end_time: float | None = None,
+    email_contains: str | None = None,
+) -> tuple[list[str], list[Any]]:
+    """The WHERE terms and arguments that pick entries of one list."""
+    where = ["kind = ?", "scope = ?"]
+    args: list[Any] = [kind, scope]
+    if start_time is not None:
+        where.append("created >= ?")
+        args.append(start_time)
+    if end_time is not None:
+        where.append("created <= ?")
+        args.append(end_time)
+    if email_contains:
+        # A search for a part of an address: % and _ in it are literal characters.
+        literal = re.sub(r"([\\%_])", r"\\\1", email_contains.lower())
+        where.append("email LIKE ? ESCAPE '\\'")
+        args.append(f"%{literal}%")
+    return where, args
+
+
 def list_entries(
     conn: sqlite3.Connection,
     kind: str,
@@ -109,17 +134,7 @@ def list_entries(
     email_contains: str | None = None,
 ) -> list[Suppression]:
     """Entries of one list, newest first (or by email after a cursor, for Mailgun paging)."""
-    where = ["kind = ?", "scope = ?"]
-    args: list[Any] = [kind, scope]
-    if start_time is not None:
-        where.append("created >= ?")
-        args.append(start_time)
-    if end_time is not None:
-        where.append("created <= ?")
-        args.append(end_time)
-    if email_contains:
-        where.append("email LIKE ?")
-        args.append(f"%{email_contains.lower()}%")
+    where, args = _filters(kind, scope, start_time, end_time, email_contains)
     order = "created DESC, seq DESC"
     if after_email is not None:
         where.append("email > ?")
@@ -130,6 +145,21 @@ def list_entries(
         [*args, limit, offset],
     ).fetchall()
     return [_from_row(row) for row in rows]
+
+
+def count_entries(
+    conn: sqlite3.Connection, kind: str, scope: str = "", *, email_contains: str | None = None
+) -> int:
+    """How many entries of one list (whose email contains ``email_contains``, if given)."""
+    where, args = _filters(kind, scope, email_contains=email_contains)
+    row = conn.execute(f"SELECT COUNT(*) FROM suppressions WHERE {' AND '.join(where)}", args)
+    return int(row.fetchone()[0])
+
+
+def counts(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """How many entries every list holds, by (scope, kind); empty lists are left out."""
+    rows = conn.execute("SELECT scope, kind, COUNT(*) FROM suppressions GROUP BY scope, kind")
+    return {(scope, kind): int(count) for scope, kind, count in rows}
 
 
 def suppressed_kinds(

@@ -19,6 +19,9 @@ def test_defaults() -> None:
     assert settings.smtp_max_recipients == 1000
     assert settings.smtps_address is None
     assert settings.smtp_credentials == {}
+    assert settings.smtp_tls == "off" and not settings.smtp_tls_enabled
+    assert not settings.smtp_require_tls
+    assert settings.smtp_max_connections == 200
 
 
 def test_environment_is_read_and_typed() -> None:
@@ -29,6 +32,10 @@ def test_environment_is_read_and_typed() -> None:
             "MAILSANDBOX_SMTP_TIMEOUT": "2.5",
             "MAILSANDBOX_SMTP_AUTH": "a:1, b:2:3",
             "MAILSANDBOX_DB": "/data/x.db",
+            "MAILSANDBOX_SMTP_TLS": "self-signed",
+            "MAILSANDBOX_SMTP_REQUIRE_TLS": "true",
+            "MAILSANDBOX_SMTPS": "127.0.0.1:2465",
+            "MAILSANDBOX_SMTP_MAX_CONNECTIONS": "5",
         }
     )
     assert settings.smtp_address == ("0.0.0.0", 2525)
@@ -36,6 +43,9 @@ def test_environment_is_read_and_typed() -> None:
     assert settings.smtp_timeout == 2.5
     assert settings.smtp_credentials == {"a": "1", "b": "2:3"}
     assert settings.data_dir == Path("/data")
+    assert settings.smtp_tls_enabled and settings.smtp_require_tls
+    assert settings.smtps_address == ("127.0.0.1", 2465)
+    assert settings.smtp_max_connections == 5
 
 
 def test_flags_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,6 +65,11 @@ def test_flags_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
         {"http": "localhost:70000"},
         {"smtp_auth": ["nocolon"]},
         {"smtp_tls_cert": "cert.pem"},
+        {"smtp_tls": "on"},
+        {"smtps": "127.0.0.1:2465"},
+        {"smtp_require_tls": True},
+        {"smtp_tls": "self-signed", "smtp_tls_cert": "c.pem", "smtp_tls_key": "k.pem"},
+        {"smtp_max_connections": -1},
         {"max_messages": -1},
         {"max_age": "a while"},
         {"smtp_max_recipients": 0},

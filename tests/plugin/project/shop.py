@@ -84,16 +84,18 @@ urlpatterns = [
 ]
 
 
-def setup() -> None:
-    settings.configure(
-        SECRET_KEY="not-secret",
-        ROOT_URLCONF=__name__,
-        ALLOWED_HOSTS=["*"],
-        INSTALLED_APPS=["anymail"],
-        MIDDLEWARE=[],
-        DATABASES={},
-        DEFAULT_FROM_EMAIL="Shop <hello@shop.example>",
-        ANYMAIL={"WEBHOOK_SECRET": WEBHOOK_AUTH},
-    )
+def setup(**overrides: object) -> None:
+    """Configure Django for the shop (``overrides`` replace settings, e.g. ``DATABASES``)."""
+    values: dict[str, object] = {
+        "SECRET_KEY": "not-secret",
+        "ROOT_URLCONF": __name__,
+        "ALLOWED_HOSTS": ["*"],
+        "INSTALLED_APPS": ["anymail"],
+        "MIDDLEWARE": [],
+        "DATABASES": {},
+        "DEFAULT_FROM_EMAIL": "Shop <hello@shop.example>",
+        "ANYMAIL": {"WEBHOOK_SECRET": WEBHOOK_AUTH},
+    }
+    settings.configure(**{**values, **overrides})
     django.setup()
     tracking.connect(on_tracking)

@@ -60,6 +60,20 @@ def test_trigger_defaults_to_first_recipient_and_keeps_click_url(
     assert event["Details"]["url"] == "https://shop.test/cart"
 
 
+def test_latest_names_the_newest_message_on_event_routes(
+    running: RunningSandbox, api: httpx.Client
+) -> None:
+    smtp_send(running, ["old@example.com"])
+    newest = smtp_send(running, ["new@example.com"])
+    event = api.post("/api/v1/message/latest/events", json={"type": "opened"}).json()
+    assert (event["MessageID"], event["Recipient"]) == (newest, "new@example.com")
+    listed = api.get("/api/v1/message/latest/events").json()["events"]
+    assert listed[-1] == event
+    query = {"query": "to:old@example.com"}
+    older = api.get("/api/v1/message/latest/tracking", params=query).json()
+    assert list(older) == ["old@example.com"]
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [

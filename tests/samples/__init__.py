@@ -1,0 +1,1 @@
+"""Running the documentation's code samples: extraction (``blocks``) and runners (``runners``)."""
