@@ -279,10 +279,13 @@ class Settings:
 
     def validate(self) -> None:
         """Fail fast, with the flag's name, on values that cannot work."""
-        for name in ("smtp", "http"):
-            parse_hostport(getattr(self, name))
-        if self.smtps:
-            parse_hostport(self.smtps)
+        for name in ("smtp", "http", "smtps"):
+            value = getattr(self, name)
+            if value or name != "smtps":
+                try:
+                    parse_hostport(value)
+                except ValueError as exc:
+                    raise ValueError(f"--{name}: {exc}") from None
         if self.spamassassin:
             try:
                 parse_hostport(self.spamassassin)
@@ -334,10 +337,14 @@ class Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
-            raw = environ.get(ENV_PREFIX + f.name.upper())
+            name = ENV_PREFIX + f.name.upper()
+            raw = environ.get(name)
             if raw is None:
                 continue
-            values[f.name] = _coerce(f, raw)
+            try:
+                values[f.name] = _coerce(f, raw)
+            except ValueError:
+                raise ValueError(f"{name}={raw!r} is not a number") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         settings.validate()

@@ -36,7 +36,6 @@ def add_nav_link(label: str, href: str) -> None:
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
     renderer = sandbox.extensions[RENDERER_KEY] = Renderer()
-    renderer.env.filters.update(tag_query=tags.tag_query, active_tag=tags.active_tag)
     surface_of(app).add(ui_family(renderer))
     sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")

@@ -7,18 +7,21 @@ rules page) append ``(label, href)`` to it when they install.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup, escape
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+    from markupsafe import Markup
 
 from mailsandbox.api.deps import get_sandbox
 from mailsandbox.api.rendering import PREVIEW_SANDBOX
@@ -56,7 +59,7 @@ def human_size(size: int) -> str:
 
 
 # Relative times: below the first limit "just now", then whole units. app.js's ``relative()``
-# keeps the labels current in the browser with the same steps (tests/web/test_daily.py checks
+# keeps the labels current in the browser with the same steps (tests/web/test_prefs.py checks
 # the two agree), so a page never shows "just now" beside "0 min ago".
 RELATIVE_STEPS = ((3600, 60, "min"), (86400, 3600, "h"), (86400 * 7, 86400, "d"))
 
@@ -97,7 +100,23 @@ _URL_BREAKS = re.compile(r"(?<=[/?&=.#])(?=[^/?&=.#])")
 def breakable_url(url: str) -> Markup:
     """A URL (escaped) with line-break opportunities after ``/ ? & = . #``, so a long one
     wraps between its parts instead of letter by letter."""
+    from markupsafe import Markup, escape  # with Jinja2, at the first page
+
     return Markup("<wbr>").join(escape(part) for part in _URL_BREAKS.split(url))
+
+
+_TAG_QUERY = re.compile(r'tag:(?:"([^"]+)"|(\S+))')
+
+
+def tag_query(tag: str) -> str:
+    """The search that lists a tag's messages: ``tag:invoice``, ``tag:"two words"``."""
+    return f'tag:"{tag}"' if " " in tag else f"tag:{tag}"
+
+
+def active_tag(query: str) -> str:
+    """The tag a search filters on when it is nothing but ``tag:...`` ("" otherwise)."""
+    match = _TAG_QUERY.fullmatch(query.strip())
+    return (match.group(1) or match.group(2)) if match else ""
 
 
 def exact_time(epoch: float) -> str:
@@ -131,6 +150,8 @@ def source_label(source: str) -> str:
 
 
 def make_environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -149,6 +170,8 @@ def make_environment() -> Environment:
         short_address=short_address,
         source_label=source_label,
         breakable_url=breakable_url,
+        tag_query=tag_query,
+        active_tag=active_tag,
     )
     env.globals["nav_links"] = NAV_LINKS
     env.globals["preview_sandbox"] = PREVIEW_SANDBOX
@@ -156,10 +179,12 @@ def make_environment() -> Environment:
 
 
 class Renderer:
-    """Renders templates to responses with the UI's security headers."""
+    """Renders templates to responses with the UI's security headers. The Jinja2
+    environment is made at the first page (not at start: start-up stays quick)."""
 
-    def __init__(self) -> None:
-        self.env = make_environment()
+    @functools.cached_property
+    def env(self) -> Environment:
+        return make_environment()
 
     def html(self, name: str, context: dict[str, Any], **kwargs: Any) -> str:
         return self.env.get_template(name).render(**context, **kwargs)

@@ -1,5 +1,6 @@
-"""Tags in the UI: the search that filters by a tag, adding and removing tags on a message, and
-renaming or deleting a tag everywhere (the inbox's tag sidebar).
+"""Tags in the UI: adding and removing tags on a message, and renaming or deleting a tag
+everywhere (the inbox's tag sidebar). The searches that filter by a tag are made by
+``render.tag_query`` / ``render.active_tag`` (template filters too).
 
 The changes go through the same functions as the REST API (``PUT /api/v1/tags``,
 ``PUT``/``DELETE /api/v1/tags/{tag}``), so both doors clean names and announce changes alike.
@@ -7,8 +8,6 @@ Every route is a same-origin POST (:func:`.guard.require_same_origin`).
 """
 
 from __future__ import annotations
-
-import re
 
 from fastapi import APIRouter, Depends, Form, Response
 from fastapi.responses import RedirectResponse
@@ -19,22 +18,9 @@ from mailsandbox.api import tags as api_tags
 from mailsandbox.storage import messages
 from mailsandbox.web.guard import require_same_origin
 from mailsandbox.web.pages import InboxState, page_size
-from mailsandbox.web.render import UI, get_ui
+from mailsandbox.web.render import UI, active_tag, get_ui, tag_query
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_same_origin)])
-
-_TAG_QUERY = re.compile(r'tag:(?:"([^"]+)"|(\S+))')
-
-
-def tag_query(tag: str) -> str:
-    """The search that lists a tag's messages: ``tag:invoice``, ``tag:"two words"``."""
-    return f'tag:"{tag}"' if " " in tag else f"tag:{tag}"
-
-
-def active_tag(query: str) -> str:
-    """The tag a search filters on when it is nothing but ``tag:...`` ("" otherwise)."""
-    match = _TAG_QUERY.fullmatch(query.strip())
-    return (match.group(1) or match.group(2)) if match else ""
 
 
 async def _message_tags(ui: UI, message_id: str) -> Response:

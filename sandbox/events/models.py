@@ -5,17 +5,14 @@ its attempts.
 will happen to each recipient (a ``deferred`` in 1 s, then ``delivered``...), so a restart
 resumes the plan. ``webhook_outbox`` holds one row per (event, endpoint), written in the same
 transaction as the event; ``webhook_attempts`` logs every POST made for an outbox row. Created
-by the ``events.*`` migrations below.
+by the ``events.*`` migrations (``events/migrations.py``, plain SQL, checked against these
+models by ``tests/sandbox/storage/test_schema.py``); not imported at run time.
 """
 
 from __future__ import annotations
 
-import sqlite3
-
+from sqlalchemy import text
 from sqlmodel import Field, SQLModel
-
-from mailsandbox.storage.db import Migration
-from mailsandbox.storage.migrations import create_tables, run_statements
 
 
 class ScheduledStepRow(SQLModel, table=True):
@@ -81,28 +78,5 @@ class RuleRow(SQLModel, table=True):
     seq: int | None = Field(default=None, primary_key=True)
     id: str = Field(unique=True)
     rule_json: str = "{}"  # the rule, its ``enabled`` flag included
-    position: int = 0  # the order the rules are tried in (then ``seq``); events.0002 adds it
-
-
-def _events_0001(conn: sqlite3.Connection) -> None:
-    create_tables(conn, [ScheduledStepRow, OutboxRow, AttemptRow, RuleRow])
-    run_statements(
-        conn, "CREATE INDEX ix_webhook_outbox_pending ON webhook_outbox (status, next_attempt)"
-    )
-
-
-def _events_0002(conn: sqlite3.Connection) -> None:
-    # Rules can be reordered: an explicit position, first set to the insertion order. (A new
-    # database already has the column: 0001 creates the table from the current model.)
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(event_rules)")}
-    if "position" not in columns:
-        run_statements(
-            conn, "ALTER TABLE event_rules ADD COLUMN position INTEGER NOT NULL DEFAULT 0"
-        )
-    run_statements(conn, "UPDATE event_rules SET position = seq")
-
-
-MIGRATIONS: list[Migration] = [
-    Migration("events.0001_schedule_outbox_attempts", _events_0001),
-    Migration("events.0002_rule_position", _events_0002),
-]
+    # The order the rules are tried in (then ``seq``); added by events.0002.
+    position: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
