@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from mailsandbox.config import Settings
 from mailsandbox.runner import RunningSandbox, start_in_thread
@@ -220,6 +220,53 @@ def select_two(page: Page) -> None:
     page.locator("#bulk").wait_for()
 
 
+def new_page(browser: Browser, url: str, scheme: str, width: int, height: int) -> Page:
+    context = browser.new_context(
+        base_url=url, viewport={"width": width, "height": height}, color_scheme=scheme
+    )
+    return context.new_page()
+
+
+def open_message(page: Page, message_id: str) -> None:
+    page.goto(f"/view/{message_id}")
+    page.frame_locator("#preview").locator("h1").wait_for()
+    page.locator("body[data-live=on]").wait_for()
+
+
+def desktop_shots(page: Page, scheme: str, newest: str) -> None:
+    page.goto("/")
+    page.locator("body[data-live=on]").wait_for()
+    page.screenshot(path=HERE / f"inbox-{scheme}.png")
+    select_two(page)
+    page.screenshot(path=HERE / f"inbox-selected-{scheme}.png")
+    open_message(page, newest)
+    page.locator("#webhook-attempts tbody tr:nth-child(2)").wait_for()
+    shoot(page, HERE / f"message-{scheme}.png")
+    page.goto("/ui/rules")
+    page.locator("body[data-live=on]").wait_for()
+    page.screenshot(path=HERE / f"rules-{scheme}.png", full_page=True)
+    page.goto("/ui/suppressions")
+    page.screenshot(path=HERE / f"suppressions-{scheme}.png")
+    page.context.close()
+
+
+def phone_shots(page: Page, scheme: str, newest: str) -> None:
+    """Light: the inbox and the rules page; dark: a message with its preview at Phone."""
+    if scheme == "light":
+        page.goto("/")
+        page.locator("body[data-live=on]").wait_for()
+        page.screenshot(path=HERE / "inbox-phone.png")
+        page.goto("/ui/rules")
+        page.locator("body[data-live=on]").wait_for()
+        page.screenshot(path=HERE / "rules-phone.png", full_page=True)
+    else:
+        open_message(page, newest)
+        # The tabs and the preview at Phone width, under the sticky header.
+        page.evaluate("scrollTo(0, document.querySelector('.tabs-card').offsetTop - 60)")
+        page.screenshot(path=HERE / "message-phone-dark.png")
+    page.context.close()
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(
@@ -235,50 +282,9 @@ def main() -> None:
                     executable_path="/usr/bin/chromium", headless=True, args=ARGS
                 )
                 for scheme in ("light", "dark"):
-                    context = browser.new_context(
-                        base_url=running.url,
-                        viewport={"width": 1280, "height": 760},
-                        color_scheme=scheme,
-                    )
-                    page = context.new_page()
-                    page.goto("/")
-                    page.locator("body[data-live=on]").wait_for()
-                    page.screenshot(path=HERE / f"inbox-{scheme}.png")
-                    select_two(page)
-                    page.screenshot(path=HERE / f"inbox-selected-{scheme}.png")
-                    page.goto(f"/view/{newest}")
-                    page.frame_locator("#preview").locator("h1").wait_for()
-                    page.locator("body[data-live=on]").wait_for()
-                    page.locator("#webhook-attempts tbody tr:nth-child(2)").wait_for()
-                    shoot(page, HERE / f"message-{scheme}.png")
-                    page.goto("/ui/rules")
-                    page.screenshot(path=HERE / f"rules-{scheme}.png", full_page=True)
-                    page.goto("/ui/suppressions")
-                    page.screenshot(path=HERE / f"suppressions-{scheme}.png")
-                    context.close()
+                    desktop_shots(new_page(browser, running.url, scheme, 1280, 760), scheme, newest)
                 for scheme in ("light", "dark"):
-                    phone = browser.new_context(
-                        base_url=running.url,
-                        viewport={"width": 390, "height": 844},
-                        color_scheme=scheme,
-                    )
-                    page = phone.new_page()
-                    if scheme == "light":
-                        page.goto("/")
-                        page.locator("body[data-live=on]").wait_for()
-                        page.screenshot(path=HERE / "inbox-phone.png")
-                        page.goto("/ui/rules")
-                        page.screenshot(path=HERE / "rules-phone.png", full_page=True)
-                    else:
-                        page.goto(f"/view/{newest}")
-                        page.frame_locator("#preview").locator("h1").wait_for()
-                        page.locator("body[data-live=on]").wait_for()
-                        # The tabs and the preview at Phone width, under the sticky header.
-                        page.evaluate(
-                            "scrollTo(0, document.querySelector('.tabs-card').offsetTop - 60)"
-                        )
-                        page.screenshot(path=HERE / "message-phone-dark.png")
-                    phone.close()
+                    phone_shots(new_page(browser, running.url, scheme, 390, 844), scheme, newest)
                 browser.close()
         finally:
             receiver.shutdown()
