@@ -237,6 +237,13 @@ class Settings:
             "let the link check reach private and reserved addresses (loopback always can)"
         ),
     )
+    plus_tags: bool = field(
+        default=True,
+        metadata=_opt(
+            "tag mail sent to user+TAG@ addresses with TAG (--no-plus-tags turns it off,"
+            " as Mailpit's --tags-disable plus-addresses)"
+        ),
+    )
     log_level: str = field(default="info", metadata=_opt("debug, info, warning or error"))
 
     # --- derived views -------------------------------------------------------------

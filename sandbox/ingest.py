@@ -92,8 +92,13 @@ def _hidden_recipients(parsed: mime.ParsedMessage, rcpt_tos: list[str]) -> list[
     return [r for r in rcpt_tos if r.lower() not in visible]
 
 
-def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMessage:
-    """The CPU part of ingest: normalise and parse. Pure; safe to run off the event loop."""
+def prepare(
+    inbound: Inbound, hostname: str = "mailsandbox", *, plus_tags: bool = True
+) -> messages.NewMessage:
+    """The CPU part of ingest: normalise and parse. Pure; safe to run off the event loop.
+
+    ``plus_tags`` (``--no-plus-tags`` turns it off): ``user+foo@`` addresses tag the message
+    ``foo``."""
     raw = normalize_line_endings(inbound.raw)
     parse_error = ""
     try:
@@ -120,13 +125,8 @@ def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMess
     header_inbox = mime.decode_header_value(parsed.inbox_header) if parsed.inbox_header else ""
     if header_inbox:  # an explicit X-Sandbox-Inbox header wins over credentials
         inbox = header_inbox[:100]
-    tags = tagging.clean_tags(
-        [
-            *inbound.tags,
-            *parsed.x_tags,
-            *tagging.plus_tags([parsed.from_, *parsed.to, *parsed.cc, *parsed.bcc]),
-        ]
-    )
+    addresses = [parsed.from_, *parsed.to, *parsed.cc, *parsed.bcc] if plus_tags else []
+    tags = tagging.clean_tags([*inbound.tags, *parsed.x_tags, *tagging.plus_tags(addresses)])
     return messages.NewMessage(
         id=ids.new_id(),
         created=round(time.time(), 3),
@@ -146,11 +146,19 @@ def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMess
 class Ingestor:
     """Turns Inbound messages into committed rows and ``new`` bus events."""
 
-    def __init__(self, db: Database, event_bus: bus.EventBus, hostname: str = "mailsandbox"):
+    def __init__(
+        self,
+        db: Database,
+        event_bus: bus.EventBus,
+        hostname: str = "mailsandbox",
+        *,
+        plus_tags: bool = True,
+    ):
         self.db = db
         self.bus = event_bus
         self.hostname = hostname
         self.prepare_hooks: list[PrepareHook] = []
+        self.plus_tags = plus_tags
         self.write_hooks: list[WriteHook] = []
         self.indexer = indexer.SearchIndexer(db)
         db.read_barrier = self.indexer.wait  # reads see acknowledged messages as searchable
@@ -179,9 +187,9 @@ class Ingestor:
         """
         small = len(inbound.raw) <= INLINE_BYTES
         if small:
-            new = prepare(inbound, self.hostname)
+            new = prepare(inbound, self.hostname, plus_tags=self.plus_tags)
         else:  # parsing and writing a big message would hold up every other connection
-            new = await asyncio.to_thread(prepare, inbound, self.hostname)
+            new = await asyncio.to_thread(prepare, inbound, self.hostname, plus_tags=self.plus_tags)
         # Small ones are written on the event loop with the others of this turn (see
         # Database.schedule); big ones by the writer thread.
         job = self.db.schedule(self._write(new), inline=small)

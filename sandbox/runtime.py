@@ -59,7 +59,9 @@ class Sandbox:
         )
         self.db.check_files()
         self.reader = MessageReader(self.db)  # parsed messages for the read routes
-        self.ingestor = Ingestor(self.db, self.bus, settings.smtp_hostname)
+        self.ingestor = Ingestor(
+            self.db, self.bus, settings.smtp_hostname, plus_tags=settings.plus_tags
+        )
         self.ingestor.write_hooks.append(record_queued)
         self.smtp_stats = SmtpStats()
         # The certificate STARTTLS/SMTPS serve (None: no TLS). Loaded now, so a bad file stops

@@ -22,6 +22,7 @@ from mailsandbox.web import (
     preview,
     rules,
     suppressions,
+    tags,
 )
 from mailsandbox.web.family import ui_family
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
@@ -40,7 +41,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     routers = (pages.router, extracts.router, actions.router, preview.router, live.router)
-    for router in (*routers, checks.router):
+    for router in (*routers, checks.router, tags.router):
         app.include_router(router)
     app.include_router(inbound.router)
     app.include_router(inbound.actions)

@@ -124,5 +124,5 @@ async def snapshot(message_id: str, ui: UI = Depends(get_ui), remote: int = Quer
     if not body:
         missing = "Message not found" if body is None else "This message has no HTML part"
         return locked(Response(missing, status_code=404, media_type="text/plain"))
-    policy = message_csp(own_origin(ui.request), bool(remote), sandboxed=False)
+    policy = message_csp(own_origin(ui.request), bool(remote), sandbox=None)
     return locked(Response(body, media_type="text/html; charset=utf-8"), policy)

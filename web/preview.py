@@ -1,4 +1,5 @@
-"""The UI's byte-serving routes: HTML preview document, message parts, raw ``.eml`` download.
+"""The UI's byte-serving routes: HTML preview document, message parts, and the downloads of the
+raw ``.eml``, the HTML body and the text body.
 
 Every response here carries content a stranger wrote, so each one is locked down: the preview
 gets :func:`mailsandbox.api.rendering.message_csp` (``sandbox`` without scripts, remote loads
@@ -16,7 +17,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from mailsandbox import mime
 from mailsandbox.api.deps import get_sandbox
-from mailsandbox.api.rendering import RAW_CSP, message_csp, own_origin
+from mailsandbox.api.rendering import PREVIEW_SANDBOX, RAW_CSP, message_csp, own_origin
 from mailsandbox.reading import compute
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages
@@ -78,7 +79,33 @@ async def preview(
         return _missing("This message does not contain a HTML part")
     response = Response(body, media_type="text/html; charset=utf-8")
     response.headers["X-DNS-Prefetch-Control"] = "off"
-    return locked(response, message_csp(own_origin(request), bool(remote)))
+    csp = message_csp(own_origin(request), bool(remote), sandbox=PREVIEW_SANDBOX)
+    return locked(response, csp)
+
+
+# The body downloads: (media type, file extension, what it is called) by name.
+BODY_DOWNLOADS = {"html": ("text/html", "html", "HTML"), "text": ("text/plain", "txt", "text")}
+
+
+@router.get("/ui/message/{message_id}/download/{kind}")
+async def body_download(
+    message_id: str, kind: str, sandbox: Sandbox = Depends(get_sandbox)
+) -> Response:
+    """The message's HTML or text body as sent, as a file (never rendered here)."""
+    if kind not in BODY_DOWNLOADS:
+        return _missing("Unknown download")
+    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    if summary is None:
+        return _missing()
+    parsed = (await sandbox.reader.open(summary.id, summary.seq, summary.size)).parsed
+    text, html = parsed.text, parsed.html
+    body = html if kind == "html" else text
+    media_type, extension, name = BODY_DOWNLOADS[kind]
+    if not body:
+        return _missing(f"This message has no {name} part")
+    response = Response(body.encode("utf-8"), media_type=f"{media_type}; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{message_id}.{extension}"'
+    return locked(response)
 
 
 def _read_part(conn: sqlite3.Connection, message_id: str, part_id: str) -> PartFound | None:

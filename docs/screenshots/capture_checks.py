@@ -82,6 +82,8 @@ def main() -> None:
                     )
                     page = context.new_page()
                     page.goto("/view/latest")
+                    # The sticky header would cover the top of the card in its element shots.
+                    page.locator(".topbar").evaluate("bar => { bar.style.position = 'static'; }")
                     for tab in TABS:
                         show(page, tab)
                         card = page.locator(".tabs-card")

@@ -256,6 +256,21 @@ class EventEngine:
         stored = await self.sandbox.db.write(lambda conn: rule_store.delete(conn, rule_id))
         return self.rules.remove(rule_id) or stored
 
+    async def set_rule_enabled(self, rule_id: str, enabled: bool) -> Rule | None:
+        """Switch a rule on or off; live rules keep the change across restarts."""
+        rule = self.rules.set_enabled(rule_id, enabled)
+        if rule is not None:
+            await self.sandbox.db.write(lambda conn: rule_store.update(conn, rule))
+        return rule
+
+    async def move_rule(self, rule_id: str, position: int) -> list[Rule] | None:
+        """Move a rule to ``position`` (see :meth:`RuleBook.move`); the live order is stored."""
+        order = self.rules.move(rule_id, position)
+        if order is not None:
+            ids = [r.id for r in order]
+            await self.sandbox.db.write(lambda conn: rule_store.set_order(conn, ids))
+        return order
+
     def announce(self, recorded: list[DeliveryEvent], wake: bool = True) -> None:
         """Publish committed events on the bus; wake the dispatcher if ``wake`` (whether they
         wrote webhook rows) and there are any."""

@@ -51,4 +51,16 @@ def _events_0001(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [Migration("events.0001_schedule_outbox_attempts", _events_0001)]
+def _events_0002(conn: sqlite3.Connection) -> None:
+    # Rules can be reordered: an explicit position, first set to the insertion order.
+    run_statements(
+        conn,
+        "ALTER TABLE event_rules ADD COLUMN position INTEGER DEFAULT 0 NOT NULL",
+        "UPDATE event_rules SET position = seq",
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    Migration("events.0001_schedule_outbox_attempts", _events_0001),
+    Migration("events.0002_rule_position", _events_0002),
+]
