@@ -15,6 +15,7 @@ from mailsandbox import __version__, inbound, web
 from mailsandbox import events as delivery_events
 from mailsandbox.api import build_router, install_http
 from mailsandbox.api.checks import install as install_checks
+from mailsandbox.api.docs import install_openapi
 from mailsandbox.config import Settings
 from mailsandbox.emulators import mailgun, sendgrid, ses
 from mailsandbox.runtime import Sandbox
@@ -56,4 +57,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mailgun.install(app, sandbox)
     ses.install(app, sandbox)
     web.install(app, sandbox)
+    install_openapi(app)
     return app
