@@ -9,7 +9,8 @@ process's CPU time per request (from ``/proc``; less sensitive than throughput t
 the machine). Every 2xx the sandbox gave must be a stored message at the end.
 
 Each target is one function returning a :class:`Target` (SendGrid's is ``sendgrid_target``);
-add another ESP by writing its function and listing it in ``TARGETS``.
+add another ESP by writing its function and listing it in ``TARGETS``. At the end, every other
+target's stored send is compared with SendGrid's measured in the same run.
 
     .venv/bin/python bench/api_send.py [--requests 2000] [--rounds 2] [--target sendgrid]
 """
@@ -105,9 +106,69 @@ def mailgun_target() -> Target:
     )
 
 
+# A SigV4 header as the AWS SDKs send it (the sandbox reads the scope, never the signature).
+AWS_AUTH = (
+    "AWS4-HMAC-SHA256 Credential=AKIABENCH/20260101/us-east-1/ses/aws4_request, "
+    "SignedHeaders=content-type;host;x-amz-date, Signature=" + "0" * 64
+)
+
+
+def ses_target() -> Target:
+    """SES v2 ``SendEmail`` (``POST /v2/email/outbound-emails``): Simple content, a 5 KB text
+    body, one tag (what boto3 ``sesv2`` sends)."""
+    line = "The quick brown fox jumps over the lazy dog, again and again and again.\n"
+    body = {
+        "FromEmailAddress": "Bench <bench@example.com>",
+        "Destination": {"ToAddresses": ["Inbox <inbox@example.com>"]},
+        "Content": {
+            "Simple": {
+                "Subject": {"Data": "benchmark message"},
+                "Body": {"Text": {"Data": line * (5 * 1024 // len(line))}},
+            }
+        },
+        "EmailTags": [{"Name": "kind", "Value": "bench"}],
+    }
+    return Target(
+        name="ses",
+        path="/v2/email/outbound-emails",
+        content_type="application/json",
+        body=json.dumps(body).encode(),
+        headers={"Authorization": AWS_AUTH, "X-Amz-Date": "20260101T000000Z"},
+        bare_status=200,
+    )
+
+
+def ses_raw_target() -> Target:
+    """SES v1 ``SendRawEmail`` (``POST /``, the Query protocol django-ses uses): a 5 KB text
+    message, base64 in the form body."""
+    line = "The quick brown fox jumps over the lazy dog, again and again and again.\r\n"
+    raw = (
+        "From: Bench <bench@example.com>\r\nTo: Inbox <inbox@example.com>\r\n"
+        "Subject: benchmark message\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: 7bit\r\n\r\n'
+        + line
+        * (5 * 1024 // len(line))
+    )
+    form = {
+        "Action": "SendRawEmail",
+        "Version": "2010-12-01",
+        "RawMessage.Data": base64.b64encode(raw.encode()).decode(),
+    }
+    return Target(
+        name="ses-raw",
+        path="/",
+        content_type="application/x-www-form-urlencoded; charset=utf-8",
+        body=urlencode(form).encode(),
+        headers={"Authorization": AWS_AUTH, "X-Amz-Date": "20260101T000000Z"},
+        bare_status=200,
+    )
+
+
 TARGETS: dict[str, Callable[[], Target]] = {
     "sendgrid": sendgrid_target,
     "mailgun": mailgun_target,
+    "ses": ses_target,
+    "ses-raw": ses_raw_target,
 }
 
 
@@ -209,7 +270,8 @@ def stored_count(http_port: int) -> int:
     return int(response.json()["total"])
 
 
-def bench(target: Target, requests: int, rounds: int) -> None:
+def bench(target: Target, requests: int, rounds: int) -> tuple[float, float]:
+    """Measure one target; returns the sandbox's best requests/s and least CPU µs/request."""
     workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
     bare_port, http_port = free_port(), free_port()
     bare = subprocess.Popen(
@@ -258,6 +320,7 @@ def bench(target: Target, requests: int, rounds: int) -> None:
             )
         if stored != accepted:
             raise RuntimeError("accepted requests missing from the store")
+        return best["sandbox"], cpu["sandbox"]
     finally:
         for proc in (bare, sandbox):
             proc.terminate()
@@ -274,8 +337,19 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="measure N times, keep the best")
     parser.add_argument("--target", choices=sorted(TARGETS), action="append")
     args = parser.parse_args()
-    for name in args.target or sorted(TARGETS):
-        bench(TARGETS[name](), args.requests, args.rounds)
+    figures = {
+        name: bench(TARGETS[name](), args.requests, args.rounds)
+        for name in args.target or sorted(TARGETS)
+    }
+    if "sendgrid" in figures:  # each stored send against SendGrid's, measured in this run
+        base_rate, base_cpu = figures["sendgrid"]
+        for name, (rate, cpu) in figures.items():
+            if name != "sendgrid":
+                print(
+                    f"{name} vs sendgrid: {rate / base_rate:.0%} of its requests/s,"
+                    f" {cpu / base_cpu:.0%} of its CPU per request",
+                    flush=True,
+                )
     return 0
 
 

@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mailsandbox import __version__, web
+from mailsandbox import __version__, inbound, web
 from mailsandbox import events as delivery_events
 from mailsandbox.api import build_router, install_http
+from mailsandbox.api.checks import install as install_checks
+from mailsandbox.api.docs import install_openapi
 from mailsandbox.config import Settings
-from mailsandbox.emulators import mailgun, sendgrid
+from mailsandbox.emulators import mailgun, sendgrid, ses
 from mailsandbox.runtime import Sandbox
 
 
@@ -23,6 +25,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     sandbox = Sandbox(settings)
     delivery_events.install(sandbox)
+    inbound.install(sandbox)  # after the engine: its outbox delivers what routing writes
+    install_checks(sandbox)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -38,8 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="mailsandbox",
         version=__version__,
         description=(
-            "Local email sandbox: Mailpit-compatible REST API, SendGrid and Mailgun emulation. "
-            "Live changes also stream over Mailpit's WebSocket, `GET /api/events`."
+            "Local email sandbox: Mailpit-compatible REST API, SendGrid, Mailgun and Amazon SES"
+            " emulation. Live changes also stream over Mailpit's WebSocket, `GET /api/events`."
         ),
         lifespan=lifespan,
         docs_url=None,  # served by api/docs.py from vendored files, so it works offline
@@ -51,5 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_http(app, settings)
     sendgrid.install(app, sandbox)
     mailgun.install(app, sandbox)
+    ses.install(app, sandbox)
     web.install(app, sandbox)
+    install_openapi(app)
     return app

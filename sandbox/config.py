@@ -210,6 +210,14 @@ class Settings:
     mailgun_webhook_signing_key: str = field(
         default="", metadata=_opt("Mailgun webhook HMAC signing key (default: generated, kept)")
     )
+    ses_access_key: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "accept only these AWS access key ids for SES and SNS (repeatable)",
+            repeat=True,
+            metavar="KEY_ID",
+        ),
+    )
     webhook_url: list[str] = field(
         default_factory=list,
         metadata=_opt("POST a JSON summary of each new message here (repeatable)", repeat=True),
@@ -221,6 +229,26 @@ class Settings:
     rules_file: str = field(
         default="",
         metadata=_opt("JSON file of delivery/SMTP rules loaded at start", metavar="PATH"),
+    )
+    spamassassin: str = field(
+        default="",
+        metadata=_opt(
+            "SpamAssassin spamd for the spam-score check (sa-check); off without it",
+            metavar="HOST:PORT",
+        ),
+    )
+    allow_internal_http_requests: bool = field(
+        default=False,
+        metadata=_opt(
+            "let the link check reach private and reserved addresses (loopback always can)"
+        ),
+    )
+    plus_tags: bool = field(
+        default=True,
+        metadata=_opt(
+            "tag mail sent to user+TAG@ addresses with TAG (--no-plus-tags turns it off,"
+            " as Mailpit's --tags-disable plus-addresses)"
+        ),
     )
     log_level: str = field(default="info", metadata=_opt("debug, info, warning or error"))
 
@@ -247,6 +275,10 @@ class Settings:
         """The ``--db`` URL (team mode), or None for a SQLite file. A value with ``://`` is
         never taken for a file name."""
         return self.db if "://" in self.db else None
+
+    @property
+    def spamassassin_address(self) -> tuple[str, int] | None:
+        return parse_hostport(self.spamassassin) if self.spamassassin else None
 
     @property
     def db_path(self) -> Path:
@@ -279,6 +311,11 @@ class Settings:
                     parse_hostport(value)
                 except ValueError as exc:
                     raise ValueError(f"--{name}: {exc}") from None
+        if self.spamassassin:
+            try:
+                parse_hostport(self.spamassassin)
+            except ValueError as exc:
+                raise ValueError(f"--spamassassin: {exc}") from None
         for cred in self.smtp_auth:
             parse_credentials(cred)
         if self.ui_auth:

@@ -38,7 +38,7 @@ class Inbound:
     raw: bytes
     mail_from: str = ""
     rcpt_tos: list[str] = field(default_factory=list)
-    source: str = "smtp"  # smtp | sendgrid | mailgun | api | cli
+    source: str = "smtp"  # smtp | sendgrid | mailgun | api | cli | inbound
     username: str = ""
     inbox: str = "default"
     tags: list[str] = field(default_factory=list)
@@ -49,6 +49,10 @@ class Inbound:
     parsed: mime.ParsedMessage | None = None
 
 
+# A prepare hook runs inside the message's transaction before its rows are written: it may still
+# change what is stored (``new.metadata``) and write rows of its own. It runs again if the
+# batch is rerun, so it sets what it decides rather than adding to it.
+PrepareHook = Callable[[Connection, messages.NewMessage], None]
 # A write hook runs inside the message's transaction, after its rows are written.
 WriteHook = Callable[[Connection, messages.NewMessage, int], None]
 
@@ -85,8 +89,13 @@ def _hidden_recipients(parsed: mime.ParsedMessage, rcpt_tos: list[str]) -> list[
     return [r for r in rcpt_tos if r.lower() not in visible]
 
 
-def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMessage:
-    """The CPU part of ingest: normalise and parse. Pure; safe to run off the event loop."""
+def prepare(
+    inbound: Inbound, hostname: str = "mailsandbox", *, plus_tags: bool = True
+) -> messages.NewMessage:
+    """The CPU part of ingest: normalise and parse. Pure; safe to run off the event loop.
+
+    ``plus_tags`` (``--no-plus-tags`` turns it off): ``user+foo@`` addresses tag the message
+    ``foo``."""
     raw = normalize_line_endings(inbound.raw)
     parse_error = ""
     try:
@@ -113,13 +122,8 @@ def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMess
     header_inbox = mime.decode_header_value(parsed.inbox_header) if parsed.inbox_header else ""
     if header_inbox:  # an explicit X-Sandbox-Inbox header wins over credentials
         inbox = header_inbox[:100]
-    tags = tagging.clean_tags(
-        [
-            *inbound.tags,
-            *parsed.x_tags,
-            *tagging.plus_tags([parsed.from_, *parsed.to, *parsed.cc, *parsed.bcc]),
-        ]
-    )
+    addresses = [parsed.from_, *parsed.to, *parsed.cc, *parsed.bcc] if plus_tags else []
+    tags = tagging.clean_tags([*inbound.tags, *parsed.x_tags, *tagging.plus_tags(addresses)])
     return messages.NewMessage(
         id=ids.new_id(),
         created=round(time.time(), 3),

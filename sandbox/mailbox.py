@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from mailsandbox import bus, reading
 from mailsandbox.bus import DELETE, DELIVERY_EVENT, NEW, PRUNE, STATS, TRUNCATE, UPDATE, BusEvent
 from mailsandbox.indexer import SearchIndex
-from mailsandbox.ingest import INLINE_BYTES, Inbound, WriteHook, prepare, summary_of
+from mailsandbox.ingest import INLINE_BYTES, Inbound, PrepareHook, WriteHook, prepare, summary_of
 from mailsandbox.storage import messages as store
 from mailsandbox.storage.db import Database
 from mailsandbox.storage.sql import Connection
@@ -39,12 +39,22 @@ class Mailbox:
     """Owns the messages: stores, changes and deletes them, and announces every change."""
 
     def __init__(
-        self, db: Database, event_bus: bus.EventBus, index: SearchIndex, hostname: str
+        self,
+        db: Database,
+        event_bus: bus.EventBus,
+        index: SearchIndex,
+        hostname: str,
+        *,
+        plus_tags: bool = True,
     ) -> None:
         self.db = db
         self.bus = event_bus
-        self.index = index  # makes committed messages searchable (see storage.backend)
+        self.index = index  # makes committed messages searchable (see mailsandbox.indexer)
         self.hostname = hostname
+        self.plus_tags = plus_tags  # ``user+foo@`` tags the message ``foo`` (see prepare)
+        # Run in the message's transaction before its rows are written (e.g. inbound routing
+        # labels it), and after them (delivery events, the webhook outbox).
+        self.prepare_hooks: list[PrepareHook] = []
         self.write_hooks: list[WriteHook] = []
         # Also told every event published here (team mode: the other replicas).
         self.relays: list[Relay] = []
@@ -64,18 +74,20 @@ class Mailbox:
         for event in recorded:
             self.publish(BusEvent(DELIVERY_EVENT, event))
 
-    def _announce_each(self, ids: list[str], data: Callable[[str], object], kind: str) -> None:
-        """``kind`` per message, or one ``prune`` ("reload") for a big batch."""
-        if len(ids) > PRUNE_THRESHOLD:
+    def _announce_each(self, kind: str, payloads: Sequence[dict[str, object]]) -> None:
+        """``kind`` per changed message, or one ``prune`` ("reload") rather than a flood."""
+        if len(payloads) > PRUNE_THRESHOLD:
             self.publish(BusEvent(PRUNE, None))
             return
-        for message_id in ids:
-            self.publish(BusEvent(kind, data(message_id)))
+        for payload in payloads:
+            self.publish(BusEvent(kind, payload))
 
     # --- ingest ----------------------------------------------------------------------------
     def _write(self, new: store.NewMessage) -> Callable[[Connection], int]:
         def write(conn: Connection) -> int:
             new.events = []  # a batch that failed is rerun: start over
+            for prepare_hook in self.prepare_hooks:
+                prepare_hook(conn, new)
             # On SQLite no index row yet: the indexer writes it once this commits.
             seq = store.insert_message(conn, new, index=not self.index.deferred)
             self.index.stage(seq, new.id, new.parsed.search_text)
@@ -93,9 +105,9 @@ class Mailbox:
         """
         small = len(inbound.raw) <= INLINE_BYTES
         if small:
-            new = prepare(inbound, self.hostname)
+            new = prepare(inbound, self.hostname, plus_tags=self.plus_tags)
         else:  # parsing and writing a big message would hold up every other connection
-            new = await asyncio.to_thread(prepare, inbound, self.hostname)
+            new = await asyncio.to_thread(prepare, inbound, self.hostname, plus_tags=self.plus_tags)
         # Small ones are written on the event loop with the others of this turn (see
         # Database.schedule); big ones by the writer thread.
         job = self.db.schedule(self._write(new), inline=small)
@@ -131,7 +143,7 @@ class Mailbox:
     async def set_read(self, message_ids: Sequence[str], read: bool) -> list[str]:
         """Set the read flag of the listed messages; ``update`` per message that changed."""
         changed = await self.db.write(lambda conn: store.set_read(conn, list(message_ids), read))
-        self._announce_each(changed, lambda i: {"ID": i, "Read": read}, UPDATE)
+        self._announce_each(UPDATE, [{"ID": i, "Read": read} for i in changed])
         return changed
 
     async def set_read_all(self, read: bool) -> None:
@@ -143,7 +155,7 @@ class Mailbox:
         """Delete the listed messages: ``delete`` each, or one ``prune`` for a big batch."""
         deleted = await self.db.write(lambda conn: store.delete_by_ids(conn, list(message_ids)))
         self.deleted += len(deleted)
-        self._announce_each(deleted, lambda i: {"ID": i}, DELETE)
+        self._announce_each(DELETE, [{"ID": i} for i in deleted])
         return deleted
 
     async def delete_all(self) -> None:
@@ -154,8 +166,21 @@ class Mailbox:
     async def set_tags(self, message_ids: Sequence[str], tags: list[str]) -> list[str]:
         """Replace the tags of the listed messages; ``update {ID, Tags}`` per message."""
         found = await self.db.write(lambda conn: store.set_tags(conn, list(message_ids), tags))
-        self._announce_each(found, lambda i: {"ID": i, "Tags": list(tags)}, UPDATE)
+        self._announce_each(UPDATE, [{"ID": i, "Tags": list(tags)} for i in found])
         return found
+
+    async def edit_tags(
+        self, message_ids: Sequence[str], add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> dict[str, list[str]]:
+        """Add and/or remove tags on the listed messages, keeping their other tags (the UI's
+        per-message and bulk tagging); ``update {ID, Tags}`` per message that changed, or one
+        ``prune`` for a big batch. Returns ``{id: new tags}`` of the changed messages."""
+        dropped = {t.lower() for t in remove}
+        changed = await self.db.write(
+            lambda conn: store.edit_tags(conn, list(message_ids), list(add), dropped)
+        )
+        self._announce_each(UPDATE, [{"ID": i, "Tags": tags} for i, tags in changed.items()])
+        return changed
 
     async def rename_tag(self, old: str, new: str) -> None:
         await self.db.write(lambda conn: store.rename_tag(conn, old, new))

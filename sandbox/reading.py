@@ -259,6 +259,11 @@ class MessageReader:
 
         return await self._shared(("part", message_id, part_id), lambda: self.run(decode, size))
 
+    async def raw(self, seq: int, size: int) -> bytes:
+        """The whole raw source, for a check that reads every byte (routes that serve the
+        source stream it with :meth:`raw_chunks` instead); b"" once deleted."""
+        return await self.run(lambda conn: messages.get_raw_at(conn, seq) or b"", size)
+
     async def prefix(self, seq: int, limit: int) -> bytes:
         """The first ``limit`` bytes of the raw source."""
         return await self.db.read(lambda conn: read_prefix(conn, seq, limit))

@@ -65,7 +65,11 @@ class Sandbox:
         self.db.check_files()
         self.reader = MessageReader(self.db)  # parsed messages for the read routes
         self.mailbox = Mailbox(
-            self.db, self.bus, indexer.for_database(self.db), settings.smtp_hostname
+            self.db,
+            self.bus,
+            indexer.for_database(self.db),
+            settings.smtp_hostname,
+            plus_tags=settings.plus_tags,
         )
         self.mailbox.write_hooks.append(record_queued)
         self.smtp_stats = SmtpStats()

@@ -12,7 +12,18 @@ from fastapi.staticfiles import StaticFiles
 
 from mailsandbox.api import surface_of
 from mailsandbox.runtime import Sandbox
-from mailsandbox.web import actions, extracts, live, pages, preview, rules, suppressions
+from mailsandbox.web import (
+    actions,
+    checks,
+    extracts,
+    inbound,
+    live,
+    pages,
+    preview,
+    rules,
+    suppressions,
+    tags,
+)
 from mailsandbox.web.family import ui_family
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
@@ -29,8 +40,11 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     surface_of(app).add(ui_family(renderer))
     sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
-    for router in (pages.router, extracts.router, actions.router, preview.router, live.router):
+    routers = (pages.router, extracts.router, actions.router, preview.router, live.router)
+    for router in (*routers, checks.router, tags.router):
         app.include_router(router)
+    app.include_router(inbound.router)
+    app.include_router(inbound.actions)
     # Add-on pages register here, e.g. ``rules.install(app, sandbox)``.
     rules.install(app, sandbox)
     suppressions.install(app, sandbox)

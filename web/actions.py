@@ -1,4 +1,5 @@
-"""The UI's state-changing routes: delete, mark unread/read, bulk actions. Same-origin only.
+"""The UI's state-changing routes: delete, mark unread/read, bulk actions on the whole store, a
+search's results or the messages selected in the list. Same-origin only.
 
 Every route is a POST guarded by :func:`.guard.require_same_origin`. A form field ``next``
 (a local path) makes the route redirect there (``HX-Redirect`` for htmx, 303 otherwise);
@@ -13,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from mailsandbox.storage import search
 from mailsandbox.web import queries
 from mailsandbox.web.guard import local_path, require_same_origin
-from mailsandbox.web.pages import InboxState, inbox_context, list_response
+from mailsandbox.web.pages import InboxState, inbox_context, list_response, page_size
 from mailsandbox.web.render import UI, get_ui
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_same_origin)])
@@ -25,7 +26,9 @@ async def _after(ui: UI, next_url: str) -> Response:
         if ui.request.headers.get("hx-request") == "true":
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
-    state = InboxState.from_url(ui.request.headers.get("hx-current-url", "/"))
+    state = InboxState.from_url(
+        ui.request.headers.get("hx-current-url", "/"), page_size(ui.request)
+    )
     return list_response(ui, await inbox_context(ui.sandbox, state))
 
 
@@ -73,3 +76,29 @@ async def delete_search(
             return response
         await ui.sandbox.mailbox.delete(ids)
     return await _after(ui, state.url(start=0))
+
+
+BULK_ACTIONS = ("read", "unread", "delete", "tag", "untag")
+
+
+@router.post("/ui/messages/bulk")
+async def bulk(
+    action: str = Form(...),
+    ids: list[str] = Form([]),
+    tag: str = Form(""),
+    ui: UI = Depends(get_ui),
+) -> Response:
+    """The inbox's multi-select: mark read/unread, delete, add or remove a tag (``tag``,
+    comma-separated) on the checked messages (``ids``)."""
+    sandbox = ui.sandbox
+    if action not in BULK_ACTIONS:
+        return Response(f"unknown action: {action}", status_code=400)
+    if action in ("read", "unread"):
+        await sandbox.mailbox.set_read(ids, action == "read")
+    elif action == "delete":
+        await sandbox.mailbox.delete(ids)
+    elif action == "tag":
+        await sandbox.mailbox.edit_tags(ids, add=tag.split(","))
+    else:
+        await sandbox.mailbox.edit_tags(ids, remove=[t.strip() for t in tag.split(",")])
+    return await _after(ui, "")

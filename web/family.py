@@ -1,9 +1,11 @@
 """The web UI's part of the HTTP surface: its paths, their policies, and its error pages.
 
 Pages (GET) may be opened from a link on another site (a top-level navigation); everything
-else is an action that only the UI's own pages may send. Message parts are loaded by the
-sandboxed preview document, an opaque origin, so they are "message content" (see
-``mailsandbox.api.surface``). An unknown UI path gets the UI's "not found" page.
+else is an action that only the UI's own pages may send, and so is the link check (a GET that
+makes this server request every link of a message). Message parts are loaded by documents
+that show a message's HTML (the preview, same-origin; a recipient view or a preview opened on
+its own elsewhere), so they are "message content" (see ``mailsandbox.api.surface``). An
+unknown UI path gets the UI's "not found" page.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ def ui_family(renderer: Renderer) -> Family:
         UI_PAGE,
         routes=(
             rule("GET,HEAD /ui/message/{message_id}/part/{part_id}", MESSAGE_CONTENT),
+            # A read, but it sends requests out to every link of the message: our pages only.
+            rule("GET,HEAD /ui/message/{message_id}/checks/links", UI_ACTION),
             rule("POST,PUT,PATCH,DELETE /*", UI_ACTION),
         ),
         errors=UiErrors(renderer),

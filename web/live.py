@@ -2,7 +2,9 @@
 
 Pages connect with htmx's SSE extension and refresh the affected fragment when told:
 ``messages`` (a message arrived, was read, deleted, pruned, counts changed) and
-``delivery`` (a delivery event was recorded; data = the message id). Bursts are coalesced:
+``delivery`` (a delivery event was recorded; data = the message id). ``new`` says which mail
+arrived, for the opt-in browser notifications: ``{"Count": n, "Messages": [{"ID", "From",
+"Subject"}, ...]}`` (at most ``NOTIFY_MAX`` of them, newest last). Bursts are coalesced:
 after the first event the stream waits ``COALESCE`` seconds (and at least ``MIN_INTERVAL``
 since its last frame) and sends each kind once, so a flood of mail costs a few refreshes.
 A stream lives at most ``MAX_LIFETIME`` seconds (the browser reconnects at once), so no
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator
 
@@ -30,6 +33,7 @@ router = APIRouter(include_in_schema=False)
 COALESCE = 0.05
 MIN_INTERVAL = 0.25  # at most four refreshes a second per page, however fast mail arrives
 KEEPALIVE = 15.0
+NOTIFY_MAX = 5
 MAX_LIFETIME = 60.0
 
 
@@ -38,6 +42,18 @@ def _delivery_message_id(event: bus.BusEvent) -> str:
     if isinstance(data, dict):
         return str(data.get("MessageID") or data.get("message_id") or "")
     return str(getattr(data, "message_id", "") or "")
+
+
+def arrivals(batch: list[bus.BusEvent]) -> str:
+    """The ``new`` frame's data for the messages that arrived in ``batch`` ("" if none)."""
+    new = [e.data for e in batch if e.type == bus.NEW]
+    if not new:
+        return ""
+    shown = [
+        {"ID": m.id, "From": m.from_.name or m.from_.address, "Subject": m.subject}
+        for m in new[-NOTIFY_MAX:]
+    ]
+    return json.dumps({"Count": len(new), "Messages": shown})
 
 
 def frame(name: str, data: str = "") -> str:
@@ -67,6 +83,8 @@ async def changes(sandbox: Sandbox, request: Request) -> AsyncIterator[str]:
                 return
             if any(e.type in MESSAGE_TYPES for e in batch):
                 yield frame("messages")
+            if news := arrivals(batch):
+                yield frame("new", news)
             delivered = {_delivery_message_id(e) for e in batch if e.type == bus.DELIVERY_EVENT}
             for message_id in sorted(delivered):
                 yield frame("delivery", message_id)

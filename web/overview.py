@@ -1,4 +1,5 @@
-"""The store-wide numbers every inbox page shows (totals, unread, inbox names), cached.
+"""The store-wide numbers every inbox page shows (totals, unread, inbox names, tag counts),
+cached.
 
 Counting 100,000 rows on every page view and every live refresh is most of a page's cost, yet
 the numbers only change when a message event is published. ``Overview`` is remembered
@@ -25,12 +26,14 @@ class Overview:
     total: int
     unread: int
     inboxes: list[tuple[str, int]] = field(default_factory=list)
+    tags: list[tuple[str, int]] = field(default_factory=list)  # every tag and its count
 
 
 def read_overview(conn: Connection) -> Overview:
     total, unread = messages.counts(conn)
     rows = conn.execute("SELECT inbox, COUNT(*) FROM messages GROUP BY inbox ORDER BY inbox")
-    return Overview(total, unread, [(row[0], int(row[1])) for row in rows])
+    inboxes = [(row[0], int(row[1])) for row in rows]
+    return Overview(total, unread, inboxes, list(messages.tag_counts(conn).items()))
 
 
 class OverviewCache:

@@ -3,7 +3,8 @@
 The inbox state (search query, inbox filter, page offset) lives in the URL, so a search can be
 bookmarked and shared; list fragments tell htmx to keep the address bar in sync
 (``HX-Replace-Url``). A live refresh (``/ui/list?live=1``) re-reads the state from the
-address the browser reports in ``HX-Current-URL``.
+address the browser reports in ``HX-Current-URL``. The page size is a per-browser choice, kept
+in the ``mailsandbox_page_size`` cookie (set by the page's script, read here).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from mailsandbox.storage import events, messages
 from mailsandbox.web import queries
 from mailsandbox.web.dropped import dropped_recipients
 from mailsandbox.web.guard import local_path
+from mailsandbox.web.inbound import inbound_context
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import UI, get_ui
 
@@ -29,20 +31,36 @@ router = APIRouter(include_in_schema=False)
 EVENT_TYPES = [t for t in events.TYPES if t != "queued"]
 
 
-class InboxState:
-    """The inbox view's URL parameters, validated."""
+PAGE_SIZE_COOKIE = "mailsandbox_page_size"
 
-    def __init__(self, q: str = "", inbox: str = "", start: str | int = 0) -> None:
+
+def page_size(request: Request) -> int:
+    """The page size this browser chose (one of ``queries.PAGE_SIZES``), else the default."""
+    text = request.cookies.get(PAGE_SIZE_COOKIE, "")
+    size = int(text) if text.isdigit() else 0
+    return size if size in queries.PAGE_SIZES else queries.PAGE_SIZE
+
+
+class InboxState:
+    """The inbox view's URL parameters, validated, and the browser's page size."""
+
+    def __init__(
+        self, q: str = "", inbox: str = "", start: str | int = 0, limit: int = queries.PAGE_SIZE
+    ) -> None:
         self.q = q.strip()[:1000]
         self.inbox = inbox.strip()[:100]
         text = str(start)
         self.start = min(int(text), 10_000_000) if text.isdigit() else 0
+        self.limit = limit
 
     @classmethod
-    def from_url(cls, url: str) -> InboxState:
+    def from_url(cls, url: str, limit: int = queries.PAGE_SIZE) -> InboxState:
         params = parse_qs(urlsplit(url).query)
         return cls(
-            params.get("q", [""])[0], params.get("inbox", [""])[0], params.get("start", ["0"])[0]
+            params.get("q", [""])[0],
+            params.get("inbox", [""])[0],
+            params.get("start", ["0"])[0],
+            limit,
         )
 
     def url(self, start: int | None = None) -> str:
@@ -52,19 +70,22 @@ class InboxState:
 
 
 def state_of(request: Request) -> InboxState:
+    limit = page_size(request)
     if request.query_params.get("live") and request.headers.get("hx-current-url"):
         current = request.headers["hx-current-url"]
         if urlsplit(current).path == "/":
-            return InboxState.from_url(current)
+            return InboxState.from_url(current, limit)
     p = request.query_params
-    return InboxState(p.get("q", ""), p.get("inbox", ""), p.get("start", "0"))
+    return InboxState(p.get("q", ""), p.get("inbox", ""), p.get("start", "0"), limit)
 
 
 async def inbox_context(sandbox: Sandbox, state: InboxState) -> dict[str, object]:
     cache: OverviewCache = sandbox.extensions[OVERVIEW_KEY]
     generation, cached = cache.generation, cache.get()
     page = await sandbox.db.read(
-        lambda conn: queries.load_inbox(conn, state.q, state.start, state.inbox, cached)
+        lambda conn: queries.load_inbox(
+            conn, state.q, state.start, state.inbox, cached, limit=state.limit
+        )
     )
     if cached is None and page.overview is not None:
         cache.put(generation, page.overview)
@@ -78,6 +99,7 @@ async def inbox_context(sandbox: Sandbox, state: InboxState) -> dict[str, object
         "smtp_host": smtp_host,
         "smtp_port": smtp_port,
         "smtp_tls": smtp_tls_summary(sandbox),
+        "page_sizes": queries.PAGE_SIZES,
     }
 
 
@@ -122,7 +144,9 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
     if not detail.summary.read and not is_cross_site(ui.request):  # a link elsewhere: read only
         await sandbox.mailbox.set_read([message_id], True)
         detail.summary.read = True
-    newer, older = await sandbox.db.read(lambda conn: queries.neighbours(conn, detail.summary))
+    (newer, older), all_tags = await sandbox.db.read(
+        lambda conn: (queries.neighbours(conn, detail.summary), messages.all_tags(conn))
+    )
     back = local_path(ui.request.query_params.get("back", "/"))
     unread = await sandbox.db.read(lambda conn: messages.counts(conn)[1])
     context = {
@@ -130,6 +154,7 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
         "s": detail.summary,
         "newer": newer,
         "older": older,
+        "all_tags": all_tags,
         "back": back,
         "unread": unread,
         "remote_content": detail.remote_content,
@@ -142,6 +167,7 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
         ]
         if any(tracking.wanted(detail.summary.metadata))
         else [],
+        **await inbound_context(ui, message_id),  # the "Inbound routing" section
     }
     return ui.page("message.html", context)
 

@@ -1,4 +1,5 @@
-"""The UI's byte-serving routes: HTML preview document, message parts, raw ``.eml`` download.
+"""The UI's byte-serving routes: HTML preview document, message parts, and the downloads of the
+raw ``.eml``, the HTML body and the text body.
 
 Every response here carries content a stranger wrote, so each one is locked down: the preview
 gets :func:`mailsandbox.api.rendering.message_csp` (``sandbox`` without scripts, remote loads
@@ -15,7 +16,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from mailsandbox import mime
 from mailsandbox.api.deps import get_sandbox
-from mailsandbox.api.rendering import RAW_CSP, message_csp, own_origin
+from mailsandbox.api.rendering import PREVIEW_SANDBOX, RAW_CSP, message_csp, own_origin
 from mailsandbox.reading import compute
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages
@@ -33,7 +34,7 @@ def part_url(message_id: str, part_id: str) -> str:
     return f"/ui/message/{quote(message_id)}/part/{quote(part_id)}"
 
 
-def _locked(response: Response, csp: str = RAW_CSP) -> Response:
+def locked(response: Response, csp: str = RAW_CSP) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = csp
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -42,7 +43,7 @@ def _locked(response: Response, csp: str = RAW_CSP) -> Response:
 
 
 def _missing(text: str = "Message not found") -> Response:
-    return _locked(PlainTextResponse(text, status_code=404))
+    return locked(PlainTextResponse(text, status_code=404))
 
 
 def _cid_urls(conn: Connection, summary: MessageSummary) -> dict[str, str]:
@@ -53,21 +54,58 @@ def _cid_urls(conn: Connection, summary: MessageSummary) -> dict[str, str]:
     }
 
 
+async def load_preview_html(sandbox: Sandbox, message_id: str) -> str | None:
+    """The message's HTML made safe to show (:func:`.sanitize.rewrite_html`, off the event
+    loop for big mail); "" if it has none (or cannot be parsed: the raw tab still shows it),
+    None if there is no such message."""
+    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    if summary is None:
+        return None
+    markup = (await sandbox.reader.open(summary.id, summary.seq, summary.size)).parsed.html
+    if not markup:
+        return ""
+    cids = await sandbox.db.read(lambda conn: _cid_urls(conn, summary))
+    return await compute(len(markup), sanitize.rewrite_html, markup, cids)
+
+
 @router.get("/ui/message/{message_id}/preview")
 async def preview(
     request: Request, message_id: str, remote: int = 0, sandbox: Sandbox = Depends(get_sandbox)
 ) -> Response:
+    body = await load_preview_html(sandbox, message_id)
+    if body is None:
+        return _missing()
+    if not body:
+        return _missing("This message does not contain a HTML part")
+    response = Response(body, media_type="text/html; charset=utf-8")
+    response.headers["X-DNS-Prefetch-Control"] = "off"
+    csp = message_csp(own_origin(request), bool(remote), sandbox=PREVIEW_SANDBOX)
+    return locked(response, csp)
+
+
+# The body downloads: (media type, file extension, what it is called) by name.
+BODY_DOWNLOADS = {"html": ("text/html", "html", "HTML"), "text": ("text/plain", "txt", "text")}
+
+
+@router.get("/ui/message/{message_id}/download/{kind}")
+async def body_download(
+    message_id: str, kind: str, sandbox: Sandbox = Depends(get_sandbox)
+) -> Response:
+    """The message's HTML or text body as sent, as a file (never rendered here)."""
+    if kind not in BODY_DOWNLOADS:
+        return _missing("Unknown download")
     summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
     if summary is None:
         return _missing()
-    markup = (await sandbox.reader.open(summary.id, summary.seq, summary.size)).parsed.html
-    if not markup:  # (unparseable mail has no preview; the raw tab still shows it)
-        return _missing("This message does not contain a HTML part")
-    cids = await sandbox.db.read(lambda conn: _cid_urls(conn, summary))
-    body = await compute(len(markup), sanitize.rewrite_html, markup, cids)
-    response = Response(body, media_type="text/html; charset=utf-8")
-    response.headers["X-DNS-Prefetch-Control"] = "off"
-    return _locked(response, message_csp(own_origin(request), bool(remote)))
+    parsed = (await sandbox.reader.open(summary.id, summary.seq, summary.size)).parsed
+    text, html = parsed.text, parsed.html
+    body = html if kind == "html" else text
+    media_type, extension, name = BODY_DOWNLOADS[kind]
+    if not body:
+        return _missing(f"This message has no {name} part")
+    response = Response(body.encode("utf-8"), media_type=f"{media_type}; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{message_id}.{extension}"'
+    return locked(response)
 
 
 def _read_part(conn: Connection, message_id: str, part_id: str) -> PartFound | None:
@@ -98,7 +136,7 @@ async def part(
         "Content-Disposition": f"{disposition}; filename*=UTF-8''{filename}",
     }
     chunks = sandbox.reader.chunks_of(node.data)
-    return _locked(StreamingResponse(chunks, media_type=content_type, headers=headers))
+    return locked(StreamingResponse(chunks, media_type=content_type, headers=headers))
 
 
 @router.get("/ui/message/{message_id}/raw")
@@ -114,4 +152,4 @@ async def raw_source(
     if dl:
         headers["Content-Disposition"] = f'attachment; filename="{message_id}.eml"'
     media_type = "message/rfc822" if dl else "text/plain; charset=utf-8"
-    return _locked(StreamingResponse(chunks, media_type=media_type, headers=headers))
+    return locked(StreamingResponse(chunks, media_type=media_type, headers=headers))

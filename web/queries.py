@@ -20,6 +20,7 @@ from mailsandbox.web import sanitize
 from mailsandbox.web.overview import Overview, read_overview
 
 PAGE_SIZE = 50
+PAGE_SIZES = (25, 50, 100, 200)  # the page sizes the inbox offers
 RAW_PREVIEW_BYTES = 512 * 1024
 TEXT_PREVIEW_CHARS = 512 * 1024
 EXTRACT_INLINE = 64 * 1024  # characters of text + HTML up to which links and codes come inline
@@ -37,6 +38,7 @@ class InboxPage:
     start: int = 0
     limit: int = PAGE_SIZE
     inboxes: list[tuple[str, int]] = field(default_factory=list)
+    tags: list[tuple[str, int]] = field(default_factory=list)
     error: str = ""
     notice: str = ""  # e.g. "3 messages are not searchable yet (...)"
     overview: Overview | None = None
@@ -77,7 +79,7 @@ def load_inbox(
     all_total, all_unread = overview.total, overview.unread
     page = InboxPage([], 0, 0, all_unread, all_total, query, inbox, start, limit)
     page.overview = overview
-    page.inboxes = overview.inboxes
+    page.inboxes, page.tags = overview.inboxes, overview.tags
     if not query.strip():
         page.messages = messages.list_summaries(conn, start=start, limit=limit, inbox=inbox or None)
         page.total, page.unread = _inbox_counts(conn, inbox) if inbox else (all_total, all_unread)

@@ -8,6 +8,7 @@ rules page) append ``(label, href)`` to it when they install.
 from __future__ import annotations
 
 import functools
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,8 +21,10 @@ from fastapi.responses import HTMLResponse
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+    from markupsafe import Markup
 
 from mailsandbox.api.deps import get_sandbox
+from mailsandbox.api.rendering import PREVIEW_SANDBOX
 from mailsandbox.mime import Address
 from mailsandbox.runtime import Sandbox
 
@@ -34,8 +37,12 @@ SOURCE_LABELS = {
     "smtp": "SMTP",
     "sendgrid": "SendGrid",
     "mailgun": "Mailgun",
+    "ses": "Amazon SES",
     "api": "API",
     "generic": "Generic",
+    "inbound": "Inbound",
+    "sendgrid-parse": "SendGrid Inbound Parse",
+    "mailgun-route": "Mailgun route",
 }
 
 # The UI's own pages: scripts and styles only from us, frames only from us, no plugins.
@@ -55,11 +62,17 @@ def human_size(size: int) -> str:
     return f"{value:.1f} GB"
 
 
+# Relative times: below the first limit "just now", then whole units. app.js's ``relative()``
+# keeps the labels current in the browser with the same steps (tests/web/test_prefs.py checks
+# the two agree), so a page never shows "just now" beside "0 min ago".
+RELATIVE_STEPS = ((3600, 60, "min"), (86400, 3600, "h"), (86400 * 7, 86400, "d"))
+
+
 def relative_time(epoch: float, now: float | None = None) -> str:
     delta = max(0.0, (now or time.time()) - epoch)
-    if delta < 45:
+    if delta < 60:
         return "just now"
-    for limit, unit, name in ((3600, 60, "min"), (86400, 3600, "h"), (86400 * 7, 86400, "d")):
+    for limit, unit, name in RELATIVE_STEPS:
         if delta < limit:
             return f"{int(delta // unit)} {name} ago"
     return datetime.fromtimestamp(epoch, UTC).strftime("%d %b %Y")
@@ -83,6 +96,31 @@ def redact_url(url: str) -> str:
     except ValueError:
         return url
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+_URL_BREAKS = re.compile(r"(?<=[/?&=.#])(?=[^/?&=.#])")
+
+
+def breakable_url(url: str) -> Markup:
+    """A URL (escaped) with line-break opportunities after ``/ ? & = . #``, so a long one
+    wraps between its parts instead of letter by letter."""
+    from markupsafe import Markup, escape  # with Jinja2, at the first page
+
+    return Markup("<wbr>").join(escape(part) for part in _URL_BREAKS.split(url))
+
+
+_TAG_QUERY = re.compile(r'tag:(?:"([^"]+)"|(\S+))')
+
+
+def tag_query(tag: str) -> str:
+    """The search that lists a tag's messages: ``tag:invoice``, ``tag:"two words"``."""
+    return f'tag:"{tag}"' if " " in tag else f"tag:{tag}"
+
+
+def active_tag(query: str) -> str:
+    """The tag a search filters on when it is nothing but ``tag:...`` ("" otherwise)."""
+    match = _TAG_QUERY.fullmatch(query.strip())
+    return (match.group(1) or match.group(2)) if match else ""
 
 
 def exact_time(epoch: float) -> str:
@@ -135,8 +173,12 @@ def make_environment() -> Environment:
         address=show_address,
         short_address=short_address,
         source_label=source_label,
+        breakable_url=breakable_url,
+        tag_query=tag_query,
+        active_tag=active_tag,
     )
     env.globals["nav_links"] = NAV_LINKS
+    env.globals["preview_sandbox"] = PREVIEW_SANDBOX
     return env
 
 

@@ -1,6 +1,7 @@
-"""The Rules page (``/ui/rules``): delivery-outcome and SMTP-fault rules managed live, the
-webhook signing keys apps need (with the django-anymail setting each goes in), the configured
-webhook endpoints, and the latest webhook attempts with a replay button.
+"""The Rules page (``/ui/rules``): delivery-outcome and SMTP-fault rules managed live (add,
+switch on/off, move up/down, delete), the webhook signing keys apps need (with the
+django-anymail setting each goes in), the configured webhook endpoints, and the latest webhook
+attempts with a replay button.
 
 Same data and validation as ``/api/v1/rules`` and ``/api/v1/webhooks/deliveries``; every form
 POST is same-origin only and answers with a redirect back to the page (or the page with the
@@ -133,6 +134,28 @@ async def add_rule(ui: UI = Depends(get_ui)) -> Response:
 @actions.post(PATH + "/{rule_id}/delete")
 async def delete_rule(rule_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
     await engine_of(sandbox).remove_rule(rule_id)
+    return RedirectResponse(PATH, status_code=303)
+
+
+@actions.post(PATH + "/{rule_id}/enabled")
+async def enable_rule(
+    rule_id: str, enabled: str = Form(...), sandbox: Sandbox = Depends(get_sandbox)
+) -> Response:
+    """``enabled=1`` switches a rule on, ``enabled=0`` off."""
+    await engine_of(sandbox).set_rule_enabled(rule_id, enabled == "1")
+    return RedirectResponse(PATH, status_code=303)
+
+
+@actions.post(PATH + "/{rule_id}/move")
+async def move_rule(
+    rule_id: str, direction: str = Form(...), sandbox: Sandbox = Depends(get_sandbox)
+) -> Response:
+    """``direction=up`` or ``down``: one place earlier or later in the order rules are tried."""
+    engine = engine_of(sandbox)
+    order = [r.id for r in engine.rules.all()]
+    if rule_id in order and direction in ("up", "down"):
+        step = -1 if direction == "up" else 1
+        await engine.move_rule(rule_id, max(0, order.index(rule_id) + step))
     return RedirectResponse(PATH, status_code=303)
 
 

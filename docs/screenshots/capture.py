@@ -1,9 +1,10 @@
-"""Regenerate the UI screenshots in this folder (light and dark: inbox, message, rules and
-suppressions; the inbox on a phone).
+"""Regenerate the UI screenshots in this folder: light and dark (inbox, inbox with messages
+selected, message, rules, suppressions) and phone width (inbox, message in dark, rules).
 
 Starts a throwaway sandbox, sends a realistic mix of mail through its real doors (SMTP,
-the SendGrid and Mailgun APIs), records a couple of delivery events, and photographs the UI
-with Debian chromium through Playwright.
+the SendGrid and Mailgun APIs), records a couple of delivery events, adds two rules (one
+switched off), and photographs the UI with Debian chromium through Playwright. The check
+tabs have their own script, ``capture_checks.py``.
 
     .venv/bin/python docs/screenshots/capture.py
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from mailsandbox.config import Settings
 from mailsandbox.runner import RunningSandbox, start_in_thread
@@ -66,7 +67,8 @@ class Receiver(BaseHTTPRequestHandler):
 
 def shoot(page: Page, path: Path) -> None:
     """A whole-page shot through a viewport as tall as the page (chromium's full-page capture
-    leaves the sandboxed preview frame blank); the preview's max-height makes this converge."""
+    leaves the sandboxed preview frame blank); the preview is as tall as the mail, so this
+    converges."""
     width = page.viewport_size["width"] if page.viewport_size else 1280
     for _ in range(4):
         height = page.evaluate("document.documentElement.scrollHeight")
@@ -186,6 +188,15 @@ def populate(running: RunningSandbox, hook_url: str) -> str:
             },
         )
         api.post(f"/api/v1/message/{newest}/events", json={"type": "opened"})
+        api.post(
+            "/api/v1/rules",
+            json={"recipient": "*@flaky.example", "outcome": "deferred", "probability": 50},
+        )
+        blocked = api.post(
+            "/api/v1/rules",
+            json={"stage": "RCPT", "recipient": "blocked@*", "reply": "550 5.1.1 No such user"},
+        ).json()
+        api.patch(f"/api/v1/rules/{blocked['id']}", json={"enabled": False})
         sendgrid = {"Authorization": "Bearer SG.demo"}
         for list_name, entries in (
             ("bounces", [("frank@example.com", "550 5.1.1 The email account does not exist")]),
@@ -200,6 +211,60 @@ def populate(running: RunningSandbox, hook_url: str) -> str:
             )
             assert seeded.status_code in (200, 201), seeded.text
     return str(newest)
+
+
+def select_two(page: Page) -> None:
+    """Tick two messages, so the bulk bar shows."""
+    page.locator(".msg-check input").nth(1).check()
+    page.locator(".msg-check input").nth(3).check()
+    page.locator("#bulk").wait_for()
+
+
+def new_page(browser: Browser, url: str, scheme: str, width: int, height: int) -> Page:
+    context = browser.new_context(
+        base_url=url, viewport={"width": width, "height": height}, color_scheme=scheme
+    )
+    return context.new_page()
+
+
+def open_message(page: Page, message_id: str) -> None:
+    page.goto(f"/view/{message_id}")
+    page.frame_locator("#preview").locator("h1").wait_for()
+    page.locator("body[data-live=on]").wait_for()
+
+
+def desktop_shots(page: Page, scheme: str, newest: str) -> None:
+    page.goto("/")
+    page.locator("body[data-live=on]").wait_for()
+    page.screenshot(path=HERE / f"inbox-{scheme}.png")
+    select_two(page)
+    page.screenshot(path=HERE / f"inbox-selected-{scheme}.png")
+    open_message(page, newest)
+    page.locator("#webhook-attempts tbody tr:nth-child(2)").wait_for()
+    shoot(page, HERE / f"message-{scheme}.png")
+    page.goto("/ui/rules")
+    page.locator("body[data-live=on]").wait_for()
+    page.screenshot(path=HERE / f"rules-{scheme}.png", full_page=True)
+    page.goto("/ui/suppressions")
+    page.screenshot(path=HERE / f"suppressions-{scheme}.png")
+    page.context.close()
+
+
+def phone_shots(page: Page, scheme: str, newest: str) -> None:
+    """Light: the inbox and the rules page; dark: a message with its preview at Phone."""
+    if scheme == "light":
+        page.goto("/")
+        page.locator("body[data-live=on]").wait_for()
+        page.screenshot(path=HERE / "inbox-phone.png")
+        page.goto("/ui/rules")
+        page.locator("body[data-live=on]").wait_for()
+        page.screenshot(path=HERE / "rules-phone.png", full_page=True)
+    else:
+        open_message(page, newest)
+        # The tabs and the preview at Phone width, under the sticky header.
+        page.evaluate("scrollTo(0, document.querySelector('.tabs-card').offsetTop - 60)")
+        page.screenshot(path=HERE / "message-phone-dark.png")
+    page.context.close()
 
 
 def main() -> None:
@@ -217,33 +282,9 @@ def main() -> None:
                     executable_path="/usr/bin/chromium", headless=True, args=ARGS
                 )
                 for scheme in ("light", "dark"):
-                    context = browser.new_context(
-                        base_url=running.url,
-                        viewport={"width": 1280, "height": 760},
-                        color_scheme=scheme,
-                    )
-                    page = context.new_page()
-                    page.goto("/")
-                    page.locator("body[data-live=on]").wait_for()
-                    page.screenshot(path=HERE / f"inbox-{scheme}.png")
-                    page.goto(f"/view/{newest}")
-                    page.frame_locator("#preview").locator("h1").wait_for()
-                    page.locator("body[data-live=on]").wait_for()
-                    page.locator("#webhook-attempts tbody tr:nth-child(2)").wait_for()
-                    shoot(page, HERE / f"message-{scheme}.png")
-                    page.goto("/ui/rules")
-                    page.screenshot(path=HERE / f"rules-{scheme}.png", full_page=True)
-                    page.goto("/ui/suppressions")
-                    page.screenshot(path=HERE / f"suppressions-{scheme}.png")
-                    context.close()
-                phone = browser.new_context(
-                    base_url=running.url, viewport={"width": 390, "height": 760}
-                )
-                page = phone.new_page()
-                page.goto("/")
-                page.locator("body[data-live=on]").wait_for()
-                page.screenshot(path=HERE / "inbox-phone.png")
-                phone.close()
+                    desktop_shots(new_page(browser, running.url, scheme, 1280, 760), scheme, newest)
+                for scheme in ("light", "dark"):
+                    phone_shots(new_page(browser, running.url, scheme, 390, 844), scheme, newest)
                 browser.close()
         finally:
             receiver.shutdown()

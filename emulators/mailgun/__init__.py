@@ -1,9 +1,12 @@
-"""Mailgun v3 emulation: messages, events, templates, suppressions, webhooks.
+"""Mailgun emulation: messages, events and logs, templates, suppressions, webhooks (domain v3
+and v4, account), domains, tags and stats, routes (inbound).
 
 ``install(app, sandbox)`` is the entry point the composition root calls: it adds the template
-tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``), the error
-handler for :class:`~.errors.MailgunError` and every route. Domain routes use
-the ``mgdomain`` path convertor (a segment with a dot), so they never shadow SendGrid's.
+and tag tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``), the
+error handler for :class:`~.errors.MailgunError` and every route. ``/v3`` domain routes use
+the ``mgdomain`` path convertor (a segment with a dot), so they never shadow SendGrid's; the
+dotless families (``/v4/...``, ``/v1/analytics/...``, ``/v1/webhooks``) are Mailgun's alone
+(esp-contracts.md, "Routing both ESPs on one HTTP port").
 """
 
 from __future__ import annotations
@@ -14,14 +17,23 @@ from mailsandbox.api import surface_of
 from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, claims_pattern, rules
 from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.mailgun import (
+    account_webhooks,
+    domains,
     event_webhooks,
     events_api,
+    logs,
     messages,
+    route_delivery,
+    routes_api,
+    stats,
     stored_messages,
     suppressions,
+    tag_store,
+    tags,
     template_store,
     templates,
     webhooks,
+    webhooks_v4,
 )
 from mailsandbox.emulators.mailgun.auth import enforced_key
 from mailsandbox.emulators.mailgun.errors import ERRORS, MailgunError, handle_mailgun_error
@@ -48,12 +60,25 @@ FAMILY = Family(
 def install(app: FastAPI, sandbox: Sandbox) -> None:
     """Attach Mailgun's routes, tables and webhook signer to the app."""
     surface_of(app).add(FAMILY)
-    sandbox.migrations.extend(template_store.MIGRATIONS)
-    sandbox.extensions["mailgun.signer"] = MailgunSigner(
-        sandbox.settings.mailgun_webhook_signing_key, sandbox.settings.data_dir
-    )
+    sandbox.migrations.extend([*template_store.MIGRATIONS, *tag_store.MIGRATIONS])
+    signer = MailgunSigner(sandbox.settings.mailgun_webhook_signing_key, sandbox.settings.data_dir)
+    sandbox.extensions["mailgun.signer"] = signer
     app.add_exception_handler(MailgunError, handle_mailgun_error)
     include_first(app, messages.router, tags=["Mailgun"])  # the hot path, matched first
-    for module in (templates, events_api, suppressions, webhooks, stored_messages):
+    for module in (
+        templates,
+        events_api,
+        suppressions,
+        webhooks,
+        webhooks_v4,
+        account_webhooks,
+        stored_messages,
+        domains,
+        tags,
+        stats,
+        logs,
+        routes_api,
+    ):
         app.include_router(module.router, tags=["Mailgun"])
     event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks
+    route_delivery.register(sandbox, signer)  # inbound mail → the routes' actions

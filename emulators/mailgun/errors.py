@@ -61,10 +61,16 @@ class MailgunErrors:
 ERRORS = MailgunErrors()
 
 
+def not_json(what: str) -> MailgunError:
+    """The 400 for a form field that must be JSON (``'recipient-variables' parameter is not a
+    valid JSON``, in the error table of mailgun/documentation ``api-sending.rst``)."""
+    return bad_request(f"'{what}' parameter is not a valid JSON")
+
+
 def parse_json(text: str | bytes, what: str) -> Any:
     """Decode a JSON form field or body (see :mod:`mailsandbox.safejson`), or fail with
     Mailgun's 400."""
     try:
         return safejson.loads(text)
     except safejson.JSONInputError as exc:
-        raise bad_request(f"{what} parameter is not a valid JSON") from exc
+        raise not_json(what) from exc

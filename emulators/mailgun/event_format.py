@@ -5,9 +5,16 @@ Rendered from the shared vocabulary of ``sandbox.storage.events``. The event eng
 :func:`mailgun_event` and :func:`MAILGUN_WEBHOOK_NAME`; the Events API uses them too.
 
 A ``rejected`` event whose ``details`` carry ``"suppressed": "<kind>"`` (bounce, unsubscribe,
-complaint) is Mailgun's ``failed`` / ``permanent`` / ``suppress-<kind>``; otherwise it stays
-``rejected``. ``details["url"]`` is the clicked link; ``details["severity"]`` may override the
-failure severity; ``details["attempt"]`` the attempt number.
+complaint) is Mailgun's ``failed`` / ``permanent`` / ``suppress-<kind>`` with code 605 and an
+empty ``message`` (api-events.rst, "Failed (Permanent)"); otherwise it stays ``rejected``.
+``details["url"]`` is the clicked link; ``details["severity"]`` may override the failure
+severity; ``details["attempt"]`` the attempt number; ``details["status"]`` the enhanced status
+code of the reply a rule supplied (``code`` is the reply's own, e.g. 451).
+
+Fields documented for every event, filled from what the send stored: ``storage`` (``url`` +
+``key``; the URL the sending client used), ``message.attachments`` (filename, content-type,
+size), ``message.recipients`` on ``accepted``, ``message.scheduled-for`` when the send had an
+``o:deliverytime``.
 """
 
 from __future__ import annotations
@@ -87,30 +94,51 @@ def _suppressed_kind(event: DeliveryEvent) -> str:
     return str(kind) if event.type == "rejected" else ""
 
 
-def _failure(event: DeliveryEvent, suppressed: str) -> dict[str, Any]:
+# suppress-* failures: api-events.rst shows suppress-bounce; the other two descriptions are
+# the sandbox's wording, with the same code [unverified]
+SUPPRESSED = {
+    "bounce": "Not delivering to previously bounced address",
+    "unsubscribe": "Not delivering to unsubscribed address",
+    "complaint": "Not delivering to a user who marked your messages as spam",
+}
+SUPPRESSED_CODE = 605
+
+
+def _suppressed_failure(event: DeliveryEvent, kind: str) -> dict[str, Any]:
+    return {
+        "severity": "permanent",
+        "reason": f"suppress-{kind}",
+        "delivery-status": {
+            "attempt-no": 1,
+            "message": "",
+            "code": SUPPRESSED_CODE,
+            "description": SUPPRESSED.get(kind, event.reason),
+            "session-seconds": 0.0,
+        },
+    }
+
+
+def _failure(event: DeliveryEvent) -> dict[str, Any]:
     temporary = event.type == "deferred" and event.details.get("severity") != "permanent"
-    code = event.code or (451 if temporary else 550 if not suppressed else 605)
-    description = event.reason or (
-        "Temporary failure, will retry"
-        if temporary
-        else "Not delivering to suppressed address"
-        if suppressed
-        else "The recipient address does not exist"
+    code = event.code or (451 if temporary else 550)
+    enhanced = str(event.details.get("status") or ("4.2.2" if temporary else "5.1.1"))
+    reply = event.reason or (
+        "Temporary failure, will retry" if temporary else "The recipient address does not exist"
     )
-    status = {
+    status: dict[str, Any] = {
         "code": code,
-        "message": description,
-        "description": description,
+        "message": reply,
+        "description": "" if temporary else reply,
         "attempt-no": int(event.details.get("attempt", 1)),
-        "bounce-code": f"{code} {'4.2.2' if temporary else '5.1.1'}",
-        "enhanced-code": "4.2.2" if temporary else "5.1.1",
+        "enhanced-code": enhanced,
     }
     if temporary:
-        status["retry-seconds"] = 600
-    reason = f"suppress-{suppressed}" if suppressed else "generic" if temporary else "bounce"
+        status["retry-seconds"] = int(event.details.get("retry_seconds") or 600)
+    else:
+        status["bounce-code"] = enhanced  # "5.1.1", as in api-events.rst's delayed bounce
     return {
         "severity": "temporary" if temporary else "permanent",
-        "reason": reason,
+        "reason": "generic" if temporary else "bounce",
         "delivery-status": status,
     }
 
@@ -132,8 +160,10 @@ def _type_fields(event: DeliveryEvent, message: MessageSummary) -> dict[str, Any
                 "utf8": True,
             }
         }
-    if event.type in ("deferred", "bounced") or suppressed:
-        return _failure(event, suppressed)
+    if suppressed:
+        return _suppressed_failure(event, suppressed)
+    if event.type in ("deferred", "bounced"):
+        return _failure(event)
     if event.type == "rejected":
         reason = event.reason or "Rejected by a mailsandbox rule"
         return {"reject": {"reason": reason, "description": reason}}
@@ -145,12 +175,38 @@ def _type_fields(event: DeliveryEvent, message: MessageSummary) -> dict[str, Any
     return {}
 
 
+def _message(name: str, message: MessageSummary, options: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "headers": _headers(message),
+        "attachments": list(options.get("attachments") or []),
+        "size": message.size,
+    }
+    if name == "accepted":
+        out["recipients"] = list(message.recipients)
+    scheduled = options.get("scheduled_for")
+    if isinstance(scheduled, (int, float)) and not isinstance(scheduled, bool):
+        out["scheduled-for"] = int(scheduled)
+    return out
+
+
+def storage(message: MessageSummary, base_url: str = "") -> dict[str, str] | None:
+    """The ``storage`` block of a Mailgun message's events: where ``GET`` fetches it and
+    ``POST`` resends it (``base_url``, else the URL its sender used)."""
+    options = _options(message)
+    domain = str(options.get("domain", ""))
+    base = base_url or str(options.get("api_url", ""))
+    if not (base and domain):
+        return None
+    return {"url": f"{base}/v3/domains/{domain}/messages/{message.id}", "key": message.id}
+
+
 def mailgun_event(
     event: DeliveryEvent, message: MessageSummary, base_url: str = ""
 ) -> dict[str, Any] | None:
     """One Events-API item / webhook ``event-data``; None for a type Mailgun has no name for.
 
-    ``base_url`` (``http://host:port``) adds the ``storage`` block when given."""
+    ``base_url`` (``http://host:port``) is the one the ``storage`` URL uses (default: the one
+    the message was sent to)."""
     name = MAILGUN_EVENT_NAMES.get(event.type)
     if name is None:
         return None
@@ -182,19 +238,12 @@ def mailgun_event(
             "is-system-test": False,
             "is-test-mode": bool(options.get("testmode")),
         },
-        "message": {
-            "headers": _headers(message),
-            "attachments": [],
-            "size": message.size,
-        },
+        "message": _message(name, message, options),
         **fields,
     }
     if name == "failed" and "log-level" in item:
         item["log-level"] = "warn" if fields.get("severity") == "temporary" else "error"
-    domain = str(options.get("domain", ""))
-    if base_url and domain:
-        item["storage"] = {
-            "url": f"{base_url}/v3/domains/{domain}/messages/{message.id}",
-            "key": message.id,
-        }
+    found = storage(message, base_url)
+    if found is not None:
+        item["storage"] = found
     return item

@@ -14,26 +14,32 @@ from mailsandbox import safejson
 from mailsandbox.emulators.mailgun.errors import bad_request
 from mailsandbox.storage.sql import POSTGRESQL, SQLITE
 
-# Mailgun event name → rows of the shared vocabulary
-TYPES_FOR_NAME: dict[str, list[str]] = {
-    "accepted": ["queued"],
-    "delivered": ["delivered"],
-    "failed": ["deferred", "bounced"],
-    "rejected": ["rejected"],
-    "opened": ["opened"],
-    "clicked": ["clicked"],
-    "complained": ["complained"],
-    "unsubscribed": ["unsubscribed"],
-    "stored": [],
+# Mailgun event name → SQL over the shared ``events`` rows. A ``rejected`` row that a
+# suppression caused is Mailgun's ``failed`` (reason ``suppress-*``, severity permanent: see
+# event_format), so ``event=failed`` must return it and ``event=rejected`` must not.
+_SUPPRESSED = "json_extract(details_json, '$.suppressed') IS NOT NULL"
+_FAILED_TEMPORARY = (
+    "(type = 'deferred' AND coalesce(json_extract(details_json, '$.severity'), '') != 'permanent')"
+)
+_FAILED_PERMANENT = (
+    "(type = 'bounced' OR (type = 'deferred' AND json_extract(details_json, '$.severity') = "
+    f"'permanent') OR (type = 'rejected' AND {_SUPPRESSED}))"
+)
+EVENT_SQL: dict[str, str] = {
+    "accepted": "type = 'queued'",
+    "delivered": "type = 'delivered'",
+    "failed": f"({_FAILED_TEMPORARY} OR {_FAILED_PERMANENT})",
+    "rejected": f"(type = 'rejected' AND NOT ({_SUPPRESSED}))",
+    "opened": "type = 'opened'",
+    "clicked": "type = 'clicked'",
+    "complained": "type = 'complained'",
+    "unsubscribed": "type = 'unsubscribed'",
+    "stored": "FALSE",
 }
-SEVERITY_TYPES = {"temporary": ["deferred"], "permanent": ["bounced", "rejected"]}
+SEVERITY_SQL = {"temporary": _FAILED_TEMPORARY, "permanent": _FAILED_PERMANENT}
 FILTERS = ("event", "from", "message-id", "subject", "to", "recipient", "tags", "severity")
 _MESSAGE_COLUMNS = {"from": "from_json", "subject": "subject", "to": "to_json"}
-# The message's sending domain (kept in its metadata), by dialect.
-_DOMAIN = {
-    SQLITE: "json_extract(metadata_json, '$.mailgun.domain') = ?",
-    POSTGRESQL: "(metadata_json::jsonb #>> '{mailgun,domain}') = ?",
-}
+_DOMAIN = "json_extract(metadata_json, '$.mailgun.domain') = ?"  # (kept in its metadata)
 
 
 @dataclass
@@ -104,35 +110,34 @@ def _required_terms(f: dict[str, str], key: str) -> tuple[list[str], bool]:
     return values, negate
 
 
-def _types(name_expr: str) -> list[str]:
+def _any_of(expressions: list[str], negate: bool) -> str:
+    sql = "(" + " OR ".join(expressions) + ")" if expressions else "FALSE"
+    return f"NOT {sql}" if negate else sql
+
+
+def _event_sql(name_expr: str) -> str:
     names, negate = _required_terms({"event": name_expr}, "event")
-    unknown = [n for n in names if n.lower() not in TYPES_FOR_NAME]
+    unknown = [n for n in names if n.lower() not in EVENT_SQL]
     if unknown:
         raise bad_request(f"Invalid event type: {unknown[0]}")
-    chosen = {t for n in names for t in TYPES_FOR_NAME[n.lower()]}
-    if negate:
-        chosen = {t for types in TYPES_FOR_NAME.values() for t in types} - chosen
-    return sorted(chosen)
+    return _any_of([EVENT_SQL[n.lower()] for n in names], negate)
 
 
 def where_clause(query: Query, dialect: str = SQLITE) -> tuple[str, list[Any]]:
     """SQL (for ``events.query(extra_where=...)``) selecting the domain's matching events.
 
     Field filters match case-insensitively (SQLite's ``LIKE``; ``ILIKE`` on PostgreSQL)."""
-    message_where = [_DOMAIN[dialect]]
+    message_where = [_DOMAIN]
     like = "ILIKE" if dialect == POSTGRESQL else "LIKE"
     message_args: list[Any] = [query.domain]
     where: list[str] = []
     args: list[Any] = []
     f = query.filters
-    types: list[str] | None = _types(f["event"]) if f.get("event") else None
+    if f.get("event"):
+        where.append(_event_sql(f["event"]))
     if f.get("severity"):
-        levels = _required_terms(f, "severity")[0]
-        severity = {t for s in levels for t in SEVERITY_TYPES.get(s, [])}
-        types = sorted(severity if types is None else severity & set(types))
-    if types is not None:
-        where.append(f"type IN ({','.join('?' * len(types))})" if types else "FALSE")
-        args += types
+        levels, negate = _required_terms(f, "severity")
+        where.append(_any_of([SEVERITY_SQL[s] for s in levels if s in SEVERITY_SQL], negate))
     values, negate = _required_terms(f, "recipient")
     if values:
         marks = ",".join("?" * len(values))

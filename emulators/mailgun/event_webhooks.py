@@ -1,8 +1,9 @@
 """Mailgun's side of the event engine: which domain webhooks get an event, and the signed POST.
 
 Registered by ``install()`` into ``mailsandbox.events.providers``. An event goes to every URL of the
-sending domain's webhook named for it (``delivered``, ``permanent_fail``...), one JSON object
-per POST with a fresh HMAC ``signature`` block (unique token). 406 means stop; anything else
+sending domain's webhook named for it (``delivered``, ``permanent_fail``...) and of the account
+webhooks that list that name, each URL once, one JSON object per POST with a fresh HMAC
+``signature`` block (unique token). 406 means stop; anything else
 non-2xx is retried for 8 h. Suppressions are per domain (bounces, unsubscribes, complaints;
 whitelisted addresses are never dropped).
 """
@@ -10,11 +11,10 @@ whitelisted addresses are never dropped).
 from __future__ import annotations
 
 import json
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from mailsandbox.emulators.mailgun.event_format import MAILGUN_WEBHOOK_NAME, mailgun_event
+from mailsandbox.emulators.mailgun.sending import delivery_epoch
 from mailsandbox.emulators.mailgun.signing import MailgunSigner
 from mailsandbox.events import providers
 from mailsandbox.events.providers import BaseProvider, Target
@@ -47,13 +47,18 @@ class MailgunWebhooks(BaseProvider):
     def targets(
         self, conn: Connection, event: DeliveryEvent, message: MessageSummary
     ) -> list[Target]:
+        """The sending domain's webhook for the event, then the account's webhooks that have
+        its type; each URL once."""
         wanted = MAILGUN_WEBHOOK_NAME(event)
-        out: list[Target] = []
-        for endpoint in webhooks.list_endpoints(conn, provider=self.name, scope=_domain(message)):
-            if endpoint.enabled and wanted in endpoint.events:
-                urls = endpoint.details.get("urls") or [endpoint.url]
-                out += [Target(str(url), endpoint.id, True) for url in urls if url]
-        return out
+        out: dict[str, Target] = {}
+        for scope in (_domain(message), ""):  # "": account-level (/v1/webhooks)
+            for endpoint in webhooks.list_endpoints(conn, provider=self.name, scope=scope):
+                if endpoint.enabled and wanted in endpoint.events:
+                    urls = endpoint.details.get("urls") or [endpoint.url]
+                    for url in urls:
+                        if url and url not in out:
+                            out[str(url)] = Target(str(url), endpoint.id, True)
+        return list(out.values())
 
     def payload(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] | None:
         data = mailgun_event(event, message)
@@ -74,16 +79,15 @@ class MailgunWebhooks(BaseProvider):
 
     def scheduled_at(self, message: MessageSummary) -> float | None:
         options = message.metadata.get("mailgun")
-        when = options.get("deliverytime") if isinstance(options, dict) else None
-        if not when:
+        if not isinstance(options, dict):
             return None
-        try:  # validated at send (RFC 2822); a date without a zone is taken as UTC
-            moment = parsedate_to_datetime(str(when))
-        except (TypeError, ValueError):
+        when = options.get("scheduled_for")
+        if isinstance(when, (int, float)) and not isinstance(when, bool):
+            return float(when)
+        try:  # stored before scheduled_for was: the o:deliverytime text (validated at send)
+            return delivery_epoch(str(options.get("deliverytime") or ""))
+        except ValueError:
             return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.timestamp()
 
     def drop_reason(self, kinds: list[str]) -> tuple[str, dict[str, Any]] | None:
         found = super().drop_reason(kinds)

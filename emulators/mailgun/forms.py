@@ -8,7 +8,6 @@ import binascii
 import codecs
 import re
 from dataclasses import dataclass, field
-from email.utils import getaddresses
 from urllib.parse import unquote_plus
 
 from fastapi import Request
@@ -17,16 +16,14 @@ from starlette.datastructures import UploadFile
 
 from mailsandbox.emulators.mailgun.errors import MailgunError, bad_request
 
-MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+# "413 request size exceeds 52.4MiB limit" (error table of mailgun/documentation api-sending)
+MAX_MESSAGE_BYTES = int(52.4 * 1024 * 1024)
+TOO_LARGE = "request size exceeds 52.4MiB limit"
 MAX_FIELDS = 100_000
 MAX_FILES = 10_000
 URLENCODED = b"application/x-www-form-urlencoded"
 MULTIPART = b"multipart/form-data"
 _TRUE = {"yes", "true", "1", "on"}
-# ``Plain Name <local@domain>`` or ``local@domain`` with nothing getaddresses would rewrite
-# (no quotes, comments, dots in the name, repeated spaces, or unusual characters).
-_LOCAL = r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
-_SIMPLE = re.compile(rf"(?:([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) ?<({_LOCAL})>|({_LOCAL}))")
 _FALSE = {"no", "false", "0", "off", ""}
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _AS_QP = bytes.maketrans(b"+%", b" =")
@@ -81,25 +78,23 @@ async def require_bare_clear(request: Request) -> None:
 
 
 async def read_form(request: Request) -> Form:
-    """Parse the body; 413 over Mailgun's 25 MB limit, 400 when it is not a form."""
+    """Parse the body; 413 over Mailgun's request size limit, 400 when it is not a form."""
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_MESSAGE_BYTES:
-        raise MailgunError(413, "Request Entity Too Large: message exceeds 25MB limit")
+        raise MailgunError(413, TOO_LARGE)
     content_type = request.headers.get("content-type", "")
     if "form" not in content_type:
         return Form()
+    kind, params = parse_options_header(content_type)
+    if kind in (URLENCODED, MULTIPART) and len(await request.body()) > MAX_MESSAGE_BYTES:
+        raise MailgunError(413, TOO_LARGE)  # a body sent without Content-Length
     try:
-        kind, params = parse_options_header(content_type)
         if kind in (URLENCODED, MULTIPART):
             body = await request.body()
             # within Starlette's limits (max_part_size per field, max_fields), nothing to refuse
-            if (
-                kind == URLENCODED
-                and len(body) <= MAX_MESSAGE_BYTES
-                and body.count(b"&") < MAX_FIELDS
-            ):
+            if kind == URLENCODED and body.count(b"&") < MAX_FIELDS:
                 return urlencoded_form(body)
-            if kind == MULTIPART and len(body) <= MAX_MESSAGE_BYTES:
+            if kind == MULTIPART:
                 found = multipart_form(body, params)
                 if found is not None:
                     return found
@@ -246,22 +241,6 @@ def _unquote_plus(data: bytes) -> str:
     if data.isascii() and b"=" not in data and _BAD_ESCAPE.search(data) is None:
         return binascii.a2b_qp(data.translate(_AS_QP)).decode("utf-8", "replace")
     return unquote_plus(data.decode("latin-1"))
-
-
-def addresses(values: list[str]) -> list[tuple[str, str]]:
-    """Repeated and comma-separated address fields → ``[(name, addr)]`` (quoted commas kept;
-    an unparsable entry comes back as ``("", "")``)."""
-    cleaned = [v.strip().strip(",").strip() for v in values]
-    cleaned = [v for v in cleaned if v]
-    simple = [_SIMPLE.fullmatch(v) for v in cleaned]
-    if all(simple):  # what getaddresses would return, without its character-by-character walk
-        return [(m.group(1) or "", m.group(2) or m.group(3)) for m in simple if m]
-    return getaddresses(cleaned)
-
-
-def valid_address(addr: str) -> bool:
-    local, at, domain = addr.rpartition("@")
-    return bool(at and local and "." in domain and " " not in addr)
 
 
 def boolean(value: str, name: str) -> bool:

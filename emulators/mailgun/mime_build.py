@@ -2,7 +2,7 @@
 alternatives, inline images (``Content-ID`` = file name, as Mailgun does) and attachments,
 with ``h:`` headers plus the ``X-Mailgun-Tag`` / ``X-Mailgun-Variables`` headers Mailgun adds.
 
-The serialisation itself is shared with the SendGrid emulator (``..sendgrid.mime_build``,
+The serialisation itself is the emulators' shared writer (``..common.mime_build``,
 a direct writer that is several times faster than going through ``EmailMessage``), and so is
 the pre-computed parse ingest then skips (:func:`build_parsed`).
 """
@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailsandbox.emulators.common import mime_build as writer
 from mailsandbox.emulators.mailgun.forms import FilePart
-from mailsandbox.emulators.sendgrid import mime_build as writer
 from mailsandbox.mime import ParsedMessage
 
 
@@ -60,7 +60,7 @@ def build(content: Content) -> bytes:
 
 def build_parsed(content: Content) -> tuple[bytes, ParsedMessage | None]:
     """:func:`build`, and what ``mime.parse_message`` would make of the bytes when the writer
-    knows it without parsing (see ``sendgrid.mime_build.build_parsed``), else None."""
+    knows it without parsing (see ``common.mime_build.build_parsed``), else None."""
     headers = {"Message-ID": f"<{content.message_id}>"}
     if content.variables:
         headers["X-Mailgun-Variables"] = json.dumps(content.variables, ensure_ascii=False)

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.convertors import Convertor, register_url_convertor
 
 from mailsandbox import safejson
+from mailsandbox.emulators.common.addresses import valid_address
 from mailsandbox.emulators.mailgun.auth import Caller, base_url, caller
 from mailsandbox.emulators.mailgun.errors import bad_request, mg_json, not_found
 from mailsandbox.emulators.mailgun.event_query import parse_time
@@ -24,7 +25,6 @@ from mailsandbox.emulators.mailgun.forms import (
     int_param,
     read_form,
     require_bare_clear,
-    valid_address,
 )
 from mailsandbox.storage import suppressions as store
 from mailsandbox.storage.sql import Connection

@@ -30,3 +30,13 @@ class MailgunTemplateVersionRow(SQLModel, table=True):
     comment: str = ""
     active: bool = False
     created: float
+
+
+class MailgunTagRow(SQLModel, table=True):
+    __tablename__ = "mailgun_tags"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    domain: str
+    tag: str
+    description: str = ""
+    deleted: float = 0.0  # when DELETE was called (0: never)

@@ -42,14 +42,36 @@ PREFIX = "/v3/domains/{domain}/webhooks"
 router = APIRouter()
 
 
-def _find(conn: Connection, domain: str, name: str) -> store.WebhookEndpoint | None:
+def find_hook(conn: Connection, domain: str, name: str) -> store.WebhookEndpoint | None:
+    """The domain webhook ``name`` (one row per domain and webhook name)."""
     rows = store.list_endpoints(conn, "mailgun", domain)
     return next((e for e in rows if e.events == [name]), None)
 
 
-def _urls(endpoint: store.WebhookEndpoint) -> list[str]:
+def hook_urls(endpoint: store.WebhookEndpoint) -> list[str]:
     urls = endpoint.details.get("urls")
     return list(urls) if isinstance(urls, list) else [endpoint.url]
+
+
+def domain_hooks(conn: Connection, domain: str) -> dict[str, dict[str, list[str]]]:
+    """``{"<name>": {"urls": [...]}}``, the ``webhooks`` of ``GET .../webhooks``."""
+    rows = store.list_endpoints(conn, "mailgun", domain)
+    return {e.events[0]: {"urls": hook_urls(e)} for e in rows if e.events}
+
+
+def set_hook_urls(conn: Connection, domain: str, name: str, urls: list[str]) -> None:
+    """Make the domain webhook ``name`` POST to ``urls`` (none: delete it)."""
+    endpoint = find_hook(conn, domain, name)
+    if not urls:
+        if endpoint is not None:
+            store.delete(conn, endpoint.id)
+        return
+    if endpoint is None:
+        endpoint = store.WebhookEndpoint(
+            provider="mailgun", url=urls[0], events=[name], scope=domain, signed=True
+        )
+    endpoint.url, endpoint.details = urls[0], {**endpoint.details, "urls": urls}
+    store.save(conn, endpoint)
 
 
 async def _form_urls(request: Request) -> tuple[str, list[str]]:
@@ -62,20 +84,19 @@ async def _form_urls(request: Request) -> tuple[str, list[str]]:
     return form.first("id").strip(), urls
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
     if name not in NAMES:
         raise bad_request(f"Invalid webhook id: {name}. Valid ids: {', '.join(NAMES)}")
 
 
 @router.get(PREFIX)
 async def list_webhooks(c: Caller = Depends(caller)) -> JSONResponse:
-    rows = await c.sandbox.db.read(lambda conn: store.list_endpoints(conn, "mailgun", c.domain))
-    hooks = {e.events[0]: {"urls": _urls(e)} for e in rows if e.events}
+    hooks = await c.sandbox.db.read(lambda conn: domain_hooks(conn, c.domain))
     return mg_json({"webhooks": hooks})
 
 
 async def _existing(c: Caller, name: str) -> store.WebhookEndpoint:
-    endpoint = await c.sandbox.db.read(lambda conn: _find(conn, c.domain, name))
+    endpoint = await c.sandbox.db.read(lambda conn: find_hook(conn, c.domain, name))
     if endpoint is None:
         raise not_found("Webhook not found")
     return endpoint
@@ -83,22 +104,18 @@ async def _existing(c: Caller, name: str) -> store.WebhookEndpoint:
 
 @router.get(PREFIX + "/{name}")
 async def get_webhook(name: str, c: Caller = Depends(caller)) -> JSONResponse:
-    return mg_json({"webhook": {"urls": _urls(await _existing(c, name))}})
+    return mg_json({"webhook": {"urls": hook_urls(await _existing(c, name))}})
 
 
 @router.post(PREFIX)
 async def create_webhook(request: Request, c: Caller = Depends(caller)) -> JSONResponse:
     name, urls = await _form_urls(request)
-    _check_name(name)
+    check_name(name)
 
     def write(conn: Connection) -> bool:
-        if _find(conn, c.domain, name) is not None:
+        if find_hook(conn, c.domain, name) is not None:
             return False
-        endpoint = store.WebhookEndpoint(
-            provider="mailgun", url=urls[0], events=[name], scope=c.domain, signed=True
-        )
-        endpoint.details = {"urls": urls}
-        store.save(conn, endpoint)
+        set_hook_urls(conn, c.domain, name, urls)
         return True
 
     if not await c.sandbox.db.write(write):
@@ -108,10 +125,9 @@ async def create_webhook(request: Request, c: Caller = Depends(caller)) -> JSONR
 
 @router.put(PREFIX + "/{name}")
 async def update_webhook(name: str, request: Request, c: Caller = Depends(caller)) -> JSONResponse:
-    endpoint = await _existing(c, name)
+    await _existing(c, name)
     _, urls = await _form_urls(request)
-    endpoint.url, endpoint.details = urls[0], {**endpoint.details, "urls": urls}
-    await c.sandbox.db.write(lambda conn: store.save(conn, endpoint))
+    await c.sandbox.db.write(lambda conn: set_hook_urls(conn, c.domain, name, urls))
     return mg_json({"message": "Webhook has been updated", "webhook": {"urls": urls}})
 
 
@@ -119,7 +135,8 @@ async def update_webhook(name: str, request: Request, c: Caller = Depends(caller
 async def delete_webhook(name: str, c: Caller = Depends(caller)) -> JSONResponse:
     endpoint = await _existing(c, name)
     await c.sandbox.db.write(lambda conn: store.delete(conn, endpoint.id))
-    return mg_json({"message": "Webhook has been deleted", "webhook": {"urls": _urls(endpoint)}})
+    urls = hook_urls(endpoint)
+    return mg_json({"message": "Webhook has been deleted", "webhook": {"urls": urls}})
 
 
 def sample_payload(signer: MailgunSigner, domain: str, name: str) -> dict[str, object]:
@@ -168,7 +185,7 @@ def split_userinfo(url: str) -> tuple[str, dict[str, str]]:
 
 @router.put(PREFIX + "/{name}/test")
 async def test_webhook(name: str, request: Request, c: Caller = Depends(caller)) -> JSONResponse:
-    _check_name(name)
+    check_name(name)
     form = await read_form(request)
     url = form.first("url").strip()
     if not url:

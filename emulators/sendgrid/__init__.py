@@ -1,8 +1,10 @@
-"""SendGrid v3 emulation: ``/v3/mail/send``, templates, suppressions, event webhook settings.
+"""SendGrid v3 emulation: ``/v3/mail/send``, batches and scheduled sends, templates,
+suppressions and unsubscribe groups, Email Activity, scopes, event webhook settings, Inbound
+Parse (settings API and the parse POSTs).
 
 ``install(app, sandbox)`` is the only entry point: it registers the routes and the error
-handler, adds the template tables' migrations, and creates the webhook signer
-(``sandbox.extensions["sendgrid.signer"]``) and the optional rate limiter.
+handler, adds the tables' migrations (templates, unsubscribe groups, batches), and creates the
+webhook signer (``sandbox.extensions["sendgrid.signer"]``) and the optional rate limiter.
 """
 
 from __future__ import annotations
@@ -13,9 +15,18 @@ from mailsandbox.api import surface_of
 from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, claims_prefixes, rules
 from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.sendgrid import (
+    activity_api,
+    asm_api,
+    asm_store,
+    batch_api,
+    batch_store,
+    classifications_api,
     errors,
     event_webhooks,
+    inbound_parse,
     mail,
+    parse_api,
+    scopes_api,
     suppressions_api,
     template_store,
     templates_api,
@@ -42,13 +53,26 @@ FAMILY = Family(
 def install(app: FastAPI, sandbox: Sandbox) -> None:
     """Attach SendGrid's routes, storage and signer to the app."""
     surface_of(app).add(FAMILY)
-    sandbox.migrations.extend(template_store.MIGRATIONS)
+    sandbox.migrations.extend(
+        [*template_store.MIGRATIONS, *asm_store.MIGRATIONS, *batch_store.MIGRATIONS]
+    )
     sandbox.extensions[SIGNER] = SendGridSigner(sandbox.settings.data_dir)
     rate = parse_rate(sandbox.settings.sendgrid_rate_limit)
     if rate is not None:
         sandbox.extensions["sendgrid.rate_limiter"] = RateLimiter(*rate)
     errors.install_handler(app)
     include_first(app, mail.router, tags=["SendGrid"])  # the hot path, matched first
-    for router in (templates_api.router, suppressions_api.router, webhooks_api.router):
-        app.include_router(router, tags=["SendGrid"])
+    for module in (
+        templates_api,
+        classifications_api,  # before suppressions_api's /v3/suppression/{list}/{email}
+        suppressions_api,
+        asm_api,
+        webhooks_api,
+        batch_api,
+        activity_api,
+        scopes_api,
+        parse_api,
+    ):
+        app.include_router(module.router, tags=["SendGrid"])
     event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks
+    inbound_parse.register(sandbox)  # mail to a parse hostname → the parse webhook

@@ -66,12 +66,12 @@ class Checks:
         help_url = f"{HELP_ROOT}#{help_anchor}" if help_anchor else None
         self.errors.append(ErrorItem(message, field_path, help_url))
 
-    def type_is(self, value: Any, expected: str, path: str) -> bool:
+    def type_is(self, value: Any, expected: str, path: str, help_anchor: str | None = None) -> bool:
         """True when ``value`` has JSON type ``expected``; otherwise records the error."""
         given = json_type(value)
         ok = given == expected or (expected == "number" and given == "integer")
         if not ok:
-            self.add(f"Invalid type. Expected: {expected}, given: {given}.", path)
+            self.add(f"Invalid type. Expected: {expected}, given: {given}.", path, help_anchor)
         return ok
 
     def optional(self, obj: dict[str, Any], key: str, expected: str, path: str) -> Any:

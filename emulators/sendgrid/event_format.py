@@ -3,12 +3,18 @@
 The event engine stores events in the shared vocabulary; :func:`sendgrid_event` turns one of
 them, plus the message it belongs to, into the JSON object SendGrid would POST. Values the
 engine chose (bounce status, click URL, attempt...) travel in ``event.details``.
+
+An ``unsubscribed`` event of a send with ``asm.group_id`` is a ``group_unsubscribe``; a
+``subscribed`` one (a removal from the group) a ``group_resubscribe``; both carry
+``asm_group_id``. A ``bounce`` has ``type`` ``bounce`` or ``blocked``, ``status`` (the enhanced
+code) and ``bounce_classification`` (see :mod:`.bounce_kinds`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from mailsandbox.emulators.sendgrid import bounce_kinds
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
 
@@ -22,6 +28,7 @@ SENDGRID_EVENT_NAMES: dict[str, str] = {
     "clicked": "click",
     "complained": "spamreport",
     "unsubscribed": "unsubscribe",
+    "subscribed": "group_resubscribe",
 }
 
 DEFAULT_USER_AGENT = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0"
@@ -31,6 +38,21 @@ DEFAULT_IP = "127.0.0.1"
 def _metadata(message: MessageSummary) -> dict[str, Any]:
     data = message.metadata.get("sendgrid") if message.metadata else None
     return data if isinstance(data, dict) else {}
+
+
+def asm_group(message: MessageSummary) -> int | None:
+    """The unsubscribe group (``asm.group_id``) a message was sent with."""
+    asm = _metadata(message).get("asm")
+    group = asm.get("group_id") if isinstance(asm, dict) else None
+    return group if isinstance(group, int) and not isinstance(group, bool) else None
+
+
+def sendgrid_name(event: DeliveryEvent, message: MessageSummary) -> str | None:
+    """SendGrid's name of ``event`` (None: SendGrid has none)."""
+    name = SENDGRID_EVENT_NAMES.get(event.type)
+    if name == "unsubscribe" and asm_group(message) is not None:
+        return "group_unsubscribe"
+    return name
 
 
 def _smtp_id(message: MessageSummary, meta: dict[str, Any]) -> str:
@@ -62,8 +84,9 @@ def _type_fields(event: DeliveryEvent, meta: dict[str, Any]) -> dict[str, Any]:
     if event.type == "bounced":
         return {
             "reason": event.reason or d.get("reason", "550 5.1.1 The email account does not exist"),
-            "status": str(d.get("status") or "5.1.1"),
-            "type": d.get("bounce_type", "bounce"),
+            "status": bounce_kinds.status_of(d),
+            "type": bounce_kinds.bounce_type(d),
+            "bounce_classification": bounce_kinds.classification(d),
             "ip": ip,
             "tls": 1,
         }
@@ -90,7 +113,7 @@ def _sg_message_id(message: MessageSummary, meta: dict[str, Any]) -> Any:
 def sendgrid_ids(event: DeliveryEvent, message: MessageSummary) -> dict[str, Any]:
     """The ids of :func:`sendgrid_event` (``sg_event_id``, ``sg_message_id``, ``smtp-id``, in
     that order), without rendering the rest of it; empty when it would be None."""
-    if event.type not in SENDGRID_EVENT_NAMES:
+    if sendgrid_name(event, message) is None:
         return {}
     meta = _metadata(message)
     return {
@@ -102,7 +125,7 @@ def sendgrid_ids(event: DeliveryEvent, message: MessageSummary) -> dict[str, Any
 
 def sendgrid_event(event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] | None:
     """One Event Webhook object, or None when the type has no SendGrid equivalent."""
-    name = SENDGRID_EVENT_NAMES.get(event.type)
+    name = sendgrid_name(event, message)
     if name is None:
         return None
     meta = _metadata(message)

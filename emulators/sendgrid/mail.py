@@ -7,6 +7,13 @@ ring, ``sandbox.extensions["sendgrid.sandbox_mode"]``, never stored as a message
 announced on the bus (it produced no mail, so nothing may look delivered). Recipients at
 ``sink.sendgrid.net`` are accepted and discarded, as SendGrid does. A sender at a ``.invalid``
 domain gets the 403 "unverified Sender Identity" answer, so apps can test that path.
+
+A ``template_id`` of the right form (``d-`` and 32 hex digits, or a legacy template's UUID)
+that names no template is accepted, as SendGrid accepts it ("the API itself doesn't do any of
+the character validations, that happens later": sendgrid/docs#2616, sendgrid-go#255); the
+message is stored and each recipient is then ``dropped`` with reason ``Invalid SMTPAPI
+header`` (the drop reason of sendgrid/docs#69), which ``event_webhooks`` decides from the
+``template_missing`` flag of its metadata.
 """
 
 from __future__ import annotations
@@ -16,14 +23,16 @@ import base64
 import collections
 import logging
 import random
+import re
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from mailsandbox.emulators.common import mime_build
 from mailsandbox.emulators.hot_routes import direct
-from mailsandbox.emulators.sendgrid import mime_build, template_store
+from mailsandbox.emulators.sendgrid import template_store
 from mailsandbox.emulators.sendgrid.auth import authorize
 from mailsandbox.emulators.sendgrid.body import read_object
 from mailsandbox.emulators.sendgrid.errors import SendGridError
@@ -43,6 +52,10 @@ UNVERIFIED_SENDER = (
 )
 
 
+# the forms of a template id SendGrid accepts before looking it up
+WELL_FORMED_TEMPLATE = re.compile(
+    r"d-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
+)
 _ids = random.Random()  # seeded from os.urandom once; ids need uniqueness, not secrecy
 
 
@@ -130,11 +143,13 @@ def _inbound(
 
 
 async def _template(sandbox: Sandbox, body: dict[str, Any]) -> template_store.Template | None:
+    """The stored template the send names (None: no template_id, or an unknown one of the
+    right form, which is dropped later); 400 for an id of the wrong form."""
     template_id = body.get("template_id")
     if not isinstance(template_id, str) or not template_id:
         return None
     template = await sandbox.db.read(lambda conn: template_store.get(conn, template_id))
-    if template is None:
+    if template is None and not WELL_FORMED_TEMPLATE.fullmatch(template_id):
         raise SendGridError.one(
             400,
             f"The template_id must be a valid GUID, you provided '{template_id}'.",
@@ -173,7 +188,9 @@ async def mail_send(request: Request) -> Response:
     body = await read_object(request)
     template = await _template(sandbox, body)
     active = template.active_version() if template else None
-    validate(body, template_subject=bool(active and active.subject))
+    missing = template is None and bool(body.get("template_id"))
+    # an unknown template could have a subject: SendGrid cannot tell until it looks it up
+    validate(body, template_subject=missing or bool(active and active.subject))
     if str(body["from"]["email"]).lower().endswith(".invalid"):
         raise SendGridError.one(403, UNVERIFIED_SENDER, "from")
     x_id = new_x_message_id()
@@ -186,6 +203,10 @@ async def mail_send(request: Request) -> Response:
         _inbound(body, p, i, x_id, key, template, hostname)
         for i, p in enumerate(body["personalizations"])
     ]
+    if missing:
+        for inbound in inbounds:
+            if inbound is not None:
+                inbound.metadata["sendgrid"]["template_missing"] = True
     # Answer at the commit, as SMTP does: the search index follows within milliseconds and
     # every read of the API waits for it (Database.read_barrier), so nothing can tell.
     stored = [sandbox.mailbox.ingest(i, searchable=False) for i in inbounds if i is not None]

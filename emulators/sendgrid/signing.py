@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,29 +22,6 @@ SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 
 
-def _load_or_create(path: Path) -> ec.EllipticCurvePrivateKey:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if isinstance(key, ec.EllipticCurvePrivateKey):
-            return key
-    key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sendgrid-key-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)  # atomic: a concurrent reader never sees half a key
-    return key
-
-
 class SendGridSigner:
     """Signs Event Webhook payloads the way SendGrid does."""
 
@@ -55,7 +30,13 @@ class SendGridSigner:
 
     @functools.cached_property
     def _key(self) -> ec.EllipticCurvePrivateKey:
-        return _load_or_create(self.path)
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        from mailsandbox.emulators.common.keyfile import load_or_create_key
+
+        return load_or_create_key(
+            self.path, ec.EllipticCurvePrivateKey, lambda: ec.generate_private_key(ec.SECP256R1())
+        )
 
     @functools.cached_property
     def public_key_b64(self) -> str:

@@ -30,3 +30,28 @@ class TemplateVersionRow(SQLModel, table=True):
     test_data: str = ""
     active: int = 0
     updated: float = 0.0
+
+
+class SendGridBatchRow(SQLModel, table=True):
+    __tablename__ = "sendgrid_batches"
+
+    batch_id: str = Field(primary_key=True)
+    created: float
+
+
+class SendGridScheduledSendRow(SQLModel, table=True):
+    __tablename__ = "sendgrid_scheduled_sends"
+
+    batch_id: str = Field(primary_key=True)
+    status: str
+    updated: float
+
+
+class SendGridAsmGroupRow(SQLModel, table=True):
+    __tablename__ = "sendgrid_asm_groups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    description: str = ""
+    is_default: bool = False
+    created: float

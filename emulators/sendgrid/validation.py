@@ -1,9 +1,17 @@
 """The mail-send validation table (esp-contracts.md A1): envelope, addresses, personalizations.
 
 :func:`validate` checks a decoded ``/v3/mail/send`` body and raises one 400 listing every
-problem; the per-part rules (content, attachments, headers, settings...) live in
-:mod:`.validation_parts`. Messages follow SendGrid's wording where it is
-known; where it is not (marked [unverified]) they say plainly what is wrong.
+problem, in the order SendGrid lists them (``from``, then ``personalizations``, then the
+subject and ``content``: the three-error answer quoted in sendgrid-ruby#438); the per-part
+rules (content, attachments, headers, settings...) live in :mod:`.validation_parts`. Messages,
+fields and help anchors follow answers of the live service quoted in SDK issues
+(sendgrid-ruby#438 and #467, sendgrid-php#972, sendgrid/docs#3764,
+laravel-sendgrid-driver#96, symfony#33135) or else the archived error reference
+(sendgrid/docs ``API_Reference/Web_API_v3/Mail/errors.md``); where neither says (marked
+[unverified]) they say plainly what is wrong.
+
+Names may contain ``,`` or ``;``: SendGrid accepts "Acme, Inc." and quotes it in the message
+(sendgrid-nodejs#1183); docs/sendgrid.md says so.
 """
 
 from __future__ import annotations
@@ -26,6 +34,17 @@ FROM_REQUIRED = (
 PERSONALIZATIONS_REQUIRED = (
     "The personalizations field is required and must have at least one personalization."
 )
+PERSONALIZATIONS_HELP = "-Personalizations-Errors"  # the anchor the live answer links to
+TOO_MANY_PERSONALIZATIONS = (
+    "The personalization block is limited to 1000 personalizations per API request. You have "
+    "provided {} personalizations. Please consider splitting this into multiple requests and "
+    "resending your request."
+)
+TOO_MANY_RECIPIENTS = "There is a limit of 1000 total recipients (to + cc + bcc) per request."
+DUPLICATE = (
+    "Each email address in the personalization block should be unique between to, cc, and "
+    "bcc. We found the first duplicate instance of [{email}] in the {path} field."
+)
 TO_REQUIRED = (
     "The to array is required for all personalization objects, and must have at least one "
     "email object with a valid email address."
@@ -35,21 +54,31 @@ SUBJECT_REQUIRED = (
     "subject defined or if every personalization has a subject defined."
 )
 INVALID_ADDRESS = "Does not contain a valid address."
-BAD_NAME = (
-    "The name can not contain ';' or ',' unless it is enclosed in double quotes."  # [unverified]
-)
 
 
-def check_address(c: Checks, value: Any, path: str, message: str = INVALID_ADDRESS) -> str | None:
-    """An ``{email, name?}`` object; returns the lower-cased email when valid."""
-    if not c.type_is(value, "object", path):
+def check_address(
+    c: Checks,
+    value: Any,
+    path: str,
+    message: str = INVALID_ADDRESS,
+    kind: str = "",
+) -> str | None:
+    """An ``{email, name?}`` object; returns the lower-cased email when valid. ``kind``
+    (``to``, ``cc``, ``bcc``) words a missing or mistyped email as SendGrid does for
+    recipients: "The to email parameter is required." (sendgrid-php#972)."""
+    help_anchor = f"message.personalizations.{kind}" if kind else None
+    if not c.type_is(value, "object", path, help_anchor):
         return None
     name = value.get("name")
-    if name is not None and c.type_is(name, "string", f"{path}.name"):
-        quoted = len(name) >= 2 and name.startswith('"') and name.endswith('"')
-        if (";" in name or "," in name) and not quoted:
-            c.add(BAD_NAME, f"{path}.name")
+    if name is not None:
+        c.type_is(name, "string", f"{path}.name", help_anchor)
     email = value.get("email")
+    if kind and email is None:
+        c.add(f"The {kind} email parameter is required.", f"{path}.email", help_anchor)
+        return None
+    if kind and not isinstance(email, str):
+        c.type_is(email, "string", f"{path}.email", help_anchor)
+        return None
     if not valid_email(email):
         c.add(message, f"{path}.email", "message.recipient-errors")
         return None
@@ -72,21 +101,18 @@ def _check_personalization(c: Checks, p: Any, i: int, now: float) -> int:
     count = 0
     if not isinstance(p.get("to"), list) or not p["to"]:
         c.add(TO_REQUIRED, f"{path}.to", "message.personalizations.to")
+    duplicate = False
     for kind in ("to", "cc", "bcc"):
         entries = c.optional(p, kind, "array", f"{path}.{kind}") or []
         for j, entry in enumerate(entries):
             count += 1
-            email = check_address(c, entry, f"{path}.{kind}.{j}")
+            email = check_address(c, entry, f"{path}.{kind}.{j}", kind=kind)
             if email is None:
                 continue
-            if email in seen:
-                c.add(
-                    "Each email address in the personalization block should be unique between "
-                    f"to, cc, and bcc. We found the first duplicate instance of [{email}] in the "
-                    f"{path}.{kind} field.",
-                    f"{path}.{kind}.{j}.email",
-                    "message.recipient-errors",
-                )
+            if email in seen and not duplicate:  # "the first duplicate instance", on the block
+                duplicate = True
+                message = DUPLICATE.format(email=email, path=f"{path}.{kind}")
+                c.add(message, path, "message.recipient-errors")
             seen[email] = kind
     if p.get("from") is not None:
         check_address(
@@ -105,27 +131,22 @@ def _check_personalization(c: Checks, p: Any, i: int, now: float) -> int:
 def _check_personalizations(c: Checks, body: dict[str, Any], now: float) -> list[Any]:
     items = body.get("personalizations")
     if not isinstance(items, list) or not items:
-        c.add(PERSONALIZATIONS_REQUIRED, "personalizations", "message.personalizations")
+        c.add(PERSONALIZATIONS_REQUIRED, "personalizations", PERSONALIZATIONS_HELP)
         return []
     if len(items) > MAX_PERSONALIZATIONS:
-        c.add(
-            f"The personalizations field can have at most {MAX_PERSONALIZATIONS} items.",
-            "personalizations",
-            "message.personalizations",
-        )
+        message = TOO_MANY_PERSONALIZATIONS.format(len(items))
+        c.add(message, "personalizations", "message.personalizations")
     total = sum(_check_personalization(c, p, i, now) for i, p in enumerate(items))
     if total > MAX_RECIPIENTS:
-        c.add(
-            f"The total number of recipients must be less than or equal to {MAX_RECIPIENTS}.",
-            "personalizations",
-            "message.recipient-errors",
-        )
+        c.add(TOO_MANY_RECIPIENTS, "personalizations", "message.personalizations")
     return items
 
 
 def _check_senders(c: Checks, body: dict[str, Any]) -> None:
     sender = body.get("from")
-    if not isinstance(sender, dict) or not sender.get("email"):
+    if sender is not None and not isinstance(sender, dict):  # laravel-sendgrid-driver#96
+        c.type_is(sender, "object", "from", "message.from")
+    elif not isinstance(sender, dict) or not sender.get("email"):
         c.add(FROM_REQUIRED, "from.email", "message.from")
     else:
         check_address(c, sender, "from", "The from email does not contain a valid address.")
@@ -153,15 +174,28 @@ def _check_subject(
         c.add(SUBJECT_REQUIRED, "subject", "message.subject")
 
 
+def _check_dynamic_data(c: Checks, body: dict[str, Any], personalizations: list[Any]) -> None:
+    """``dynamic_template_data`` needs a ``template_id`` (sendgrid/docs#3764)."""
+    if body.get("template_id"):
+        return
+    if any(isinstance(p, dict) and p.get("dynamic_template_data") for p in personalizations):
+        c.add(
+            "The template_id is required when using dynamic templates",
+            "template_id",
+            "message.template_id",
+        )
+
+
 def validate(
     body: dict[str, Any], *, template_subject: bool = False, now: float | None = None
 ) -> None:
     """Raise a 400 :class:`SendGridError` listing every problem of a mail-send body."""
     now = time.time() if now is None else now
     c = Checks()
-    personalizations = _check_personalizations(c, body, now)
     _check_senders(c, body)
+    personalizations = _check_personalizations(c, body, now)
     _check_subject(c, body, personalizations, template_subject)
+    _check_dynamic_data(c, body, personalizations)
     parts.check_content(c, body)
     parts.check_attachments(c, body.get("attachments"))
     parts.check_headers(c, body.get("headers"), "headers")

@@ -12,10 +12,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from mailsandbox.api import (
+    checks,
     docs,
+    esp,
     events,
     extract,
     health,
+    inbound,
     inboxes,
     info,
     live,
@@ -35,8 +38,11 @@ ROUTERS = [
     health.router,
     messages.router,
     message.router,
+    checks.router,
+    esp.router,
     tags.router,
     send.router,
+    inbound.router,
     info.router,
     live.router,
     view.router,

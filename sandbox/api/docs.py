@@ -9,9 +9,11 @@ reads the OpenAPI document at ``/api/v1/openapi.json``.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
 from mailsandbox.api.deps import not_found
@@ -68,3 +70,38 @@ async def api_docs_asset(name: str) -> Response:
     return FileResponse(
         STATIC_DIR / name, media_type=media_type, headers={"Cache-Control": "max-age=3600"}
     )
+
+
+_TEMPLATE_PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
+
+
+def declare_path_parameters(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare every ``{name}`` of a path as a parameter of its operations. Routes that read a
+    path segment through a dependency (the emulators' ``{domain}``) or a path convertor leave it
+    undeclared, which OpenAPI forbids and which stops Swagger UI from rendering the rest of the
+    document."""
+    for path, operations in schema.get("paths", {}).items():
+        names = _TEMPLATE_PARAM.findall(path)
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            params = operation.setdefault("parameters", [])
+            declared = {p.get("name") for p in params if p.get("in") == "path"}
+            params[:0] = [
+                {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                for n in names
+                if n not in declared
+            ]
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Serve the OpenAPI document with every path parameter declared (built once, cached)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_path_parameters(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

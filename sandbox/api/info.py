@@ -55,8 +55,9 @@ async def info(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
 
 
 @router.get("/webui")
-async def webui() -> Response:
-    return GoJSONResponse(schemas.web_ui_configuration())
+async def webui(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+    enabled = sandbox.settings.spamassassin_address is not None
+    return GoJSONResponse(schemas.web_ui_configuration(spamassassin=enabled))
 
 
 @router.get("/chaos")

@@ -35,6 +35,10 @@ class Found:
         """The parsed message (mail that could not be parsed opens with no bodies)."""
         return (await self.open()).parsed
 
+    async def raw(self) -> bytes:
+        """The whole raw source (for checks that read every line)."""
+        return await self.reader.raw(self.summary.seq, self.summary.size)
+
 
 def _latest_id(conn: Connection, query: str, tz: str | None) -> str | None:
     if not query.strip():

@@ -35,13 +35,26 @@ def own_origin(request: Request) -> str:
     return f"{request.url.scheme}://{host}"
 
 
-def message_csp(origin: str, remote: bool) -> str:
+# The sandbox of a message's HTML: no scripts, forms or top navigation, an opaque origin; links
+# open in a new, unsandboxed tab.
+MESSAGE_SANDBOX = "allow-popups allow-popups-to-escape-sandbox"
+# The UI's preview frame (iframe attribute and CSP alike) also keeps this server's origin, only
+# so that the page framing it can read the mail's height and size the frame: never with
+# scripts, so nothing in the document can act with that origin.
+PREVIEW_SANDBOX = f"allow-same-origin {MESSAGE_SANDBOX}"
+
+
+def message_csp(origin: str, remote: bool, sandbox: str | None = MESSAGE_SANDBOX) -> str:
     """CSP for a document that shows a message's HTML (the UI preview, ``/view/{ID}.html``).
 
-    No scripts ever, an opaque origin (``sandbox``; links may open new tabs), no ``<base>``
-    rebasing and no form posts. Images, styles, fonts and media load from this server (the
-    message's own ``cid:`` parts) and ``data:`` URLs, and from anywhere only when the user asked
-    for remote content (``remote=1``): a remote image is a read receipt for the sender.
+    No scripts ever, a ``sandbox`` (``MESSAGE_SANDBOX``: an opaque origin, links may open new
+    tabs; the UI preview passes ``PREVIEW_SANDBOX``), no ``<base>`` rebasing, no form posts, no
+    connections (``default-src 'none'``: no fetch, no ``ping``). Images, styles, fonts and media
+    load from this server (the message's own ``cid:`` parts) and ``data:`` URLs, and from
+    anywhere only when the user asked for remote content (``remote=1``): a remote image is a
+    read receipt for the sender.
+    ``sandbox=None`` leaves the sandbox out: the document keeps this server's origin and only
+    our own page may frame it (to draw a screenshot of it; scripts stay forbidden).
     """
     local = f"{origin} data:"
     fetch = f"* {local}" if remote else local
@@ -49,7 +62,7 @@ def message_csp(origin: str, remote: bool) -> str:
         "default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; "
         f"form-action 'none'; img-src {fetch}; media-src {fetch}; font-src {fetch}; "
         f"style-src 'unsafe-inline' {fetch}; "
-        "sandbox allow-popups allow-popups-to-escape-sandbox"
+        + (f"sandbox {sandbox}" if sandbox is not None else "frame-ancestors 'self'")
     )
 
 

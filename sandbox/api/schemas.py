@@ -123,8 +123,9 @@ def messages_summary(
     }
 
 
-def web_ui_configuration() -> dict[str, Any]:
-    """WebUIConfiguration (§2.5): every optional Mailpit feature we lack is off."""
+def web_ui_configuration(*, spamassassin: bool = False) -> dict[str, Any]:
+    """WebUIConfiguration (§2.5): every optional Mailpit feature we lack is off; SpamAssassin
+    is on when ``--spamassassin`` names a spamd."""
     return {
         "Label": "",
         "MessageRelay": {
@@ -137,7 +138,7 @@ def web_ui_configuration() -> dict[str, Any]:
             "PreserveMessageIDs": False,
             "RecipientAllowlist": "",
         },
-        "SpamAssassin": False,
+        "SpamAssassin": spamassassin,
         "ChaosEnabled": False,
         "DuplicatesIgnored": False,
         "HideDeleteAllButton": False,

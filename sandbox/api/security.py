@@ -289,7 +289,7 @@ class SecurityMiddleware:
                 message = (
                     f"this sandbox runs with --ui-auth: {family.title}'s routes other than "
                     f"sending need an API key the sandbox enforces (start it with "
-                    f"--{family.name}-api-key KEY and call with that key)"
+                    f"{family.enforcing_flag} KEY and call with that key)"
                 )
                 return family.errors.error(Request(scope), 401, message)
         return None

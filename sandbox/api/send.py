@@ -189,6 +189,14 @@ def build(body: dict[str, Any]) -> tuple[bytes, str, list[str]]:
     return raw, from_email, [e for _, e in to] + [e for _, e in cc] + bcc
 
 
+def build_error(exc: Exception) -> Response:
+    """The answer to a body :func:`build` could not turn into a message."""
+    if isinstance(exc, BodyError):
+        return error(413 if "too large" in str(exc) else 400, str(exc))
+    text = str(exc) if isinstance(exc, SendError) else f"error building message: {exc}"
+    return error(400, text)
+
+
 @router.post("/send")
 async def send_message(request: Request, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
     """Store a message built from JSON, as if received over SMTP. → ``{"ID": "..."}``."""
@@ -196,12 +204,8 @@ async def send_message(request: Request, sandbox: Sandbox = Depends(get_sandbox)
         body = await json_body(request)
         assert body is not None
         raw, mail_from, recipients = build(body)
-    except BodyError as exc:
-        status = 413 if "too large" in str(exc) else 400
-        return error(status, str(exc))
     except Exception as exc:  # whatever the email package refuses is the client's input
-        text = str(exc) if isinstance(exc, SendError) else f"error building message: {exc}"
-        return error(400, text)
+        return build_error(exc)
     username = request.scope.get(USER_SCOPE_KEY, "")
     summary = await sandbox.mailbox.ingest(
         Inbound(raw, mail_from=mail_from, rcpt_tos=recipients, source="api", username=username)

@@ -182,6 +182,7 @@ class Family:
     enforced_key: KeyCheck | None = None  # providers: what --ui-auth accepts on ESP_MANAGE
     fallback: bool = False  # tried after every other family
     label: str = ""  # how messages name it ("SendGrid"), defaults to ``name``
+    key_flag: str = ""  # the flag that enforces its keys, defaults to ``--<name>-api-key``
 
     def policy_for(self, method: str, path: str) -> Policy:
         for route in self.routes:
@@ -192,6 +193,10 @@ class Family:
     @property
     def title(self) -> str:
         return self.label or self.name
+
+    @property
+    def enforcing_flag(self) -> str:
+        return self.key_flag or f"--{self.name}-api-key"
 
 
 class Surface:

@@ -41,20 +41,14 @@ async def set_tags(request: Request, sandbox: Sandbox = Depends(get_sandbox)) ->
     return ok()
 
 
-@router.put("/{tag:path}")
-async def rename_tag(
-    tag: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
-) -> Response:
-    """``{"Name": "new"}``: rename a tag on every message."""
-    try:
-        name = string_field(await json_body(request), "Name")
-    except BodyError as exc:
-        return bad_request(str(exc))
+async def rename_everywhere(sandbox: Sandbox, tag: str, name: str) -> str:
+    """Rename ``tag`` to ``name`` on every message: "" when done (or nothing to do), else why
+    not, in Mailpit's words. The API and the UI's tag sidebar both rename through this."""
     new = tagging.clean_tag(name)
     if not new:
-        return bad_request(f"invalid tag name: {name}")
+        return f"invalid tag name: {name}"
     if new == tag:
-        return ok()
+        return ""
 
     def check(conn: Connection) -> str:
         if not store.tag_exists(conn, tag):
@@ -64,17 +58,34 @@ async def rename_tag(
         return ""
 
     problem = await sandbox.db.read(check)
-    if problem:
-        return bad_request(problem)
-    await sandbox.mailbox.rename_tag(tag, new)
-    return ok()
+    if not problem:
+        await sandbox.mailbox.rename_tag(tag, new)
+    return problem
+
+
+async def delete_everywhere(sandbox: Sandbox, tag: str) -> str:
+    """Remove ``tag`` from every message (no message is deleted): "" or why not."""
+    if not await sandbox.db.read(lambda conn: store.tag_exists(conn, tag)):
+        return f"tag not found: {tag}"
+    await sandbox.mailbox.delete_tag(tag)
+    return ""
+
+
+@router.put("/{tag:path}")
+async def rename_tag(
+    tag: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
+) -> Response:
+    """``{"Name": "new"}``: rename a tag on every message."""
+    try:
+        name = string_field(await json_body(request), "Name")
+    except BodyError as exc:
+        return bad_request(str(exc))
+    problem = await rename_everywhere(sandbox, tag, name)
+    return bad_request(problem) if problem else ok()
 
 
 @router.delete("/{tag:path}")
 async def delete_tag(tag: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
     """Remove a tag from every message (no message is deleted)."""
-    exists = await sandbox.db.read(lambda conn: store.tag_exists(conn, tag))
-    if not exists:
-        return bad_request(f"tag not found: {tag}")
-    await sandbox.mailbox.delete_tag(tag)
-    return ok()
+    problem = await delete_everywhere(sandbox, tag)
+    return bad_request(problem) if problem else ok()

@@ -5,13 +5,25 @@ clients (which only do the I/O). Also the client's errors and the search-query b
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
+from email.utils import getaddresses
 from typing import Any, Generic, TypeVar
 
 import httpx
 
-from mailsandbox.client.models import Code, Delivery, Event, Inbox, Link, Message, Summary
+from mailsandbox.client.models import (
+    Code,
+    Delivery,
+    Esp,
+    Event,
+    File,
+    Finding,
+    Inbox,
+    Link,
+    Message,
+    Summary,
+)
 
 T = TypeVar("T")
 MessageRef = str | Message | Summary
@@ -141,6 +153,19 @@ def get_message(message: MessageRef, query: str = "") -> Call[Message]:
     return Call("GET", f"/api/v1/message/{ref(message)}", _message, params=params)
 
 
+def _esp(response: httpx.Response) -> Esp:
+    return Esp.from_json(_json(response))
+
+
+def esp(message: MessageRef) -> Call[Esp]:
+    return Call("GET", f"/api/v1/message/{ref(message)}/esp", _esp)
+
+
+def with_esp(message: Message, data: Esp) -> Message:
+    """``message`` with its ESP data (fetched by the second call of a ``get``)."""
+    return replace(message, esp=data)
+
+
 def headers(message: MessageRef) -> Call[dict[str, list[str]]]:
     return Call("GET", f"/api/v1/message/{ref(message)}/headers", _json)
 
@@ -178,6 +203,14 @@ def codes(message: MessageRef) -> Call[list[Code]]:
     return Call("GET", f"/api/v1/message/{ref(message)}/codes", _codes)
 
 
+def _findings(response: httpx.Response) -> list[Finding]:
+    return [Finding.from_json(f) for f in _json(response)["Findings"]]
+
+
+def lint(message: MessageRef) -> Call[list[Finding]]:
+    return Call("GET", f"/api/v1/message/{ref(message)}/lint", _findings)
+
+
 def trigger(
     message: MessageRef, type_: str, recipient: str | None, reason: str | None, url: str | None
 ) -> Call[Event]:
@@ -205,6 +238,47 @@ def _inboxes(response: httpx.Response) -> list[Inbox]:
 
 def inboxes() -> Call[list[Inbox]]:
     return Call("GET", "/api/v1/inboxes", _inboxes)
+
+
+def _id(response: httpx.Response) -> str:
+    return str(_json(response)["ID"])
+
+
+def _people(addresses: str | Sequence[str] | None) -> list[dict[str, str]]:
+    listed = [addresses] if isinstance(addresses, str) else list(addresses or [])
+    return [{"Email": a, "Name": n} for n, a in getaddresses(listed) if a]
+
+
+@dataclass(frozen=True)
+class MailIn:
+    """What :meth:`Client.inbound` and :meth:`Client.reply` send in (``None``: not given)."""
+
+    text: str = ""
+    to: str | Sequence[str] | None = None
+    subject: str | None = None
+    html: str | None = None
+    from_: str | None = None
+    cc: str | Sequence[str] | None = None
+    headers: dict[str, str] | None = None
+    attachments: Sequence[File] = ()
+
+
+def send_in(mail: MailIn, inbox: str | None, in_reply_to: MessageRef | None = None) -> Call[str]:
+    """``POST /api/v1/inbound``: mail sent in (what is not given, a reply fills in)."""
+    sender = _people(mail.from_)
+    optional = {
+        "From": sender[0] if sender else None,
+        "To": _people(mail.to) or None,
+        "Cc": _people(mail.cc) or None,
+        "Subject": mail.subject,
+        "HTML": mail.html,
+        "Headers": mail.headers,
+        "Attachments": [f.as_json() for f in mail.attachments] or None,
+        "InReplyTo": ref(in_reply_to) if in_reply_to is not None else None,
+        "Inbox": inbox,
+    }
+    body = {"Text": mail.text, **{k: v for k, v in optional.items() if v is not None}}
+    return Call("POST", "/api/v1/inbound", _id, json=body)
 
 
 def compose(

@@ -7,7 +7,9 @@ Built from the REST API's JSON (Mailpit's shapes for messages, ours for the exte
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mailsandbox.extract import find_codes, find_links
@@ -117,6 +119,25 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class File:
+    """A file for mail sent in (:meth:`Client.inbound`, :meth:`Client.reply`); a
+    ``content_id`` makes it an inline part (``<img src="cid:...">``)."""
+
+    filename: str
+    data: bytes
+    content_type: str = ""  # guessed from the bytes and the name when empty
+    content_id: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "Filename": self.filename,
+            "Content": base64.b64encode(self.data).decode("ascii"),
+            "ContentType": self.content_type,
+            "ContentID": self.content_id,
+        }
+
+
+@dataclass(frozen=True)
 class Summary(Envelope):
     """A message as lists, searches and waits return it (no bodies)."""
 
@@ -137,8 +158,63 @@ class Summary(Envelope):
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One deliverability finding (GET /api/v1/message/{ID}/lint); see docs/checks.md."""
+
+    id: str
+    severity: str  # "error", "warning" or "info"
+    title: str
+    why: str
+    url: str
+    details: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            id=str(data["ID"]),
+            severity=str(data["Severity"]),
+            title=str(data.get("Title", "")),
+            why=str(data.get("Why", "")),
+            url=str(data.get("URL", "")),
+            details=tuple(str(d) for d in data.get("Details") or []),
+        )
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.title} ({self.id})"
+
+
+@dataclass
+class Esp:
+    """What the SendGrid or Mailgun API was told about a message (GET
+    /api/v1/message/{ID}/esp): ``categories`` are SendGrid categories or Mailgun tags,
+    ``variables`` SendGrid custom args or Mailgun user variables; ``sendgrid``/``mailgun`` hold
+    everything the emulator kept. Empty (``provider == ""``) for mail that came over SMTP."""
+
+    provider: str = ""
+    categories: list[str] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+    sendgrid: dict[str, Any] | None = None
+    mailgun: dict[str, Any] | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Esp:
+        return cls(
+            provider=str(data.get("Provider") or ""),
+            categories=[str(c) for c in data.get("Categories") or []],
+            variables=dict(data.get("Variables") or {}),
+            sendgrid=data.get("SendGrid"),
+            mailgun=data.get("Mailgun"),
+        )
+
+
+@dataclass(frozen=True)
 class Message(Envelope):
-    """A whole message (GET /api/v1/message/{ID}); links and codes are read from its bodies."""
+    """A whole message (GET /api/v1/message/{ID}); links and codes are read from its bodies,
+    ``esp`` from GET /api/v1/message/{ID}/esp (the client fetches both)."""
 
     reply_to: list[Address]
     return_path: str
@@ -148,6 +224,11 @@ class Message(Envelope):
     html: str
     attachments: list[Attachment]
     inline: list[Attachment]
+    esp: Esp = field(default_factory=Esp)
+    # Set by the sync client that fetched it, so ``msg.lint()`` can ask the sandbox.
+    _linter: Callable[[Message], list[Finding]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Message:
@@ -176,6 +257,23 @@ class Message(Envelope):
     def codes(self) -> list[Code]:
         """One-time codes in the message, best first."""
         return [Code(c.code, c.context) for c in find_codes(self.text, self.html)]
+
+    def bound(self, linter: Callable[[Message], list[Finding]]) -> Message:
+        """This message, able to :meth:`lint` itself through ``linter`` (a client's ``lint``)."""
+        return replace(self, _linter=linter)
+
+    def lint(self) -> list[Finding]:
+        """Deliverability findings for this message, errors first (asks the sandbox).
+
+        ``assert not [f for f in msg.lint() if f.is_error]``. Works on messages a sync
+        :class:`~mailsandbox.client.Client` (or the pytest fixture) returned; with the async
+        client use ``await client.lint(msg)``.
+        """
+        if self._linter is None:
+            raise RuntimeError(
+                "msg.lint() needs a message fetched by a sync Client; use `await client.lint(msg)`"
+            )
+        return self._linter(self)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ header (the row's id, the same on every re-post). Delivery is at least once; see
 ``Authorization: Basic`` header. A 2xx marks rows delivered; the provider may stop on some
 statuses (Mailgun 406); otherwise the row is retried after the next delay of
 ``--webhook-retry-schedule`` (the last delay repeats) until the provider's retry window ends.
-Pending rows survive a restart: the loop simply finds them due again.
+Pending rows survive a restart: the loop simply finds them due again. A provider that builds
+each request itself (inbound mail: a form made from the stored message, or a re-ingest instead
+of a POST) implements :class:`CustomDelivery`; it gets one row at a time and :meth:`post`.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from mailsandbox.events import outbox, providers
@@ -44,6 +46,14 @@ PER_URL = 2
 DELIVERY_ID_HEADER = "Webhook-Id"
 TIMEOUT = 10.0
 TRIM_INTERVAL = 60.0
+Poster = Callable[[str, bytes, dict[str, str]], Awaitable[AttemptResult]]
+
+
+@runtime_checkable
+class CustomDelivery(Protocol):
+    """A provider that delivers an outbox row itself, with ``post(url, body, headers)``."""
+
+    async def deliver(self, item: OutboxItem, post: Poster) -> AttemptResult: ...
 
 
 def parse_schedule(text: str) -> list[float]:
@@ -158,7 +168,13 @@ class Dispatcher:
         provider = self._provider(items[0].provider)
         try:
             async with self._per_url[items[0].url], self._limit:
-                result = await self._post(provider, items)
+                if isinstance(provider, CustomDelivery):
+                    result = await provider.deliver(items[0], self.post)
+                else:
+                    body, headers = provider.request([i.payload for i in items], items[0].signed)
+                    if len(items) == 1:  # a batch's events carry their own ids (sg_event_id)
+                        headers = {**headers, DELIVERY_ID_HEADER: items[0].id}
+                    result = await self.post(items[0].url, body, headers)
                 status, next_attempt = self._verdict(provider, items, result)
                 job = self.sandbox.db.schedule(
                     lambda c: outbox.record(
@@ -174,16 +190,12 @@ class Dispatcher:
             self._in_flight.difference_update(i.seq for i in items)
             self._wake.set()
 
-    async def _post(
-        self, provider: providers.WebhookProvider, items: list[OutboxItem]
-    ) -> AttemptResult:
+    async def post(self, target: str, body: bytes, headers: dict[str, str]) -> AttemptResult:
+        """POST ``body`` to ``target`` (its userinfo as Basic auth); the outcome, never raises."""
         import httpx
 
-        body, headers = provider.request([i.payload for i in items], items[0].signed)
-        url, auth = split_userinfo(items[0].url)
+        url, auth = split_userinfo(target)
         headers = {"User-Agent": "mailsandbox-webhooks", **headers, **auth}
-        if len(items) == 1:  # (a batch's events carry their own ids: SendGrid's sg_event_id)
-            headers[DELIVERY_ID_HEADER] = items[0].id
         started = time.perf_counter()
         try:
             response = await self._http().post(url, content=body, headers=headers)
@@ -199,7 +211,7 @@ class Dispatcher:
         now = time.time()
         if result.ok:
             return "delivered", now
-        if provider.stop_on(result.status_code):
+        if result.final or provider.stop_on(result.status_code):
             return "stopped", now
         if now - min(i.created for i in items) > provider.retry_window:
             return "failed", now

@@ -21,7 +21,7 @@ from mailsandbox import bus, ids, ingest
 from mailsandbox.events import outbox, plans, providers, rule_store, schedule
 from mailsandbox.events.dispatcher import Dispatcher
 from mailsandbox.events.generic import GenericProvider
-from mailsandbox.events.magic import magic_rule
+from mailsandbox.events.magic import is_simulator, magic_rule
 from mailsandbox.events.rules import DELIVERY, Rule, RuleBook
 from mailsandbox.storage import events, messages, suppressions
 from mailsandbox.storage.events import DeliveryEvent
@@ -87,19 +87,11 @@ class EventEngine:
         event.created = event.created or round(time.time(), 6)
         event.details.update(provider.ids(event, message))
         events.add(conn, event)
-        kind = provider.suppression_kind(event.type)
-        if kind and not (event.type == "bounced" and event.details.get("severity") == "temporary"):
-            suppressions.add(
-                conn,
-                suppressions.Suppression(
-                    kind=kind,
-                    email=event.recipient,
-                    scope=provider.suppression_scope(message),
-                    reason=event.reason,
-                    code=str(event.code or ""),
-                    details={"message_id": message.id, "event_id": event.id},
-                ),
-            )
+        # the SES mailbox simulator's addresses are never put on a suppression list (AWS docs)
+        entry = None if is_simulator(event.recipient) else provider.suppression_for(event, message)
+        if entry is not None:
+            entry.details = {"message_id": message.id, "event_id": event.id}
+            suppressions.add(conn, entry)
         return outbox.enqueue_event(conn, provider, event, message)
 
     def on_ingest(self, conn: Connection, new: messages.NewMessage, seq: int) -> None:
@@ -116,23 +108,29 @@ class EventEngine:
         provider = providers.get(self.sandbox, message.source)
         recorded, written = self._queued(conn, provider, message, new)
         written += len(targets)
-        scopes = (provider.suppression_scope(message),)
+        gate = provider.gate(conn, message)
+        scopes = provider.suppression_scopes(message)
         steps: list[schedule.StepRow] = []
         now = time.time()
         start = max(now, provider.scheduled_at(message) or now)  # a scheduled send
         testing = test_mode(message)
+        forced = provider.message_rule(message)
         for recipient in new.recipients:
             kinds = suppressions.suppressed_kinds(conn, recipient, scopes)
-            drop = provider.drop_reason(kinds) if kinds else None
+            drop = gate.drop or (provider.drop_reason(kinds) if kinds else None)
             if drop is None:
-                rule = self._rule_for(message, recipient, testing)
+                rule = forced or self._rule_for(message, recipient, testing)
                 steps += self._steps(message, recipient, rule, start, testing)
                 continue
             reason, details = drop
-            event = DeliveryEvent(message.id, "rejected", recipient, reason=reason, details=details)
+            event = DeliveryEvent(
+                message.id, "rejected", recipient, reason=reason, details=dict(details)
+            )
             written += self._store(conn, event, message)
             recorded.append(event)
-        if steps:
+        if steps and gate.hold:
+            schedule.insert_steps(conn, schedule.held(steps, now))
+        elif steps:
             schedule.insert_steps(conn, steps)
             if max(row[3] for row in steps) - now <= SCHEDULED_HORIZON:
                 self._remember(message, len(steps))
@@ -254,6 +252,21 @@ class EventEngine:
         stored = await self.sandbox.db.write(lambda conn: rule_store.delete(conn, rule_id))
         return self.rules.remove(rule_id) or stored
 
+    async def set_rule_enabled(self, rule_id: str, enabled: bool) -> Rule | None:
+        """Switch a rule on or off; live rules keep the change across restarts."""
+        rule = self.rules.set_enabled(rule_id, enabled)
+        if rule is not None:
+            await self.sandbox.db.write(lambda conn: rule_store.update(conn, rule))
+        return rule
+
+    async def move_rule(self, rule_id: str, position: int) -> list[Rule] | None:
+        """Move a rule to ``position`` (see :meth:`RuleBook.move`); the live order is stored."""
+        order = self.rules.move(rule_id, position)
+        if order is not None:
+            ids = [r.id for r in order]
+            await self.sandbox.db.write(lambda conn: rule_store.set_order(conn, ids))
+        return order
+
     def announce(self, recorded: list[DeliveryEvent], wake: bool = True) -> None:
         """Publish committed events on the bus; wake the dispatcher if ``wake`` (whether they
         wrote webhook rows) and there are any."""
@@ -270,6 +283,12 @@ class EventEngine:
             recorded, written = self._pending_publish.pop(event.data.id, ([], False))
         self.announce(recorded, written)
         self.clock.poke()
+
+    def rescheduled(self, due: float | None) -> None:
+        """Steps were moved (a held batch released): drain by ``due``."""
+        if due is not None:
+            self.clock.note(due)
+            self.clock.poke()
 
     async def trigger(
         self, message_id: str, type_: str, recipient: str = "", reason: str = "", **details: Any

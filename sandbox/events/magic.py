@@ -54,6 +54,11 @@ def magic_rule(address: str) -> Rule | None:
     return None
 
 
+def is_simulator(address: str) -> bool:
+    """An address of the SES mailbox simulator (``bounce+label@simulator.amazonses.com``)."""
+    return _split(address)[1] == SES_DOMAIN
+
+
 def rejects_at_rcpt(address: str) -> bool:
     rule = magic_rule(address)
     return rule is not None and rule.outcome == "rejected"

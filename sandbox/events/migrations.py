@@ -96,10 +96,20 @@ def _events_0001_postgresql(conn: Connection) -> None:
     )
 
 
+def _events_0002(conn: Connection) -> None:
+    # Rules can be reordered: an explicit position, first set to the insertion order.
+    run_statements(
+        conn,
+        "ALTER TABLE event_rules ADD COLUMN position INTEGER DEFAULT 0 NOT NULL",
+        "UPDATE event_rules SET position = seq",
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         "events.0001_schedule_outbox_attempts",
         _events_0001,
         postgresql=_events_0001_postgresql,
-    )
+    ),
+    Migration("events.0002_rule_position", _events_0002, postgresql=_events_0002),  # (same SQL)
 ]

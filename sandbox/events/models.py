@@ -11,6 +11,7 @@ models by ``tests/sandbox/storage/test_schema.py``); not imported at run time.
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
 
@@ -76,4 +77,6 @@ class RuleRow(SQLModel, table=True):
 
     seq: int | None = Field(default=None, primary_key=True)
     id: str = Field(unique=True)
-    rule_json: str = "{}"
+    rule_json: str = "{}"  # the rule, its ``enabled`` flag included
+    # The order the rules are tried in (then ``seq``); added by events.0002.
+    position: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})

@@ -20,6 +20,9 @@ from mailsandbox.storage.messages import MessageSummary
 from mailsandbox.storage.sql import Connection, Row
 
 EXCERPT = 500
+# What a delivery made inside the sandbox (a message re-ingested) records as its status: the
+# SMTP code for "stored", so the log never shows an HTTP status no server sent.
+LOCAL_OK = 250
 KEEP = 10_000  # finished rows kept for the log; older ones are trimmed
 
 
@@ -46,10 +49,11 @@ class AttemptResult:
     latency_ms: float
     response_excerpt: str = ""
     error: str = ""
+    final: bool = False  # no point retrying (e.g. the message to post is gone)
 
     @property
     def ok(self) -> bool:
-        return 200 <= self.status_code < 300
+        return 200 <= self.status_code < 300 or self.status_code == LOCAL_OK
 
 
 def _item(row: Row) -> OutboxItem:
@@ -116,7 +120,8 @@ def enqueue_event(
     if payload is None:
         return 0
     for target in targets:
-        add(conn, provider.name, target, payload, message_id=message.id, event_id=event.id)
+        body = provider.addressed(conn, payload, target)
+        add(conn, provider.name, target, body, message_id=message.id, event_id=event.id)
     return len(targets)
 
 
@@ -228,3 +233,18 @@ def trim(conn: Connection, keep: int = KEEP) -> int:
     return conn.execute(
         "DELETE FROM webhook_outbox WHERE status != 'pending' AND seq <= ?", (limit,)
     ).rowcount
+
+
+def states(conn: Connection, outbox_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Where these rows stand (status, attempts, last answer), by id; unknown ids are absent."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(outbox_ids), 500):
+        chunk = list(outbox_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            "SELECT id, provider, url, status, attempts, next_attempt, last_status, last_error"
+            f" FROM webhook_outbox WHERE id IN ({marks})",
+            chunk,
+        )
+        found.update((row["id"], dict(row)) for row in rows)
+    return found

@@ -7,6 +7,7 @@ outcome; engagement outcomes (opened, clicked, complained, unsubscribed) come af
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,22 @@ DEFAULTS: dict[str, tuple[str, int, dict[str, Any]]] = {
     "clicked": ("", 0, {}),
     "complained": ("", 0, {}),
     "unsubscribed": ("", 0, {}),
+    "subscribed": ("", 0, {}),
 }
+
+
+# "451 4.7.1 Try later": the SMTP reply code and the enhanced status code (RFC 3463)
+_REPLY = re.compile(r"\s*([2-5]\d\d)(?:[ -]+([245]\.\d{1,3}\.\d{1,3}))?\b")
+_REPLY_TYPES = ("delivered", "deferred", "bounced")
+
+
+def reply_parts(text: str) -> tuple[int, str]:
+    """The SMTP code and enhanced status a reply text starts with (0 and "" when it does not),
+    e.g. ``"451 4.7.1 Greylisted"`` → ``(451, "4.7.1")``."""
+    match = _REPLY.match(text)
+    if match is None:
+        return 0, ""
+    return int(match.group(1)), match.group(2) or ""
 
 
 @dataclass
@@ -46,10 +62,17 @@ class Step:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def step(kind: str, offset: float, reason: str = "", **details: Any) -> Step:
-    """A step with the type's default reason, code and details (``reason`` overrides)."""
-    default_reason, code, default_details = DEFAULTS[kind]
-    return Step(kind, offset, reason or default_reason, code, {**default_details, **details})
+def step(kind: str, offset: float, reason: str = "", code: int = 0, **details: Any) -> Step:
+    """A step with the type's default reason, code and details. A ``reason`` that is an SMTP
+    reply (``"451 4.7.1 Greylisted"``, from a rule or a manual trigger) also gives the step its
+    code and enhanced ``status``, so what a provider reports matches the reply; ``code``
+    overrides both."""
+    default_reason, default_code, default_details = DEFAULTS[kind]
+    merged = {**default_details, **details}
+    reply_code, status = reply_parts(reason) if kind in _REPLY_TYPES else (0, "")
+    if status:
+        merged["status"] = status
+    return Step(kind, offset, reason or default_reason, code or reply_code or default_code, merged)
 
 
 def steps_for(rule: Rule) -> list[Step]:
@@ -59,12 +82,14 @@ def steps_for(rule: Rule) -> list[Step]:
     if outcome == "rejected":
         return [step("rejected", start, rule.reason)]
     if outcome == "bounced":
-        return [step("bounced", start, rule.reason)]
+        return [step("bounced", start, rule.reason, rule.code)]
     if outcome == "deferred":
         out, at = [], start
         for attempt in range(1, rule.attempts + 1):
             wait = DEFER_SCHEDULE[min(attempt - 1, len(DEFER_SCHEDULE) - 1)]
-            out.append(step("deferred", at, rule.reason, attempt=attempt, retry_seconds=wait))
+            out.append(
+                step("deferred", at, rule.reason, rule.code, attempt=attempt, retry_seconds=wait)
+            )
             at += wait
         final_reason = rule.reason if rule.then == "bounced" else ""
         out.append(step(rule.then, at, final_reason, attempt=rule.attempts + 1))
@@ -79,6 +104,6 @@ def steps_for(rule: Rule) -> list[Step]:
     }.get(outcome, [])
     for kind in chain:
         at += ENGAGEMENT_GAP
-        extra = {"url": rule.url or DEFAULT_URL} if kind == "clicked" else {}
+        extra: dict[str, Any] = {"url": rule.url or DEFAULT_URL} if kind == "clicked" else {}
         out.append(step(kind, at, **extra))
     return out

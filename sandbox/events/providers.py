@@ -6,6 +6,11 @@ adapter of an event's provider where to send it (``targets``), what to send (``p
 stored in the outbox at once) and, at dispatch, how to frame and sign a POST (``request``) and
 whether a failed status is worth retrying. :class:`BaseProvider` holds the shared defaults,
 including how events feed the suppression lists.
+
+Two optional hooks serve providers whose delivery is less direct: ``addressed`` gives each
+target its own copy of a payload (SNS puts the topic and the subscription in every
+notification), and ``message_rule`` decides every recipient of a message before any rule does
+(an SES template that failed to render is sent to nobody).
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mailsandbox.events.rules import Rule
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
 from mailsandbox.storage.sql import Connection
+from mailsandbox.storage.suppressions import Suppression
 
 if TYPE_CHECKING:
     from mailsandbox.runtime import Sandbox
@@ -34,6 +41,17 @@ class Target:
     signed: bool = False
 
 
+@dataclass(frozen=True)
+class Gate:
+    """What a provider decides about a whole message before its recipients' plans are made."""
+
+    drop: tuple[str, dict[str, Any]] | None = None  # every recipient rejected: (reason, details)
+    hold: bool = False  # plans written but held until released (a paused SendGrid batch)
+
+
+OPEN = Gate()
+
+
 class WebhookProvider(Protocol):
     name: str
     batch: bool  # many payloads per POST, as a JSON array (SendGrid)
@@ -45,6 +63,12 @@ class WebhookProvider(Protocol):
 
     def payload(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] | None: ...
 
+    def addressed(
+        self, conn: Connection, payload: dict[str, Any], target: Target
+    ) -> dict[str, Any]: ...
+
+    def message_rule(self, message: MessageSummary) -> Rule | None: ...
+
     def request(
         self, payloads: list[dict[str, Any]], signed: bool
     ) -> tuple[bytes, dict[str, str]]: ...
@@ -55,7 +79,15 @@ class WebhookProvider(Protocol):
 
     def suppression_scope(self, message: MessageSummary) -> str: ...
 
+    def suppression_scopes(self, message: MessageSummary) -> tuple[str, ...]: ...
+
     def suppression_kind(self, event_type: str) -> str | None: ...
+
+    def suppression_for(
+        self, event: DeliveryEvent, message: MessageSummary
+    ) -> Suppression | None: ...
+
+    def gate(self, conn: Connection, message: MessageSummary) -> Gate: ...
 
     def drop_reason(self, kinds: list[str]) -> tuple[str, dict[str, Any]] | None: ...
 
@@ -87,6 +119,16 @@ class BaseProvider:
     def payload(self, event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] | None:
         return None
 
+    def addressed(
+        self, conn: Connection, payload: dict[str, Any], target: Target
+    ) -> dict[str, Any]:
+        """The outbox row of ``payload`` for ``target`` (the same for every target here)."""
+        return payload
+
+    def message_rule(self, message: MessageSummary) -> Rule | None:
+        """A rule for every recipient of ``message``, ahead of user rules (None: no such)."""
+        return None
+
     def request(self, payloads: list[dict[str, Any]], signed: bool) -> tuple[bytes, dict[str, str]]:
         body = payloads if self.batch else payloads[0]
         return json.dumps(body).encode(), {"Content-Type": "application/json"}
@@ -99,10 +141,28 @@ class BaseProvider:
         return {}
 
     def suppression_scope(self, message: MessageSummary) -> str:
+        """The scope of the lists ``message``'s events add to ('' = account-wide)."""
         return ""
+
+    def suppression_scopes(self, message: MessageSummary) -> tuple[str, ...]:
+        """Every scope whose lists can drop a recipient of ``message``."""
+        return (self.suppression_scope(message),)
 
     def suppression_kind(self, event_type: str) -> str | None:
         return self.kinds.get(event_type)
+
+    def suppression_for(self, event: DeliveryEvent, message: MessageSummary) -> Suppression | None:
+        """The list entry ``event`` adds (a bounce, a complaint...), or None. A temporary
+        bounce adds none."""
+        kind = self.suppression_kind(event.type)
+        if not kind or (event.type == "bounced" and event.details.get("severity") == "temporary"):
+            return None
+        scope = self.suppression_scope(message)
+        return Suppression(kind, event.recipient, scope, event.reason, str(event.code or ""))
+
+    def gate(self, conn: Connection, message: MessageSummary) -> Gate:
+        """Whether ``message`` is planned as usual (inside its ingest transaction)."""
+        return OPEN
 
     def scheduled_at(self, message: MessageSummary) -> float | None:
         """When the sender asked the provider to send ``message`` (SendGrid ``send_at``,

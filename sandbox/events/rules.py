@@ -11,6 +11,7 @@ decides. Built-in magic addresses (``mailsandbox.events.magic``) apply when no u
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 import random
@@ -24,8 +25,9 @@ from mailsandbox.storage import events
 
 DELIVERY = "delivery"
 SMTP_STAGES = ("AUTH", "MAIL", "RCPT", "DATA")
-# Every delivery event type but ``queued``, which every accepted recipient starts as.
-OUTCOMES = tuple(kind for kind in events.TYPES if kind != "queued")
+# Every delivery event type but ``queued``, which every accepted recipient starts as, and
+# ``subscribed``, which only a removal from an unsubscribe group records.
+OUTCOMES = tuple(kind for kind in events.TYPES if kind not in ("queued", "subscribed"))
 FINAL_AFTER_DEFER = ("delivered", "bounced")
 
 
@@ -172,6 +174,33 @@ class RuleBook:
             found = len(kept) != len(self._rules)
             self._rules = kept
         return found
+
+    def set_enabled(self, rule_id: str, enabled: bool) -> Rule | None:
+        """Turn a rule on or off (a disabled rule is kept but never matches); None if unknown."""
+        with self._lock:
+            changed = [
+                dataclasses.replace(r, enabled=enabled) if r.id == rule_id else r
+                for r in self._rules
+            ]
+            self._rules = changed
+        return next((r for r in changed if r.id == rule_id), None)
+
+    def move(self, rule_id: str, position: int) -> list[Rule] | None:
+        """Put a rule at ``position`` (0-based, in :meth:`all`'s order) and return the new
+        order; None if unknown. Rules keep to their origin's block: the ``--rules-file`` rules
+        come first, then the live ones; each moves among its own (``position`` is clamped to
+        the block). Only live rules are stored, so a file rule's place lasts until restart."""
+        with self._lock:
+            rules = list(self._rules)
+            index = next((i for i, r in enumerate(rules) if r.id == rule_id), None)
+            if index is None:
+                return None
+            rule = rules.pop(index)
+            block = [i for i, r in enumerate(rules) if r.origin == rule.origin]
+            low, high = (block[0], block[-1] + 1) if block else (index, index)
+            rules.insert(min(max(position, low), high), rule)
+            self._rules = rules
+        return list(rules)
 
     def has_stage(self, stage: str) -> bool:
         """Whether any enabled rule acts at ``stage`` (lets callers skip building a context)."""

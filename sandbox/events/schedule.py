@@ -82,8 +82,56 @@ def details_of(row: Row) -> dict[str, Any]:
 
 
 def next_due(conn: Connection) -> float | None:
-    row = conn.execute("SELECT MIN(due) FROM event_schedule").fetchone()
+    row = conn.execute("SELECT MIN(due) FROM event_schedule WHERE due < ?", (HELD,)).fetchone()
     return float(row[0]) if row and row[0] is not None else None
+
+
+# --- held steps (a paused SendGrid batch) ------------------------------------------------
+# A held step keeps its place in the table with ``due = HELD + seconds it had left``: never
+# due, and released with the same delay it had when it was held.
+HELD = 1e12  # about the year 33658
+
+
+def held(rows: Sequence[StepRow], now: float) -> list[StepRow]:
+    """``rows`` as held steps."""
+    return [(*row[:3], HELD + max(row[3] - now, 0.0), *row[4:]) for row in rows]
+
+
+def _message_filter(message_ids: Sequence[str]) -> tuple[str, list[str]]:
+    return f"message_id IN ({','.join('?' * len(message_ids))})", list(message_ids)
+
+
+def hold(conn: Connection, message_ids: Sequence[str], now: float) -> int:
+    """Hold the pending steps of these messages; returns how many."""
+    if not message_ids:
+        return 0
+    where, args = _message_filter(message_ids)
+    update = "UPDATE event_schedule SET due = ? +"
+    where_due = f"WHERE due < ? AND {where}"
+    sql = Sql(
+        f"{update} MAX(due - ?, 0) {where_due}",
+        postgresql=f"{update} GREATEST(due - ?, 0) {where_due}",
+    )
+    return conn.execute(sql, [HELD, now, HELD, *args]).rowcount
+
+
+def release(conn: Connection, message_ids: Sequence[str], now: float) -> float | None:
+    """Release the held steps of these messages; returns when the first one is now due."""
+    if not message_ids:
+        return None
+    where, args = _message_filter(message_ids)
+    conn.execute(f"UPDATE event_schedule SET due = ? + (due - ?) WHERE due >= ? AND {where}",
+                 [now, HELD, HELD, *args])  # fmt: skip
+    row = conn.execute(f"SELECT MIN(due) FROM event_schedule WHERE {where}", args).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
+def discard(conn: Connection, message_ids: Sequence[str]) -> int:
+    """Drop the pending (or held) steps of these messages: nothing more happens to them."""
+    if not message_ids:
+        return 0
+    where, args = _message_filter(message_ids)
+    return conn.execute(f"DELETE FROM event_schedule WHERE {where}", args).rowcount
 
 
 class DueClock:

@@ -50,14 +50,16 @@ _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
 def wanted(metadata: dict[str, Any]) -> tuple[bool, bool]:
-    """``(opens, clicks)``: what tracking the send asked for (SendGrid or Mailgun options)."""
+    """``(opens, clicks)``: what tracking the send asked for (SendGrid or Mailgun options; for
+    SES, a configuration set publishing opens or clicks)."""
     sendgrid = (metadata.get("sendgrid") or {}).get("tracking") or {}
     mailgun = (metadata.get("mailgun") or {}).get("tracking") or {}
-    opens = sendgrid.get("open") is True or mailgun.get("opens") is True
-    clicks = sendgrid.get("click") is True or str(mailgun.get("clicks", "no")).lower() in (
-        "yes",
-        "true",
-        "htmlonly",
+    ses = (metadata.get("ses") or {}).get("tracking") or {}
+    opens = sendgrid.get("open") is True or mailgun.get("opens") is True or ses.get("open") is True
+    clicks = (
+        sendgrid.get("click") is True
+        or ses.get("click") is True
+        or str(mailgun.get("clicks", "no")).lower() in ("yes", "true", "htmlonly")
     )
     return opens, clicks
 

@@ -9,5 +9,9 @@ window.addEventListener("DOMContentLoaded", function () {
     validatorUrl: null,
     presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
+    // ~170 operations: tags start collapsed (Swagger UI's default "list" renders only the start
+    // of a document this long), with a filter box to find an operation by tag.
+    docExpansion: "none",
+    filter: true,
   });
 });

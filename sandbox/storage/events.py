@@ -1,5 +1,5 @@
 """Delivery events in the shared vocabulary (django-anymail's): queued, delivered, deferred,
-bounced, rejected, opened, clicked, complained, unsubscribed.
+bounced, rejected, opened, clicked, complained, unsubscribed, subscribed.
 
 Provider-specific ids and fields (sg_event_id, smtp-id, Mailgun event id, severity...) travel in
 ``details``; each emulator renders its own wire format from these rows.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ TYPES = (
     "clicked",
     "complained",
     "unsubscribed",
+    "subscribed",  # resubscribed to an unsubscribe group (SendGrid group_resubscribe)
 )
 
 
@@ -85,6 +87,13 @@ def add(conn: Connection, event: DeliveryEvent) -> DeliveryEvent:
     )
     event.seq = cursor.lastrowid or 0
     return event
+
+
+def by_ids(conn: Connection, event_ids: Sequence[str]) -> list[DeliveryEvent]:
+    """The listed events that exist, in the order they were recorded."""
+    marks = ",".join("?" * len(event_ids))
+    rows = conn.execute(f"SELECT * FROM events WHERE id IN ({marks}) ORDER BY seq", list(event_ids))
+    return [_from_row(row) for row in rows]
 
 
 def for_message(conn: Connection, message_id: str) -> list[DeliveryEvent]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailsandbox import tagging
 from mailsandbox.mime import Address, ParsedMessage, PartInfo
 from mailsandbox.storage.sql import POSTGRESQL, SQLITE, Connection, Row, Sql, limit_value
 
@@ -275,9 +276,19 @@ def summaries_from_rows(conn: Connection, rows: Sequence[Row]) -> list[MessageSu
 
 
 def get_summary(conn: Connection, message_id: str) -> MessageSummary | None:
-    rows = conn.execute(f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE id = ?", (message_id,))
-    found = summaries_from_rows(conn, rows.fetchall())
+    found = get_summaries(conn, [message_id])
     return found[0] if found else None
+
+
+def get_summaries(conn: Connection, message_ids: Sequence[str]) -> list[MessageSummary]:
+    """The summaries of the listed messages that exist (in no particular order)."""
+    found: list[MessageSummary] = []
+    for start in range(0, len(message_ids), 500):
+        chunk = list(message_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE id IN ({marks})", chunk)
+        found += summaries_from_rows(conn, rows.fetchall())
+    return found
 
 
 def latest_id(conn: Connection) -> str | None:
@@ -384,6 +395,23 @@ def set_tags(conn: Connection, message_ids: Sequence[str], tags: Sequence[str]) 
         conn.execute("DELETE FROM message_tags WHERE message_seq = ?", (seq,))
         conn.executemany(INSERT_TAG, [(seq, tag) for tag in tags])
     return list(found)
+
+
+def edit_tags(
+    conn: Connection, message_ids: Sequence[str], add: Sequence[str], remove: set[str]
+) -> dict[str, list[str]]:
+    """Add ``add`` and drop the tags named in ``remove`` (lower-cased) on the listed messages,
+    keeping their other tags; returns ``{id: new tags}`` of those that changed."""
+    found = seqs_for_ids(conn, message_ids)
+    current = tags_for(conn, found.values())
+    changed: dict[str, list[str]] = {}
+    for message_id, seq in found.items():
+        kept = [t for t in current[seq] if t.lower() not in remove]
+        tags = tagging.clean_tags([*kept, *add])
+        if tags != current[seq]:
+            set_tags(conn, [message_id], tags)
+            changed[message_id] = tags
+    return changed
 
 
 def tag_exists(conn: Connection, tag: str) -> bool:

@@ -182,6 +182,34 @@ def _core_0001_postgresql(conn: Connection) -> None:
             rowid INTEGER NOT NULL, search_text VARCHAR COLLATE "C" NOT NULL,
             PRIMARY KEY (rowid))""",
         "CREATE INDEX ix_messages_fts_trigram ON messages_fts USING gin (search_text gin_trgm_ops)",
+        # SQLite's json_extract(X, '$.a.b'), json_type(X, '$.a.b') and json_each(X, '$.a.b')
+        # on JSON text, so one SQL serves both engines (object-key paths only; JSON true/false
+        # as 1/0, any other value as its text, as SQLite returns them for comparisons).
+        """CREATE FUNCTION json_extract(doc TEXT, path TEXT) RETURNS TEXT
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT CASE jsonb_typeof(v) WHEN 'boolean' THEN (v::text = 'true')::int::text
+                                        ELSE v #>> '{}' END
+            FROM (SELECT doc::jsonb #> string_to_array(substr(path, 3), '.')) AS found(v) $$""",
+        """CREATE FUNCTION json_type(doc TEXT, path TEXT) RETURNS TEXT
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT CASE jsonb_typeof(v) WHEN 'string' THEN 'text' WHEN 'boolean' THEN v::text
+                WHEN 'number' THEN CASE WHEN v::text ~ '^-?[0-9]+$' THEN 'integer' ELSE 'real' END
+                ELSE jsonb_typeof(v) END
+            FROM (SELECT doc::jsonb #> string_to_array(substr(path, 3), '.')) AS found(v) $$""",
+        """CREATE FUNCTION json_each(doc TEXT, path TEXT) RETURNS TABLE (key TEXT, value TEXT)
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT e.key, CASE jsonb_typeof(e.v) WHEN 'boolean' THEN (e.v::text = 'true')::int::text
+                                                 ELSE e.v #>> '{}' END
+            FROM (SELECT doc::jsonb #> string_to_array(substr(path, 3), '.')) AS found(v),
+            LATERAL (
+                SELECT (a.n - 1)::text, a.v FROM jsonb_array_elements(
+                    CASE jsonb_typeof(found.v) WHEN 'array' THEN found.v ELSE '[]' END
+                ) WITH ORDINALITY AS a(v, n)
+                UNION ALL
+                SELECT o.key, o.value FROM jsonb_each(
+                    CASE jsonb_typeof(found.v) WHEN 'object' THEN found.v ELSE '{}' END
+                ) AS o
+            ) AS e(key, v) $$""",
     )
 
 

@@ -1,4 +1,6 @@
-"""Mailpit's search language compiled to SQL (spec §5), plus our ``inbox:NAME`` filter.
+"""Mailpit's search language compiled to SQL (spec §5), plus our ``inbox:NAME`` filter and the
+ESP filters ``category:NAME`` (a SendGrid category or Mailgun tag) and ``var:KEY=VALUE`` (a
+SendGrid custom arg or Mailgun user variable; ``var:KEY`` for any value).
 
 A query is split on spaces outside double quotes; every token is a condition and all are
 ANDed. ``-`` or ``!`` negates a token. Field filters (``to:``, ``subject:``, ``tag:``...),
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mailsandbox.esp import CATEGORY_PATHS, VARIABLE_PATHS
 from mailsandbox.mime import clean
 from mailsandbox.storage.messages import SUMMARY_COLUMNS, MessageSummary, summaries_from_rows
 from mailsandbox.storage.sql import (
@@ -102,6 +105,8 @@ _FLAGS = {
     "is:read": "+read = 1",
     "is:unread": "+read = 0",
     "is:tagged": "EXISTS (SELECT 1 FROM message_tags t WHERE t.message_seq = messages.seq)",
+    # inbound mail: matched an inbound rule, or was sent in (mailsandbox.inbound.routing)
+    "is:inbound": "json_type(metadata_json, '$.inbound') IS NOT NULL",
     "has:attachment": "attachments > 0",
     "has:attachments": "attachments > 0",
     "has:inline": "inlines > 0",
@@ -237,6 +242,25 @@ def _free_text(value: str, plan: Plan) -> Condition | None:
     return Condition(_TEXT_LIKE, [_like(term)])
 
 
+def _in_metadata(paths: tuple[str, ...], where: str, args: list[object]) -> Condition:
+    """Some entry of the metadata JSON arrays/objects at ``paths`` satisfies ``where`` (over
+    ``json_each``'s ``key`` and ``value``)."""
+    each = f"EXISTS (SELECT 1 FROM json_each(messages.metadata_json, ?) WHERE {where})"
+    return Condition(
+        "(" + " OR ".join([each] * len(paths)) + ")", [a for p in paths for a in (p, *args)]
+    )
+
+
+def _esp_field(key: str, value: str) -> Condition:
+    """``category:NAME`` (case-insensitive) and ``var:KEY=VALUE`` / ``var:KEY`` (exact)."""
+    if key == "category":
+        return _in_metadata(CATEGORY_PATHS, "lower(value) = ?", [value.lower()])
+    name, equals, wanted = value.partition("=")
+    if not equals:
+        return _in_metadata(VARIABLE_PATHS, "key = ?", [name])
+    return _in_metadata(VARIABLE_PATHS, "key = ? AND CAST(value AS TEXT) = ?", [name, wanted])
+
+
 def _field(key: str, value: str, plan: Plan) -> Condition | None:
     """The condition of a ``key:value`` token, or None when it is not a known filter."""
     if key in _ADDRESS_FIELDS:
@@ -259,6 +283,8 @@ def _field(key: str, value: str, plan: Plan) -> Condition | None:
         )
     if key == "inbox":
         return Condition("inbox = ?", [value])
+    if key in ("category", "var"):
+        return _esp_field(key, value)
     if key in ("before", "after"):
         moment = parse_date(clean(value).upper(), plan.tz)
         if moment is None:

@@ -1,8 +1,9 @@
 """Suppression lists shared by every provider (SendGrid's and Mailgun's APIs, the event engine).
 
 Kinds use one vocabulary: ``bounce``, ``block``, ``spam_report``, ``invalid_email``,
-``unsubscribe``, ``global_unsubscribe``, ``complaint``, ``whitelist``. ``scope`` is '' for
-account-wide lists (SendGrid) or a sending domain (Mailgun). Emails are stored lower-cased.
+``unsubscribe``, ``global_unsubscribe``, ``group_unsubscribe``, ``complaint``, ``whitelist``.
+``scope`` is '' for account-wide lists (SendGrid), a sending domain (Mailgun), or
+``asm:<group id>`` for a SendGrid unsubscribe group. Emails are stored lower-cased.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ KINDS = (
     "invalid_email",
     "unsubscribe",
     "global_unsubscribe",
+    "group_unsubscribe",
     "complaint",
     "whitelist",
 )

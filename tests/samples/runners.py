@@ -48,6 +48,7 @@ NPM_PACKAGES = {
     "mailgun.js": "mailgun.js@14",
     "form-data": "form-data@4",
     "mailpit-api": "mailpit-api@2",
+    "@aws-sdk/client-sesv2": "@aws-sdk/client-sesv2@3",
 }
 REQUIRE = re.compile(r"""\brequire\(\s*["']([^"']+)["']\s*\)""")
 NODE_BUILTINS = {"assert", "crypto", "fs", "http", "https", "net", "os", "path", "tls", "url"}

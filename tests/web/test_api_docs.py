@@ -31,10 +31,12 @@ def test_the_explorer_renders_offline(page: Page, running: RunningSandbox) -> No
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto("/api/docs")
+    page.locator(".opblock-tag", has_text="SendGrid").first.click()  # tags start collapsed
     send = page.locator('[data-path="/v3/mail/send"]').first
     send.wait_for()
-    assert page.locator('[data-path="/v3/{domain}/messages"]').count() >= 1
     assert page.locator(".opblock").count() > 50
+    page.locator(".opblock-tag", has_text="Mailgun").first.click()
+    page.locator('[data-path="/v3/{domain}/messages"]').first.wait_for()
     send.click()  # expand an operation: the UI is alive, not just painted
     page.get_by_role("button", name="Try it out").first.wait_for()
     assert elsewhere == [] and errors == []

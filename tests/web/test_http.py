@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from email.message import EmailMessage
 
 import httpx
 import pytest
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
 
+from mailsandbox import web
 from mailsandbox.runner import RunningSandbox
 from mailsandbox.storage import messages
 from mailsandbox.web import sanitize
@@ -79,7 +84,14 @@ def test_preview_policy(api: httpx.Client, send: Sender) -> None:
     send(rich_message())
     message_id = latest_id(api)
     strict = api.get(f"/ui/message/{message_id}/preview").headers["content-security-policy"]
-    assert "script-src 'none'" in strict and "sandbox" in strict
+    assert "script-src 'none'" in strict and strict.startswith("default-src 'none';")
+    sandbox = next(d for d in strict.split("; ") if d.startswith("sandbox"))
+    # Same origin (the page measures the mail's height) but never scripts, forms or top nav.
+    assert sandbox.split()[1:] == [
+        "allow-same-origin",
+        "allow-popups",
+        "allow-popups-to-escape-sandbox",
+    ]
     assert "img-src *" not in strict
     loose = api.get(f"/ui/message/{message_id}/preview?remote=1")
     assert "img-src * " in loose.headers["content-security-policy"]
@@ -130,5 +142,47 @@ def test_rewrite_html_neutralises_urls_and_refresh() -> None:
     assert "url(/ui/message/M/part/2)" in out
     assert 'href="https://ok.example/"' in out
     assert out.startswith('<html><head><base target="_blank">')
+    pinged = sanitize.rewrite_html('<a href="#x" ping="/ui/messages/delete-all">x</a>', {})
+    assert " ping=" not in pinged and 'data-blocked-ping="/ui/messages/delete-all"' in pinged
     assert sanitize.has_remote_content('<img src="https://t.example/p.gif">')
     assert not sanitize.has_remote_content('<a href="https://example.com">link</a>')
+
+
+def ui_routes() -> list[tuple[str, str]]:
+    """(path, method) of every route the web package's modules declare."""
+    found = set()
+    for info in pkgutil.iter_modules(web.__path__):
+        module = importlib.import_module(f"mailsandbox.web.{info.name}")
+        for router in vars(module).values():
+            if isinstance(router, APIRouter):
+                for route in router.routes:
+                    if isinstance(route, APIRoute):
+                        found |= {(route.path, method) for method in route.methods}
+    return sorted(found)
+
+
+def test_every_ui_state_change_is_a_guarded_post(api: httpx.Client) -> None:
+    """Every UI route that is not a GET is a POST, and each refuses a foreign origin."""
+    routes = ui_routes()
+    assert {method for _, method in routes} <= {"GET", "HEAD", "POST"}
+    posts = [path for path, method in routes if method == "POST"]
+    assert {"/ui/messages/bulk", "/ui/tags/rename", "/ui/rules/{rule_id}/move"} <= set(posts)
+    for path in posts:
+        url = re.sub(r"\{[^}]+\}", "x", path)
+        refused = api.post(url, headers={"Origin": "http://evil.example"})
+        assert refused.status_code == 403, f"{path}: {refused.status_code}"
+
+
+def test_body_downloads(api: httpx.Client, send: Sender) -> None:
+    send(rich_message())
+    message_id = latest_id(api)
+    html = api.get(f"/ui/message/{message_id}/download/html")
+    assert html.headers["content-disposition"] == f'attachment; filename="{message_id}.html"'
+    assert html.headers["content-type"] == "text/html; charset=utf-8"
+    assert "sandbox" in html.headers["content-security-policy"]
+    assert "<h1 id='h'>HTML-MARKER</h1>" in html.text and "cid:logo@shop" in html.text  # as sent
+    text = api.get(f"/ui/message/{message_id}/download/text")
+    assert text.headers["content-disposition"] == f'attachment; filename="{message_id}.txt"'
+    assert "PLAIN-MARKER" in text.text
+    assert api.get(f"/ui/message/{message_id}/download/pdf").status_code == 404
+    assert api.get("/ui/message/nope/download/html").status_code == 404

@@ -34,16 +34,20 @@ def test_fields_and_every_tab(page: Page, send: Sender) -> None:
     expect(head).to_contain_text("support@shop.example")
     bcc = head.locator(".addr", has_text="hidden@example.com")
     expect(bcc.locator(".badge")).to_have_text("envelope only")
-    expect(head.locator(".tag")).to_have_text(["billing", "invoice"])
+    expect(head.locator(".tag a")).to_have_text(["billing", "invoice"])
     expect(head).to_contain_text("SMTP")
 
     # HTML preview: rendered in the sandboxed frame, inline cid image loaded.
     frame = page.frame_locator("#preview")
     expect(frame.locator("#h")).to_have_text("HTML-MARKER")
     expect(frame.locator("#logo")).to_have_js_property("naturalWidth", 4)
-    assert (
-        page.get_attribute("#preview", "sandbox") == "allow-popups allow-popups-to-escape-sandbox"
-    )
+    # Same origin (so the page can size the frame to the mail), but never scripts.
+    sandbox = page.get_attribute("#preview", "sandbox") or ""
+    assert sandbox.split() == [
+        "allow-same-origin",
+        "allow-popups",
+        "allow-popups-to-escape-sandbox",
+    ]
     page.click("button[data-width=phone]")
     expect(page.locator("#preview")).to_have_js_property("offsetWidth", 375)
     expect(page.locator("button[data-width=phone]")).to_have_attribute("aria-pressed", "true")
@@ -177,6 +181,36 @@ def test_remote_content_blocked_until_asked(page: Page, send: Sender, beacon: Be
     page.click("#load-remote")
     expect(page.frame_locator("#preview").locator("#px")).to_have_js_property("naturalWidth", 1)
     assert beacon.hits == ["/pixel.gif"]
+
+
+def test_download_menu(page: Page, send: Sender) -> None:
+    send(rich_message())
+    open_latest(page, "Your invoice #1042")
+    menu = page.locator("#download-menu")
+    expect(menu.locator(".menu-list")).to_be_hidden()
+    downloads = {}
+    for label in ("Message (.eml)", "HTML body (.html)", "Text body (.txt)"):
+        page.click("#download-menu summary")
+        with page.expect_download() as got:
+            menu.get_by_role("link", name=label).click()
+        expect(menu.locator(".menu-list")).to_be_hidden()  # a choice closes the menu
+        downloads[label] = (got.value.suggested_filename, Path(got.value.path()).read_bytes())
+    message_id = page.get_attribute("body", "data-id")
+    assert downloads["Message (.eml)"][0] == f"{message_id}.eml"
+    assert b"Subject: Your invoice #1042" in downloads["Message (.eml)"][1]
+    assert downloads["HTML body (.html)"][0] == f"{message_id}.html"
+    assert b"<h1 id='h'>HTML-MARKER</h1>" in downloads["HTML body (.html)"][1]
+    assert downloads["Text body (.txt)"][0] == f"{message_id}.txt"
+    assert b"PLAIN-MARKER" in downloads["Text body (.txt)"][1]
+
+    send(subject="text only")
+    open_latest(page, "text only")
+    page.click("#download-menu summary")
+    expect(page.locator("#download-menu .menu-list a")).to_have_text(
+        ["Message (.eml)", "Text body (.txt)"]
+    )
+    page.mouse.click(5, 400)  # a click elsewhere closes it
+    expect(page.locator("#download-menu .menu-list")).to_be_hidden()
 
 
 def test_a_message_without_date_shows_its_received_time(

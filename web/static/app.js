@@ -1,5 +1,6 @@
-/* mailsandbox UI behaviour: keyboard shortcuts, tabs, preview width, remote content, events form,
-   copy buttons and webhook replay.
+/* mailsandbox UI behaviour: keyboard shortcuts, tabs, remote content, events form, copy buttons,
+   webhook replay, relative times, the theme switch, opt-in notifications and the phone menu.
+   (The inbox's multi-select is in inbox.js, the preview frame in preview.js.)
    No inline scripts anywhere (the UI's CSP forbids them); htmx does the fetching and swapping. */
 (function () {
   "use strict";
@@ -66,6 +67,10 @@
       window.htmx.ajax("POST", "/ui/message/" + encodeURIComponent(selectedId) + "/delete",
         { target: "#list", swap: "outerHTML" });
       selectedId = (rows()[index + 1] || rows()[index - 1] || { getAttribute: function () { return null; } }).getAttribute("data-id");
+    } else if (key === "x" && index >= 0) {
+      event.preventDefault();  // select for a bulk action (inbox.js keeps the selection)
+      var box = rows()[index].querySelector(".msg-check input");
+      if (box) box.click();
     } else if (key === "Escape" && index >= 0) {
       rows().forEach(function (row) { row.classList.remove("selected"); });
       selectedId = null;
@@ -103,15 +108,17 @@
   document.addEventListener("htmx:sseError", function () { live(false); });
   document.addEventListener("htmx:sseClose", function () { live(false); });
 
-  // Keep relative times ("3 min ago") current between refreshes.
-  function relative(then) {
-    var seconds = Math.max(0, (Date.now() - then) / 1000);
-    if (seconds < 45) return "just now";
+  // Keep relative times ("3 min ago") current between refreshes: the steps of the server's
+  // relative_time (web/render.py), so the two never disagree. Past a week: the server's date.
+  function relative(then, now) {
+    var seconds = Math.max(0, ((now === undefined ? Date.now() : now) - then) / 1000);
+    if (seconds < 60) return "just now";
     if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
     if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
     if (seconds < 604800) return Math.floor(seconds / 86400) + " d ago";
     return null;
   }
+  window.mailsandbox = { relativeTime: relative };
   window.setInterval(function () {
     document.querySelectorAll("time[datetime]").forEach(function (el) {
       var label = relative(Date.parse(el.getAttribute("datetime")));
@@ -129,20 +136,12 @@
       var panel = document.getElementById(t.getAttribute("aria-controls"));
       if (panel) panel.hidden = !on;
     });
+    // On a narrow screen the tab bar scrolls sideways: bring the chosen tab into view.
+    tab.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
   document.addEventListener("click", function (event) {
     var tab = event.target.closest && event.target.closest('[role="tab"]');
     if (tab) { activate(tab); return; }
-    var width = event.target.closest && event.target.closest("[data-width]");
-    if (width) {
-      var frame = document.getElementById("preview");
-      frame.classList.remove("width-desktop", "width-tablet", "width-phone");
-      frame.classList.add("width-" + width.getAttribute("data-width"));
-      document.querySelectorAll("[data-width]").forEach(function (b) {
-        b.setAttribute("aria-pressed", b === width ? "true" : "false");
-      });
-      return;
-    }
     if (event.target.id === "load-remote") {
       document.getElementById("preview").src = event.target.getAttribute("data-src");
       document.getElementById("remote-bar").hidden = true;
@@ -231,4 +230,108 @@
       if (response.ok) refreshEvents();
     }).catch(function () { status.textContent = "Failed."; });
   });
+
+  // Small menus (<details class="menu-pop">, e.g. Download): close on a choice or a click elsewhere.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll(".menu-pop[open]").forEach(function (menu) {
+      if (!menu.contains(event.target) || event.target.closest("a")) menu.open = false;
+    });
+  });
+
+  // The phone menu: the header's links and switches fold behind one button below 760 px.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest("#menu-toggle");
+    var bar = document.querySelector(".topbar");
+    if (!bar) return;
+    if (toggle) {
+      var open = !bar.classList.contains("menu-open");
+      bar.classList.toggle("menu-open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    } else if (!(event.target.closest && event.target.closest("#menu"))) {
+      bar.classList.remove("menu-open");
+      var button = document.getElementById("menu-toggle");
+      if (button) button.setAttribute("aria-expanded", "false");
+    }
+  });
+
+  // Theme: system -> light -> dark, remembered in this browser (theme.js applies it early).
+  var THEME_KEY = "mailsandbox.theme";
+  var THEMES = ["system", "light", "dark"];
+  var THEME_TITLES = { system: "Theme: follow the system", light: "Theme: light", dark: "Theme: dark" };
+  function storedTheme() {
+    try { return window.localStorage.getItem(THEME_KEY) || "system"; } catch (e) { return "system"; }
+  }
+  function showTheme(theme) {
+    var button = document.getElementById("theme");
+    if (theme === "system") document.documentElement.removeAttribute("data-theme");
+    else document.documentElement.setAttribute("data-theme", theme);
+    if (!button) return;
+    button.setAttribute("data-theme-choice", theme);
+    button.title = THEME_TITLES[theme];
+    button.setAttribute("aria-label", THEME_TITLES[theme]);
+    var name = button.querySelector(".theme-name");
+    if (name) name.textContent = theme;
+  }
+  document.addEventListener("click", function (event) {
+    if (!(event.target.closest && event.target.closest("#theme"))) return;
+    var next = THEMES[(THEMES.indexOf(storedTheme()) + 1) % THEMES.length];
+    try {
+      if (next === "system") window.localStorage.removeItem(THEME_KEY);
+      else window.localStorage.setItem(THEME_KEY, next);
+    } catch (e) { /* not remembered, still applied */ }
+    showTheme(next);
+  });
+  showTheme(storedTheme());
+
+  // Browser notifications for new mail: off until the user clicks the bell (the permission is
+  // asked only then), remembered in this browser. The server's "new" event says what arrived.
+  var NOTIFY_KEY = "mailsandbox.notify";
+  function notifyOn() {
+    try {
+      return window.localStorage.getItem(NOTIFY_KEY) === "on" && "Notification" in window &&
+        Notification.permission === "granted";
+    } catch (e) { return false; }
+  }
+  function showNotify() {
+    var button = document.getElementById("notify");
+    if (!button) return;
+    var on = notifyOn();
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    var denied = "Notification" in window && Notification.permission === "denied";
+    button.title = !("Notification" in window) ? "This browser has no notifications"
+      : denied ? "Notifications are blocked for this site in the browser's settings"
+      : on ? "Notifying you of new mail: click to stop" : "Notify me of new mail";
+  }
+  function setNotify(on) {
+    try {
+      if (on) window.localStorage.setItem(NOTIFY_KEY, "on");
+      else window.localStorage.removeItem(NOTIFY_KEY);
+    } catch (e) { /* private mode: stays off */ }
+    showNotify();
+  }
+  document.addEventListener("click", function (event) {
+    if (!(event.target.closest && event.target.closest("#notify")) || !("Notification" in window)) return;
+    if (notifyOn()) { setNotify(false); return; }
+    if (Notification.permission === "granted") { setNotify(true); return; }
+    if (Notification.permission === "denied") { showNotify(); return; }
+    Notification.requestPermission().then(function (answer) { setNotify(answer === "granted"); });
+  });
+  document.addEventListener("htmx:sseMessage", function (event) {
+    var message = event.detail;
+    if (!message || message.type !== "new" || !notifyOn()) return;
+    var data;
+    try { data = JSON.parse(message.data); } catch (e) { return; }
+    var first = data.Messages[data.Messages.length - 1];
+    if (!first) return;
+    var title = data.Count === 1 ? (first.From || "New message") : data.Count + " new messages";
+    var body = data.Count === 1 ? (first.Subject || "(no subject)")
+      : data.Messages.map(function (m) { return m.Subject || "(no subject)"; }).join("\n");
+    // The tag makes several open tabs show one notification, not one each.
+    var note = new Notification(title, { body: body, tag: "mailsandbox-" + first.ID, icon: "/ui/static/favicon.svg" });
+    note.onclick = function () {
+      window.focus();
+      window.location.assign(data.Count === 1 ? "/view/" + encodeURIComponent(first.ID) : "/");
+    };
+  });
+  showNotify();
 })();

@@ -179,6 +179,7 @@ def test_messages_mime_stores_the_message_as_sent(mg: Client, api: httpx.Client)
     msg["Subject"] = "Raw MIME"
     msg["Message-ID"] = "<raw-1@mg.example.com>"
     msg.set_content("built by the caller")
+    msg.add_attachment(b"a,b\n1,2\n", maintype="text", subtype="csv", filename="data.csv")
     answer = mg.mimemessage.create(
         domain=DOMAIN,
         data={"to": "bob@example.com", "o:tag": "mime", "v:kind": "raw"},
@@ -190,6 +191,10 @@ def test_messages_mime_stores_the_message_as_sent(mg: Client, api: httpx.Client)
     assert summary["Subject"] == "Raw MIME" and summary["Tags"] == ["mime"]
     raw = api.get(f"/api/v1/message/{summary['ID']}/raw").content
     assert raw.endswith(msg.as_bytes().replace(b"\n", b"\r\n"))
+    [accepted, *_] = wait_for_events(mg, 2)[::-1]  # the events' message.attachments
+    assert accepted["message"]["attachments"] == [
+        {"filename": "data.csv", "content-type": "text/csv", "size": 8}
+    ]
 
 
 def test_same_message_over_smtp_and_mailgun_is_stored_alike(
@@ -237,9 +242,14 @@ def test_events_storage_url_returns_the_stored_message(mg: Client, api: httpx.Cl
     url = item["storage"]["url"]
     stored_json = httpx.get(url, auth=("api", KEY)).json()
     assert stored_json["subject"] == "S" and stored_json["body-plain"].strip() == "T"
-    assert stored_json["attachments"] == [
-        {"name": "a.txt", "content-type": "text/plain", "size": 3}
-    ]
+    [attachment] = stored_json["attachments"]  # each with its download URL, as Mailgun's
+    assert attachment == {
+        "name": "a.txt",
+        "content-type": "text/plain",
+        "size": 3,
+        "url": f"{url}/attachments/0",
+    }
+    assert httpx.get(attachment["url"], auth=("api", KEY)).content == b"abc"
     assert ["Subject", "S"] in stored_json["message-headers"]
     mime_json = httpx.get(url, headers={"Accept": "message/rfc2822"}).json()
     [summary] = stored(api)

@@ -12,6 +12,7 @@ from mailsandbox.emulators.sendgrid.event_format import (
     sendgrid_event,
     sendgrid_ids,
 )
+from mailsandbox.events import plans
 from mailsandbox.runner import RunningSandbox
 from mailsandbox.storage import events, messages
 from tests.emulators.sendgrid.helpers import listed, mail_body
@@ -85,11 +86,35 @@ def test_per_type_fields(
 
 
 def test_unknown_type_has_no_equivalent(sent: messages.MessageSummary) -> None:
-    event = events.DeliveryEvent(message_id=sent.id, type="subscribed")
+    event = events.DeliveryEvent(message_id=sent.id, type="stored")  # not a core type either
     assert sendgrid_event(event, sent) is None
 
 
-@pytest.mark.parametrize("kind", [*SENDGRID_EVENT_NAMES, "subscribed"])
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("550 5.1.1 No such user", ("bounce", "5.1.1", "Invalid Address")),
+        ("552 5.2.2 Mailbox full", ("bounce", "5.2.2", "Mailbox Unavailable")),
+        ("550 5.7.1 Rejected as spam", ("blocked", "5.7.1", "Reputation")),
+        ("421 4.7.0 Try again later", ("blocked", "4.7.0", "Reputation")),
+        ("554 5.6.0 Message content rejected", ("bounce", "5.6.0", "Content")),
+    ],
+)
+def test_bounce_type_status_and_classification_follow_the_reply(
+    sent: messages.MessageSummary, reply: str, expected: tuple[str, str, str]
+) -> None:
+    """A bounce whose reply says 4.x.x or 5.7.x is ``blocked``; ``status`` is the enhanced code;
+    ``bounce_classification`` is one of the seven names of the classifications API."""
+    step = plans.step("bounced", 0, reply)
+    event = events.DeliveryEvent(sent.id, "bounced", "bob@example.com", reason=reply,
+                                 code=step.code, details=step.details)  # fmt: skip
+    out = sendgrid_event(event, sent)
+    assert out is not None
+    assert (out["type"], out["status"], out["bounce_classification"]) == expected
+    assert out["reason"] == reply
+
+
+@pytest.mark.parametrize("kind", [*SENDGRID_EVENT_NAMES, "stored"])
 @pytest.mark.parametrize("details", [{}, {"sg_event_id": "own", "attempt": 2}])
 def test_ids_are_those_of_the_event(
     sent: messages.MessageSummary, kind: str, details: dict[str, object]

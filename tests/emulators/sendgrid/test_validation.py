@@ -36,13 +36,33 @@ CASES: list[tuple[str, dict[str, Any], str | None, str]] = [
         "too many personalizations",
         {"personalizations": [{"to": [{"email": f"u{i}@x.com"}]} for i in range(1001)]},
         "personalizations",
-        "at most 1000",
+        "The personalization block is limited to 1000 personalizations per API request. You "
+        "have provided 1001 personalizations. Please consider splitting this into multiple "
+        "requests and resending your request.",
     ),
     (
         "too many recipients",
         {"personalizations": [{"to": [{"email": f"u{i}@x.com"} for i in range(1001)]}]},
         "personalizations",
-        "recipients",
+        "There is a limit of 1000 total recipients (to + cc + bcc) per request.",
+    ),
+    (
+        "to entry without email",
+        {"personalizations": [{"to": [{"name": "Bob"}]}]},
+        "personalizations.0.to.0.email",
+        "The to email parameter is required.",
+    ),
+    (
+        "to email not a string",
+        {"personalizations": [{"to": [{"email": ["bob@example.com"]}]}]},
+        "personalizations.0.to.0.email",
+        "Invalid type. Expected: string, given: array.",
+    ),
+    (
+        "from given as a string",
+        {"from": "ann@example.com"},
+        "from",
+        "Invalid type. Expected: object, given: string.",
     ),
     (
         "personalization without to",
@@ -71,14 +91,16 @@ CASES: list[tuple[str, dict[str, Any], str | None, str]] = [
     (
         "duplicate address",
         _p(cc=[{"email": "BOB@example.com"}]),
-        "personalizations.0.cc.0.email",
-        "should be unique between to, cc, and bcc",
+        "personalizations.0",
+        "Each email address in the personalization block should be unique between to, cc, and "
+        "bcc. We found the first duplicate instance of [bob@example.com] in the "
+        "personalizations.0.cc field.",
     ),
     (
-        "name with comma",
-        {"personalizations": [{"to": [{"email": "bob@example.com", "name": "Doe, Bob"}]}]},
-        "personalizations.0.to.0.name",
-        "can not contain ';' or ','",
+        "dynamic data without template",
+        _p(dynamic_template_data={"name": "Bob"}),
+        "template_id",
+        "The template_id is required when using dynamic templates",
     ),
     ("missing from", {"from": None}, "from.email", "The from object must be provided"),
     (
@@ -245,8 +267,8 @@ CASES: list[tuple[str, dict[str, Any], str | None, str]] = [
     ),
     ("ip_pool_name too short", {"ip_pool_name": "x"}, "ip_pool_name", "between 2 and 64"),
     (
-        "unknown template",
-        {"template_id": "d-00000000000000000000000000000000"},
+        "malformed template id",
+        {"template_id": "not-a-template"},
         "template_id",
         "must be a valid GUID",
     ),
@@ -281,6 +303,59 @@ def test_all_problems_are_reported_at_once(shared_sg: SendGridAPIClient) -> None
         )
     fields = {e["field"] for e in caught.value.to_dict["errors"]}
     assert fields == {"from.email", "subject", "content"}
+
+
+def test_errors_come_in_sendgrids_order_with_its_help_anchors(
+    shared_http: httpx.Client,
+) -> None:
+    """An empty mail-send: SendGrid's answer as quoted in sendgrid-ruby#438 (and
+    rubyforgood/casa#231), with ``subject`` where it falls between personalizations and
+    content."""
+    response = shared_http.post("/v3/mail/send", json={"subject": "x"})
+    assert response.status_code == 400
+    root = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "The from object must be provided for every email send. It is an "
+                "object that requires the email parameter, but may also contain a name "
+                'parameter.  e.g. {"email" : "example@example.com"}  or {"email" : '
+                '"example@example.com", "name" : "Example Recipient"}.',
+                "field": "from.email",
+                "help": f"{root}#message.from",
+            },
+            {
+                "message": "The personalizations field is required and must have at least one "
+                "personalization.",
+                "field": "personalizations",
+                "help": f"{root}#-Personalizations-Errors",
+            },
+            {
+                "message": "Unless a valid template_id is provided, the content parameter is "
+                "required. There must be at least one defined content block. We typically "
+                "suggest both text/plain and text/html blocks are included, but only one block "
+                "is required.",
+                "field": "content",
+                "help": f"{root}#message.content",
+            },
+        ]
+    }
+
+
+def test_recipient_errors_carry_the_personalizations_help(shared_http: httpx.Client) -> None:
+    """The to entry without email: the body of sendgrid-php#972 / django-sendgrid-v5#10."""
+    body = mail_body(personalizations=[{"to": [{"name": "Bob"}]}])
+    response = shared_http.post("/v3/mail/send", json=body)
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "The to email parameter is required.",
+                "field": "personalizations.0.to.0.email",
+                "help": "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
+                "#message.personalizations.to",
+            }
+        ]
+    }
 
 
 def test_error_help_links_to_the_errors_page(shared_sg: SendGridAPIClient) -> None:

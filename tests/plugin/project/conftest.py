@@ -1,5 +1,6 @@
 """The user project's fixtures: the Django app in-process (test client) and on a real port (so
-the sandbox can call its SendGrid event webhook), registered with the official SendGrid SDK."""
+the sandbox can call its SendGrid event webhook, registered with the official SendGrid SDK, and
+post it the replies to its support mail, through a Mailgun route)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
+import httpx
 import pytest
 import shop
 
@@ -44,6 +46,21 @@ def sendgrid_webhook(mailsandbox_server: SandboxServer, app_url: str) -> Iterato
     webhook_id = response.to_dict["id"]
     yield webhook_id
     sendgrid.client.user.webhooks.event.settings._(webhook_id).delete()
+
+
+@pytest.fixture(scope="session")
+def support_route(mailsandbox_server: SandboxServer, app_url: str) -> Iterator[str]:
+    """A Mailgun route sending replies to support mail to this worker's app; yields the
+    webhook signing key its inbound view checks the POSTs with."""
+    hook = f"http://{shop.WEBHOOK_AUTH}@{app_url}/anymail/mailgun/inbound/"
+    route = {
+        "expression": f'match_recipient(".*@{shop.SUPPORT_DOMAIN}")',
+        "action": f'forward("{hook}")',
+    }
+    with httpx.Client(base_url=mailsandbox_server.url, auth=("api", "setup")) as mailgun:
+        created = mailgun.post("/v3/routes", data=route).json()["route"]
+        yield mailgun.get("/v5/accounts/http_signing_key").json()["http_signing_key"]
+        mailgun.delete(f"/v3/routes/{created['id']}")
 
 
 @pytest.fixture

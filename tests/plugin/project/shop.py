@@ -1,7 +1,9 @@
 """A tiny Django shop, the way a user's project would look: sign-up sends a confirmation mail
 (with a link and a one-time code) through whatever EMAIL_BACKEND is configured (SMTP, or
 SendGrid or Mailgun via anymail), and SendGrid's event webhook (anymail) disables bounced addresses.
-State lives in memory; the app knows nothing about mailsandbox.
+A support ticket mail carries a Reply-To of the ticket's own, and the customer's reply comes back
+through Mailgun's inbound webhook (anymail). State lives in memory; the app knows nothing about
+mailsandbox.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import secrets
 import threading
 
 import django
-from anymail.signals import AnymailTrackingEvent, tracking
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, inbound, tracking
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +22,8 @@ from django.views.decorators.csrf import csrf_exempt
 PENDING: dict[str, tuple[str, str]] = {}  # token -> (email, code)
 CONFIRMED: set[str] = set()
 DISABLED: set[str] = set()
+REPLIES: dict[str, str] = {}  # support ticket -> the customer's reply (without the quote)
+SUPPORT_DOMAIN = "support.shop.example"
 CHANGED = threading.Condition()
 WEBHOOK_AUTH = "hook:s3cret"
 
@@ -64,6 +68,33 @@ def verify(request: HttpRequest) -> HttpResponse:
     return HttpResponse("wrong code", status=400)
 
 
+@csrf_exempt
+def ticket(request: HttpRequest) -> HttpResponse:
+    number = secrets.token_hex(4)
+    mail = EmailMultiAlternatives(
+        f"Ticket {number}: we are on it",
+        "Thanks for writing. Reply to this mail to add to your ticket.\n",
+        to=[request.POST["email"]],
+        reply_to=[f"support+{number}@{SUPPORT_DOMAIN}"],
+    )
+    mail.send()
+    return HttpResponse(number)
+
+
+def on_inbound(sender: object, event: AnymailInboundEvent, esp_name: str, **_: object) -> None:
+    local = (event.message.envelope_recipient or "").partition("@")[0]
+    if local.startswith("support+"):
+        with CHANGED:
+            REPLIES[local.removeprefix("support+")] = event.message.stripped_text or ""
+            CHANGED.notify_all()
+
+
+def wait_reply(number: str, timeout: float) -> str | None:
+    with CHANGED:
+        CHANGED.wait_for(lambda: number in REPLIES, timeout)
+        return REPLIES.get(number)
+
+
 def on_tracking(sender: object, event: AnymailTrackingEvent, esp_name: str, **_: object) -> None:
     if event.event_type == "bounced" and event.recipient:
         with CHANGED:
@@ -80,6 +111,7 @@ urlpatterns = [
     path("signup", signup),
     path("confirm", confirm),
     path("verify", verify),
+    path("ticket", ticket),
     path("anymail/", include("anymail.urls")),
 ]
 
@@ -99,3 +131,4 @@ def setup(**overrides: object) -> None:
     settings.configure(**{**values, **overrides})
     django.setup()
     tracking.connect(on_tracking)
+    inbound.connect(on_inbound)

@@ -1,9 +1,10 @@
 """A real local HTTP server recording webhook POSTs, for tests and the benchmark.
 
-``Receiver()`` listens on 127.0.0.1:<free port> in a thread; ``status`` sets what it answers
-(change it to simulate an endpoint that is down), ``delay`` how long it takes to answer;
-``wait_for(n)`` blocks until ``n`` requests with a 2xx answer arrived. Use it as a context
-manager to have it closed.
+``Receiver()`` listens on 127.0.0.1:<free port> (or the ``port`` given: an app that comes up
+where a webhook already points) in a thread; ``status`` sets what it answers (change it to
+simulate an endpoint that is down), ``delay`` how long it takes to answer; ``wait_for(n)``
+blocks until ``n`` requests with a 2xx answer arrived. Use it as a context manager to have it
+closed.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, status: int = 200, delay: float = 0.0) -> None:
+    def __init__(self, status: int = 200, port: int = 0, delay: float = 0.0) -> None:
         self.status = status
         self.delay = delay  # seconds a request takes to answer (a slow endpoint)
         self.requests: list[Received] = []
@@ -58,7 +59,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

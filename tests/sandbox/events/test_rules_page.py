@@ -58,7 +58,7 @@ def test_replay_from_the_page(
     smtp_send(running, ["bob@example.com"])
     receiver.wait_for(1)
     with httpx.Client(base_url=running.url) as api:
-        page = api.get("/ui/rules").text
+        page = api.get("/ui/rules").text.replace("<wbr>", "")  # URLs break after / . ? & =
         assert receiver.url + "/new" in page and "Replay" in page
         outbox_id = api.get("/api/v1/webhooks/deliveries").json()["deliveries"][0]["ID"]
         replayed = api.post(f"/ui/webhooks/{outbox_id}/replay", headers={"Origin": running.url})

@@ -25,13 +25,14 @@ from sqlmodel import SQLModel, create_engine
 
 import mailsandbox.emulators.mailgun.tables
 import mailsandbox.emulators.sendgrid.tables
+import mailsandbox.emulators.ses.tables
 import mailsandbox.events.models
-import mailsandbox.storage.models  # noqa: F401  (the four modules register their tables)
+import mailsandbox.storage.models  # noqa: F401  (the modules register their tables)
 from mailsandbox.app import create_app
 from tests.conftest import make_settings
 from tests.postgres import Cluster
 
-TABLE_COUNT = 15
+TABLE_COUNT = 25
 NOT_MODELS = {"schema_migrations", "messages_fts"}  # bookkeeping; the search index
 
 

@@ -1,4 +1,5 @@
-"""Building the MIME message a recipient of one personalization would receive.
+"""Building the MIME message an API send describes (a SendGrid personalization, a Mailgun
+form, an SES ``Simple`` content).
 
 ``text/plain`` + ``text/html`` (+ other content types) as ``multipart/alternative``; inline
 attachments next to the HTML inside ``multipart/related`` (with their ``Content-ID``); regular
@@ -7,9 +8,9 @@ It is serialised directly (CRLF, 7bit or quoted-printable text, base64 binaries,
 for non-ASCII names) because building through ``EmailMessage`` costs about a millisecond per
 message, most of the send API's time.
 
-The writer is shared with the Mailgun emulator. :func:`build_parsed` also returns what
-``mailsandbox.mime.parse_message`` would make of the bytes when that is known without parsing them
-(header lines of a plain shape, text parts only), so ingest can skip the parse.
+The writer is shared by every emulator. :func:`build_parsed` also returns what
+``mailsandbox.mime.parse_message`` would make of the bytes when that is known without parsing
+them (header lines of a plain shape, text parts only), so ingest can skip the parse.
 """
 
 from __future__ import annotations
@@ -59,11 +60,19 @@ def header(name: str, value: str) -> str:
 _SPECIALS = re.compile(r'[][\\()<>@,:;".]')
 
 
-def address(entry: dict[str, Any]) -> str:
-    """An ``{email, name}`` object as header text (names quoted by SDKs are unquoted)."""
-    name = str(entry.get("name") or "")
+def unquote_name(name: str) -> str:
+    """A display name a client sent as an RFC 5322 quoted-string (django-anymail's
+    ``quote_string``: ``"Acme, Inc."``, ``\\"`` and ``\\\\`` escaped), as plain text, so it
+    is quoted once, not twice."""
     if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
-        name = name[1:-1]
+        return re.sub(r"\\(.)", r"\1", name[1:-1])
+    return name
+
+
+def address(entry: dict[str, Any]) -> str:
+    """An ``{email, name}`` object as header text: a name with specials (``Acme, Inc.``) is
+    quoted, as SendGrid does; one the client quoted already is not quoted again."""
+    name = unquote_name(str(entry.get("name") or ""))
     email = str(entry["email"])
     if email.isascii() and name.isascii() and not _SPECIALS.search(name):
         return f"{name} <{email}>" if name else email  # what formataddr returns for these

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from mailsandbox import ingest, mime
-from mailsandbox.emulators.sendgrid import mime_build
+from mailsandbox.emulators.common import mime_build
 
 NAMES = ["", "Inbox", "Smith, John", "O'Brien Ltd.", 'Say "hi"', "  spaced   out ", "Zoë Ünïcode"]
 SUBJECTS = ["hello", "  leading", "x" * 300, "Grüße aus Köln " * 8, "=?utf-8?q?hi?=", "a;b<c>"]

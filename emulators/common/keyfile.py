@@ -1,0 +1,46 @@
+"""Signing keys kept next to the database: generated once, reloaded at every start.
+
+Webhook receivers are configured once with a public key or certificate (SendGrid's ECDSA key,
+the SNS signing certificate of the SES emulator), so the private key must survive restarts. Files
+are written atomically (a concurrent reader never sees half a key) and readable by the owner only.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar, cast
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+Key = TypeVar("Key", bound=PrivateKeyTypes)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def load_or_create_key(path: Path, kind: type, generate: Callable[[], Key]) -> Key:
+    """The PEM private key at ``path`` if it is a ``kind``; else a new one from ``generate``,
+    saved there (PKCS#8, unencrypted)."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if isinstance(key, kind):  # ``kind`` is abstract: mypy takes no type[Key] for it
+            return cast(Key, key)
+    key = generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    write_private(path, pem)
+    return key

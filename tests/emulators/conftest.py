@@ -1,0 +1,26 @@
+"""Fixtures the emulator tests share: a real Django server with django-anymail's webhook views
+(one per test module), and the collector of anymail's tracking signal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from anymail.signals import tracking
+
+from tests.emulators.anymail_tracking import Tracked
+from tests.emulators.django_settings import serve_django
+
+
+@pytest.fixture(scope="module")
+def django_url() -> Iterator[str]:
+    with serve_django() as url:
+        yield url
+
+
+@pytest.fixture
+def tracked() -> Iterator[Tracked]:
+    collector = Tracked()
+    tracking.connect(collector, weak=False)
+    yield collector
+    tracking.disconnect(collector)
