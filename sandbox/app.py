@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mailsandbox import __version__, web
+from mailsandbox import __version__, relay, web
 from mailsandbox import events as delivery_events
 from mailsandbox.api import build_router, install_security
 from mailsandbox.config import Settings
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None 
     settings = settings or Settings.from_env()
     sandbox = Sandbox(settings)
     delivery_events.install(sandbox)
+    relay.install(sandbox)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -24,6 +24,21 @@ def _opt(
     return {"help": help, "flag": flag, "repeat": repeat, "metavar": metavar}
 
 
+RELAY_TLS_MODES = ("none", "starttls", "tls")
+RELAY_OPTIONS = (
+    "relay_auth",
+    "relay_tls",
+    "relay_tls_ca",
+    "relay_from",
+    "relay_allow",
+    "relay_match",
+)
+
+
+def _flag_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
 def parse_hostport(value: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
     """Parse ``HOST:PORT``, ``:PORT`` or ``PORT`` (IPv6 as ``[::1]:PORT``)."""
     value = value.strip()
@@ -160,6 +175,43 @@ class Settings:
         default="",
         metadata=_opt("JSON file of delivery/SMTP rules loaded at start", metavar="PATH"),
     )
+    relay_host: str = field(
+        default="",
+        metadata=_opt(
+            "upstream SMTP server that releases (and --relay-match) send to", metavar="HOST:PORT"
+        ),
+    )
+    relay_auth: str = field(
+        default="", metadata=_opt("log in to the relay server as this user", metavar="USER:PASS")
+    )
+    relay_tls: str = field(
+        default="none",
+        metadata=_opt(
+            "TLS to the relay server: none, starttls (required) or tls (implicit)", metavar="MODE"
+        ),
+    )
+    relay_tls_ca: str = field(
+        default="",
+        metadata=_opt(
+            "PEM file of certificates to trust for the relay server (default: the system's)",
+            metavar="PATH",
+        ),
+    )
+    relay_from: str = field(
+        default="",
+        metadata=_opt("envelope sender of relayed mail (default: the message's)", metavar="ADDR"),
+    )
+    relay_allow: str = field(
+        default="",
+        metadata=_opt("only relay to recipients matching this regular expression", metavar="REGEX"),
+    )
+    relay_match: str = field(
+        default="",
+        metadata=_opt(
+            "relay every new message matching this search to its envelope recipients",
+            metavar="QUERY",
+        ),
+    )
     log_level: str = field(default="info", metadata=_opt("debug, info, warning or error"))
 
     # --- derived views -------------------------------------------------------------
@@ -232,8 +284,30 @@ class Settings:
             raise ValueError("SMTP limits must be positive")
         if self.smtp_max_connections < 0:
             raise ValueError("--smtp-max-connections must be 0 (unlimited) or more")
+        self._validate_relay()
         if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError(f"unknown --log-level {self.log_level!r}")
+
+    def _validate_relay(self) -> None:
+        if not self.relay_host:
+            given = [n for n in RELAY_OPTIONS if getattr(self, n) not in ("", "none")]
+            if given:
+                raise ValueError(f"{_flag_name(given[0])} needs --relay-host")
+            return
+        if ":" not in self.relay_host:
+            raise ValueError(f"--relay-host: expected HOST:PORT, got {self.relay_host!r}")
+        parse_hostport(self.relay_host)
+        if self.relay_auth:
+            parse_credentials(self.relay_auth)
+        if self.relay_tls not in RELAY_TLS_MODES:
+            raise ValueError(f"--relay-tls is none, starttls or tls, not {self.relay_tls!r}")
+        if self.relay_from and "@" not in self.relay_from:
+            raise ValueError(f"--relay-from: not an address: {self.relay_from!r}")
+        if self.relay_allow:
+            try:
+                re.compile(self.relay_allow)
+            except re.error as exc:
+                raise ValueError(f"--relay-allow: bad regular expression: {exc}") from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

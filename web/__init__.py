@@ -11,7 +11,16 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from mailsandbox.runtime import Sandbox
-from mailsandbox.web import actions, extracts, live, pages, preview, rules, suppressions
+from mailsandbox.web import (
+    actions,
+    extracts,
+    live,
+    pages,
+    preview,
+    release,
+    rules,
+    suppressions,
+)
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
 
@@ -26,7 +35,8 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     sandbox.extensions[RENDERER_KEY] = Renderer()
     sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
-    for router in (pages.router, extracts.router, actions.router, preview.router, live.router):
+    routers = (pages.router, extracts.router, actions.router, preview.router, live.router)
+    for router in (*routers, release.router):
         app.include_router(router)
     # Add-on pages register here, e.g. ``rules.install(app, sandbox)``.
     rules.install(app, sandbox)

@@ -22,6 +22,7 @@ from mailsandbox.web import queries, sanitize
 from mailsandbox.web.dropped import dropped_recipients
 from mailsandbox.web.guard import local_path
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
+from mailsandbox.web.release import release_panel
 from mailsandbox.web.render import UI, get_ui
 
 router = APIRouter(include_in_schema=False)
@@ -131,6 +132,7 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
         "remote_content": sanitize.has_remote_content(detail.html),
         "event_types": EVENT_TYPES,
         "dropped": await dropped_recipients(sandbox, detail.summary, detail.events),
+        "release": await release_panel(sandbox, detail.summary),
         # "Open as recipient": the message with the tracking its send asked for, so opening it
         # and clicking its links create real opened/clicked events.
         "recipient_views": [

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Depends, Response
 from mailsandbox import __version__
 from mailsandbox.api import schemas
 from mailsandbox.api.deps import GoJSONResponse, bad_request, get_sandbox
+from mailsandbox.relay import relay_of
+from mailsandbox.relay.config import web_ui as relay_web_ui
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
 
@@ -59,8 +61,9 @@ async def info(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
 
 
 @router.get("/webui")
-async def webui() -> Response:
-    return GoJSONResponse(schemas.web_ui_configuration())
+async def webui(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+    relay = relay_web_ui(relay_of(sandbox).config)
+    return GoJSONResponse(schemas.web_ui_configuration(relay))
 
 
 @router.get("/chaos")

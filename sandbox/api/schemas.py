@@ -123,20 +123,11 @@ def messages_summary(
     }
 
 
-def web_ui_configuration() -> dict[str, Any]:
-    """WebUIConfiguration (§2.5): every optional Mailpit feature we lack is off."""
+def web_ui_configuration(message_relay: dict[str, Any]) -> dict[str, Any]:
+    """WebUIConfiguration (§2.5): ``MessageRelay`` as configured; features we lack are off."""
     return {
         "Label": "",
-        "MessageRelay": {
-            "Enabled": False,
-            "SMTPServer": "",
-            "ReturnPath": "",
-            "AllowedRecipients": "",
-            "BlockedRecipients": "",
-            "OverrideFrom": "",
-            "PreserveMessageIDs": False,
-            "RecipientAllowlist": "",
-        },
+        "MessageRelay": message_relay,
         "SpamAssassin": False,
         "ChaosEnabled": False,
         "DuplicatesIgnored": False,
