@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mailsandbox import __version__, relay, web
+from mailsandbox import __version__, pop3, relay, web
 from mailsandbox import events as delivery_events
 from mailsandbox.api import build_router, install_security
 from mailsandbox.config import Settings
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None 
     sandbox = Sandbox(settings)
     delivery_events.install(sandbox)
     relay.install(sandbox)
+    pop3.install(sandbox)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -175,6 +175,41 @@ class Settings:
         default="",
         metadata=_opt("JSON file of delivery/SMTP rules loaded at start", metavar="PATH"),
     )
+    pop3: str = field(
+        default="",
+        metadata=_opt(
+            "also serve the stored mail over POP3 here (off by default)", metavar="HOST:PORT"
+        ),
+    )
+    pop3s: str = field(
+        default="",
+        metadata=_opt(
+            "also serve POP3 with implicit TLS here (needs POP3 TLS)", metavar="HOST:PORT"
+        ),
+    )
+    pop3_auth: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "a POP3-only login (repeatable); POP3 also takes the --ui-auth logins, and any login"
+            " when neither is given",
+            repeat=True,
+            metavar="USER:PASS",
+        ),
+    )
+    pop3_tls: str = field(
+        default="off",
+        metadata=_opt(
+            "offer STLS (and allow --pop3s): off, or self-signed (the certificate kept beside"
+            " the database); --pop3-tls-cert/--pop3-tls-key use yours",
+            metavar="MODE",
+        ),
+    )
+    pop3_tls_cert: str = field(
+        default="", metadata=_opt("PEM certificate for STLS/POP3S (turns TLS on)", metavar="PATH")
+    )
+    pop3_tls_key: str = field(
+        default="", metadata=_opt("PEM private key for --pop3-tls-cert", metavar="PATH")
+    )
     relay_host: str = field(
         default="",
         metadata=_opt(
@@ -230,7 +265,12 @@ class Settings:
     @property
     def smtp_tls_enabled(self) -> bool:
         """Whether STARTTLS is offered (and SMTPS possible): only when asked for."""
-        return bool(self.smtp_tls_cert) or self.smtp_tls == "self-signed"
+        return self.tls_enabled("smtp")
+
+    @property
+    def pop3_credentials(self) -> dict[str, str]:
+        """POP3-only logins (``--pop3-auth``)."""
+        return dict(parse_credentials(c) for c in self.pop3_auth)
 
     @property
     def db_path(self) -> Path:
@@ -259,23 +299,10 @@ class Settings:
             parse_credentials(cred)
         if self.ui_auth:
             parse_credentials(self.ui_auth)
-        if bool(self.smtp_tls_cert) != bool(self.smtp_tls_key):
-            raise ValueError("--smtp-tls-cert and --smtp-tls-key go together")
-        if self.smtp_tls not in {"off", "self-signed"}:
-            raise ValueError(f"--smtp-tls is off or self-signed, not {self.smtp_tls!r}")
-        if self.smtp_tls == "self-signed" and self.smtp_tls_cert:
-            raise ValueError(
-                "give --smtp-tls self-signed or --smtp-tls-cert/--smtp-tls-key, not both"
-            )
-        for flag, wanted in (
-            ("--smtps", self.smtps),
-            ("--smtp-require-tls", self.smtp_require_tls),
-        ):
-            if wanted and not self.smtp_tls_enabled:
-                raise ValueError(
-                    f"{flag} needs TLS: add --smtp-tls self-signed, "
-                    "or --smtp-tls-cert and --smtp-tls-key"
-                )
+        self._validate_tls(
+            "smtp", ("--smtps", self.smtps), ("--smtp-require-tls", self.smtp_require_tls)
+        )
+        self._validate_pop3()
         if self.max_messages < 0:
             raise ValueError("--max-messages must be 0 or more")
         if self.max_age:
@@ -287,6 +314,44 @@ class Settings:
         self._validate_relay()
         if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError(f"unknown --log-level {self.log_level!r}")
+
+    def tls_enabled(self, service: str) -> bool:
+        """Whether ``service`` (smtp, pop3) has TLS: only when asked for."""
+        return bool(getattr(self, f"{service}_tls_cert")) or getattr(self, f"{service}_tls") == (
+            "self-signed"
+        )
+
+    def _validate_tls(self, service: str, *needing: tuple[str, object]) -> None:
+        """``--SERVICE-tls``, ``--SERVICE-tls-cert/-key``, and the flags that need one of them."""
+        mode, cert, key = (getattr(self, f"{service}_tls{x}") for x in ("", "_cert", "_key"))
+        if bool(cert) != bool(key):
+            raise ValueError(f"--{service}-tls-cert and --{service}-tls-key go together")
+        if mode not in {"off", "self-signed"}:
+            raise ValueError(f"--{service}-tls is off or self-signed, not {mode!r}")
+        if mode == "self-signed" and cert:
+            raise ValueError(
+                f"give --{service}-tls self-signed or --{service}-tls-cert/--{service}-tls-key,"
+                " not both"
+            )
+        for flag, wanted in needing:
+            if wanted and not self.tls_enabled(service):
+                raise ValueError(
+                    f"{flag} needs TLS: add --{service}-tls self-signed, "
+                    f"or --{service}-tls-cert and --{service}-tls-key"
+                )
+
+    def _validate_pop3(self) -> None:
+        for name in ("pop3", "pop3s"):
+            if getattr(self, name):
+                parse_hostport(getattr(self, name))
+        for cred in self.pop3_auth:
+            parse_credentials(cred)
+        self._validate_tls("pop3", ("--pop3s", self.pop3s))
+        unused = [n for n in ("pop3_auth", "pop3_tls_cert") if getattr(self, n)]
+        if self.pop3_tls != "off":
+            unused.append("pop3_tls")
+        if unused and not (self.pop3 or self.pop3s):
+            raise ValueError(f"{_flag_name(unused[0])} needs --pop3 (or --pop3s)")
 
     def _validate_relay(self) -> None:
         if not self.relay_host:

@@ -131,12 +131,12 @@ class Sandbox:
     def _tls_context(self) -> ssl.SSLContext | None:
         """TLS only when asked for: the given pair, or the self-signed one beside the db."""
         settings = self.settings
-        if settings.smtp_tls_cert:
-            cert, key = Path(settings.smtp_tls_cert), Path(settings.smtp_tls_key)
-        elif settings.smtp_tls == "self-signed":
-            cert, key = tls.ensure_self_signed(settings.data_dir)
-        else:
+        pair = tls.configured_pair(
+            settings.smtp_tls, settings.smtp_tls_cert, settings.smtp_tls_key, settings.data_dir
+        )
+        if pair is None:
             return None
+        cert, key = pair
         context = tls.server_context(cert, key)
         self.tls_certificate = cert
         return context
