@@ -80,7 +80,8 @@ def test_every_command(sandbox_factory: Factory) -> None:
     assert uids == [f"{n} {m['ID']}".encode() for n, m in enumerate(messages, start=1)]
     assert pop.uidl(3) == f"+OK 3 {messages[2]['ID']}".encode()
 
-    _, lines, octets = pop.retr(2)  # poplib undoes the dot-stuffing
+    response, lines, _ = pop.retr(2)  # poplib undoes the dot-stuffing
+    assert response == f"+OK {sizes[1]} octets".encode()
     assert b"\r\n".join(lines) + b"\r\n" == raw(running, messages[1]["ID"])
     assert b".leading dot" in lines
     _, head, _ = pop.top(2, 1)
