@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mailsandbox.inbox_rules import InboxRule
+
 ENV_PREFIX = "MAILSANDBOX_"
 
 
@@ -210,6 +212,15 @@ class Settings:
     pop3_tls_key: str = field(
         default="", metadata=_opt("PEM private key for --pop3-tls-cert", metavar="PATH")
     )
+    inbox_rule: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "put mail that neither an X-Sandbox-Inbox header nor credentials place into this"
+            " inbox (repeatable; first match wins), e.g. 'to:*@tenant-a.test=tenant-a'",
+            repeat=True,
+            metavar="FIELD:PATTERN=INBOX",
+        ),
+    )
     relay_host: str = field(
         default="",
         metadata=_opt(
@@ -312,6 +323,8 @@ class Settings:
         if self.smtp_max_connections < 0:
             raise ValueError("--smtp-max-connections must be 0 (unlimited) or more")
         self._validate_relay()
+        for rule in self.inbox_rule:
+            InboxRule.parse(rule)
         if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError(f"unknown --log-level {self.log_level!r}")
 

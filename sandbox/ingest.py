@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox import bus, ids, indexer, mime, tagging
+from mailsandbox.inbox_rules import Facts, InboxRules
 from mailsandbox.storage import messages
 from mailsandbox.storage.db import Database
 
@@ -83,8 +84,11 @@ def _hidden_recipients(parsed: mime.ParsedMessage, rcpt_tos: list[str]) -> list[
     return [r for r in rcpt_tos if r.lower() not in visible]
 
 
-def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMessage:
-    """The CPU part of ingest: normalise and parse. Pure; safe to run off the event loop."""
+def prepare(
+    inbound: Inbound, hostname: str = "mailsandbox", rules: InboxRules | None = None
+) -> messages.NewMessage:
+    """The CPU part of ingest: normalise, parse, pick the inbox. Pure; safe to run off the
+    event loop."""
     raw = normalize_line_endings(inbound.raw)
     parse_error = ""
     try:
@@ -111,6 +115,8 @@ def prepare(inbound: Inbound, hostname: str = "mailsandbox") -> messages.NewMess
     header_inbox = mime.decode_header_value(parsed.inbox_header) if parsed.inbox_header else ""
     if header_inbox:  # an explicit X-Sandbox-Inbox header wins over credentials
         inbox = header_inbox[:100]
+    elif rules and inbox == "default":  # no header, no credentials: the inbox rules decide
+        inbox = rules.choose(Facts(raw, parsed, inbound.mail_from, inbound.rcpt_tos)) or inbox
     tags = tagging.clean_tags(
         [
             *inbound.tags,
@@ -142,6 +148,7 @@ class Ingestor:
         self.bus = event_bus
         self.hostname = hostname
         self.write_hooks: list[WriteHook] = []
+        self.inbox_rules = InboxRules()  # replaced whole when the rules change
         self.indexer = indexer.SearchIndexer(db)
         db.read_barrier = self.indexer.wait  # reads see acknowledged messages as searchable
         self.accepted = 0
@@ -165,7 +172,7 @@ class Ingestor:
         With ``searchable`` (the default) it also waits until the message is in the search
         index and ``new`` was published; SMTP passes False to answer 250 right at the commit.
         """
-        new = prepare(inbound, self.hostname)
+        new = prepare(inbound, self.hostname, self.inbox_rules)
         # Written on the event loop with the others of this turn (see Database.schedule).
         job = self.db.schedule(self._write(new), inline=True)
         assert job.waiter is not None

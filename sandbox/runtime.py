@@ -20,10 +20,12 @@ from typing import Any
 
 from mailsandbox import bus, indexer
 from mailsandbox.config import Settings, parse_duration
+from mailsandbox.inbox_rules import InboxRules, parse_all
 from mailsandbox.ingest import Ingestor
 from mailsandbox.smtp import tls
 from mailsandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
 from mailsandbox.storage import events, messages
+from mailsandbox.storage import inbox_rules as inbox_rule_store
 from mailsandbox.storage.db import Database, Migration
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
 
@@ -57,6 +59,7 @@ class Sandbox:
         )
         self.ingestor = Ingestor(self.db, self.bus, settings.smtp_hostname)
         self.ingestor.write_hooks.append(record_queued)
+        self.ingestor.inbox_rules = InboxRules(parse_all(settings.inbox_rule))
         self.smtp_stats = SmtpStats()
         # The certificate STARTTLS/SMTPS serve (None: no TLS). Loaded now, so a bad file stops
         # create_app with a one-line ValueError before anything listens.
@@ -92,6 +95,7 @@ class Sandbox:
         self.loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.db.open)
         await asyncio.to_thread(self.ingestor.indexer.start, self.loop)
+        await self.reload_inbox_rules()
         smtp_host, smtp_port = self.settings.smtp_address
         self.listeners.append(await listen(self.smtp_handler, smtp_host, smtp_port))
         if self.settings.smtps_address is not None:
@@ -121,6 +125,12 @@ class Sandbox:
                 await task
         await asyncio.to_thread(self.db.close)
         await asyncio.to_thread(self.ingestor.indexer.stop)  # after the writer's last commit
+
+    async def reload_inbox_rules(self) -> None:
+        """Put the rules in force: ``--inbox-rule`` ones, then the stored ones."""
+        stored = await self.db.read(inbox_rule_store.list_rules)
+        flags = parse_all(self.settings.inbox_rule)
+        self.ingestor.inbox_rules = InboxRules([*flags, *stored])
 
     def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         """Run a background task for the life of the sandbox (cancelled at stop)."""

@@ -14,6 +14,7 @@ from mailsandbox.runtime import Sandbox
 from mailsandbox.web import (
     actions,
     extracts,
+    inboxes,
     live,
     pages,
     preview,
@@ -40,4 +41,5 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         app.include_router(router)
     # Add-on pages register here, e.g. ``rules.install(app, sandbox)``.
     rules.install(app, sandbox)
+    inboxes.install(app)
     suppressions.install(app, sandbox)

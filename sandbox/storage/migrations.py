@@ -62,7 +62,14 @@ def _core_0300(conn: sqlite3.Connection) -> None:
     )
 
 
+def _core_0400(conn: sqlite3.Connection) -> None:
+    from mailsandbox.storage import inbox_rules  # (it imports this module's create_tables)
+
+    inbox_rules.migrate(conn)
+
+
 CORE_MIGRATIONS: list[Migration] = [
     Migration("core.0001_initial", _core_0001),
     Migration("core.0300_drop_prefix_indexes", _core_0300),
+    Migration("core.0400_inbox_rules", _core_0400),
 ]

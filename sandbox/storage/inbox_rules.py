@@ -1,0 +1,43 @@
+"""Inbox rules added through the API or the UI (``--inbox-rule`` ones are not stored)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from sqlmodel import Field, SQLModel
+
+from mailsandbox import ids
+from mailsandbox.inbox_rules import InboxRule
+from mailsandbox.storage.migrations import create_tables
+
+
+class InboxRuleRow(SQLModel, table=True):
+    __tablename__ = "inbox_rules"
+
+    seq: int | None = Field(default=None, primary_key=True)  # the order rules are tried in
+    id: str = Field(unique=True)
+    rule: str = ""  # FIELD:PATTERN=INBOX
+    created: float = 0.0
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    create_tables(conn, [InboxRuleRow])
+
+
+def list_rules(conn: sqlite3.Connection) -> list[InboxRule]:
+    rows = conn.execute("SELECT id, rule FROM inbox_rules ORDER BY seq")
+    return [InboxRule.parse(rule, rule_id) for rule_id, rule in rows]
+
+
+def add(conn: sqlite3.Connection, rule: InboxRule) -> InboxRule:
+    stored = InboxRule.parse(rule.text, ids.new_id())
+    conn.execute(
+        "INSERT INTO inbox_rules (id, rule, created) VALUES (?, ?, ?)",
+        (stored.id, stored.text, time.time()),
+    )
+    return stored
+
+
+def delete(conn: sqlite3.Connection, rule_id: str) -> bool:
+    return conn.execute("DELETE FROM inbox_rules WHERE id = ?", (rule_id,)).rowcount > 0
