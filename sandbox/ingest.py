@@ -21,6 +21,7 @@ from typing import Any
 
 from mailsandbox import bus, ids, indexer, mime, tagging
 from mailsandbox.inbox_rules import Facts, InboxRules
+from mailsandbox.metrics import Histogram
 from mailsandbox.storage import messages
 from mailsandbox.storage.db import Database
 
@@ -153,6 +154,10 @@ class Ingestor:
         db.read_barrier = self.indexer.wait  # reads see acknowledged messages as searchable
         self.accepted = 0
         self.accepted_bytes = 0
+        # For /metrics: messages and bytes by door (Inbound.source), and seconds to commit.
+        self.received: dict[str, int] = {}
+        self.received_bytes: dict[str, int] = {}
+        self.latency = Histogram()
 
     def _write(self, new: messages.NewMessage) -> Callable[[sqlite3.Connection], int]:
         # No index row yet: the indexer writes it once this commits (see mailsandbox.indexer).
@@ -172,6 +177,7 @@ class Ingestor:
         With ``searchable`` (the default) it also waits until the message is in the search
         index and ``new`` was published; SMTP passes False to answer 250 right at the commit.
         """
+        started = time.perf_counter()
         new = prepare(inbound, self.hostname, self.inbox_rules)
         # Written on the event loop with the others of this turn (see Database.schedule).
         job = self.db.schedule(self._write(new), inline=True)
@@ -179,19 +185,25 @@ class Ingestor:
         committed: list[messages.MessageSummary] = []
         # Indexing and the announcement hang off the commit itself, so they happen even if
         # whoever waits for it goes away (an SMTP client hanging up right after its data).
-        job.waiter.add_done_callback(lambda done: committed.extend(self._committed(new, done)))
+        job.waiter.add_done_callback(
+            lambda done: committed.extend(self._committed(new, done, started))
+        )
         seq = await asyncio.shield(job.waiter)
         if searchable:
             await self.indexer.wait()
         return committed[0] if committed else summary_of(new, seq)
 
     def _committed(
-        self, new: messages.NewMessage, done: asyncio.Future[int]
+        self, new: messages.NewMessage, done: asyncio.Future[int], started: float
     ) -> list[messages.MessageSummary]:
         if done.cancelled() or done.exception() is not None:
             return []
+        self.latency.observe(time.perf_counter() - started)
         self.accepted += 1
         self.accepted_bytes += len(new.raw)
+        door = new.source
+        self.received[door] = self.received.get(door, 0) + 1
+        self.received_bytes[door] = self.received_bytes.get(door, 0) + len(new.raw)
         summary = summary_of(new, done.result())
         indexed = self.indexer.indexed_future()
         indexed.add_done_callback(lambda _: self.bus.publish(bus.BusEvent(bus.NEW, summary)))

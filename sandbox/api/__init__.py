@@ -19,6 +19,7 @@ from mailsandbox.api import (
     mailhog,
     message,
     messages,
+    metrics,
     release,
     rules,
     send,
@@ -44,6 +45,7 @@ ROUTERS = [
     events.router,
     rules.router,
     websocket.router,
+    metrics.router,
 ]
 
 

@@ -28,7 +28,8 @@ def _rss_bytes() -> int:
     return pages * resource.getpagesize()
 
 
-def _database_size(path: Path) -> int:
+def database_size(path: Path) -> int:
+    """Bytes of an SQLite file and its write-ahead log."""
     return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
@@ -43,7 +44,7 @@ async def info(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
             "Version": __version__,
             "LatestVersion": "disabled",
             "Database": str(sandbox.settings.db_path),
-            "DatabaseSize": _database_size(sandbox.settings.db_path),
+            "DatabaseSize": database_size(sandbox.settings.db_path),
             "Messages": total,
             "Unread": unread,
             "Tags": tag_counts,

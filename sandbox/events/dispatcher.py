@@ -69,6 +69,7 @@ class Dispatcher:
         self._limit = asyncio.Semaphore(CONCURRENCY)
         self._client: httpx.AsyncClient | None = None
         self._stopping = False
+        self.attempts: dict[tuple[str, str], int] = {}  # (provider, result) -> POSTs, for /metrics
 
     def wake(self) -> None:
         self._wake.set()
@@ -130,6 +131,8 @@ class Dispatcher:
             async with self._limit:
                 result = await self._post(provider, items)
             status, next_attempt = self._verdict(provider, items, result)
+            outcome = (items[0].provider, "retrying" if status == "pending" else status)
+            self.attempts[outcome] = self.attempts.get(outcome, 0) + len(items)
             await self.sandbox.db.write(
                 lambda c: outbox.record(c, items, result, status=status, next_attempt=next_attempt)
             )

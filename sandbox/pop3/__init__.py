@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from mailsandbox.config import parse_hostport
 from mailsandbox.logins import Logins
+from mailsandbox.pop3.access import EXTENSION_KEY, pop3_of
 from mailsandbox.pop3.server import Pop3Server
 from mailsandbox.runtime import Sandbox
 from mailsandbox.smtp import tls
-
-EXTENSION_KEY = "pop3"
 
 
 def pop3_logins(sandbox: Sandbox) -> Logins:
@@ -44,11 +43,6 @@ def install(sandbox: Sandbox) -> Pop3Server | None:
     sandbox.on_startup.append(start)
     sandbox.on_shutdown.append(server.stop)
     sandbox.extensions[EXTENSION_KEY] = server
-    return server
-
-
-def pop3_of(sandbox: Sandbox) -> Pop3Server | None:
-    server: Pop3Server | None = sandbox.extensions.get(EXTENSION_KEY)
     return server
 
 

@@ -23,12 +23,15 @@ class Pop3Server:
         self.tls_context = tls_context
         self.servers: list[tuple[asyncio.Server, bool]] = []
         self._sessions: set[asyncio.Task[None]] = set()
+        self.sessions = 0  # connections accepted, for /metrics
+        self.login_results: dict[str, int] = {"ok": 0, "refused": 0}
 
     async def listen(self, host: str, port: int, *, implicit_tls: bool = False) -> None:
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.current_task()
             assert task is not None
             self._sessions.add(task)
+            self.sessions += 1
             try:
                 await Pop3Session(self, reader, writer, tls_active=implicit_tls).run()
             except Exception:

@@ -150,6 +150,7 @@ class Pop3Session:
             return
         login = self.server.logins.check(self.user, argument)
         user, self.user = self.user, None
+        self.server.login_results["ok" if login else "refused"] += 1
         if login is None:
             log.info("POP3 login as %r from %s refused", user, self.peer)
             await self.send("-ERR [AUTH] invalid user name or password")

@@ -57,6 +57,7 @@ class Relay:
         self.sandbox = sandbox
         self.config = config
         self._arrivals: asyncio.Queue[MessageSummary] = asyncio.Queue()
+        self.results: dict[tuple[str, str], int] = {}  # (trigger, sent|failed), for /metrics
 
     # --- releases ------------------------------------------------------------------------
     def check_recipients(self, entries: Sequence[str]) -> list[str]:
@@ -125,6 +126,8 @@ class Relay:
             record.reply = str(exc)
             log.warning("relay of %s to %s failed: %s", summary.id, ", ".join(recipients), exc)
         await self.sandbox.db.write(lambda conn: store.add(conn, record))
+        outcome = (trigger, "sent" if record.ok else "failed")
+        self.results[outcome] = self.results.get(outcome, 0) + 1
         return record
 
     # --- auto-relay ----------------------------------------------------------------------
