@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
             kwargs["type"] = float
         serve.add_argument(_flag(f.name), **kwargs)  # type: ignore[arg-type]
 
+    commands.add_parser(
+        "sendmail",
+        add_help=False,  # sendmail's own options: see mailsandbox.sendmail (and docs/cli.md)
+        help="a sendmail replacement: submit the message on stdin to a running sandbox",
+    )
     ingest = commands.add_parser(
         "ingest", help="deliver .eml files (or - for stdin) to a running sandbox over SMTP"
     )
@@ -171,6 +176,12 @@ def ingest_files(paths: Sequence[str], smtp: str, sender: str, recipients: list[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else list(argv)
+    invoked_as_sendmail = argv is None and Path(sys.argv[0]).name == "sendmail"
+    if invoked_as_sendmail or words[:1] == ["sendmail"]:  # its own syntax; nothing else loaded
+        from mailsandbox.sendmail import main as sendmail
+
+        return sendmail(words if invoked_as_sendmail else words[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
