@@ -50,8 +50,8 @@ def test_dash_t_takes_the_recipients_from_the_headers_and_drops_bcc(
     done = sendmail(running, "-t", "-i", "extra@example.com", stdin=message)
     assert done.returncode == 0, done.stderr
     summary, raw = newest(running)
-    assert sorted(summary.recipients) == [
-        "ann@example.com", "bob@example.com", "extra@example.com", "secret@example.com"]  # fmt: skip
+    everyone = ["ann@example.com", "bob@example.com", "extra@example.com", "secret@example.com"]
+    assert sorted(summary.recipients) == everyone
     assert summary.mail_from == "app@example.com"  # the From address
     stored = message_from_bytes(raw)
     # the sandbox names envelope-only recipients in a Bcc of its own; the original is gone
