@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import dataclasses
 import logging
+import os
 import signal
 import smtplib
 import sys
@@ -82,6 +83,29 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="envelope recipient (repeatable; default: headers)",
     )
+    for name, text in (
+        (
+            "import",
+            "store mbox files, Maildirs, .eml files and folders of them in a running sandbox",
+        ),
+        ("export", "download the messages a search matches as mbox, a Maildir or a zip of .eml"),
+    ):
+        sub = commands.add_parser(name, help=text, description=text)
+        if name == "import":
+            sub.add_argument("paths", nargs="+", metavar="PATH", help="mbox, .eml, Maildir, folder")
+        else:
+            sub.add_argument("--query", default="", help="search syntax (default: every message)")
+            sub.add_argument("--format", default="mbox", choices=("mbox", "maildir", "eml-zip"))
+            sub.add_argument(
+                "--output", "-o", default="-", metavar="PATH",
+                help="a file (default: standard output); a folder for maildir",
+            )  # fmt: skip
+        sub.add_argument("--inbox", default="", help="into (from) this inbox only")
+        sub.add_argument(
+            "--url", default=os.environ.get("MAILSANDBOX_URL", "http://127.0.0.1:8025"),
+            help="the sandbox (env MAILSANDBOX_URL)",
+        )  # fmt: skip
+        sub.add_argument("--auth", default="", metavar="USER:PASS", help="a --ui-auth login")
     return parser
 
 
@@ -197,5 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, smtplib.SMTPException) as exc:
             print(f"mailsandbox ingest: {exc}", file=sys.stderr)
             return 1
+    if args.command in ("import", "export"):
+        from mailsandbox import archive_cli
+
+        return archive_cli.run(args.command, args)
     parser.print_help()
     return 2

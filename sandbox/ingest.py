@@ -1,5 +1,5 @@
-"""The one ingest path. Every door (SMTP, SendGrid, Mailgun, REST send, ``mailsandbox ingest``)
-builds an :class:`Inbound` and awaits :meth:`Ingestor.ingest`.
+"""The one ingest path. Every door (SMTP, SendGrid, Mailgun, REST send, import,
+``mailsandbox ingest``) builds an :class:`Inbound` and awaits :meth:`Ingestor.ingest`.
 
 normalize (line endings, Message-ID, Return-Path, envelope-only recipients as Bcc) → parse →
 write in one transaction (plus whatever write hooks add, e.g. delivery events and the webhook
@@ -38,7 +38,7 @@ class Inbound:
     raw: bytes
     mail_from: str = ""
     rcpt_tos: list[str] = field(default_factory=list)
-    source: str = "smtp"  # smtp | sendgrid | mailgun | api | cli
+    source: str = "smtp"  # smtp | sendgrid | mailgun | api | import
     username: str = ""
     inbox: str = "default"
     tags: list[str] = field(default_factory=list)
@@ -47,6 +47,9 @@ class Inbound:
     # (see mime.parse_built); ingest then skips the parse. Used only if ``raw`` has CRLF
     # line endings throughout, i.e. is stored as is.
     parsed: mime.ParsedMessage | None = None
+    # Imported from an archive: stored as it is (only line endings normalised), no Message-ID
+    # added, so exporting it gives the archive's bytes back.
+    as_is: bool = False
 
 
 # A write hook runs inside the message's transaction, after its rows are written.
@@ -104,7 +107,7 @@ def prepare(
         parse_error = f"{type(exc).__name__}: {exc}"
     hidden = _hidden_recipients(parsed, inbound.rcpt_tos)
     added, message_id = _added_headers(parsed, inbound.mail_from, hidden, hostname)
-    if added:
+    if added and not inbound.as_is:
         raw = "\r\n".join(added).encode("utf-8") + b"\r\n" + raw
         parsed.bcc += [mime.Address("", r) for r in hidden]
         parsed.message_id = message_id

@@ -46,6 +46,13 @@ class InboxState:
             params.get("q", [""])[0], params.get("inbox", [""])[0], params.get("start", ["0"])[0]
         )
 
+    def export_url(self) -> str:
+        """The current search (or listing) as an mbox download."""
+        params = {"query": self.q, "inbox": self.inbox}
+        return "/api/v1/export?" + urlencode(
+            {**{k: v for k, v in params.items() if v}, "format": "mbox"}
+        )
+
     def url(self, start: int | None = None) -> str:
         params = {"q": self.q, "inbox": self.inbox, "start": self.start if start is None else start}
         query = urlencode({k: v for k, v in params.items() if v})

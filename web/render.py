@@ -33,6 +33,7 @@ SOURCE_LABELS = {
     "mailgun": "Mailgun",
     "api": "API",
     "generic": "Generic",
+    "import": "Import",
 }
 
 # The UI's own pages: scripts and styles only from us, frames only from us, no plugins.

@@ -24,6 +24,7 @@ from mailsandbox.api import (
     rules,
     send,
     tags,
+    transfer,
     view,
     websocket,
 )
@@ -46,6 +47,7 @@ ROUTERS = [
     rules.router,
     websocket.router,
     metrics.router,
+    transfer.router,
 ]
 
 
