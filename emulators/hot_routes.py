@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI
@@ -77,14 +78,20 @@ def _direct_route(route: Any) -> DirectRoute | None:
     return DirectRoute(route)
 
 
-def include_first(app: FastAPI, router: APIRouter, *, include_in_schema: bool = True) -> None:
+def include_first(
+    app: FastAPI,
+    router: APIRouter,
+    *,
+    include_in_schema: bool = True,
+    tags: list[str | Enum] | None = None,
+) -> None:
     """``app.include_router(router)``, placed before the routes already included, with a
     :class:`DirectRoute` in front of everything for each endpoint marked :func:`direct`."""
     routes = app.router.routes
     earlier = list(routes)
     routes.clear()
     # appended to the (now empty) list; FastAPI notes that its routes changed
-    app.include_router(router, include_in_schema=include_in_schema)
+    app.include_router(router, include_in_schema=include_in_schema, tags=tags)
     included = list(routes)
     routes.clear()
     routes.extend(r for r in map(_direct_route, router.routes) if r is not None)

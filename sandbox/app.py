@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from mailsandbox import __version__, pop3, relay, web
 from mailsandbox import events as delivery_events
-from mailsandbox.api import build_router, install_security
+from mailsandbox.api import build_router, install_http
 from mailsandbox.config import Settings
 from mailsandbox.emulators import mailgun, sendgrid
 from mailsandbox.runtime import Sandbox
@@ -42,16 +42,17 @@ def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None 
         title="mailsandbox",
         version=__version__,
         description=(
-            "Local email sandbox: Mailpit-compatible REST API, SendGrid and Mailgun emulation."
+            "Local email sandbox: Mailpit-compatible REST API, SendGrid and Mailgun emulation. "
+            "Live changes also stream over Mailpit's WebSocket, `GET /api/events`."
         ),
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served by api/docs.py from vendored files, so it works offline
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
     app.state.sandbox = sandbox
     app.include_router(build_router())
-    install_security(app, settings.ui_credentials)
+    install_http(app, settings)
     sendgrid.install(app, sandbox)
     mailgun.install(app, sandbox)
     web.install(app, sandbox)

@@ -8,6 +8,7 @@ below are generated from this one table and can never drift apart.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -74,6 +75,34 @@ def parse_credentials(value: str) -> tuple[str, str]:
     if not sep or not user:
         raise ValueError(f"expected USER:PASS, got {value!r}")
     return (user, password)
+
+
+def parse_allowed_host(value: str) -> str:
+    """A ``--allow-host`` value: a host name or address without scheme, port or path (or ``*``),
+    lower-cased, without a trailing dot."""
+    host = value.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if ":" in host:  # only an IPv6 address may have one: a port is not part of a host name
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            host = ""
+    if host != "*" and (not host or not re.fullmatch(r"[a-z0-9._:-]+", host) or ".." in host):
+        raise ValueError(
+            f"--allow-host expects a host name like mail.test (no scheme or port), got {value!r}"
+        )
+    return host
+
+
+def parse_origin(value: str) -> str:
+    """A ``--allow-origin`` value, ``scheme://host[:port]``, normalised as browsers send it."""
+    match = re.fullmatch(r"\s*(https?)://([^/?#@\s]+?)/?\s*", value, re.IGNORECASE)
+    if not match:
+        raise ValueError(
+            f"--allow-origin expects an origin like http://localhost:3000, got {value!r}"
+        )
+    return f"{match.group(1).lower()}://{match.group(2).lower()}"
 
 
 @dataclass
@@ -146,6 +175,33 @@ class Settings:
     )
     ui_auth: str = field(
         default="", metadata=_opt("require HTTP basic auth for the UI and API", metavar="USER:PASS")
+    )
+    allow_host: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "also answer to this Host name (repeatable; localhost and IP addresses always work,"
+            " * accepts any name)",
+            repeat=True,
+            metavar="HOST",
+        ),
+    )
+    allow_origin: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "let web pages from this origin call the API (repeatable), e.g. http://localhost:3000",
+            repeat=True,
+            metavar="ORIGIN",
+        ),
+    )
+    http_max_connections: int = field(
+        default=500, metadata=_opt("most open HTTP connections; more are closed at once")
+    )
+    http_header_timeout: float = field(
+        default=10.0, metadata=_opt("seconds a client may take to send a request's headers")
+    )
+    http_body_timeout: float = field(
+        default=30.0,
+        metadata=_opt("seconds a request body may stall before the connection is closed"),
     )
     sendgrid_api_key: list[str] = field(
         default_factory=list,
@@ -325,6 +381,14 @@ class Settings:
         self._validate_relay()
         for rule in self.inbox_rule:
             InboxRule.parse(rule)
+        for host in self.allow_host:
+            parse_allowed_host(host)
+        for origin in self.allow_origin:
+            parse_origin(origin)
+        if self.http_max_connections < 1:
+            raise ValueError("--http-max-connections must be 1 or more")
+        if self.http_header_timeout <= 0 or self.http_body_timeout <= 0:
+            raise ValueError("--http-header-timeout and --http-body-timeout must be positive")
         if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError(f"unknown --log-level {self.log_level!r}")
 

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from mailsandbox.api import websocket
 from mailsandbox.app import create_app
 from mailsandbox.config import Settings
+from mailsandbox.http_limits import protocol_class
 from mailsandbox.runtime import Sandbox
 
 T = TypeVar("T")
@@ -68,20 +69,25 @@ class RunningSandbox:
 
 def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
     """How uvicorn serves the app, for ``mailsandbox serve`` and in-thread sandboxes alike."""
+    settings: Settings = app.state.sandbox.settings
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level="warning",
         lifespan="on",
+        http=protocol_class(settings),  # h11 with header/body read timeouts, a connection cap
         # An open SSE stream or a pending long-poll would otherwise hold shutdown forever.
         timeout_graceful_shutdown=2,
         **websocket.UVICORN_OPTIONS,
     )
 
 
-def start_in_thread(settings: Settings, timeout: float = 20.0) -> RunningSandbox:
-    app = create_app(settings)
+def start_in_thread(
+    settings: Settings, timeout: float = 20.0, app: FastAPI | None = None
+) -> RunningSandbox:
+    """Serve ``app`` (by default ``create_app(settings)``) from a background thread."""
+    app = app or create_app(settings)
     host, port = settings.http_address
     server = uvicorn.Server(server_config(app, host, port))
     thread = threading.Thread(target=server.run, name="mailsandbox", daemon=True)

@@ -96,6 +96,6 @@ def test_pyproject_lists_every_package_folder() -> None:
         for init in (ROOT / folder).rglob("__init__.py"):
             parts = init.parent.relative_to(ROOT / folder).parts
             expected.add(".".join((name, *parts)))
-    # Data folders of the web UI are listed so that their files are installed too.
-    expected |= {"mailsandbox.web.static", "mailsandbox.web.templates"}
+    # Data folders (the web UI's, the API explorer's) are listed so their files are installed.
+    expected |= {"mailsandbox.static", "mailsandbox.web.static", "mailsandbox.web.templates"}
     assert set(config["packages"]) == expected

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from mailsandbox.api import surface_of
 from mailsandbox.runtime import Sandbox
 from mailsandbox.web import (
     actions,
@@ -22,6 +23,7 @@ from mailsandbox.web import (
     rules,
     suppressions,
 )
+from mailsandbox.web.family import ui_family
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
 
@@ -33,7 +35,8 @@ def add_nav_link(label: str, href: str) -> None:
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    sandbox.extensions[RENDERER_KEY] = Renderer()
+    renderer = sandbox.extensions[RENDERER_KEY] = Renderer()
+    surface_of(app).add(ui_family(renderer))
     sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     routers = (pages.router, extracts.router, actions.router, preview.router, live.router)

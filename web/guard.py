@@ -1,35 +1,25 @@
-"""Cross-origin protection for the UI's state-changing requests (delete, mark read/unread),
-and the check that a redirect target given in a request stays on this server.
+"""The UI's guards that live beside its routes: state-changing routes declare that they need
+the same-origin proof, and a redirect target given in a request must stay on this server.
 
-A request is accepted when its ``Origin`` is this server's own origin, or when it carries no
-``Origin`` but proves it came from our page: htmx's ``HX-Request`` header (a custom header a
-foreign page cannot send without a CORS preflight we never grant) or ``Sec-Fetch-Site:
-same-origin``. A foreign ``Origin`` or ``Sec-Fetch-Site: cross-site`` is always refused.
+The proof itself (our ``Origin``, ``Sec-Fetch-Site: same-origin`` or htmx's ``HX-Request``, a
+header a foreign page cannot send without a CORS preflight we never grant) is checked once, by
+the security middleware, for every route the HTTP surface serves as a UI action
+(``mailsandbox.web.family``). :func:`require_same_origin` makes an action route fail closed if
+the table ever stops covering it.
 """
 
 from __future__ import annotations
 
 from fastapi import HTTPException, Request
 
-
-def own_origin(request: Request) -> str:
-    host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
-    return f"{request.url.scheme}://{host}"
-
-
-def is_same_origin(request: Request) -> bool:
-    site = request.headers.get("sec-fetch-site", "")
-    if site in {"cross-site", "same-site"}:
-        return False
-    origin = request.headers.get("origin")
-    if origin is not None:
-        return origin == own_origin(request)
-    return request.headers.get("hx-request") == "true" or site == "same-origin"
+from mailsandbox.api.surface import family_of
 
 
 def require_same_origin(request: Request) -> None:
-    """FastAPI dependency: 403 for cross-origin state changes."""
-    if not is_same_origin(request):
+    """FastAPI dependency: 403 unless the surface serves this route as a same-origin action
+    (the middleware then refused any request without the proof)."""
+    family = family_of(request.scope)
+    if family is None or not family.policy_for(request.method, request.url.path).same_origin_proof:
         raise HTTPException(status_code=403, detail="cross-origin request refused")
 
 

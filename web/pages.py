@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse
 
 from mailsandbox.api import changes
 from mailsandbox.api.deps import get_sandbox
+from mailsandbox.api.surface import is_cross_site
 from mailsandbox.events import tracking
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import events, messages
@@ -123,7 +124,7 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
     detail = await sandbox.db.read(lambda conn: queries.load_message(conn, message_id))
     if detail is None:
         return ui.page("not_found.html", {}, status_code=404)
-    if not detail.summary.read:
+    if not detail.summary.read and not is_cross_site(ui.request):  # a link elsewhere: read only
         await changes.set_read(sandbox, [message_id], True)
         detail.summary.read = True
     newer, older = await sandbox.db.read(lambda conn: queries.neighbours(conn, detail.summary))

@@ -1,9 +1,9 @@
 """The UI's byte-serving routes: HTML preview document, message parts, raw ``.eml`` download.
 
 Every response here carries content a stranger wrote, so each one is locked down: the preview
-gets :func:`.sanitize.preview_csp` (``sandbox`` without scripts, remote loads only with
-``remote=1``), parts and raw sources get ``nosniff``, a ``sandbox`` CSP and, for downloads,
-``Content-Disposition: attachment``.
+gets :func:`mailsandbox.api.rendering.message_csp` (``sandbox`` without scripts, remote loads
+only with ``remote=1``: the same policy as ``/view/{ID}.html``), parts and raw sources get
+``nosniff``, a ``sandbox`` CSP and, for downloads, ``Content-Disposition: attachment``.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ from fastapi.responses import PlainTextResponse
 
 from mailsandbox import mime
 from mailsandbox.api.deps import get_sandbox
+from mailsandbox.api.rendering import RAW_CSP, message_csp, own_origin
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages
 from mailsandbox.web import sanitize
-from mailsandbox.web.guard import own_origin
 
 router = APIRouter(include_in_schema=False)
 
-PART_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif"}
 
 
@@ -31,7 +30,7 @@ def part_url(message_id: str, part_id: str) -> str:
     return f"/ui/message/{quote(message_id)}/part/{quote(part_id)}"
 
 
-def _locked(response: Response, csp: str = PART_CSP) -> Response:
+def _locked(response: Response, csp: str = RAW_CSP) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = csp
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -73,7 +72,7 @@ async def preview(
     body = sanitize.rewrite_html(markup, cids)
     response = Response(body, media_type="text/html; charset=utf-8")
     response.headers["X-DNS-Prefetch-Control"] = "off"
-    return _locked(response, sanitize.preview_csp(own_origin(request), bool(remote)))
+    return _locked(response, message_csp(own_origin(request), bool(remote)))
 
 
 def _read_part(conn: sqlite3.Connection, message_id: str, part_id: str) -> mime.PartInfo | None:

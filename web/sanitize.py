@@ -72,15 +72,3 @@ def rewrite_html(markup: str, cid_urls: Mapping[str, str]) -> str:
 def has_remote_content(markup: str) -> bool:
     """Whether the HTML references remote images, styles or fonts (blocked until asked)."""
     return bool(_REMOTE.search(markup))
-
-
-def preview_csp(origin: str, remote: bool) -> str:
-    """CSP for the preview document: no scripts ever; remote loads only when asked."""
-    local = f"{origin} data:"
-    fetch = f"* {local}" if remote else local
-    return (
-        "default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; "
-        f"form-action 'none'; img-src {fetch}; media-src {fetch}; font-src {fetch}; "
-        f"style-src 'unsafe-inline' {fetch}; "
-        "sandbox allow-popups allow-popups-to-escape-sandbox"
-    )

@@ -68,6 +68,19 @@ def check_key(request: Request, sandbox: Sandbox) -> str:
     return credentials[1] if credentials else ""
 
 
+def enforced_key(request: Request) -> bool:
+    """Whether the request carries one of the keys ``--mailgun-api-key`` enforces (what the
+    security layer asks of management calls when the sandbox runs with ``--ui-auth``)."""
+    keys = request.app.state.sandbox.settings.mailgun_api_key
+    credentials = basic_credentials(request)
+    return (
+        bool(keys)
+        and credentials is not None
+        and credentials[0] == "api"
+        and (credentials[1] in keys)
+    )
+
+
 def check_domain(sandbox: Sandbox, domain: str) -> None:
     allowed = sandbox.settings.mailgun_domain
     if allowed and domain.lower() not in {d.lower() for d in allowed}:

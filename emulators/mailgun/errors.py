@@ -44,6 +44,22 @@ async def handle_mailgun_error(request: Request, exc: Exception) -> Response:
     return mg_json({"message": exc.message}, exc.status)
 
 
+class MailgunErrors:
+    """Mailgun's shape on the HTTP surface: ``{"message": ...}`` JSON for errors, and for a path
+    it does not know the plain Go 404 api.mailgun.net answers (its docs: "If a JSON response is
+    missing for a 404 - that's usually a sign that there was [...] a non-existing endpoint";
+    observed body ``404 page not found`` and a newline: https://github.com/helium/console/issues/1230)."""
+
+    def not_found(self, request: Request) -> Response:
+        return PlainTextResponse("404 page not found\n", status_code=404)
+
+    def error(self, request: Request, status: int, message: str) -> Response:
+        return mg_json({"message": message}, status)
+
+
+ERRORS = MailgunErrors()
+
+
 def parse_json(text: str, what: str) -> Any:
     """Decode a JSON form field or fail with Mailgun's 400."""
     try:

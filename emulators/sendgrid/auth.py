@@ -72,6 +72,13 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
+def enforced_key(request: Request) -> bool:
+    """Whether the request carries one of the keys ``--sendgrid-api-key`` enforces (what the
+    security layer asks of management calls when the sandbox runs with ``--ui-auth``)."""
+    allowed = request.app.state.sandbox.settings.sendgrid_api_key
+    return bool(allowed) and _bearer(request) in allowed
+
+
 async def authorize(request: Request) -> str:
     """FastAPI dependency: the API key of this request (``default`` when none), or 401/429.
     Async although it never awaits: FastAPI runs a plain ``def`` dependency on a worker thread,

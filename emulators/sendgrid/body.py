@@ -1,5 +1,5 @@
-"""Reading SendGrid request bodies: JSON only (415 otherwise), gzip allowed, 30 MB cap (413),
-malformed JSON answered with SendGrid's bare ``Bad Request`` error."""
+"""Reading SendGrid request bodies: ``application/json`` only (415 otherwise), gzip allowed,
+30 MB cap (413), malformed JSON answered with SendGrid's bare ``Bad Request`` error."""
 
 from __future__ import annotations
 
@@ -43,8 +43,10 @@ async def read_json(request: Request, *, required: bool = True) -> Any:
         if required:
             raise bad_request()
         return None
-    content_type = request.headers.get("content-type", "application/json").lower()
-    if "json" not in content_type:
+    # SendGrid's own check and answer (e.g. sendgrid/sendgrid-php#580). It also keeps web forms
+    # out: a <form> or no-cors fetch can only send urlencoded, multipart or text/plain bodies.
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
         raise SendGridError.one(415, "Content-Type should be application/json.")
     try:
         return json.loads(data)

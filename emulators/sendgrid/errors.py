@@ -66,6 +66,23 @@ def not_found(field: str | None = None) -> SendGridError:
     return SendGridError.one(404, "resource not found", field)
 
 
+class SendGridErrors:
+    """SendGrid's shape on the HTTP surface: its unknown-path 404 and every other error."""
+
+    def not_found(self, request: Request) -> Response:
+        # What api.sendgrid.com answers for a path it does not know (no "help" key there):
+        # https://github.com/sendgrid/docs/issues/1569
+        return JSONResponse({"errors": [{"field": None, "message": "resource not found"}]}, 404)
+
+    def error(self, request: Request, status: int, message: str) -> Response:
+        if status == 405:
+            message = "method not allowed"  # SendGrid's wording
+        return JSONResponse(error_body([ErrorItem(message)]), status_code=status)
+
+
+ERRORS = SendGridErrors()
+
+
 async def _handle(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SendGridError)
     return JSONResponse(error_body(exc.errors), status_code=exc.status, headers=exc.headers)

@@ -194,11 +194,3 @@ async def mail_send(request: Request) -> Response:
     else:
         await asyncio.gather(*stored)
     return Response(status_code=202, headers=headers)
-
-
-# Not an operation of the API: only the 405 SendGrid answers (kept out of the OpenAPI document).
-@router.api_route(
-    "/v3/mail/send", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False
-)
-async def mail_send_wrong_method() -> Response:
-    raise SendGridError.one(405, "method not allowed")

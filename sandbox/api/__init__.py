@@ -2,7 +2,9 @@
 
 ``build_router()`` is the entry point the composition root includes. Each module owns one
 concern and exposes ``router``; add yours to ``ROUTERS`` (one line) to extend the API.
-``install_security(app, credentials)`` puts the auth/CORS/Origin guards in front of everything.
+``install_http(app, settings)`` sets up the route table (``families.py``, ``surface.py``), the
+error shapes and the security guards in front of everything; add-ons add their families with
+``surface_of(app).add(...)``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from mailsandbox.api import (
+    docs,
     events,
     extract,
     health,
@@ -28,7 +31,8 @@ from mailsandbox.api import (
     view,
     websocket,
 )
-from mailsandbox.api.security import install as install_security
+from mailsandbox.api.families import install as install_http
+from mailsandbox.api.families import surface_of
 
 ROUTERS = [
     health.router,
@@ -48,6 +52,7 @@ ROUTERS = [
     websocket.router,
     metrics.router,
     transfer.router,
+    docs.router,
 ]
 
 
@@ -58,4 +63,4 @@ def build_router() -> APIRouter:
     return router
 
 
-__all__ = ["build_router", "install_security"]
+__all__ = ["build_router", "install_http", "surface_of"]

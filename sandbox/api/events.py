@@ -146,7 +146,7 @@ async def replay(outbox_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Res
     return GoJSONResponse({"ID": outbox_id, "State": "pending"})
 
 
-@router.get("/t/open/{token}.gif", include_in_schema=False)
+@router.get("/t/open/{token}.gif")
 async def track_open(token: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
     found = tracking.read_token(token)
     if found is not None:
@@ -155,7 +155,7 @@ async def track_open(token: str, sandbox: Sandbox = Depends(get_sandbox)) -> Res
     return Response(tracking.PIXEL, media_type="image/gif", headers=headers)
 
 
-@router.get("/t/view/{token}", include_in_schema=False)
+@router.get("/t/view/{token}")
 async def track_view(
     token: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
 ) -> Response:
@@ -179,7 +179,7 @@ async def track_view(
     return HTMLResponse(page, headers=VIEW_HEADERS)
 
 
-@router.get("/t/click/{token}", include_in_schema=False)
+@router.get("/t/click/{token}")
 async def track_click(
     token: str, url: str = Query(""), sandbox: Sandbox = Depends(get_sandbox)
 ) -> Response:

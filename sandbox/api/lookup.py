@@ -10,6 +10,7 @@ from fastapi import Depends, Request, Response
 from mailsandbox import mime
 from mailsandbox.api import changes
 from mailsandbox.api.deps import bad_request, get_sandbox, not_found
+from mailsandbox.api.surface import is_cross_site
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
 from mailsandbox.storage import search as finder
@@ -48,7 +49,12 @@ def _load(conn: sqlite3.Connection, message_id: str) -> Found | None:
 async def find(
     request: Request, sandbox: Sandbox, message_id: str, *, allow_latest: bool = True
 ) -> Found | Response:
-    """The message and its raw bytes, or the error response to send (404, or 400 bad query)."""
+    """The message and its raw bytes, or the error response to send (404, or 400 bad query).
+
+    ``latest`` is never resolved for a page of another site: only a message's random id lets
+    one load its content (an image of the newest mail would otherwise be one ``<img>`` away).
+    """
+    allow_latest = allow_latest and not is_cross_site(request)
 
     def read(conn: sqlite3.Connection) -> Found | None:
         target: str | None = message_id

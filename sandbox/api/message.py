@@ -54,7 +54,9 @@ async def get_raw(
 ) -> Response:
     if not isinstance(found, Found):
         return found
-    response = Response(found.raw, media_type="text/plain; charset=utf-8")
+    response = Response(
+        found.raw, media_type="text/plain; charset=utf-8", headers=rendering.RAW_HEADERS
+    )
     if dl in ("1", "true"):
         filename = f"{found.summary.id}.eml"
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -79,8 +81,7 @@ async def get_part(part_id: str, found: Found | Response = Depends(found_message
         media_type=content_type,
         headers={
             "Content-Disposition": f'{disposition}; filename="{quote(str(name))}"',
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox",
+            **rendering.RAW_HEADERS,
         },
     )
 

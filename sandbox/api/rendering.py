@@ -1,11 +1,15 @@
 """What the API derives from a raw message on request: Go-canonical headers, List-Unsubscribe,
-and the HTML body prepared for ``/view/{ID}.html`` (``cid:`` links to part URLs, ``embed=1``).
+the HTML body prepared for ``/view/{ID}.html`` (``cid:`` links to part URLs, ``embed=1``), and
+the response headers that keep a stranger's content inert wherever it is served
+(:func:`message_csp` for a message's HTML, :data:`RAW_HEADERS` for raw text and downloads).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from starlette.requests import Request
 
 from mailsandbox.mime import PartInfo
 
@@ -14,6 +18,38 @@ _LINK = re.compile(r"<([^>]*)>")
 _CID = re.compile(r"""(?P<lead>["'(=]\s*)cid:(?P<cid>[^"'()\s>]+)""", re.IGNORECASE)
 _ANCHOR = re.compile(r"<a(?=[\s>])([^>]*)>", re.IGNORECASE)
 _TARGET_REL = re.compile(r"""\s(?:target|rel)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*)""", re.IGNORECASE)
+
+# Raw sources, plain text and parts: never sniffed into HTML, nothing in them runs or loads
+# (the inline style and data: image are what a browser's own text/image viewer uses), never
+# framed by another site.
+RAW_CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
+)
+RAW_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": RAW_CSP}
+
+
+def own_origin(request: Request) -> str:
+    """This server's origin as the client reached it (``http://localhost:8025``)."""
+    host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
+    return f"{request.url.scheme}://{host}"
+
+
+def message_csp(origin: str, remote: bool) -> str:
+    """CSP for a document that shows a message's HTML (the UI preview, ``/view/{ID}.html``).
+
+    No scripts ever, an opaque origin (``sandbox``; links may open new tabs), no ``<base>``
+    rebasing and no form posts. Images, styles, fonts and media load from this server (the
+    message's own ``cid:`` parts) and ``data:`` URLs, and from anywhere only when the user asked
+    for remote content (``remote=1``): a remote image is a read receipt for the sender.
+    """
+    local = f"{origin} data:"
+    fetch = f"* {local}" if remote else local
+    return (
+        "default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+        f"form-action 'none'; img-src {fetch}; media-src {fetch}; font-src {fetch}; "
+        f"style-src 'unsafe-inline' {fetch}; "
+        "sandbox allow-popups allow-popups-to-escape-sandbox"
+    )
 
 
 def canonical_header(name: str) -> str:

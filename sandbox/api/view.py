@@ -1,12 +1,14 @@
 """``/view/{ID}.html`` and ``/view/{ID}.txt``: a message's body rendered on its own.
 
-The HTML is served under ``Content-Security-Policy: sandbox`` (no scripts, an opaque origin), so
-mail markup can never act as our origin, whether opened directly or framed by the UI.
+The HTML is the message's own markup, verbatim (Mailpit's clients compare it), so it is made
+inert with response headers only: :func:`~.rendering.message_csp`, the UI preview's policy
+(no scripts, an opaque origin, no ``<base href>`` rebasing; remote images, styles and fonts only
+with ``?remote=1``). The text is served with ``nosniff`` and a ``sandbox`` CSP.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from mailsandbox.api import rendering
 from mailsandbox.api.deps import get_sandbox, not_found
@@ -15,16 +17,14 @@ from mailsandbox.runtime import Sandbox
 
 router = APIRouter(prefix="/view", tags=["view"])
 
-HTML_POLICY = (
-    "sandbox; default-src 'none'; img-src * data: cid:; style-src 'unsafe-inline' *; font-src *"
-)
-
 
 @router.get("/{message_id}.html")
 async def view_html(
+    request: Request,
     found: Found | Response = Depends(found_message),
     sandbox: Sandbox = Depends(get_sandbox),
     embed: str = Query(""),
+    remote: str = Query("", description="1 to load remote images, styles and fonts"),
 ) -> Response:
     if not isinstance(found, Found):
         return found
@@ -35,10 +35,11 @@ async def view_html(
     markup = rendering.rewrite_cids(parsed.html, found.summary.id, parsed.parts)
     if embed in ("1", "true"):
         markup = rendering.embed(markup)
+    policy = rendering.message_csp(rendering.own_origin(request), remote in ("1", "true"))
     return Response(
         markup,
         media_type="text/html; charset=utf-8",
-        headers={"Content-Security-Policy": HTML_POLICY, "X-Content-Type-Options": "nosniff"},
+        headers={"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff"},
     )
 
 
@@ -46,4 +47,5 @@ async def view_html(
 async def view_text(found: Found | Response = Depends(opened_message)) -> Response:
     if not isinstance(found, Found):
         return found
-    return Response(found.parse().text, media_type="text/plain; charset=utf-8")
+    text = found.parse().text
+    return Response(text, media_type="text/plain; charset=utf-8", headers=rendering.RAW_HEADERS)

@@ -120,10 +120,26 @@ def test_stats_are_debounced_and_client_messages_ignored(
     events.expect(kind("new"), stats(6, 6))
 
 
-def test_any_origin_is_accepted(running: RunningSandbox) -> None:
-    origin = Origin("http://elsewhere.example")
-    with connect(ws_url(running), origin=origin, open_timeout=10) as connection:
-        assert Events(connection).expect(kind("stats"))
+def test_only_our_own_or_no_origin_is_accepted(
+    sandbox_factory: Callable[..., RunningSandbox],
+) -> None:
+    # Cross-site WebSocket hijacking: a page on any other site (another port of localhost
+    # included) must not read mail live. Node and Python clients send no Origin.
+    running = sandbox_factory(allow_origin=["http://localhost:3000"])
+    for origin in ("http://elsewhere.example", "http://127.0.0.1:1", "null"):
+        with (
+            pytest.raises(InvalidStatus) as refused,
+            connect(ws_url(running), origin=Origin(origin), open_timeout=10),
+        ):
+            pass
+        assert refused.value.response.status_code == 403, origin
+    cross_site = {"Sec-Fetch-Site": "cross-site"}
+    with pytest.raises(InvalidStatus), connect(ws_url(running), additional_headers=cross_site):
+        pass
+    for accepted in (running.url, "http://localhost:3000", None):
+        origin = Origin(accepted) if accepted else None
+        with connect(ws_url(running), origin=origin, open_timeout=10) as connection:
+            assert Events(connection).expect(kind("stats"))
 
 
 def test_basic_auth_is_required_when_ui_auth_is_set(
