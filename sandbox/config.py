@@ -22,9 +22,15 @@ ENV_PREFIX = "MAILSANDBOX_"
 
 
 def _opt(
-    help: str, *, flag: str | None = None, repeat: bool = False, metavar: str | None = None
+    help: str,
+    *,
+    flag: str | None = None,
+    repeat: bool = False,
+    metavar: str | None = None,
+    env_sep: str = ",",
 ) -> dict[str, Any]:
-    return {"help": help, "flag": flag, "repeat": repeat, "metavar": metavar}
+    """A field's flag; ``env_sep`` separates a repeatable flag's values in its env variable."""
+    return {"help": help, "flag": flag, "repeat": repeat, "metavar": metavar, "env_sep": env_sep}
 
 
 RELAY_TLS_MODES = ("none", "starttls", "tls")
@@ -67,6 +73,15 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"not a duration: {text!r}")
     number, unit = float(match.group(1)), match.group(2) or "s"
     return number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
+
+def parse_scope(value: str) -> tuple[str, frozenset[str]]:
+    """Parse ``USER=INBOX,INBOX`` (``--inbox-scope``)."""
+    user, sep, listed = value.partition("=")
+    inboxes = frozenset(name.strip() for name in listed.split(",") if name.strip())
+    if not sep or not user.strip() or not inboxes:
+        raise ValueError(f"--inbox-scope: expected USER=INBOX,INBOX, got {value!r}")
+    return user.strip(), inboxes
 
 
 def parse_credentials(value: str) -> tuple[str, str]:
@@ -173,8 +188,23 @@ class Settings:
     smtp_hostname: str = field(
         default="mailsandbox", metadata=_opt("host name the SMTP server greets with")
     )
-    ui_auth: str = field(
-        default="", metadata=_opt("require HTTP basic auth for the UI and API", metavar="USER:PASS")
+    ui_auth: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "require HTTP basic auth for the UI and API: a login (repeatable; also POP3's)",
+            repeat=True,
+            metavar="USER:PASS",
+        ),
+    )
+    inbox_scope: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "limit a login to these inboxes in the UI, the API, the feeds and POP3 (repeatable;"
+            " a login without one sees all; env entries separated by ;)",
+            repeat=True,
+            metavar="USER=INBOX,INBOX",
+            env_sep=";",
+        ),
     )
     allow_host: list[str] = field(
         default_factory=list,
@@ -353,8 +383,22 @@ class Settings:
         return dict(parse_credentials(c) for c in self.smtp_auth)
 
     @property
-    def ui_credentials(self) -> tuple[str, str] | None:
-        return parse_credentials(self.ui_auth) if self.ui_auth else None
+    def ui_logins(self) -> list[tuple[str, str]]:
+        """The ``--ui-auth`` logins, in order (empty: the UI and API are open)."""
+        return [parse_credentials(c) for c in self.ui_auth]
+
+    @property
+    def inbox_scopes(self) -> dict[str, frozenset[str]]:
+        """``--inbox-scope``: the inboxes each scoped login may see."""
+        scopes: dict[str, frozenset[str]] = {}
+        for entry in self.inbox_scope:
+            user, inboxes = parse_scope(entry)
+            scopes[user] = scopes.get(user, frozenset()) | inboxes
+        return scopes
+
+    def __post_init__(self) -> None:
+        if isinstance(self.ui_auth, str):  # one login, as it used to be given in code
+            self.ui_auth = [self.ui_auth] if self.ui_auth else []
 
     def validate(self) -> None:
         """Fail fast, with the flag's name, on values that cannot work."""
@@ -364,8 +408,15 @@ class Settings:
             parse_hostport(self.smtps)
         for cred in self.smtp_auth:
             parse_credentials(cred)
-        if self.ui_auth:
-            parse_credentials(self.ui_auth)
+        for cred in self.ui_auth:
+            parse_credentials(cred)
+        logins = {user for user, _ in self.ui_logins} | set(self.pop3_credentials)
+        for user in self.inbox_scopes:
+            if user not in logins:
+                raise ValueError(
+                    f"--inbox-scope {user}=…: no such login (add --ui-auth {user}:PASS"
+                    f" or --pop3-auth {user}:PASS)"
+                )
         self._validate_tls(
             "smtp", ("--smtps", self.smtps), ("--smtp-require-tls", self.smtp_require_tls)
         )
@@ -470,7 +521,8 @@ class Settings:
 def _coerce(f: dataclasses.Field[Any], raw: str) -> Any:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     if kind.startswith("list"):
-        return [item.strip() for item in raw.split(",") if item.strip()]
+        separator = f.metadata.get("env_sep", ",")
+        return [item.strip() for item in raw.split(separator) if item.strip()]
     if kind == "int":
         return int(raw)
     if kind == "float":

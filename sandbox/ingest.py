@@ -209,7 +209,9 @@ class Ingestor:
         self.received_bytes[door] = self.received_bytes.get(door, 0) + len(new.raw)
         summary = summary_of(new, done.result())
         indexed = self.indexer.indexed_future()
-        indexed.add_done_callback(lambda _: self.bus.publish(bus.BusEvent(bus.NEW, summary)))
+        indexed.add_done_callback(
+            lambda _: self.bus.publish(bus.BusEvent(bus.NEW, summary, summary.inbox))
+        )
         return [summary]
 
     async def wait_searchable(self) -> None:

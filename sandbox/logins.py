@@ -12,6 +12,9 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+# The inboxes a request may see: a login's scope, or None for all of them.
+Visible = frozenset[str] | None
+
 
 @dataclass(frozen=True)
 class Login:

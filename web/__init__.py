@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from mailsandbox.api import surface_of
+from mailsandbox.api.scoping import scoping_of
 from mailsandbox.runtime import Sandbox
 from mailsandbox.web import (
     actions,
@@ -23,7 +24,7 @@ from mailsandbox.web import (
     rules,
     suppressions,
 )
-from mailsandbox.web.family import ui_family
+from mailsandbox.web.family import ui_family, ui_scoping
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
 
@@ -37,6 +38,7 @@ def add_nav_link(label: str, href: str) -> None:
 def install(app: FastAPI, sandbox: Sandbox) -> None:
     renderer = sandbox.extensions[RENDERER_KEY] = Renderer()
     surface_of(app).add(ui_family(renderer))
+    ui_scoping(scoping_of(app))
     sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     routers = (pages.router, extracts.router, actions.router, preview.router, live.router)

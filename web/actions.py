@@ -26,30 +26,30 @@ async def _after(ui: UI, next_url: str) -> Response:
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
     state = InboxState.from_url(ui.request.headers.get("hx-current-url", "/"))
-    return list_response(ui, await inbox_context(ui.sandbox, state))
+    return list_response(ui, await inbox_context(ui.sandbox, state, ui.visible))
 
 
 @router.post("/ui/message/{message_id}/delete")
 async def delete_one(message_id: str, next: str = Form(""), ui: UI = Depends(get_ui)) -> Response:
-    await changes.delete(ui.sandbox, [message_id])
+    await changes.delete(ui.sandbox, [message_id], ui.visible)
     return await _after(ui, next)
 
 
 @router.post("/ui/message/{message_id}/unread")
 async def mark_unread(message_id: str, next: str = Form(""), ui: UI = Depends(get_ui)) -> Response:
-    await changes.set_read(ui.sandbox, [message_id], False)
+    await changes.set_read(ui.sandbox, [message_id], False, ui.visible)
     return await _after(ui, next)
 
 
 @router.post("/ui/messages/read-all")
 async def read_all(ui: UI = Depends(get_ui)) -> Response:
-    await changes.set_read_all(ui.sandbox, True)
+    await changes.set_read_all(ui.sandbox, True, ui.visible)
     return await _after(ui, "")
 
 
 @router.post("/ui/messages/delete-all")
 async def delete_all(ui: UI = Depends(get_ui)) -> Response:
-    await changes.delete_all(ui.sandbox)
+    await changes.delete_all(ui.sandbox, ui.visible)
     return await _after(ui, "/")
 
 
@@ -59,6 +59,9 @@ async def delete_search(
 ) -> Response:
     state = InboxState(q, inbox)
     if state.q:
-        ids = await ui.sandbox.db.read(lambda conn: queries.search_ids(conn, state.q, state.inbox))
-        await changes.delete(ui.sandbox, ids)
+        visible = ui.visible
+        ids = await ui.sandbox.db.read(
+            lambda conn: queries.search_ids(conn, state.q, state.inbox, visible)
+        )
+        await changes.delete(ui.sandbox, ids, visible)
     return await _after(ui, state.url(start=0))

@@ -24,7 +24,8 @@ def _fragment_route(kind: str, scan: Callable[[str, str], Sequence[object]]) -> 
     """``GET /ui/message/{ID}/<kind>``: ``scan(text, html)`` rendered with ``_<kind>.html``."""
 
     async def route(message_id: str, ui: UI = Depends(get_ui)) -> Response:
-        found = await ui.sandbox.db.read(lambda conn: scan(*load_bodies(conn, message_id)))
+        visible = ui.visible
+        found = await ui.sandbox.db.read(lambda conn: scan(*load_bodies(conn, message_id, visible)))
         return ui.page(f"_{kind}.html", {kind: found, "message_id": message_id})
 
     route.__name__ = f"message_{kind}"

@@ -21,10 +21,12 @@ actions = APIRouter(include_in_schema=False, dependencies=[Depends(require_same_
 
 
 async def _page(ui: UI, error: str = "", rule: str = "", status: int = 200) -> Response:
-    sandbox = ui.sandbox
+    """The page; a scoped login sees its inboxes, and not the rules (which name others)."""
+    sandbox, visible = ui.sandbox, ui.visible
     context = {
-        "inboxes": await sandbox.db.read(inbox_counts),
+        "inboxes": await sandbox.db.read(lambda conn: inbox_counts(conn, visible)),
         "rules": sandbox.ingestor.inbox_rules.rules,
+        "scoped": visible is not None,
         "error": error,
         "rule": rule,
     }

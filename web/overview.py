@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from mailsandbox import bus
+from mailsandbox.logins import Visible
 from mailsandbox.storage import messages
 
 # Bus events that change what the inbox shows ("stats": only the counts changed).
@@ -27,9 +28,13 @@ class Overview:
     inboxes: list[tuple[str, int]] = field(default_factory=list)
 
 
-def read_overview(conn: sqlite3.Connection) -> Overview:
-    total, unread = messages.counts(conn)
-    rows = conn.execute("SELECT inbox, COUNT(*) FROM messages GROUP BY inbox ORDER BY inbox")
+def read_overview(conn: sqlite3.Connection, visible: Visible = None) -> Overview:
+    """The numbers of every inbox, or of the ``visible`` ones (a scoped login's)."""
+    total, unread = messages.counts(conn, visible)
+    where, args = messages.visible_sql(visible)
+    rows = conn.execute(
+        f"SELECT inbox, COUNT(*) FROM messages WHERE {where} GROUP BY inbox ORDER BY inbox", args
+    )
     return Overview(total, unread, [(row[0], int(row[1])) for row in rows])
 
 

@@ -17,6 +17,8 @@ from fastapi.responses import PlainTextResponse
 from mailsandbox import mime
 from mailsandbox.api.deps import get_sandbox
 from mailsandbox.api.rendering import RAW_CSP, message_csp, own_origin
+from mailsandbox.api.scoping import visible_inboxes
+from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages
 from mailsandbox.web import sanitize
@@ -42,8 +44,10 @@ def _missing(text: str = "Message not found") -> Response:
     return _locked(PlainTextResponse(text, status_code=404))
 
 
-def _load_preview(conn: sqlite3.Connection, message_id: str) -> tuple[str, dict[str, str]] | None:
-    summary = messages.get_summary(conn, message_id)
+def _load_preview(
+    conn: sqlite3.Connection, message_id: str, visible: Visible
+) -> tuple[str, dict[str, str]] | None:
+    summary = messages.get_summary(conn, message_id, visible)
     raw = messages.get_raw(conn, message_id)
     if summary is None or raw is None:
         return None
@@ -61,9 +65,13 @@ def _load_preview(conn: sqlite3.Connection, message_id: str) -> tuple[str, dict[
 
 @router.get("/ui/message/{message_id}/preview")
 async def preview(
-    request: Request, message_id: str, remote: int = 0, sandbox: Sandbox = Depends(get_sandbox)
+    request: Request,
+    message_id: str,
+    remote: int = 0,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
-    loaded = await sandbox.db.read(lambda conn: _load_preview(conn, message_id))
+    loaded = await sandbox.db.read(lambda conn: _load_preview(conn, message_id, visible))
     if loaded is None:
         return _missing()
     markup, cids = loaded
@@ -75,8 +83,10 @@ async def preview(
     return _locked(response, message_csp(own_origin(request), bool(remote)))
 
 
-def _read_part(conn: sqlite3.Connection, message_id: str, part_id: str) -> mime.PartInfo | None:
-    summary = messages.get_summary(conn, message_id)
+def _read_part(
+    conn: sqlite3.Connection, message_id: str, part_id: str, visible: Visible
+) -> mime.PartInfo | None:
+    summary = messages.get_summary(conn, message_id, visible)
     if summary is None:
         return None
     return next((p for p in messages.get_parts(conn, summary.seq) if p.part_id == part_id), None)
@@ -84,9 +94,15 @@ def _read_part(conn: sqlite3.Connection, message_id: str, part_id: str) -> mime.
 
 @router.get("/ui/message/{message_id}/part/{part_id}")
 async def part(
-    message_id: str, part_id: str, dl: int = 0, sandbox: Sandbox = Depends(get_sandbox)
+    message_id: str,
+    part_id: str,
+    dl: int = 0,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
-    info = await sandbox.db.read(lambda conn: _read_part(conn, message_id, part_id))
+    info = await sandbox.db.read(lambda conn: _read_part(conn, message_id, part_id, visible))
+    if info is None:
+        return _missing("Part not found")
     raw = await sandbox.db.read(lambda conn: messages.get_raw(conn, message_id))
     node = mime.find_part(mime.load(raw), part_id) if raw is not None else None
     if info is None or node is None:
@@ -102,9 +118,17 @@ async def part(
 
 @router.get("/ui/message/{message_id}/raw")
 async def raw_source(
-    message_id: str, dl: int = 0, sandbox: Sandbox = Depends(get_sandbox)
+    message_id: str,
+    dl: int = 0,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
-    raw = await sandbox.db.read(lambda conn: messages.get_raw(conn, message_id))
+    def read(conn: sqlite3.Connection) -> bytes | None:
+        if messages.get_summary(conn, message_id, visible) is None:
+            return None
+        return messages.get_raw(conn, message_id)
+
+    raw = await sandbox.db.read(read)
     if raw is None:
         return _missing()
     if dl:

@@ -14,6 +14,7 @@ from typing import Any
 
 from mailsandbox import extract, mime
 from mailsandbox.events import outbox
+from mailsandbox.logins import Visible
 from mailsandbox.storage import events, messages, search
 from mailsandbox.storage.messages import MessageSummary
 from mailsandbox.web.overview import Overview, read_overview
@@ -51,7 +52,9 @@ class InboxPage:
         return self.start + self.limit if self.end < self.total else None
 
 
-def _inbox_counts(conn: sqlite3.Connection, inbox: str) -> tuple[int, int]:
+def _inbox_counts(conn: sqlite3.Connection, inbox: str, visible: Visible) -> tuple[int, int]:
+    if visible is not None and inbox not in visible:
+        return 0, 0
     row = conn.execute(
         "SELECT COUNT(*), COALESCE(SUM(read = 0), 0) FROM messages WHERE inbox = ?", (inbox,)
     ).fetchone()
@@ -65,22 +68,29 @@ def load_inbox(
     inbox: str,
     overview: Overview | None = None,
     limit: int = PAGE_SIZE,
+    visible: Visible = None,
 ) -> InboxPage:
     """One page of the inbox, newest first; a non-empty ``query`` uses the shared search.
 
     ``overview`` (store-wide counts and inbox names) is read unless a cached one is given.
+    With ``visible`` (a scoped login's inboxes), only their messages count.
     """
-    overview = overview or read_overview(conn)
+    overview = overview or read_overview(conn, visible)
     all_total, all_unread = overview.total, overview.unread
     page = InboxPage([], 0, 0, all_unread, all_total, query, inbox, start, limit)
     page.overview = overview
     page.inboxes = overview.inboxes
     if not query.strip():
-        page.messages = messages.list_summaries(conn, start=start, limit=limit, inbox=inbox or None)
-        page.total, page.unread = _inbox_counts(conn, inbox) if inbox else (all_total, all_unread)
+        page.messages = messages.list_summaries(
+            conn, start=start, limit=limit, inbox=inbox or None, visible=visible
+        )
+        counted = _inbox_counts(conn, inbox, visible) if inbox else (all_total, all_unread)
+        page.total, page.unread = counted
         return page
     try:
-        found = search.search(conn, query, start=start, limit=limit, inbox=inbox or None)
+        found = search.search(
+            conn, query, start=start, limit=limit, inbox=inbox or None, visible=visible
+        )
     except search.SearchError as exc:
         page.error = str(exc) or "Invalid search"
         return page
@@ -88,10 +98,12 @@ def load_inbox(
     return page
 
 
-def search_ids(conn: sqlite3.Connection, query: str, inbox: str) -> list[str]:
+def search_ids(
+    conn: sqlite3.Connection, query: str, inbox: str, visible: Visible = None
+) -> list[str]:
     """Ids of every message matching ``query`` (for "delete search results"); [] if invalid."""
     try:
-        return search.matching_ids(conn, query, inbox=inbox or None)
+        return search.matching_ids(conn, query, inbox=inbox or None, visible=visible)
     except search.SearchError:
         return []
 
@@ -166,8 +178,10 @@ def envelope_only(summary: MessageSummary) -> set[str]:
     return {r.lower() for r in summary.recipients if r.lower() not in visible}
 
 
-def load_message(conn: sqlite3.Connection, message_id: str) -> MessageDetail | None:
-    summary = messages.get_summary(conn, message_id)
+def load_message(
+    conn: sqlite3.Connection, message_id: str, visible: Visible = None
+) -> MessageDetail | None:
+    summary = messages.get_summary(conn, message_id, visible)
     if summary is None:
         return None
     raw = messages.get_raw(conn, message_id) or b""
@@ -194,8 +208,13 @@ def load_message(conn: sqlite3.Connection, message_id: str) -> MessageDetail | N
     return detail
 
 
-def load_bodies(conn: sqlite3.Connection, message_id: str) -> tuple[str, str]:
-    """(text, html) of a stored message; empty for unknown ids and unparsable mail."""
+def load_bodies(
+    conn: sqlite3.Connection, message_id: str, visible: Visible = None
+) -> tuple[str, str]:
+    """(text, html) of a stored message; empty for unknown (or not visible) ids and
+    unparsable mail."""
+    if visible is not None and messages.get_summary(conn, message_id, visible) is None:
+        return "", ""
     raw = messages.get_raw(conn, message_id)
     try:
         parsed = mime.parse_message(raw or b"")
@@ -204,15 +223,19 @@ def load_bodies(conn: sqlite3.Connection, message_id: str) -> tuple[str, str]:
     return parsed.text, parsed.html
 
 
-def neighbours(conn: sqlite3.Connection, summary: MessageSummary) -> tuple[str | None, str | None]:
-    """(newer id, older id) next to a message in the all-inboxes order."""
+def neighbours(
+    conn: sqlite3.Connection, summary: MessageSummary, visible: Visible = None
+) -> tuple[str | None, str | None]:
+    """(newer id, older id) next to a message in the all-inboxes order (of those visible)."""
+    where, args = messages.visible_sql(visible)
     newer = conn.execute(
-        "SELECT id FROM messages WHERE (created, seq) > (?, ?) ORDER BY created, seq LIMIT 1",
-        (summary.created, summary.seq),
+        f"SELECT id FROM messages WHERE (created, seq) > (?, ?) AND {where}"
+        " ORDER BY created, seq LIMIT 1",
+        (summary.created, summary.seq, *args),
     ).fetchone()
     older = conn.execute(
-        "SELECT id FROM messages WHERE (created, seq) < (?, ?)"
+        f"SELECT id FROM messages WHERE (created, seq) < (?, ?) AND {where}"
         " ORDER BY created DESC, seq DESC LIMIT 1",
-        (summary.created, summary.seq),
+        (summary.created, summary.seq, *args),
     ).fetchone()
     return (newer[0] if newer else None, older[0] if older else None)

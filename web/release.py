@@ -36,6 +36,7 @@ class ReleasePanel:
 
 
 async def release_panel(sandbox: Sandbox, summary: MessageSummary) -> ReleasePanel:
+    """The panel of a message the page already found (so one the login may see)."""
     relay = relay_of(sandbox)
     config = relay.config
     return ReleasePanel(
@@ -58,7 +59,7 @@ async def release(message_id: str, to: str = Form(""), ui: UI = Depends(get_ui))
     relay = relay_of(ui.sandbox)
     error = ""
     try:
-        await relay.release(message_id, split_addresses(to))
+        await relay.release(message_id, split_addresses(to), ui.visible)
     except ReleaseError as exc:
         if exc.status == 404:
             return ui.page("not_found.html", {}, status_code=404)
@@ -71,7 +72,7 @@ async def release(message_id: str, to: str = Form(""), ui: UI = Depends(get_ui))
         enabled=config is not None,
         server=config.server if config is not None else "",
         to=to,
-        history=await relay.history(message_id),
+        history=await relay.history(message_id, ui.visible),
         error=error,
         sent=not error,
     )

@@ -19,6 +19,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from mailsandbox.api.deps import get_sandbox
+from mailsandbox.api.scoping import login_of, scoping_of, visible_inboxes
+from mailsandbox.logins import Visible
 from mailsandbox.mime import Address
 from mailsandbox.runtime import Sandbox
 
@@ -154,13 +156,22 @@ class Renderer:
         status_code: int = 200,
         headers: dict[str, str] | None = None,
     ) -> HTMLResponse:
-        body = self.html(name, context, request=request)
+        body = self.html(name, context, request=request, nav_links=nav_links_for(request))
         response = HTMLResponse(body, status_code=status_code, headers=headers)
         response.headers["Content-Security-Policy"] = UI_CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def nav_links_for(request: Request) -> list[tuple[str, str]]:
+    """The header's links, less the pages this request's login may not open."""
+    login = login_of(request.scope)
+    if login is None or login.inboxes is None:
+        return NAV_LINKS
+    scoping = scoping_of(request.app)
+    return [(label, href) for label, href in NAV_LINKS if scoping.allows(login, "GET", href)]
 
 
 RENDERER_KEY = "web.renderer"
@@ -182,6 +193,11 @@ class UI:
 
     def page(self, name: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
         return self.renderer.page(self.request, name, context, status_code=status_code)
+
+    @property
+    def visible(self) -> Visible:
+        """The inboxes this request's login may see (None: all of them)."""
+        return visible_inboxes(self.request)
 
 
 def get_ui(

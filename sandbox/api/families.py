@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mailsandbox.api import error_shapes, security
+from mailsandbox.api import error_shapes, scoping, security
 from mailsandbox.api.error_shapes import MAILPIT
 from mailsandbox.api.surface import (
     API,
@@ -64,5 +64,5 @@ def install(app: FastAPI, settings: Settings) -> Surface:
         surface.add(family)
     app.state.surface = surface
     error_shapes.install(app)
-    security.install(app, surface, settings)
+    security.install(app, surface, settings, scoping.install(app))
     return surface

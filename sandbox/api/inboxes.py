@@ -25,28 +25,35 @@ from mailsandbox.api.deps import (
     string_field,
 )
 from mailsandbox.api.schemas import go_time
+from mailsandbox.api.scoping import visible_inboxes
 from mailsandbox.inbox_rules import InboxRule, InboxRuleError
+from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import inbox_rules as store
+from mailsandbox.storage.messages import visible_sql
 
 router = APIRouter(prefix="/api/v1", tags=["testing"])
 
 _COUNTS = """
 SELECT inbox, COUNT(*), COALESCE(SUM(read = 0), 0), MAX(created)
-FROM messages GROUP BY inbox ORDER BY inbox
+FROM messages WHERE {where} GROUP BY inbox ORDER BY inbox
 """
 
 
-def inbox_counts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def inbox_counts(conn: sqlite3.Connection, visible: Visible = None) -> list[dict[str, Any]]:
+    where, args = visible_sql(visible)
     return [
         {"Name": name, "Messages": int(total), "Unread": int(unread), "Latest": go_time(latest)}
-        for name, total, unread, latest in conn.execute(_COUNTS)
+        for name, total, unread, latest in conn.execute(_COUNTS.format(where=where), args)
     ]
 
 
 @router.get("/inboxes")
-async def list_inboxes(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
-    return GoJSONResponse({"inboxes": await sandbox.db.read(inbox_counts)})
+async def list_inboxes(
+    sandbox: Sandbox = Depends(get_sandbox), visible: Visible = Depends(visible_inboxes)
+) -> Response:
+    """Every inbox that holds mail (of those the login may see)."""
+    return GoJSONResponse({"inboxes": await sandbox.db.read(lambda c: inbox_counts(c, visible))})
 
 
 @router.get("/inbox-rules")

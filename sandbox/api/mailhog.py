@@ -15,7 +15,10 @@ from fastapi import APIRouter, Depends, Query, Response
 from mailsandbox.api import changes
 from mailsandbox.api.deps import GoJSONResponse, get_sandbox, int_param
 from mailsandbox.api.schemas import go_time
+from mailsandbox.api.scoping import visible_inboxes
+from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
+from mailsandbox.storage.messages import visible_sql
 
 router = APIRouter(tags=["mailhog"])
 
@@ -92,7 +95,16 @@ def _page_args(start: str | None, limit: str | None) -> tuple[int, int]:
     return int_param(start, 0), min(limit_n, MAX_LIMIT) if limit_n > 0 else 50
 
 
-def _fetch(conn: sqlite3.Connection, where: str, args: list[Any], start: int, limit: int) -> Any:
+def _fetch(
+    conn: sqlite3.Connection,
+    where: str,
+    args: list[Any],
+    start: int,
+    limit: int,
+    visible: Visible,
+) -> Any:
+    seen, seen_args = visible_sql(visible, "m.inbox")
+    where, args = f"({where}) AND {seen}", [*args, *seen_args]
     base = f"FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE {where}"
     total = conn.execute(f"SELECT COUNT(*) {base}", args).fetchone()[0]
     rows = conn.execute(
@@ -112,9 +124,12 @@ async def list_messages(
     sandbox: Sandbox = Depends(get_sandbox),
     start: str | None = Query(None),
     limit: str | None = Query(None),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     start_n, limit_n = _page_args(start, limit)
-    total, items = await sandbox.db.read(lambda conn: _fetch(conn, "1", [], start_n, limit_n))
+    total, items = await sandbox.db.read(
+        lambda conn: _fetch(conn, "1", [], start_n, limit_n, visible)
+    )
     return GoJSONResponse(_envelope(total, start_n, items), media_type="text/json")
 
 
@@ -125,6 +140,7 @@ async def search(
     query: str = Query(""),
     start: str | None = Query(None),
     limit: str | None = Query(None),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     if kind not in _KINDS or not query:
         return Response(status_code=400)
@@ -132,7 +148,7 @@ async def search(
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{escaped}%"
     total, items = await sandbox.db.read(
-        lambda conn: _fetch(conn, _KINDS[kind], [like, like], start_n, limit_n)
+        lambda conn: _fetch(conn, _KINDS[kind], [like, like], start_n, limit_n, visible)
     )
     return GoJSONResponse(_envelope(total, start_n, items))
 
@@ -143,7 +159,11 @@ def mailhog_ok() -> Response:
 
 
 @router.delete("/api/v1/messages/{message_id}")
-async def delete_one(message_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+async def delete_one(
+    message_id: str,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
+) -> Response:
     """MailHog's single delete (Mailpit has none): 200 with an empty body, known id or not."""
-    await changes.delete(sandbox, [message_id])
+    await changes.delete(sandbox, [message_id], visible)
     return mailhog_ok()

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from mailsandbox.api.deps import BodyError, GoJSONResponse, get_sandbox, json_body, ok, string_list
+from mailsandbox.api.scoping import visible_inboxes
+from mailsandbox.logins import Visible
 from mailsandbox.relay import ReleaseError, relay_of
 from mailsandbox.runtime import Sandbox
 
@@ -20,7 +22,10 @@ router = APIRouter(prefix="/api/v1/message", tags=["message"])
 
 @router.post("/{message_id}/release")
 async def release(
-    message_id: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
+    message_id: str,
+    request: Request,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     """``{"To": ["a@example.com", "Ann <ann@example.com>"]}``: send the message there."""
     try:
@@ -28,14 +33,18 @@ async def release(
     except BodyError as exc:
         return PlainTextResponse(str(exc), status_code=400)
     try:
-        await relay_of(sandbox).release(message_id, entries)
+        await relay_of(sandbox).release(message_id, entries, visible)
     except ReleaseError as exc:
         return PlainTextResponse(exc.text, status_code=exc.status)
     return ok()
 
 
 @router.get("/{message_id}/releases")
-async def releases(message_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+async def releases(
+    message_id: str,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
+) -> Response:
     """Every release and auto-relay of the message, newest first (kept after it is deleted)."""
-    history = await relay_of(sandbox).history(message_id)
+    history = await relay_of(sandbox).history(message_id, visible)
     return GoJSONResponse({"releases": [r.as_json() for r in history]})

@@ -29,8 +29,10 @@ from fastapi.responses import StreamingResponse
 
 from mailsandbox import archive
 from mailsandbox.api.deps import GoJSONResponse, bad_request, error, get_sandbox
+from mailsandbox.api.scoping import visible_inboxes
 from mailsandbox.archive import Archived
 from mailsandbox.ingest import Inbound
+from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages
 from mailsandbox.storage import search as finder
@@ -118,9 +120,11 @@ async def import_endpoint(
 
 
 # --- export ------------------------------------------------------------------------------
-def _ids(conn: sqlite3.Connection, query: str, tz: str | None, inbox: str | None) -> list[str]:
-    if query.strip() or inbox is not None:
-        newest_first = finder.matching_ids(conn, query, tz, inbox)
+def _ids(
+    conn: sqlite3.Connection, query: str, tz: str | None, inbox: str | None, visible: Visible
+) -> list[str]:
+    if query.strip() or inbox is not None or visible is not None:
+        newest_first = finder.matching_ids(conn, query, tz, inbox, visible)
         return newest_first[::-1]
     rows = conn.execute("SELECT id FROM messages ORDER BY created, seq")
     return [row[0] for row in rows]
@@ -180,12 +184,13 @@ async def export_endpoint(
     inbox: str | None = Query(None, description="only this inbox"),
     format: str = Query("mbox", description="mbox, maildir or eml-zip"),
     tz: str | None = Query(None),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     """The matching messages, oldest first, as an mbox or a zip."""
     if format not in FORMATS:
         return bad_request(f"format is one of {', '.join(FORMATS)}, not {format!r}")
     try:
-        ids = await sandbox.db.read(lambda conn: _ids(conn, query, tz, inbox))
+        ids = await sandbox.db.read(lambda conn: _ids(conn, query, tz, inbox, visible))
     except finder.SearchError as exc:
         return bad_request(str(exc))
     media_type, extension = FORMATS[format]

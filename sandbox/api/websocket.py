@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from mailsandbox.api import feed
+from mailsandbox.api.scoping import login_of
 from mailsandbox.runtime import Sandbox
 
 router = APIRouter(tags=["live"])
@@ -36,7 +37,9 @@ def encode(change: feed.Change) -> str:
 
 
 async def _send_changes(websocket: WebSocket, sandbox: Sandbox) -> None:
-    async for change in feed.changes(sandbox, delivery_events=False):
+    login = login_of(websocket.scope)
+    visible = login.inboxes if login is not None else None
+    async for change in feed.changes(sandbox, delivery_events=False, visible=visible):
         if change is not None:
             await websocket.send_text(encode(change))
 

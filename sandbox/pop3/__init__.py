@@ -17,10 +17,10 @@ from mailsandbox.smtp import tls
 
 
 def pop3_logins(sandbox: Sandbox) -> Logins:
-    """The ``--ui-auth`` logins, then the POP3-only ones."""
+    """The ``--ui-auth`` logins, then the POP3-only ones, with their ``--inbox-scope``."""
     settings = sandbox.settings
-    ui = [settings.ui_credentials] if settings.ui_credentials else []
-    return Logins([*ui, *settings.pop3_credentials.items()])
+    credentials = [*settings.ui_logins, *settings.pop3_credentials.items()]
+    return Logins(credentials, settings.inbox_scopes)
 
 
 def install(sandbox: Sandbox) -> Pop3Server | None:

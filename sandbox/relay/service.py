@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from mailsandbox import ids
 from mailsandbox.bus import NEW, BusEvent
+from mailsandbox.logins import Visible
 from mailsandbox.relay import client, store
 from mailsandbox.relay.config import RelayConfig
 from mailsandbox.relay.message import bare_address, relayed_copy
@@ -46,8 +47,10 @@ def _plural(count: int) -> str:
     return f"{count} Address" if count == 1 else f"{count} Addresses"
 
 
-def _load(conn: sqlite3.Connection, message_id: str) -> tuple[MessageSummary, bytes] | None:
-    summary = messages.get_summary(conn, message_id)
+def _load(
+    conn: sqlite3.Connection, message_id: str, visible: Visible = None
+) -> tuple[MessageSummary, bytes] | None:
+    summary = messages.get_summary(conn, message_id, visible)
     raw = messages.get_raw(conn, message_id) if summary is not None else None
     return (summary, raw) if summary is not None and raw is not None else None
 
@@ -81,13 +84,16 @@ class Relay:
             raise ReleaseError(400, "No valid addresses found")
         return addresses
 
-    async def release(self, message_id: str, entries: Sequence[str]) -> Release:
+    async def release(
+        self, message_id: str, entries: Sequence[str], visible: Visible = None
+    ) -> Release:
         """Send a stored message to ``entries`` (``a@b`` or ``Name <a@b>``); the record of it.
 
-        Raises ReleaseError: 404 for an unknown message, 400 for unfit recipients, no relay
-        configured or an upstream failure (which is recorded first).
+        Raises ReleaseError: 404 for an unknown message (or one outside the ``visible``
+        inboxes), 400 for unfit recipients, no relay configured or an upstream failure (which
+        is recorded first).
         """
-        found = await self.sandbox.db.read(lambda conn: _load(conn, message_id))
+        found = await self.sandbox.db.read(lambda conn: _load(conn, message_id, visible))
         if found is None:
             raise ReleaseError(404, "404 page not found")
         recipients = self.check_recipients(entries)
@@ -98,8 +104,15 @@ class Relay:
             raise ReleaseError(400, f"SMTP error: {record.reply}")
         return record
 
-    async def history(self, message_id: str) -> list[Release]:
-        return await self.sandbox.db.read(lambda conn: store.for_message(conn, message_id))
+    async def history(self, message_id: str, visible: Visible = None) -> list[Release]:
+        """The message's releases; none for a message outside the ``visible`` inboxes."""
+
+        def read(conn: sqlite3.Connection) -> list[Release]:
+            if visible is not None and messages.get_summary(conn, message_id, visible) is None:
+                return []
+            return store.for_message(conn, message_id)
+
+        return await self.sandbox.db.read(read)
 
     async def _send(
         self,

@@ -28,8 +28,14 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mailsandbox.logins import Visible
 from mailsandbox.mime import clean
-from mailsandbox.storage.messages import SUMMARY_COLUMNS, MessageSummary, summaries_from_rows
+from mailsandbox.storage.messages import (
+    SUMMARY_COLUMNS,
+    MessageSummary,
+    summaries_from_rows,
+    visible_sql,
+)
 
 MAX_QUERY_CHARS = 4096
 MAX_TERMS = 50
@@ -275,10 +281,12 @@ def compile_query(
     *,
     probe: Callable[[str], bool] | None = None,
     single_row: bool = False,
+    visible: Visible = None,
 ) -> Condition:
-    """The WHERE clause of a query; raises SearchError when it cannot be run."""
+    """The WHERE clause of a query; raises SearchError when it cannot be run. ``visible``
+    keeps the messages of those inboxes only (a scoped login's)."""
     query = query.strip()
-    if not query and inbox is None:
+    if not query and inbox is None and visible is None:
         raise SearchError("Error: no search query")
     if len(query) > MAX_QUERY_CHARS:
         raise SearchError(f"Error: search query longer than {MAX_QUERY_CHARS} characters")
@@ -292,6 +300,9 @@ def compile_query(
     conditions = [c for c in (compile_token(t, plan) for t in tokens) if c is not None]
     if inbox is not None:
         conditions.append(Condition("inbox = ?", [inbox]))
+    if visible is not None:
+        sql, names = visible_sql(visible)
+        conditions.append(Condition(sql, list(names)))
     if not conditions:
         return Condition("1", [])
     return Condition(
@@ -522,15 +533,18 @@ def search(
     limit: int = 50,
     tz: str | None = None,
     inbox: str | None = None,
+    visible: Visible = None,
 ) -> SearchPage:
     """Messages matching ``query``, newest first; ``limit=0`` counts without listing.
 
     Queries of free-text terms only take :func:`_search_free_text`, all others
     :func:`_search_general`. Every statement reads the same snapshot.
     """
-    where = compile_query(query, tz, inbox, probe=lambda phrase: _is_rare(conn, phrase))
+    where = compile_query(
+        query, tz, inbox, probe=lambda phrase: _is_rare(conn, phrase), visible=visible
+    )
     start = max(start, 0)
-    match = _fts_only(query, inbox)
+    match = _fts_only(query, inbox) if visible is None else None  # (the index knows no inbox)
     with _snapshot(conn):
         if match is not None:
             return _search_free_text(conn, where, match, start, limit)
@@ -538,10 +552,14 @@ def search(
 
 
 def matching_ids(
-    conn: sqlite3.Connection, query: str, tz: str | None = None, inbox: str | None = None
+    conn: sqlite3.Connection,
+    query: str,
+    tz: str | None = None,
+    inbox: str | None = None,
+    visible: Visible = None,
 ) -> list[str]:
     """Ids of every message matching ``query``, newest first."""
-    where = compile_query(query, tz, inbox)
+    where = compile_query(query, tz, inbox, visible=visible)
     sql = f"SELECT id FROM messages WHERE {where.sql} {ORDER}"
     return [row[0] for row in _execute(conn, sql, where.args)]
 
