@@ -20,10 +20,17 @@ USER mailsandbox
 VOLUME /data
 EXPOSE 1025 8025
 
+# The container's settings are environment variables, not flags, so that `docker run -e` and
+# compose's `environment:` can change any of them (a flag would win over the environment).
 # Inside the container it must listen on all interfaces; publish the ports to 127.0.0.1 if
 # only this machine should reach it (see docker-compose.yml).
+ENV MAILSANDBOX_SMTP=0.0.0.0:1025 \
+    MAILSANDBOX_HTTP=0.0.0.0:8025 \
+    MAILSANDBOX_DB=/data/mailsandbox.db
+
+# Asks the address MAILSANDBOX_HTTP names (a wildcard means this container) for /readyz.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8025/readyz', timeout=2)"]
+    CMD ["mailsandbox", "healthcheck"]
 
 ENTRYPOINT ["mailsandbox"]
-CMD ["serve", "--smtp", "0.0.0.0:1025", "--http", "0.0.0.0:8025", "--db", "/data/mailsandbox.db"]
+CMD ["serve"]

@@ -1,11 +1,13 @@
-"""Handlebars rendering shared by the SendGrid and Mailgun template features (pybars3)."""
+"""Handlebars rendering shared by the SendGrid and Mailgun template features (pybars3).
+
+pybars is imported at the first template compiled, not at start: building its grammar costs
+~0.4 s, most of the sandbox's start-up time otherwise (``bench/startup.py``).
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
-
-import pybars
 
 
 class TemplateError(ValueError):
@@ -14,6 +16,8 @@ class TemplateError(ValueError):
 
 @lru_cache(maxsize=256)
 def _compile(source: str) -> Any:
+    import pybars
+
     try:
         return pybars.Compiler().compile(source)
     except Exception as exc:  # pybars raises PybarsError and plain exceptions alike

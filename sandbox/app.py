@@ -6,7 +6,7 @@ It is the only core module that imports ``web`` and ``emulators``: each add-on e
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -18,10 +18,8 @@ from mailsandbox.config import Settings
 from mailsandbox.emulators import mailgun, sendgrid
 from mailsandbox.runtime import Sandbox
 
-ReadyCallback = Callable[[Sandbox], None]
 
-
-def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     sandbox = Sandbox(settings)
     delivery_events.install(sandbox)
@@ -30,9 +28,9 @@ def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Under ``runner.SandboxServer`` the sandbox is started already (both are no-ops
+        # then); under any other ASGI server the lifespan starts and stops it.
         await sandbox.start()
-        if on_ready is not None:
-            on_ready(sandbox)
         try:
             yield
         finally:

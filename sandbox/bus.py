@@ -3,7 +3,9 @@
 Events are published on the event loop only after the change they describe is committed, so
 a listener that reacts by reading the database always finds what the event announced.
 Subscribers get their own bounded queue; a subscriber too slow to keep up loses the oldest
-events rather than slowing ingest (it can always re-read the database).
+events rather than slowing ingest (it can always re-read the database). At shutdown
+:meth:`EventBus.close` hands every subscriber (and anyone subscribing later) a ``closed``
+event, whatever its filter: long polls and streams end on it instead of holding the process.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ DELETE = "delete"
 TRUNCATE = "truncate"
 PRUNE = "prune"
 DELIVERY_EVENT = "event"
+CLOSED = "closed"  # the process is shutting down: listeners end (never filtered out)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class EventBus:
         self._subscriptions: set[Subscription] = set()
         self._callbacks: list[Callable[[BusEvent], None]] = []
         self._queue_size = queue_size
+        self.closed = False
 
     def publish(self, event: BusEvent) -> None:
         for callback in list(self._callbacks):
@@ -53,11 +57,13 @@ class EventBus:
         for sub in list(self._subscriptions):
             if sub.predicate is not None and not sub.predicate(event):
                 continue
-            if sub.queue.full():
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    sub.queue.get_nowait()
-                    sub.dropped += 1
-            sub.queue.put_nowait(event)
+            _put(sub, event)
+
+    def close(self) -> None:
+        """Shutting down: every subscriber, now or later, gets a ``closed`` event next."""
+        self.closed = True
+        for sub in list(self._subscriptions):
+            _put(sub, BusEvent(CLOSED))
 
     def on(self, callback: Callable[[BusEvent], None]) -> Callable[[], None]:
         """Call ``callback`` synchronously for every event; returns an unsubscribe function."""
@@ -69,6 +75,8 @@ class EventBus:
         self, predicate: Callable[[BusEvent], bool] | None = None
     ) -> Iterator[asyncio.Queue[BusEvent]]:
         sub = Subscription(asyncio.Queue(self._queue_size), predicate)
+        if self.closed:
+            _put(sub, BusEvent(CLOSED))
         self._subscriptions.add(sub)
         try:
             yield sub.queue
@@ -78,10 +86,20 @@ class EventBus:
     async def stream(
         self, predicate: Callable[[BusEvent], bool] | None = None
     ) -> AsyncIterator[BusEvent]:
+        """Every event (matching ``predicate``) until the bus closes."""
         with self.subscribe(predicate) as queue:
-            while True:
-                yield await queue.get()
+            while (event := await queue.get()).type != CLOSED:
+                yield event
 
     @property
     def subscriber_count(self) -> int:
         return len(self._subscriptions)
+
+
+def _put(sub: Subscription, event: BusEvent) -> None:
+    """Queue ``event`` for ``sub``, dropping its oldest event when the queue is full."""
+    if sub.queue.full():
+        with contextlib.suppress(asyncio.QueueEmpty):
+            sub.queue.get_nowait()
+            sub.dropped += 1
+    sub.queue.put_nowait(event)

@@ -131,6 +131,20 @@ class Settings:
         default="127.0.0.1:8025",
         metadata=_opt("HTTP (UI, REST API, ESP APIs) listen address", metavar="HOST:PORT"),
     )
+    http_tls: str = field(
+        default="off",
+        metadata=_opt(
+            "serve the UI and APIs over HTTPS: off, or self-signed (the certificate kept beside"
+            " the database, shared with SMTP and POP3); --http-tls-cert/--http-tls-key use yours",
+            metavar="MODE",
+        ),
+    )
+    http_tls_cert: str = field(
+        default="", metadata=_opt("PEM certificate for HTTPS (turns HTTPS on)", metavar="PATH")
+    )
+    http_tls_key: str = field(
+        default="", metadata=_opt("PEM private key for --http-tls-cert", metavar="PATH")
+    )
     db: str = field(
         default="./mailsandbox.db", metadata=_opt("SQLite database file", metavar="PATH")
     )
@@ -402,10 +416,13 @@ class Settings:
 
     def validate(self) -> None:
         """Fail fast, with the flag's name, on values that cannot work."""
-        for name in ("smtp", "http"):
-            parse_hostport(getattr(self, name))
-        if self.smtps:
-            parse_hostport(self.smtps)
+        for name in ("smtp", "http", "smtps"):
+            value = getattr(self, name)
+            if value or name != "smtps":
+                try:
+                    parse_hostport(value)
+                except ValueError as exc:
+                    raise ValueError(f"--{name}: {exc}") from None
         for cred in self.smtp_auth:
             parse_credentials(cred)
         for cred in self.ui_auth:
@@ -421,6 +438,7 @@ class Settings:
             "smtp", ("--smtps", self.smtps), ("--smtp-require-tls", self.smtp_require_tls)
         )
         self._validate_pop3()
+        self._validate_tls("http")
         if self.max_messages < 0:
             raise ValueError("--max-messages must be 0 or more")
         if self.max_age:
@@ -444,7 +462,7 @@ class Settings:
             raise ValueError(f"unknown --log-level {self.log_level!r}")
 
     def tls_enabled(self, service: str) -> bool:
-        """Whether ``service`` (smtp, pop3) has TLS: only when asked for."""
+        """Whether ``service`` (smtp, pop3, http) has TLS: only when asked for."""
         return bool(getattr(self, f"{service}_tls_cert")) or getattr(self, f"{service}_tls") == (
             "self-signed"
         )
@@ -508,10 +526,14 @@ class Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
-            raw = environ.get(ENV_PREFIX + f.name.upper())
+            name = ENV_PREFIX + f.name.upper()
+            raw = environ.get(name)
             if raw is None:
                 continue
-            values[f.name] = _coerce(f, raw)
+            try:
+                values[f.name] = _coerce(f, raw)
+            except ValueError:
+                raise ValueError(f"{name}={raw!r} is not a number") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         settings.validate()

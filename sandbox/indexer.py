@@ -52,8 +52,10 @@ def _create_index(conn: sqlite3.Connection) -> None:
 
 
 def attachment(db_path: Path) -> Attachment:
-    """The search index file of the database at ``db_path``."""
-    return Attachment("search", db_path.with_name(db_path.name + "-search"), _create_index)
+    """The search index file of the database at ``db_path``: derived data (a damaged one is
+    moved aside at start and rebuilt from the stored messages, see ``SearchIndexer.start``)."""
+    path = db_path.with_name(db_path.name + "-search")
+    return Attachment("search", path, _create_index, derived=True)
 
 
 def _create_backlog(conn: sqlite3.Connection) -> None:

@@ -1,21 +1,25 @@
-"""Run a whole sandbox (HTTP + SMTP on one loop) in a background thread.
-
-Used by the test suite and the pytest plugin; ``mailsandbox serve`` runs the same app in the
-main thread instead. Ports may be 0: the real ones are read back once the servers listen.
+"""Serve the sandbox: :class:`SandboxServer` (uvicorn + the sandbox's life cycle), used by
+``mailsandbox serve`` in the main thread and by :func:`start_in_thread` in a background one
+(the test suite and the pytest plugin). Ports may be 0: the real ones are read back once the
+servers listen.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
+import signal
+import socket
 import threading
-import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
 
+from mailsandbox import startup
 from mailsandbox.api import websocket
 from mailsandbox.app import create_app
 from mailsandbox.config import Settings
@@ -23,6 +27,9 @@ from mailsandbox.http_limits import protocol_class
 from mailsandbox.runtime import Sandbox
 
 T = TypeVar("T")
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SHUTDOWN_GRACE = 0.5  # seconds for requests in flight to end before connections are closed
+ReadyCallback = Callable[[Sandbox], None]
 
 
 @dataclass
@@ -40,7 +47,8 @@ class RunningSandbox:
 
     @property
     def url(self) -> str:
-        return f"http://{self.http_host}:{self.http_port}"
+        scheme = "https" if self.settings.tls_enabled("http") else "http"
+        return f"{scheme}://{self.http_host}:{self.http_port}"
 
     @property
     def smtp_port(self) -> int:
@@ -67,35 +75,118 @@ class RunningSandbox:
             raise RuntimeError("sandbox did not stop in time")
 
 
-def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
-    """How uvicorn serves the app, for ``mailsandbox serve`` and in-thread sandboxes alike."""
+def server_config(app: FastAPI) -> uvicorn.Config:
+    """How uvicorn serves the app, for ``mailsandbox serve`` and in-thread sandboxes alike
+    (on a socket bound beforehand: see :func:`~mailsandbox.startup.bind_http`)."""
     settings: Settings = app.state.sandbox.settings
+    certificate, key = https_files(settings)
     return uvicorn.Config(
         app,
-        host=host,
-        port=port,
+        ssl_certfile=certificate,
+        ssl_keyfile=key,
         log_level="warning",
         lifespan="on",
         http=protocol_class(settings),  # h11 with header/body read timeouts, a connection cap
-        # An open SSE stream or a pending long-poll would otherwise hold shutdown forever.
+        # A backstop: at shutdown streams and long polls end at once (``Sandbox.begin_shutdown``);
+        # only a request stuck elsewhere could still hold it, and is cancelled after this.
         timeout_graceful_shutdown=2,
         **websocket.UVICORN_OPTIONS,
     )
 
 
+def https_files(settings: Settings) -> tuple[str | None, str | None]:
+    """uvicorn's ``ssl_certfile`` and ``ssl_keyfile`` for ``--http-tls`` (None: plain HTTP).
+    The pair is loaded here once, so a bad file is a one-line ``ValueError`` before serving."""
+    from mailsandbox.smtp import tls  # cryptography: only when TLS is set up
+
+    pair = tls.configured_pair(
+        settings.http_tls, settings.http_tls_cert, settings.http_tls_key, settings.data_dir
+    )
+    if pair is None:
+        return None, None
+    tls.server_context(*pair)
+    return str(pair[0]), str(pair[1])
+
+
+class SandboxServer(uvicorn.Server):
+    """uvicorn's server around the sandbox: starts it before the app's lifespan (so start-up
+    errors reach the caller as they are), calls ``on_ready`` once SMTP and HTTP both listen,
+    ends live streams and long polls before closing connections, and treats SIGINT/SIGTERM
+    as a normal exit (uvicorn re-raises them after shutdown; we return)."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: ReadyCallback | None = None) -> None:
+        super().__init__(config)
+        self.app: FastAPI = config.app  # type: ignore[assignment]
+        self.on_ready = on_ready
+
+    @property
+    def sandbox(self) -> Sandbox:
+        sandbox: Sandbox = self.app.state.sandbox
+        return sandbox
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.sandbox.start()
+        await super().startup(sockets)
+        if self.started and self.on_ready is not None:
+            self.on_ready(self.sandbox)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.sandbox.begin_shutdown()
+        # Let the requests in flight (streams and waits end now) finish before uvicorn
+        # closes their connections: a WebSocket gets its 1001 close, a wait its 503.
+        tasks = set(self.server_state.tasks)
+        if tasks:
+            await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+        await super().shutdown(sockets)
+        await self.sandbox.stop()  # done by the lifespan already, unless it never ran
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in HANDLED_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def start_in_thread(
     settings: Settings, timeout: float = 20.0, app: FastAPI | None = None
 ) -> RunningSandbox:
-    """Serve ``app`` (by default ``create_app(settings)``) from a background thread."""
-    app = app or create_app(settings)
-    host, port = settings.http_address
-    server = uvicorn.Server(server_config(app, host, port))
-    thread = threading.Thread(target=server.run, name="mailsandbox", daemon=True)
+    """Start a sandbox (``app``, by default ``create_app(settings)``) on a thread of its own;
+    returns once it serves. A start-up failure (port in use, bad database...) is raised here,
+    as the :class:`StartupError` it is."""
+    sock = startup.bind_http(settings.http_address)
+    try:
+        app = app or create_app(settings)
+        config = server_config(app)
+    except BaseException:
+        sock.close()
+        raise
+    ready: concurrent.futures.Future[None] = concurrent.futures.Future()
+    server = SandboxServer(config, on_ready=lambda _: ready.set_result(None))
+
+    def run() -> None:
+        try:
+            server.run(sockets=[sock])
+        except BaseException as exc:
+            sock.close()
+            if ready.done():
+                raise
+            ready.set_exception(exc)
+        else:
+            if not ready.done():
+                ready.set_exception(RuntimeError("sandbox stopped while starting"))
+
+    thread = threading.Thread(target=run, name="mailsandbox", daemon=True)
     thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("sandbox failed to start")
-        time.sleep(0.01)
-    bound = server.servers[0].sockets[0].getsockname()
+    try:
+        ready.result(timeout)
+    except concurrent.futures.TimeoutError:
+        server.should_exit = True
+        raise RuntimeError("sandbox failed to start in time") from None
+    bound = sock.getsockname()
     return RunningSandbox(app, server, thread, str(bound[0]), int(bound[1]))

@@ -18,11 +18,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from mailsandbox import bus, indexer
+from mailsandbox import bus, indexer, startup
 from mailsandbox.config import Settings, parse_duration
 from mailsandbox.inbox_rules import InboxRules, parse_all
 from mailsandbox.ingest import Ingestor
-from mailsandbox.smtp import tls
 from mailsandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
 from mailsandbox.storage import events, messages
 from mailsandbox.storage import inbox_rules as inbox_rule_store
@@ -51,12 +50,15 @@ def record_queued(conn: sqlite3.Connection, new: messages.NewMessage, seq: int) 
 
 class Sandbox:
     def __init__(self, settings: Settings) -> None:
+        # Before anything (add-ons included) writes files beside the database.
+        startup.check_database_path(settings.db_path)
         self.settings = settings
         self.bus = bus.EventBus()
         self.migrations: list[Migration] = [*CORE_MIGRATIONS, *indexer.MIGRATIONS]
         self.db = Database(
             settings.db_path, self.migrations, attachments=[indexer.attachment(settings.db_path)]
         )
+        self.db.check_files()
         self.ingestor = Ingestor(self.db, self.bus, settings.smtp_hostname)
         self.ingestor.write_hooks.append(record_queued)
         self.ingestor.inbox_rules = InboxRules(parse_all(settings.inbox_rule))
@@ -85,42 +87,82 @@ class Sandbox:
         self.listeners: list[SmtpListener] = []
         self.started_at = time.time()
         self.messages_deleted = 0
-        self.ready = False
+        self.retention_checks = 0  # retention loop turns so far
+        self.ready = False  # started and serving (``/readyz``)
+        self.running = False  # started: stop() has work to do
         self.loop: asyncio.AbstractEventLoop | None = None  # the loop it runs on, once started
         self._tasks: list[asyncio.Task[None]] = []
         self._pruned_at_count = -1
 
     # --- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
+        """Bind, open, start; a failure the user can fix raises :class:`StartupError`.
+
+        The SMTP ports are bound first (serving only once the database is open), so a port in
+        use fails before the database is touched. Idempotent: ``mailsandbox serve`` starts
+        the sandbox before uvicorn runs the app's lifespan, which calls this again.
+        """
+        if self.running:
+            return
         self.loop = asyncio.get_running_loop()
-        await asyncio.to_thread(self.db.open)
-        await asyncio.to_thread(self.ingestor.indexer.start, self.loop)
-        await self.reload_inbox_rules()
-        smtp_host, smtp_port = self.settings.smtp_address
-        self.listeners.append(await listen(self.smtp_handler, smtp_host, smtp_port))
-        if self.settings.smtps_address is not None:
-            host, port = self.settings.smtps_address
-            self.listeners.append(await listen(self.smtp_handler, host, port, implicit_tls=True))
-        self.spawn(self._retention_loop())
-        for callback in self.on_startup:
-            await callback()
+        try:
+            await self._listen()
+            await asyncio.to_thread(self.db.open)
+            await asyncio.to_thread(self.ingestor.indexer.start, self.loop)
+            await self.reload_inbox_rules()
+            for listener in self.listeners:
+                await listener.server.start_serving()
+            self.spawn(self._retention_loop())
+            self.running = True
+            for callback in self.on_startup:
+                await callback()
+        except BaseException:
+            await self.stop()
+            raise
         self.ready = True
 
-    async def stop(self) -> None:
-        self.ready = False
-        for callback in reversed(self.on_shutdown):
+    async def _listen(self) -> None:
+        addresses: list[tuple[tuple[str, int], str, str, bool]] = [
+            (self.settings.smtp_address, "SMTP", "--smtp", False)
+        ]
+        if self.settings.smtps_address is not None:
+            addresses.append((self.settings.smtps_address, "SMTPS", "--smtps", True))
+        for (host, port), service, flag, implicit_tls in addresses:
             try:
-                await callback()
-            except Exception:
-                log.exception("shutdown callback failed")
-        for listener in self.listeners:
+                listener = await listen(
+                    self.smtp_handler, host, port, implicit_tls=implicit_tls, start_serving=False
+                )
+            except OSError as exc:
+                raise startup.bind_error(service, flag, host, port, exc) from None
+            self.listeners.append(listener)
+
+    def begin_shutdown(self) -> None:
+        """Shutdown has begun: long polls answer 503 and live streams end (see ``bus.close``),
+        so open browser tabs and pending waits do not hold the process."""
+        self.bus.close()
+
+    async def stop(self) -> None:
+        """Release everything :meth:`start` acquired (also after a start that failed halfway);
+        idempotent."""
+        self.ready = False
+        self.begin_shutdown()
+        if self.running:
+            self.running = False
+            for callback in reversed(self.on_shutdown):
+                try:
+                    await callback()
+                except Exception:
+                    log.exception("shutdown callback failed")
+        listeners, self.listeners = self.listeners, []
+        for listener in listeners:
             listener.server.close()
-        for listener in self.listeners:
+        for listener in listeners:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(listener.server.wait_closed(), 2)
-        for task in self._tasks:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await asyncio.to_thread(self.db.close)
@@ -140,6 +182,8 @@ class Sandbox:
 
     def _tls_context(self) -> ssl.SSLContext | None:
         """TLS only when asked for: the given pair, or the self-signed one beside the db."""
+        from mailsandbox.smtp import tls  # cryptography's x509: only when TLS is set up
+
         settings = self.settings
         pair = tls.configured_pair(
             settings.smtp_tls, settings.smtp_tls_cert, settings.smtp_tls_key, settings.data_dir
@@ -165,6 +209,7 @@ class Sandbox:
         max_age = parse_duration(self.settings.max_age) if self.settings.max_age else None
         while True:
             await asyncio.sleep(PRUNE_INTERVAL)
+            self.retention_checks += 1  # (lets a test know a check has run)
             if self.settings.max_messages <= 0 and max_age is None:
                 continue
             if self.ingestor.accepted == self._pruned_at_count and max_age is None:

@@ -6,7 +6,8 @@ Pages connect with htmx's SSE extension and refresh the affected fragment when t
 after the first event the stream waits ``COALESCE`` seconds (and at least ``MIN_INTERVAL``
 since its last frame) and sends each kind once, so a flood of mail costs a few refreshes.
 A stream lives at most ``MAX_LIFETIME`` seconds (the browser reconnects at once), so no
-connection is held forever by a tab that vanished without closing it.
+connection is held forever by a tab that vanished without closing it; it ends at once when
+the bus closes (shutdown).
 """
 
 from __future__ import annotations
@@ -58,12 +59,16 @@ async def changes(sandbox: Sandbox, request: Request) -> AsyncIterator[str]:
             except TimeoutError:
                 yield ": keepalive\n\n"
                 continue
+            if first.type == bus.CLOSED:
+                return
             await asyncio.sleep(max(COALESCE, last_sent + MIN_INTERVAL - time.monotonic()))
             last_sent = time.monotonic()
             batch = [first]
             with contextlib.suppress(asyncio.QueueEmpty):
                 while True:
                     batch.append(queue.get_nowait())
+            if any(e.type == bus.CLOSED for e in batch):
+                return
             if visible is not None:
                 batch = [e for e in batch if await feed.seen(sandbox, e, visible)]
             if any(e.type in MESSAGE_TYPES for e in batch):

@@ -7,16 +7,19 @@ rules page) append ``(label, href)`` to it when they install.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 from mailsandbox.api.deps import get_sandbox
 from mailsandbox.api.scoping import login_of, scoping_of, visible_inboxes
@@ -116,6 +119,8 @@ def source_label(source: str) -> str:
 
 
 def make_environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -139,10 +144,12 @@ def make_environment() -> Environment:
 
 
 class Renderer:
-    """Renders templates to responses with the UI's security headers."""
+    """Renders templates to responses with the UI's security headers. The Jinja2
+    environment is made at the first page (not at start: start-up stays quick)."""
 
-    def __init__(self) -> None:
-        self.env = make_environment()
+    @functools.cached_property
+    def env(self) -> Environment:
+        return make_environment()
 
     def html(self, name: str, context: dict[str, Any], **kwargs: Any) -> str:
         return self.env.get_template(name).render(**context, **kwargs)

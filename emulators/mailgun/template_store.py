@@ -1,4 +1,7 @@
-"""Stored Mailgun templates and their versions: SQLModel tables, the migration, and queries.
+"""Stored Mailgun templates and their versions: the migration (plain SQL) and queries.
+
+The tables are described by the SQLModel classes of ``tables.py`` (checked against a migrated
+database by ``tests/sandbox/storage/test_schema.py``; not imported at run time).
 
 A template belongs to a domain and has named versions (``tag``); one version is active and is
 what a ``template`` send renders unless ``t:version`` picks another. Names are lower-cased,
@@ -11,41 +14,24 @@ import sqlite3
 import time
 from typing import Any
 
-from sqlmodel import Field, SQLModel
-
 from mailsandbox.storage.db import Migration
-from mailsandbox.storage.migrations import create_tables, run_statements
-
-
-class MailgunTemplateRow(SQLModel, table=True):
-    __tablename__ = "mailgun_templates"
-
-    seq: int | None = Field(default=None, primary_key=True)
-    domain: str = Field(index=True)
-    name: str
-    description: str = ""
-    created_by: str = ""
-    created: float
-
-
-class MailgunTemplateVersionRow(SQLModel, table=True):
-    __tablename__ = "mailgun_template_versions"
-
-    seq: int | None = Field(default=None, primary_key=True)
-    domain: str = Field(index=True)
-    name: str
-    tag: str
-    template: str = ""
-    engine: str = "handlebars"
-    comment: str = ""
-    active: bool = False
-    created: float
+from mailsandbox.storage.migrations import run_statements
 
 
 def _0001(conn: sqlite3.Connection) -> None:
-    create_tables(conn, [MailgunTemplateRow, MailgunTemplateVersionRow])
     run_statements(
         conn,
+        """CREATE TABLE mailgun_templates (
+            seq INTEGER NOT NULL, domain VARCHAR NOT NULL, name VARCHAR NOT NULL,
+            description VARCHAR NOT NULL, created_by VARCHAR NOT NULL, created FLOAT NOT NULL,
+            PRIMARY KEY (seq))""",
+        "CREATE INDEX ix_mailgun_templates_domain ON mailgun_templates (domain)",
+        """CREATE TABLE mailgun_template_versions (
+            seq INTEGER NOT NULL, domain VARCHAR NOT NULL, name VARCHAR NOT NULL,
+            tag VARCHAR NOT NULL, template VARCHAR NOT NULL, engine VARCHAR NOT NULL,
+            comment VARCHAR NOT NULL, active BOOLEAN NOT NULL, created FLOAT NOT NULL,
+            PRIMARY KEY (seq))""",
+        "CREATE INDEX ix_mailgun_template_versions_domain ON mailgun_template_versions (domain)",
         "CREATE UNIQUE INDEX ux_mailgun_templates ON mailgun_templates (domain, name)",
         "CREATE UNIQUE INDEX ux_mailgun_template_versions"
         " ON mailgun_template_versions (domain, name, tag)",

@@ -13,7 +13,6 @@ import sqlite3
 import time
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
@@ -176,6 +175,8 @@ async def test_webhook(name: str, request: Request, c: Caller = Depends(caller))
         raise bad_request("url is missing")
     target, headers = split_userinfo(url)
     payload = sample_payload(c.sandbox.extensions["mailgun.signer"], c.domain, name)
+    import httpx  # here, not at start: importing it costs start-up time
+
     try:
         async with httpx.AsyncClient(timeout=10) as client:
             answer = await client.post(target, json=payload, headers=headers)

@@ -1,4 +1,7 @@
-"""Transactional templates: SQLModel tables, their migration, and plain store functions.
+"""Transactional templates: their migration (plain SQL) and plain store functions.
+
+The tables are described by the SQLModel classes of ``tables.py`` (checked against a migrated
+database by ``tests/sandbox/storage/test_schema.py``; not imported at run time).
 
 A template (``d-<32 hex>`` for dynamic, a UUID for legacy) owns versions; at most one version
 is active and that is the one a send renders (the newest one when none is marked active).
@@ -12,39 +15,27 @@ import uuid
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from sqlmodel import Field, SQLModel
-
 from mailsandbox.storage.db import Migration
-from mailsandbox.storage.migrations import create_tables
-
-
-class TemplateRow(SQLModel, table=True):
-    __tablename__ = "sendgrid_templates"
-
-    id: str = Field(primary_key=True)
-    name: str = ""
-    generation: str = "dynamic"  # dynamic | legacy
-    updated: float = 0.0
-
-
-class TemplateVersionRow(SQLModel, table=True):
-    __tablename__ = "sendgrid_template_versions"
-
-    id: str = Field(primary_key=True)
-    template_id: str = Field(index=True, foreign_key="sendgrid_templates.id")
-    name: str = ""
-    subject: str = ""
-    html_content: str = ""
-    plain_content: str = ""
-    generate_plain_content: bool = True
-    editor: str = "code"
-    test_data: str = ""
-    active: int = 0
-    updated: float = 0.0
+from mailsandbox.storage.migrations import run_statements
 
 
 def _migrate_0001(conn: sqlite3.Connection) -> None:
-    create_tables(conn, [TemplateRow, TemplateVersionRow])
+    run_statements(
+        conn,
+        """CREATE TABLE sendgrid_templates (
+            id VARCHAR NOT NULL, name VARCHAR NOT NULL, generation VARCHAR NOT NULL,
+            updated FLOAT NOT NULL,
+            PRIMARY KEY (id))""",
+        """CREATE TABLE sendgrid_template_versions (
+            id VARCHAR NOT NULL, template_id VARCHAR NOT NULL, name VARCHAR NOT NULL,
+            subject VARCHAR NOT NULL, html_content VARCHAR NOT NULL,
+            plain_content VARCHAR NOT NULL, generate_plain_content BOOLEAN NOT NULL,
+            editor VARCHAR NOT NULL, test_data VARCHAR NOT NULL, active INTEGER NOT NULL,
+            updated FLOAT NOT NULL,
+            PRIMARY KEY (id), FOREIGN KEY(template_id) REFERENCES sendgrid_templates (id))""",
+        "CREATE INDEX ix_sendgrid_template_versions_template_id"
+        " ON sendgrid_template_versions (template_id)",
+    )
 
 
 MIGRATIONS = [Migration("sendgrid.0001_templates", _migrate_0001)]

@@ -14,7 +14,6 @@ import logging
 import time
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -238,6 +237,8 @@ async def test_webhook(request: Request) -> Response:
     headers = {"Content-Type": "application/json", "User-Agent": "SendGrid Event API"}
     if endpoint is not None and endpoint.signed:
         headers.update(_signer(request).headers(payload, str(int(time.time()))))
+    import httpx  # here, not at start: importing it costs start-up time
+
     try:
         async with httpx.AsyncClient(timeout=5) as client:
             await client.post(url, content=payload, headers=headers)

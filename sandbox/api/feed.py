@@ -4,7 +4,8 @@
 shapes: ``stats`` ``{Total, Unread, Version}`` on connect, then every bus event as published
 (``new`` data is the MessageSummary with empty lists as ``[]``), plus ``stats`` 250 ms after a
 change (debounced: at most one per 250 ms). With ``idle`` set it yields ``None`` after that
-many quiet seconds, so a transport can send a keep-alive.
+many quiet seconds, so a transport can send a keep-alive. It ends when the bus closes
+(shutdown), so a stream's response completes instead of being cut off.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from mailsandbox import __version__
 from mailsandbox.api import schemas
 from mailsandbox.api.changes import STATS
 from mailsandbox.api.totals import totals
-from mailsandbox.bus import DELIVERY_EVENT, NEW, BusEvent
+from mailsandbox.bus import CLOSED, DELIVERY_EVENT, NEW, BusEvent
 from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
@@ -86,6 +87,8 @@ async def changes(
                 else:
                     yield None
                 continue
+            if event.type == CLOSED:
+                return
             if not await seen(sandbox, event, visible):
                 continue
             if event.type != STATS:  # a bare "counts changed" only triggers the stats below

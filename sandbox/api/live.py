@@ -3,7 +3,8 @@
 Both listen on the in-process bus. ``wait`` subscribes *before* it looks in the database, so a
 message committed between the look and the subscription cannot be missed. ``stream`` is
 server-sent events carrying the change feed of ``feed.py`` (Mailpit's WebSocket shapes, plus
-delivery ``event``s), with a keep-alive comment every 15 s.
+delivery ``event``s), with a keep-alive comment every 15 s. At shutdown a pending ``wait``
+answers ``503`` (``{"Error": ...}``) and the stream ends, so neither holds the process.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from mailsandbox.api import feed, schemas
 from mailsandbox.api.deps import GoJSONResponse, bad_request, error, get_sandbox
 from mailsandbox.api.feed import Change
 from mailsandbox.api.scoping import visible_inboxes
-from mailsandbox.bus import NEW
+from mailsandbox.bus import CLOSED, NEW
 from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
@@ -86,7 +87,7 @@ async def wait_for_message(
     if seconds is None:
         return bad_request(f"timeout must be a number of seconds from 0 to {MAX_TIMEOUT:g}")
     deadline = time.monotonic() + seconds
-    with sandbox.bus.subscribe(lambda event: event.type == NEW) as queue:
+    with sandbox.bus.subscribe(lambda event: event.type == NEW) as queue:  # (and CLOSED)
         try:
             found = await _newest_match(sandbox, query, tz, visible)
         except finder.SearchError as exc:
@@ -101,6 +102,8 @@ async def wait_for_message(
                 if await request.is_disconnected():
                     return error(408, "client went away")
                 continue
+            if event.type == CLOSED:
+                return error(503, "mailsandbox is shutting down")
             if await _accepts(sandbox, query, tz, event.data, visible):
                 found = event.data
     return GoJSONResponse(schemas.message_summary(found))

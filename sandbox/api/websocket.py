@@ -4,7 +4,9 @@ Each change of ``feed.py`` goes out as one text frame ``{"Type": ..., "Data": ..
 ``stats``, ``update``, ``delete``, ``truncate``, ``prune``; delivery events are not part of
 Mailpit's vocabulary and are left out). Client messages are read and ignored. Basic auth and
 "any Origin" are handled by ``security.py``; the protocol pings every 54 s and drops a client
-whose pong is 60 s late (uvicorn's ``ws_ping_*`` options, see ``UVICORN_OPTIONS``).
+whose pong is 60 s late (uvicorn's ``ws_ping_*`` options, see ``UVICORN_OPTIONS``). At
+shutdown the feed ends and the server closes with 1001 "going away" (a clean close, which
+browsers and ``mailpit-ws``-style clients treat as "reconnect later").
 """
 
 from __future__ import annotations
@@ -36,12 +38,16 @@ def encode(change: feed.Change) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+GOING_AWAY = 1001
+
+
 async def _send_changes(websocket: WebSocket, sandbox: Sandbox) -> None:
     login = login_of(websocket.scope)
     visible = login.inboxes if login is not None else None
     async for change in feed.changes(sandbox, delivery_events=False, visible=visible):
         if change is not None:
             await websocket.send_text(encode(change))
+    await websocket.close(GOING_AWAY, "mailsandbox is shutting down")  # the feed ended
 
 
 async def _ignore_messages(websocket: WebSocket) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from mailsandbox.events.access import EXTENSION_KEY, engine_of
 from mailsandbox.events.dispatcher import parse_schedule
 from mailsandbox.events.engine import EventEngine
-from mailsandbox.events.models import MIGRATIONS
+from mailsandbox.events.migrations import MIGRATIONS
 from mailsandbox.events.rules import RuleBook, load_file
 from mailsandbox.events.smtp_faults import policy_hook
 from mailsandbox.runtime import Sandbox

@@ -17,14 +17,16 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
-
-import httpx
 
 from mailsandbox.events import outbox, providers
 from mailsandbox.events.generic import GenericProvider
 from mailsandbox.events.outbox import AttemptResult, OutboxItem
 from mailsandbox.runtime import Sandbox, parse_duration
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 COLLECT_WINDOW = 0.25  # seconds a batching provider waits for more events
@@ -78,9 +80,8 @@ class Dispatcher:
         return self.generic if name == self.generic.name else providers.get(self.sandbox, name)
 
     async def run(self) -> None:
-        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
-            self._client = client
-            trimmed_at = time.monotonic()
+        trimmed_at = time.monotonic()
+        try:
             while True:
                 try:
                     await self._round()
@@ -90,6 +91,17 @@ class Dispatcher:
                 except Exception:
                     log.exception("webhook dispatch round failed")
                     await asyncio.sleep(MAX_IDLE)
+        finally:
+            if self._client is not None:
+                await self._client.aclose()
+
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP client, made at the first POST (importing httpx costs start-up time)."""
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
+        return self._client
 
     async def _round(self) -> None:
         items = await self._due()
@@ -145,13 +157,14 @@ class Dispatcher:
     async def _post(
         self, provider: providers.WebhookProvider, items: list[OutboxItem]
     ) -> AttemptResult:
-        assert self._client is not None
+        import httpx
+
         body, headers = provider.request([i.payload for i in items], items[0].signed)
         url, auth = split_userinfo(items[0].url)
         headers = {"User-Agent": "mailsandbox-webhooks", **headers, **auth}
         started = time.perf_counter()
         try:
-            response = await self._client.post(url, content=body, headers=headers)
+            response = await self._http().post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             elapsed = (time.perf_counter() - started) * 1000
             return AttemptResult(0, elapsed, error=f"{type(exc).__name__}: {exc}")

@@ -5,17 +5,13 @@ its attempts.
 will happen to each recipient (a ``deferred`` in 1 s, then ``delivered``...), so a restart
 resumes the plan. ``webhook_outbox`` holds one row per (event, endpoint), written in the same
 transaction as the event; ``webhook_attempts`` logs every POST made for an outbox row. Created
-by the ``events.*`` migrations below.
+by the ``events.*`` migrations (``events/migrations.py``, plain SQL, checked against these
+models by ``tests/sandbox/storage/test_schema.py``); not imported at run time.
 """
 
 from __future__ import annotations
 
-import sqlite3
-
 from sqlmodel import Field, SQLModel
-
-from mailsandbox.storage.db import Migration
-from mailsandbox.storage.migrations import create_tables, run_statements
 
 
 class ScheduledStepRow(SQLModel, table=True):
@@ -81,13 +77,3 @@ class RuleRow(SQLModel, table=True):
     seq: int | None = Field(default=None, primary_key=True)
     id: str = Field(unique=True)
     rule_json: str = "{}"
-
-
-def _events_0001(conn: sqlite3.Connection) -> None:
-    create_tables(conn, [ScheduledStepRow, OutboxRow, AttemptRow, RuleRow])
-    run_statements(
-        conn, "CREATE INDEX ix_webhook_outbox_pending ON webhook_outbox (status, next_attempt)"
-    )
-
-
-MIGRATIONS: list[Migration] = [Migration("events.0001_schedule_outbox_attempts", _events_0001)]

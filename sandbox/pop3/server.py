@@ -7,6 +7,7 @@ import contextlib
 import logging
 import ssl
 
+from mailsandbox import startup
 from mailsandbox.logins import Logins
 from mailsandbox.pop3.session import MAX_LINE, Pop3Session
 from mailsandbox.runtime import Sandbox
@@ -42,10 +43,14 @@ class Pop3Server:
                 with contextlib.suppress(Exception):
                     await writer.wait_closed()
 
-        server = await asyncio.start_server(
-            serve, host, port, limit=MAX_LINE, reuse_address=True,
-            ssl=self.tls_context if implicit_tls else None,
-        )  # fmt: skip
+        try:
+            server = await asyncio.start_server(
+                serve, host, port, limit=MAX_LINE, reuse_address=True,
+                ssl=self.tls_context if implicit_tls else None,
+            )  # fmt: skip
+        except OSError as exc:  # a port in use...: one line, exit status 2 (mailsandbox serve)
+            service, flag = ("POP3S", "--pop3s") if implicit_tls else ("POP3", "--pop3")
+            raise startup.bind_error(service, flag, host, port, exc) from None
         self.servers.append((server, implicit_tls))
 
     def address(self, *, implicit_tls: bool = False) -> tuple[str, int] | None:

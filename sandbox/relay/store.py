@@ -1,7 +1,8 @@
 """The record of every release and auto-relay: when, from and to whom, and the upstream's reply.
 
-One row per attempt, written whatever the outcome (an error is kept, never lost), read by the
-message page and the message's ``/releases`` route. Rows stay when their message is deleted.
+The ``releases`` table (``ReleaseRow`` in ``storage/models.py``): one row per attempt, written
+whatever the outcome (an error is kept, never lost), read by the message page and the message's
+``/releases`` route. Rows stay when their message is deleted.
 """
 
 from __future__ import annotations
@@ -10,24 +11,8 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from sqlmodel import Field, SQLModel
-
 from mailsandbox.storage.db import Migration
-from mailsandbox.storage.migrations import create_tables
-
-
-class ReleaseRow(SQLModel, table=True):
-    __tablename__ = "releases"
-
-    seq: int | None = Field(default=None, primary_key=True)
-    message_id: str = Field(index=True)  # messages.id
-    created: float = 0.0
-    trigger: str = "release"  # release (asked for) | auto (--relay-match)
-    server: str = ""  # HOST:PORT it went to
-    sender: str = ""  # envelope sender used
-    recipients_json: str = "[]"
-    ok: bool = False
-    reply: str = ""  # the upstream's reply to the message, or what went wrong
+from mailsandbox.storage.migrations import run_statements
 
 
 @dataclass
@@ -54,7 +39,15 @@ class Release:
 
 
 def _releases_0001(conn: sqlite3.Connection) -> None:
-    create_tables(conn, [ReleaseRow])
+    run_statements(
+        conn,
+        """CREATE TABLE releases (
+            seq INTEGER NOT NULL, message_id VARCHAR NOT NULL, created FLOAT NOT NULL,
+            kind VARCHAR NOT NULL, server VARCHAR NOT NULL, sender VARCHAR NOT NULL,
+            recipients_json VARCHAR NOT NULL, ok BOOLEAN NOT NULL, reply VARCHAR NOT NULL,
+            PRIMARY KEY (seq))""",
+        "CREATE INDEX ix_releases_message_id ON releases (message_id)",
+    )
 
 
 MIGRATIONS: list[Migration] = [Migration("relay.0001_releases", _releases_0001)]
@@ -62,7 +55,7 @@ MIGRATIONS: list[Migration] = [Migration("relay.0001_releases", _releases_0001)]
 
 def add(conn: sqlite3.Connection, release: Release) -> None:
     conn.execute(
-        "INSERT INTO releases (message_id, created, trigger, server, sender, recipients_json, ok,"
+        "INSERT INTO releases (message_id, created, kind, server, sender, recipients_json, ok,"
         " reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             release.message_id,
@@ -80,7 +73,7 @@ def add(conn: sqlite3.Connection, release: Release) -> None:
 def for_message(conn: sqlite3.Connection, message_id: str) -> list[Release]:
     """The message's releases, newest first."""
     rows = conn.execute(
-        "SELECT message_id, created, trigger, server, sender, recipients_json, ok, reply"
+        "SELECT message_id, created, kind, server, sender, recipients_json, ok, reply"
         " FROM releases WHERE message_id = ? ORDER BY seq DESC",
         (message_id,),
     )

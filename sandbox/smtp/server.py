@@ -47,9 +47,14 @@ async def listen(
     port: int,
     *,
     implicit_tls: bool = False,
+    start_serving: bool = True,
 ) -> SmtpListener:
     """Start an SMTP listener on the running loop; with ``implicit_tls`` it is SMTPS (the
-    handler's options must then have a TLS context)."""
+    handler's options must then have a TLS context).
+
+    With ``start_serving=False`` the port is bound but connections wait until
+    ``listener.server.start_serving()`` (the sandbox binds before it opens the database).
+    """
     loop = asyncio.get_running_loop()
     options = handler.options
     if implicit_tls and options.tls_context is None:
@@ -60,5 +65,6 @@ async def listen(
         port=port,
         ssl=options.tls_context if implicit_tls else None,
         reuse_address=True,
+        start_serving=start_serving,
     )
     return SmtpListener(server, implicit_tls)

@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
-from sqlmodel import Session, create_engine
+from mailsandbox import startup
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -67,11 +66,42 @@ def _configure(conn: sqlite3.Connection) -> None:
 @dataclass(frozen=True)
 class Attachment:
     """Another SQLite file every connection attaches under ``name`` (e.g. the search index,
-    which has a writer of its own). ``setup`` creates its schema (idempotent; run at open)."""
+    which has a writer of its own). ``setup`` creates its schema (idempotent; run at open).
+    A ``derived`` file holds nothing that cannot be rebuilt: found damaged at open, it is
+    moved aside and started afresh (its owner refills it)."""
 
     name: str
     path: Path
     setup: Callable[[sqlite3.Connection], None]
+    derived: bool = False
+
+
+def check_file(path: Path) -> None:
+    """Raise ``sqlite3.DatabaseError`` unless ``path`` is absent or a SQLite file whose
+    schema reads (garbage gives "file is not a database"). Cheap: no page scan."""
+    if not path.exists():
+        return
+    conn = sqlite3.connect(str(path), timeout=10.0)
+    try:
+        conn.execute("SELECT name FROM sqlite_master").fetchall()
+    finally:
+        conn.close()
+
+
+def move_aside(path: Path) -> Path:
+    """Rename ``path`` (and its ``-wal``/``-shm``) to ``<path>.corrupt-<timestamp>``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.rename(aside.with_name(aside.name + suffix))
+    path.rename(aside)
+    return aside
 
 
 def connect(
@@ -143,7 +173,6 @@ class Database:
         )
         self._local = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
-        self._engine: Engine | None = None
         self.commits = 0  # transactions committed by the writer (for stats and benchmarks)
         self._conn: sqlite3.Connection | None = None  # the writer's connection
         self._lock = threading.Lock()  # held while a transaction runs on ``_conn``
@@ -152,7 +181,6 @@ class Database:
 
     # --- lifecycle -------------------------------------------------------------------
     def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = self.connect()
         try:
             for attachment in self.attachments:
@@ -172,6 +200,26 @@ class Database:
         )
         self._writer.start()
 
+    def check_files(self) -> None:
+        """Before :meth:`open`: a damaged database file stops the start with
+        :class:`StartupError` naming it (the user's mail: never moved); a damaged derived
+        attachment is moved aside, to be created afresh at open."""
+        try:
+            check_file(self.path)
+        except sqlite3.DatabaseError as exc:
+            raise startup.database_error(self.path, exc) from None
+        for attachment in self.attachments:
+            try:
+                check_file(attachment.path)
+            except sqlite3.DatabaseError as exc:
+                if not attachment.derived:
+                    raise startup.database_error(attachment.path, exc) from None
+                aside = move_aside(attachment.path)
+                log.warning(
+                    "%s file %s is damaged (%s): moved it to %s; rebuilding it",
+                    attachment.name, attachment.path, exc, aside,
+                )  # fmt: skip
+
     def close(self) -> None:
         if self._writer is not None:
             self._jobs.put(None)
@@ -181,8 +229,6 @@ class Database:
         for conn in self._reader_conns:
             conn.close()
         self._reader_conns.clear()
-        if self._engine is not None:
-            self._engine.dispose()
 
     def connect(self, *, readonly: bool = False) -> sqlite3.Connection:
         """A new connection to the database, with its attachments."""
@@ -201,10 +247,12 @@ class Database:
             "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied REAL)"
         )
         done = {row[0] for row in conn.execute("SELECT id FROM schema_migrations")}
+        # Upgrading a database is worth a line each; creating a new one is not news.
+        level = logging.INFO if done else logging.DEBUG
         for migration in self._migrations:
             if migration.id in done:
                 continue
-            log.info("applying migration %s", migration.id)
+            log.log(level, "applying migration %s", migration.id)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 migration.apply(conn)
@@ -434,21 +482,3 @@ class Database:
 
     def read_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return fn(self._reader())
-
-    @property
-    def engine(self) -> Engine:
-        """SQLAlchemy engine for SQLModel sessions (reads and tooling)."""
-        if self._engine is None:
-            engine = create_engine(
-                f"sqlite:///{self.path}", connect_args={"check_same_thread": False}
-            )
-
-            @event.listens_for(engine, "connect")
-            def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-                _configure(dbapi_conn)
-
-            self._engine = engine
-        return self._engine
-
-    def session(self) -> Session:
-        return Session(self.engine)

@@ -1,28 +1,13 @@
-"""Inbox rules added through the API or the UI (``--inbox-rule`` ones are not stored)."""
+"""Inbox rules added through the API or the UI (``--inbox-rule`` ones are not stored): the
+``inbox_rules`` table (``InboxRuleRow`` in ``storage/models.py``, created by core.0400)."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
 
-from sqlmodel import Field, SQLModel
-
 from mailsandbox import ids
 from mailsandbox.inbox_rules import InboxRule
-from mailsandbox.storage.migrations import create_tables
-
-
-class InboxRuleRow(SQLModel, table=True):
-    __tablename__ = "inbox_rules"
-
-    seq: int | None = Field(default=None, primary_key=True)  # the order rules are tried in
-    id: str = Field(unique=True)
-    rule: str = ""  # FIELD:PATTERN=INBOX
-    created: float = 0.0
-
-
-def migrate(conn: sqlite3.Connection) -> None:
-    create_tables(conn, [InboxRuleRow])
 
 
 def list_rules(conn: sqlite3.Connection) -> list[InboxRule]:

@@ -1,6 +1,8 @@
 """The database schema, as SQLModel tables: the single source of truth for table and column names.
 
-Migrations (``sandbox.storage.migrations``) create these tables; stores read and write them.
+Migrations (``sandbox.storage.migrations``, plain SQL) create these tables and
+``tests/sandbox/storage/test_schema.py`` checks that they match; stores read and write them
+with SQL. Nothing imports this module at run time (SQLAlchemy costs start-up time).
 Timestamps are epoch seconds (float, millisecond precision). Lists and objects are JSON text.
 """
 
@@ -17,7 +19,7 @@ class MessageRow(SQLModel, table=True):
     seq: int | None = Field(default=None, primary_key=True)  # rowid alias; FTS rowid
     id: str = Field(unique=True, index=True)  # public 22-char base62 id
     created: float = Field(index=True)
-    inbox: str = Field(default="default", index=True)
+    inbox: str = "default"  # indexed with created: ix_messages_inbox_created
     source: str = "smtp"  # smtp | sendgrid | mailgun | api | cli
     username: str = ""
     mail_from: str = ""  # envelope sender
@@ -79,7 +81,7 @@ class DeliveryEventRow(SQLModel, table=True):
 
     seq: int | None = Field(default=None, primary_key=True)
     id: str = Field(unique=True)
-    message_id: str = Field(index=True)  # MessageRow.id
+    message_id: str  # MessageRow.id; indexed with created: ix_events_message_created
     recipient: str = Field(default="", index=True)
     type: str = Field(index=True)
     created: float = Field(index=True)
@@ -122,6 +124,33 @@ class WebhookEndpointRow(SQLModel, table=True):
     created: float = 0.0
     updated: float = 0.0
     details_json: str = "{}"
+
+
+class InboxRuleRow(SQLModel, table=True):
+    """An inbox rule added through the API or the UI (``--inbox-rule`` ones are not stored)."""
+
+    __tablename__ = "inbox_rules"
+
+    seq: int | None = Field(default=None, primary_key=True)  # the order rules are tried in
+    id: str = Field(unique=True)
+    rule: str = ""  # FIELD:PATTERN=INBOX
+    created: float = 0.0
+
+
+class ReleaseRow(SQLModel, table=True):
+    """One release or auto-relay of a message (created by the relay's own migration)."""
+
+    __tablename__ = "releases"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(index=True)  # messages.id
+    created: float = 0.0
+    kind: str = "release"  # release (asked for) | auto (--relay-match)
+    server: str = ""  # HOST:PORT it went to
+    sender: str = ""  # envelope sender used
+    recipients_json: str = "[]"
+    ok: bool = False
+    reply: str = ""  # the upstream's reply to the message, or what went wrong
 
 
 CORE_TABLES = [

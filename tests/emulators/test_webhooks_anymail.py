@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 from mailsandbox.runner import RunningSandbox
 from tests.emulators.django_settings import serve_django
 from tests.sandbox.events.receiver import Receiver
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
 SECRET = "hook:s3cret"
@@ -75,13 +75,14 @@ class Tracked:
     def wait(
         self, done: Callable[[list[AnymailTrackingEvent]], bool], timeout: float = 15
     ) -> list[AnymailTrackingEvent]:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while not done(found := [e for _, e in self.events]):
-                if not self.cond.wait(max(deadline - time.monotonic(), 0)):
-                    types = sorted((e.recipient or "", e.event_type) for e in found)
-                    raise AssertionError(f"tracking events so far: {types}")
+        def all_there() -> list[AnymailTrackingEvent]:
+            with self.cond:
+                found = [e for _, e in self.events]
+            types = sorted((e.recipient or "", e.event_type) for e in found)
+            assert done(found), f"tracking events so far: {types}"
             return found
+
+        return eventually(all_there, timeout=timeout)
 
 
 def by_recipient(found: list[AnymailTrackingEvent], message_id: str) -> dict[str, list[str]]:
@@ -254,12 +255,12 @@ def test_sendgrid_signature_verifies_with_sendgrid_python_and_retries(
     receiver.wait_for(1, accepted=False)
     receiver.status = 200
     batches = receiver.wait_for(1)
-    names = [e["event"] for r in receiver.wait_for(1) for e in r.json()]
-    deadline = time.monotonic() + 5
-    while sorted(names) != ["bounce", "processed"] and time.monotonic() < deadline:
-        time.sleep(0.1)
-        names = [e["event"] for r in receiver.accepted for e in r.json()]
-    assert sorted(names) == ["bounce", "processed"]
+    eventually(
+        lambda: (
+            sorted(e["event"] for r in receiver.accepted for e in r.json())
+            == ["bounce", "processed"]
+        )
+    )
     bounces = json.loads(sg.client.suppression.bounces.get().body)
     assert [b["email"] for b in bounces] == ["v+bounce@example.com"]
     request = batches[0]
@@ -292,14 +293,17 @@ def test_mailgun_406_stops_other_failures_retry(
         )
         assert sent.status_code == 200, sent.text
         receiver.wait_for(2 * attempts, accepted=False)  # accepted + delivered, N times each
-        time.sleep(0.7)
-        if status == 406:  # never retried
+        expected = {"stopped"} if status == 406 else {"pending"}
+
+        def states() -> set[str]:
+            log = client.get("/api/v1/webhooks/deliveries").json()
+            found = {d["State"] for d in log["deliveries"]}
+            assert found == expected, found
+            return found
+
+        eventually(states)
+        if status == 406:  # both stopped, nothing pending: never retried
             assert len(receiver.requests) == 2
-        else:
-            assert len(receiver.requests) >= 6
-        log = client.get("/api/v1/webhooks/deliveries").json()
-    states = {d["State"] for d in log["deliveries"]}
-    assert states == ({"stopped"} if status == 406 else {"pending"})
 
 
 def test_sendgrid_sandbox_mode_sends_no_events(running: RunningSandbox, receiver: Receiver) -> None:
@@ -315,10 +319,21 @@ def test_sendgrid_sandbox_mode_sends_no_events(running: RunningSandbox, receiver
         }
     )
     assert response.status_code == 200
-    time.sleep(1.0)  # processed would have arrived within ~0.3 s
-    assert receiver.requests == []
-    deliveries = httpx.get(f"{running.url}/api/v1/webhooks/deliveries").json()
-    assert deliveries == {"deliveries": [], "outbox": {}}
+    # A real send after it: once its events have arrived, the validate-only send's would have.
+    sg.client.mail.send.post(
+        request_body={
+            "personalizations": [{"to": [{"email": "marker@example.com"}]}],
+            "from": {"email": "shop@example.com"},
+            "subject": "Stored",
+            "content": [{"type": "text/plain", "value": "x"}],
+        }
+    )
+    receiver.wait_for(1)
+    posted = [e["email"] for r in receiver.requests for e in r.json()]
+    assert posted and set(posted) == {"marker@example.com"}
+    deliveries = httpx.get(f"{running.url}/api/v1/webhooks/deliveries").json()["deliveries"]
+    assert deliveries and all(d["MessageID"] != "" for d in deliveries)
+    assert len(httpx.get(f"{running.url}/api/v1/messages").json()["messages"]) == 1
 
 
 def test_stored_events_carry_provider_ids(running: RunningSandbox, api: httpx.Client) -> None:
@@ -332,11 +347,15 @@ def test_stored_events_carry_provider_ids(running: RunningSandbox, api: httpx.Cl
         }
     )
     message_id = api.get("/api/v1/messages").json()["messages"][0]["ID"]
-    deadline = time.monotonic() + 5
-    while len(found := api.get(f"/api/v1/message/{message_id}/events").json()["events"]) < 2:
-        assert time.monotonic() < deadline, found
-        time.sleep(0.05)
-    for event in found:
+
+    def stored() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = api.get(f"/api/v1/message/{message_id}/events").json()[
+            "events"
+        ]
+        assert len(found) >= 2, found
+        return found
+
+    for event in eventually(stored):
         details = event["Details"]
         assert details["sg_event_id"] == event["ID"]
         assert details["sg_message_id"] and details["smtp-id"].startswith("<")

@@ -16,8 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mailsandbox.client import Client
 from mailsandbox.pytest_plugin import inbox_name
 from mailsandbox.runner import RunningSandbox
+from tests.waiting import eventually
 
 PROJECT = Path(__file__).parent / "project"
 
@@ -53,6 +55,16 @@ def test_parallel_tests_sharing_one_sandbox_see_only_their_own_mail(
     assert len(inboxes) == 12 and all(i["Messages"] == 1 for i in inboxes)
     to_ann = api.get("/api/v1/search", params={"query": "to:ann@example.com"}).json()
     assert to_ann["messages_count"] == 9
+    # The bounce the project triggered reached its SendGrid webhook, and the sandbox logged
+    # the delivery as answered (it does so once it has read the app's response).
+    with Client(running.url) as client:
+        eventually(
+            lambda: any(
+                d.ok and d.url.endswith("/anymail/sendgrid/tracking/")
+                for d in client.webhook_deliveries()
+            ),
+            what="the app's webhook delivery is logged",
+        )
 
 
 def test_plugin_starts_a_sandbox_in_process_when_no_url_is_given() -> None:

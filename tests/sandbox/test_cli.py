@@ -99,3 +99,21 @@ def test_ingest_errors(tmp_path: Path, running: RunningSandbox) -> None:
     assert result.returncode == 1 and b"no recipients" in result.stderr
     missing = run_cli("ingest", str(tmp_path / "missing.eml"), "--smtp", smtp)
     assert missing.returncode == 1 and b"mailsandbox ingest:" in missing.stderr
+
+
+def test_ingest_keeps_lines_that_start_with_a_dot(tmp_path: Path, running: RunningSandbox) -> None:
+    """A bare-LF file (as editors save .eml files): its "."-lines arrive exactly as written."""
+    lines = [
+        b"From: ann@example.com", b"To: bob@example.com", b"Subject: dots", b"",
+        b".hidden starts with a dot", b"..two dots", b".", b"a line. with a dot", b"...",
+    ]  # fmt: skip
+    eml = tmp_path / "dots.eml"
+    eml.write_bytes(b"\n".join(lines) + b"\n")
+    smtp = f"{running.smtp_host}:{running.smtp_port}"
+    result = run_cli("ingest", str(eml), "--smtp", smtp)
+    assert result.returncode == 0, result.stderr
+    with httpx.Client(base_url=running.url, timeout=10) as api:
+        (summary,) = api.get("/api/v1/messages").json()["messages"]
+        raw = api.get(f"/api/v1/message/{summary['ID']}/raw").content
+    body = raw.split(b"\r\n\r\n", 1)[1]
+    assert body == b"\r\n".join(lines[4:]) + b"\r\n"  # CRLF, as SMTP stores it; dots kept

@@ -12,8 +12,17 @@ from email.message import EmailMessage
 import httpx
 import pytest
 
-from mailsandbox.client import AsyncClient, Client, Event, MessageNotFound, WaitTimeout, build_query
+from mailsandbox.client import (
+    AsyncClient,
+    Client,
+    Event,
+    Message,
+    MessageNotFound,
+    WaitTimeout,
+    build_query,
+)
 from mailsandbox.runner import RunningSandbox
+from tests.waiting import eventually, eventually_async
 
 HTML = (
     '<p>Welcome Ann!</p><p><a href="https://app.example/confirm?t=abc&amp;u=1">Confirm</a></p>'
@@ -79,15 +88,18 @@ def test_wait_for_returns_the_whole_message(client: Client, running: RunningSand
 
 
 def test_wait_for_blocks_until_the_message_arrives(client: Client, running: RunningSandbox) -> None:
-    later = threading.Timer(0.3, smtp_send, (running, signup_mail("late@example.com"), "w"))
-    started = time.monotonic()
-    later.start()
-    try:
-        msg = client.inbox("w").wait_for(to="late@example.com", timeout=10)
-    finally:
-        later.join()
+    listening = running.sandbox.bus.subscriber_count
+    found: list[Message] = []
+    waiter = threading.Thread(
+        target=lambda: found.append(client.inbox("w").wait_for(to="late@example.com", timeout=10))
+    )
+    waiter.start()
+    eventually(lambda: running.sandbox.bus.subscriber_count > listening, what="wait_for waits")
+    assert not found
+    smtp_send(running, signup_mail("late@example.com"), "w")
+    waiter.join(15)
+    (msg,) = found
     assert msg.to[0].address == "late@example.com"
-    assert 0.25 < time.monotonic() - started < 5
 
 
 def test_wait_for_times_out_with_wait_timeout(client: Client) -> None:
@@ -154,8 +166,9 @@ def test_async_client_end_to_end(running: RunningSandbox) -> None:
         smtp = (running.smtp_host, running.smtp_port)
         async with AsyncClient(running.url, smtp=smtp) as client:
             box = client.inbox("async")
+            listening = running.sandbox.bus.subscriber_count
             waiter = asyncio.create_task(box.wait_for(subject="Async hello", timeout=10))
-            await asyncio.sleep(0.1)
+            await eventually_async(lambda: running.sandbox.bus.subscriber_count > listening)
             await box.send(
                 "ann@example.com", "Async hello", html='<a href="https://x.example/a">A</a>'
             )

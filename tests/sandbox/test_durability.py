@@ -6,12 +6,12 @@ import re
 import smtplib
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.sandbox.serve_process import ServeProcess, start_serve
+from tests.waiting import eventually
 
 QUEUED = re.compile(rb"queued as (\w+)")
 
@@ -49,9 +49,7 @@ def test_every_acknowledged_message_survives_kill_9(tmp_path: Path) -> None:
     try:
         for worker in workers:
             worker.start()
-        deadline = time.monotonic() + 30
-        while len(acked) < 200 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        eventually(lambda: len(acked) >= 200, timeout=30, what="200 acknowledged messages")
         server.proc.kill()  # SIGKILL, mid-burst
         server.proc.wait(10)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from mailsandbox.runner import RunningSandbox
 from mailsandbox.storage import messages, search
 from mailsandbox.storage.db import Database
 from tests.conftest import make_settings
+from tests.waiting import eventually
 
 
 def test_prepare_normalises_and_adds_headers() -> None:
@@ -141,10 +141,7 @@ def test_an_index_from_before_the_search_file_is_rebuilt(
         page = await second.sandbox.db.read(lambda conn: search.search(conn, "quokka"))
         return page.total
 
-    deadline = time.monotonic() + 10
-    while second.call(lookup()) < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert second.call(lookup()) == 3
+    eventually(lambda: second.call(lookup()) == 3, what="the rebuilt index finds all three")
     with sqlite3.connect(settings.db_path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert "messages_fts" not in tables and "index_backlog" not in tables

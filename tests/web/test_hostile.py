@@ -25,7 +25,9 @@ def record_dialogs(page: Page) -> list[Dialog]:
 def assert_nothing_ran(
     page: Page, dialogs: list[Dialog], beacon: Beacon, settle: int = 100
 ) -> None:
-    page.wait_for_timeout(settle)  # give any refresh, beacon or timer a chance to fire
+    # The behaviour under test is "nothing fires": a hostile page's refresh, beacon or
+    # timer has no event to wait for, only a window it must stay quiet through.
+    page.wait_for_timeout(settle)
     assert dialogs == []
     assert beacon.hits == []
     for frame in page.frames:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import smtplib
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -167,10 +169,28 @@ def test_remote_content_blocked_until_asked(page: Page, send: Sender, beacon: Be
     )
     send(msg)
     open_latest(page, "remote images")
-    expect(page.frame_locator("#preview").locator("p")).to_contain_text("pixel")
-    page.wait_for_timeout(300)
+    pixel = page.frame_locator("#preview").locator("#px")
+    expect(pixel).to_have_js_property("complete", True)  # its load was tried, and failed:
+    expect(pixel).to_have_js_property("naturalWidth", 0)
     assert beacon.hits == []
     expect(page.locator("#remote-bar")).to_be_visible()
     page.click("#load-remote")
     expect(page.frame_locator("#preview").locator("#px")).to_have_js_property("naturalWidth", 1)
     assert beacon.hits == ["/pixel.gif"]
+
+
+def test_a_message_without_date_shows_its_received_time(
+    page: Page, running: RunningSandbox
+) -> None:
+    raw = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: Undated\r\n\r\nNo date.\r\n"
+    with smtplib.SMTP(running.smtp_host, running.smtp_port, timeout=30) as client:
+        client.sendmail("a@example.com", ["b@example.com"], raw)
+    created = httpx.get(f"{running.url}/api/v1/messages").json()["messages"][0]["Created"]
+    open_latest(page, "Undated")
+    row = page.locator(".message-head dt:text-is('Date') + dd")
+    expect(row).to_contain_text("(no Date header)")
+    shown = datetime.strptime(
+        row.locator("#date-received").inner_text(), "%a, %d %b %Y %H:%M:%S %z"
+    )
+    received = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    assert abs((shown - received).total_seconds()) < 1

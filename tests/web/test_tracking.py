@@ -3,13 +3,12 @@ its send asked for, and opening it and following a link record real delivery eve
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 from playwright.sync_api import Page
 
 from mailsandbox.runner import RunningSandbox
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +18,12 @@ def event_types(api: httpx.Client, message_id: str) -> list[str]:
 
 
 def wait_for_event(api: httpx.Client, message_id: str, kind: str) -> None:
-    deadline = time.monotonic() + 5
-    while kind not in event_types(api, message_id):
-        assert time.monotonic() < deadline, f"no {kind} event: {event_types(api, message_id)}"
-        time.sleep(0.05)
+    def recorded() -> bool:
+        types = event_types(api, message_id)
+        assert kind in types, f"no {kind} event: {types}"
+        return True
+
+    eventually(recorded)
 
 
 def test_open_as_recipient_records_open_and_click(page: Page, running: RunningSandbox) -> None:

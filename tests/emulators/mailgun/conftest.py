@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
@@ -18,6 +17,7 @@ from mailsandbox.runner import RunningSandbox, start_in_thread
 from mailsandbox.storage import messages
 from mailsandbox.storage.messages import MessageSummary
 from tests.conftest import make_settings
+from tests.waiting import eventually
 
 DOMAIN = "mg.example.com"
 KEY = "key-x"
@@ -71,12 +71,13 @@ def shared_api(shared: RunningSandbox) -> Iterator[httpx.Client]:
 
 def wait_for_events(mg: Client, count: int, domain: str = DOMAIN) -> list[dict[str, Any]]:
     """Poll until the domain has ``count`` events (the engine works in the background)."""
-    deadline = time.monotonic() + 15
-    while True:
-        items: list[dict[str, Any]] = mg.events.get(domain=domain, filters={"limit": 300}).json()[
-            "items"
-        ]
-        if len(items) >= count or time.monotonic() > deadline:
-            assert len(items) == count, [i["event"] for i in items]
-            return items
-        time.sleep(0.1)
+
+    def listed() -> list[dict[str, Any]]:
+        answer = mg.events.get(domain=domain, filters={"limit": 300}).json()
+        items: list[dict[str, Any]] = answer["items"]
+        assert len(items) >= count, [i["event"] for i in items]
+        return items
+
+    items = eventually(listed, timeout=15)
+    assert len(items) == count, [i["event"] for i in items]
+    return items

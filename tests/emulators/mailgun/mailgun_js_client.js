@@ -1,5 +1,6 @@
 // Drives the sandbox with the official mailgun.js client (run by test_mailgun_js.py).
-// Usage: node mailgun_js_client.js <sandbox url> ; prints one JSON object per line.
+// Usage: node mailgun_js_client.js <sandbox url> send|inspect ; prints one JSON object per line.
+// "send" sends; the test waits until the engine has delivered it, then runs "inspect".
 const FormData = require('form-data');
 const Mailgun = require('mailgun.js');
 
@@ -8,7 +9,7 @@ const D = 'mg.example.com';
 const out = (step, value) => console.log(JSON.stringify({ step, value }));
 console.warn = () => {}; // events.get is deprecated in favour of logs.list
 
-(async () => {
+async function send() {
   out('send', await mg.messages.create(D, {
     from: 'Node <node@mg.example.com>', to: ['a@example.com', 'b@example.com'],
     subject: 'From node', text: 'hello', html: '<p>hello <img src="cid:logo.png"></p>',
@@ -16,7 +17,9 @@ console.warn = () => {}; // events.get is deprecated in favour of logs.list
     attachment: [{ filename: 'x.bin', data: Buffer.from([0, 1, 2, 255, 13, 10]) }],
     inline: [{ filename: 'logo.png', data: Buffer.from([137, 80, 78, 71, 0, 255]) }],
   }));
-  await new Promise((resolve) => setTimeout(resolve, 1500)); // let the engine deliver
+}
+
+async function inspect() {
   let page = await mg.events.get(D, { limit: 1 });
   const events = [...page.items];
   while (page.items.length && events.length < 100) {
@@ -30,4 +33,9 @@ console.warn = () => {}; // events.get is deprecated in favour of logs.list
   out('destroyed', await mg.webhooks.destroy(D, 'delivered'));
   out('suppressed', await mg.suppressions.create(D, 'bounces', [{ address: 'x@example.com' }]));
   out('bounces', (await mg.suppressions.list(D, 'bounces')).items.map((b) => b.address));
-})().catch((error) => { console.error(error); process.exit(1); });
+}
+
+(process.argv[3] === 'send' ? send : inspect)().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -13,9 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
+from mailgun.client import Client
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.mailgun.conftest import raw_message, stored
+from tests.emulators.mailgun.conftest import raw_message, stored, wait_for_events
 from tests.tools import node_modules, run_node
 
 SCRIPT = Path(__file__).with_name("mailgun_js_client.js")
@@ -26,14 +27,19 @@ def modules() -> Path:
     return node_modules("mailgun.js@14", "form-data@4")
 
 
-def test_mailgun_js_end_to_end(modules: Path, running: RunningSandbox, api: httpx.Client) -> None:
+def test_mailgun_js_end_to_end(
+    modules: Path, running: RunningSandbox, api: httpx.Client, mg: Client
+) -> None:
     url = running.url.replace("127.0.0.1", "localhost")
-    done = run_node(SCRIPT, modules, url)
-    assert done.returncode == 0, done.stderr
     steps: dict[str, Any] = {}
-    for line in done.stdout.splitlines():
-        record = json.loads(line)
-        steps[record["step"]] = record["value"]
+    for phase in ("send", "inspect"):
+        done = run_node(SCRIPT, modules, url, phase)
+        assert done.returncode == 0, done.stderr
+        for line in done.stdout.splitlines():
+            record = json.loads(line)
+            steps[record["step"]] = record["value"]
+        if phase == "send":  # the engine delivers in the background: wait for both recipients
+            wait_for_events(mg, 4)
 
     assert steps["send"]["status"] == 200 and steps["send"]["message"] == "Queued. Thank you."
     assert sorted(steps["events"]) == [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import smtplib
-import time
 from email.message import EmailMessage
 
 import pytest
@@ -51,14 +50,8 @@ def test_bounce_disables_address(
         msg = mailsandbox.wait_for(to=bob, timeout=5)
         mailsandbox.trigger(msg, "bounced", recipient=bob)  # the app's webhook gets it
         assert shop.wait_disabled(bob, timeout=10)
-        # The attempt is recorded once the app's response is read: allow it a moment.
-        deadline = time.monotonic() + 5
-        while not any(
-            d.ok and d.url.endswith("/anymail/sendgrid/tracking/")
-            for d in mailsandbox.webhook_deliveries(msg)
-        ):
-            assert time.monotonic() < deadline, "webhook attempt was never recorded"
-            time.sleep(0.05)
+        # (The sandbox logs the delivery once it has read the app's answer: the repository's
+        # test_plugin.py checks that log from outside.)
         assert client.post("/signup", {"email": bob}).status_code == 409
 
 

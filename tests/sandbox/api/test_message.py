@@ -163,3 +163,15 @@ def test_unparseable_message_is_still_served(running: RunningSandbox, api: httpx
     assert api.get(f"/api/v1/message/{mid}").status_code == 200
     assert api.get(f"/api/v1/message/{mid}/headers").status_code == 200
     assert api.get(f"/view/{mid}.txt").status_code == 200
+
+
+def test_date_is_the_received_time_without_a_date_header(
+    api: httpx.Client, running: RunningSandbox
+) -> None:
+    """Mailpit's GetMessage: "If the message lacks a date header, then the received datetime
+    is used" (internal/storage/messages.go)."""
+    smtp_send(running, b"From: a@example.com\r\nTo: b@example.com\r\nSubject: undated\r\n\r\nx\r\n")
+    (summary,) = api.get("/api/v1/messages").json()["messages"]
+    message = api.get(f"/api/v1/message/{summary['ID']}").json()
+    assert message["Date"] == summary["Created"]
+    assert "Date" not in api.get(f"/api/v1/message/{summary['ID']}/headers").json()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from websockets.typing import Origin
 
 from mailsandbox.runner import RunningSandbox
 from tests.sandbox.api.helpers import SUMMARY_KEYS, send, smtp_send
+from tests.waiting import eventually
 
 Frame = tuple[str, Any]
 VERSION = "0.1.0"
@@ -33,8 +33,12 @@ class Events:
         self.connection = connection
         self.seen: list[Frame] = []
 
-    def _next(self, deadline: float) -> Frame:
-        raw = self.connection.recv(timeout=max(deadline - time.monotonic(), 0.01))
+    def _next(self) -> Frame | None:
+        """The next frame, or None if none came within a moment."""
+        try:
+            raw = self.connection.recv(timeout=0.1)
+        except TimeoutError:
+            return None
         assert isinstance(raw, str), "frames must be text"
         message = json.loads(raw)
         assert list(message) == ["Type", "Data"], message
@@ -47,14 +51,20 @@ class Events:
 
         Returns the matching frames in the order of the predicates.
         """
-        deadline = time.monotonic() + timeout
         found: dict[int, Frame] = {}
-        while len(found) < len(wanted):
-            frame = self._next(deadline)
+
+        def all_found() -> bool:
+            frame = self._next()
             for index, predicate in enumerate(wanted):
-                if index not in found and predicate(frame):
+                if frame is not None and index not in found and predicate(frame):
                     found[index] = frame
                     break
+            return len(found) == len(wanted)
+
+        try:
+            eventually(all_found, timeout=timeout)
+        except AssertionError:
+            raise AssertionError(f"expected frames not all seen; seen: {self.seen}") from None
         return [found[index] for index in range(len(wanted))]
 
 

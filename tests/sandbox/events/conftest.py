@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from mailsandbox.runner import RunningSandbox, start_in_thread
 from tests.conftest import make_settings
 from tests.sandbox.events.receiver import Receiver
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -45,16 +45,15 @@ def wait_events(
     timeout: float = 10.0,
 ) -> list[dict[str, Any]]:
     """Poll ``GET /api/v1/message/{id}/events`` until ``until(events)`` holds."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def matched() -> list[dict[str, Any]]:
         response = api.get(f"/api/v1/message/{message_id}/events")
         assert response.status_code == 200, response.text
         found: list[dict[str, Any]] = response.json()["events"]
-        if until(found):
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"events never matched: {[e['Type'] for e in found]}")
-        time.sleep(0.05)
+        assert until(found), f"events never matched: {[e['Type'] for e in found]}"
+        return found
+
+    return eventually(matched, timeout=timeout)
 
 
 def types_of(found: list[dict[str, Any]], recipient: str | None = None) -> list[str]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.waiting import eventually
+
 
 @dataclass
 class Received:
@@ -67,16 +69,13 @@ class Receiver:
             return [r for r in self.requests if 200 <= r.status < 300]
 
     def wait_for(self, count: int, timeout: float = 15.0, accepted: bool = True) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
+        def arrived() -> list[Received]:
+            with self._cond:
                 found = [r for r in self.requests if not accepted or 200 <= r.status < 300]
-                if len(found) >= count:
-                    return found
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"only {len(found)} of {count} webhook requests arrived")
-                self._cond.wait(left)
+            assert len(found) >= count, f"only {len(found)} of {count} webhook requests arrived"
+            return found
+
+        return eventually(arrived, timeout=timeout)
 
     def close(self) -> None:
         self.server.shutdown()

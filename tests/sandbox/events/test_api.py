@@ -68,7 +68,7 @@ def test_latest_names_the_newest_message_on_event_routes(
     event = api.post("/api/v1/message/latest/events", json={"type": "opened"}).json()
     assert (event["MessageID"], event["Recipient"]) == (newest, "new@example.com")
     listed = api.get("/api/v1/message/latest/events").json()["events"]
-    assert listed[-1] == event
+    assert event in listed  # the simulated delivery may be recorded before or after it
     query = {"query": "to:old@example.com"}
     older = api.get("/api/v1/message/latest/tracking", params=query).json()
     assert list(older) == ["old@example.com"]

@@ -7,22 +7,30 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from mailsandbox.events import models, outbox
+from mailsandbox.events import outbox
+from mailsandbox.events.migrations import MIGRATIONS
 from mailsandbox.events.providers import Target
 from mailsandbox.runner import RunningSandbox
-from mailsandbox.storage import migrations
 from tests.sandbox.events.conftest import smtp_send
 from tests.sandbox.events.receiver import Receiver
+from tests.waiting import eventually
 
 
 def hook_url(receiver: Receiver, userinfo: str = "") -> str:
     return receiver.url.replace("http://", f"http://{userinfo}") + "/hook"
+
+
+def deliveries(api: httpx.Client, outbox_state: dict[str, int]) -> dict[str, Any]:
+    """The delivery log, once the outbox counts are ``outbox_state``."""
+    log: dict[str, Any] = api.get("/api/v1/webhooks/deliveries").json()
+    assert log["outbox"] == outbox_state
+    return log
 
 
 def test_new_message_webhook_with_basic_auth(
@@ -48,11 +56,10 @@ def test_retries_until_the_endpoint_is_back_and_logs_attempts(
     receiver.status = 200
     arrived = receiver.wait_for(3)
     assert {r.json()["ID"] for r in arrived} == sent
-    time.sleep(0.5)
-    assert len(receiver.accepted) == 3  # acknowledged once, never again
     with httpx.Client(base_url=running.url) as api:
-        log = api.get("/api/v1/webhooks/deliveries").json()
-        assert log["outbox"] == {"delivered": 3}
+        # Once every row is delivered nothing is pending: no POST can follow.
+        log = eventually(lambda: deliveries(api, {"delivered": 3}))
+        assert len(receiver.accepted) == 3  # acknowledged once, never again
         attempts = log["deliveries"]
         assert {a["Status"] for a in attempts} == {503, 200}
         assert all(a["State"] == "delivered" and a["Provider"] == "generic" for a in attempts)
@@ -79,9 +86,10 @@ def test_restart_loses_nothing_and_resends_nothing_acknowledged(
     receiver.wait_for(4, accepted=False)
     first.stop()
     receiver.status = 200
-    sandbox_factory(**settings)
+    second = sandbox_factory(**settings)
     arrived = receiver.wait_for(4)
-    time.sleep(0.5)
+    with httpx.Client(base_url=second.url) as api:  # all delivered: nothing more to POST
+        eventually(lambda: deliveries(api, {"delivered": 4}))
     ids = [r.json()["ID"] for r in receiver.accepted]
     assert sorted(ids) == sorted([acknowledged, *pending])  # each exactly once
     assert len(arrived) == 4
@@ -90,7 +98,8 @@ def test_restart_loses_nothing_and_resends_nothing_acknowledged(
 def test_trim_keeps_pending_and_the_newest_rows(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "outbox.db")
     conn.row_factory = sqlite3.Row
-    migrations.create_tables(conn, [models.OutboxRow, models.AttemptRow])
+    for migration in MIGRATIONS:
+        migration.apply(conn)
     for n in range(6):
         outbox_id = outbox.add(conn, "generic", Target("http://x.test/"), {"n": n})
         item = outbox.get(conn, outbox_id)

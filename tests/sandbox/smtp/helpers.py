@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import smtplib
 import socket
-import time
 
 from mailsandbox.runner import RunningSandbox
 from mailsandbox.storage import messages
@@ -43,13 +42,8 @@ def count(running: RunningSandbox) -> int:
 
 
 def read_replies(sock: socket.socket, timeout: float = 10.0) -> list[bytes]:
-    """Every reply line until the server closes the connection."""
+    """Every reply line until the server closes the connection (a silent server fails the
+    read after ``timeout`` seconds)."""
     sock.settimeout(timeout)
-    data = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
+    data = b"".join(iter(lambda: sock.recv(65536), b""))
     return data.split(b"\r\n")[:-1]

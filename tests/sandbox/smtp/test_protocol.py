@@ -161,10 +161,11 @@ def test_idle_connections_are_closed(sandbox_factory: Factory) -> None:
 def test_each_command_moves_the_idle_deadline(sandbox_factory: Factory) -> None:
     running = sandbox_factory(smtp_timeout=0.5)
     with smtplib.SMTP(running.smtp_host, running.smtp_port, timeout=5) as client:
+        # Idling is the behaviour under test: these pauses are the input, not waits.
         for _ in range(5):  # 1.5 s in all, never 0.5 s without a command
             time.sleep(0.3)
             assert client.noop()[0] == 250
-        time.sleep(1.0)
+        time.sleep(1.0)  # idle for twice the timeout
         with pytest.raises(smtplib.SMTPServerDisconnected):
             client.noop()
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from mailsandbox.storage import db as dbmod
 from mailsandbox.storage.db import Database, Migration
+from tests.waiting import eventually, eventually_async
 
 
 def _schema(conn: sqlite3.Connection) -> None:
@@ -69,7 +71,7 @@ def test_write_sync_from_a_thread(database: Database) -> None:
 def test_deferred_jobs_are_batched_and_expedite_runs_them(database: Database) -> None:
     async def scenario() -> tuple[bool, int]:
         jobs = [database.schedule(_insert(n), deferred=True) for n in range(10, 15)]
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # one loop turn: not a wait (deferred jobs wait 50 ms)
         still_waiting = not any(job.waiter.done() for job in jobs if job.waiter)
         commits = database.commits
         database.expedite()
@@ -156,35 +158,40 @@ def test_the_writer_checkpoints_the_wal_into_the_database_file(
     for n in range(1, 101):
         database.write_sync(_insert(n))
     copy = tmp_path / "copy.db"  # the main file alone: what a checkpoint has written there
-    deadline = time.monotonic() + 5
-    found = 0
-    while found < 100 and time.monotonic() < deadline:
-        time.sleep(0.1)
+
+    def checkpointed() -> int:
         shutil.copyfile(database.path, copy)
         with contextlib.closing(sqlite3.connect(copy)) as conn:
             try:
-                found = conn.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+                return int(conn.execute("SELECT COUNT(*) FROM t").fetchone()[0])
             except sqlite3.OperationalError:  # not even the table checkpointed yet
-                found = 0
-    assert found == 100
+                return 0
+
+    eventually(lambda: checkpointed() == 100, what="all 100 rows in the main file")
 
 
 def test_inline_jobs_go_to_a_busy_writer_without_blocking_the_loop(database: Database) -> None:
+    inside, release = threading.Event(), threading.Event()
+
     def slow(conn: sqlite3.Connection) -> int:
-        time.sleep(0.4)
+        inside.set()
+        release.wait(10)  # the writer thread stays busy until the test lets it go
         return int(conn.execute("INSERT INTO t (n) VALUES (1)").lastrowid or 0)
 
     async def scenario() -> tuple[int, int, float]:
         busy = asyncio.ensure_future(database.write(slow))
-        await asyncio.sleep(0.1)  # the writer thread is inside ``slow`` now
+        await eventually_async(inside.is_set, what="the writer thread is inside slow")
         job = database.schedule(_insert(2), inline=True)
         started = time.monotonic()
-        await asyncio.sleep(0.01)  # the loop turns meanwhile: the inline job did not block it
+        # One loop turn runs the inline write: had it waited for the busy writer, the loop
+        # would stall until ``release.wait`` gives up (10 s).
+        await asyncio.sleep(0)
         turned = time.monotonic() - started
+        release.set()
         assert job.waiter is not None
         return await busy, await job.waiter, turned
 
     first, second, turned = asyncio.run(scenario())
     assert (first, second) == (1, 2)  # after the writer's job, in the writer's queue
-    assert turned < 0.2
+    assert turned < 5
     assert _rows(database) == [1, 2]
