@@ -315,13 +315,7 @@ def counts(conn: sqlite3.Connection, visible: Visible = None) -> tuple[int, int]
 
 def inboxes_of(conn: sqlite3.Connection, message_ids: Sequence[str]) -> dict[str, str]:
     """``{id: inbox}`` of the listed messages that exist."""
-    found: dict[str, str] = {}
-    for start in range(0, len(message_ids), 500):
-        chunk = list(message_ids[start : start + 500])
-        marks = ",".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT id, inbox FROM messages WHERE id IN ({marks})", chunk):
-            found[row[0]] = row[1]
-    return found
+    return _column_by_id(conn, message_ids, "inbox")
 
 
 def get_raw(conn: sqlite3.Connection, message_id: str) -> bytes | None:
@@ -343,11 +337,18 @@ def get_parts(conn: sqlite3.Connection, seq: int) -> list[PartInfo]:
 
 def seqs_for_ids(conn: sqlite3.Connection, message_ids: Sequence[str]) -> dict[str, int]:
     """``{id: seq}`` for the ids that exist."""
-    found: dict[str, int] = {}
+    return _column_by_id(conn, message_ids, "seq")
+
+
+def _column_by_id(
+    conn: sqlite3.Connection, message_ids: Sequence[str], column: str
+) -> dict[str, Any]:
+    """``{id: column}`` of the listed messages that exist (500 ids per query)."""
+    found: dict[str, Any] = {}
     for start in range(0, len(message_ids), 500):
         chunk = list(message_ids[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT id, seq FROM messages WHERE id IN ({marks})", chunk):
+        for row in conn.execute(f"SELECT id, {column} FROM messages WHERE id IN ({marks})", chunk):
             found[row[0]] = row[1]
     return found
 
