@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mailsandbox import __version__, inbound, web
+from mailsandbox import __version__, inbound, pop3, relay, web
 from mailsandbox import events as delivery_events
 from mailsandbox.api import build_router, install_http
 from mailsandbox.api.checks import install as install_checks
@@ -27,6 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     delivery_events.install(sandbox)
     inbound.install(sandbox)  # after the engine: its outbox delivers what routing writes
     install_checks(sandbox)
+    relay.install(sandbox)
+    pop3.install(sandbox)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

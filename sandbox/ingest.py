@@ -1,5 +1,5 @@
-"""The one ingest path. Every door (SMTP, SendGrid, Mailgun, REST send, ``mailsandbox ingest``)
-builds an :class:`Inbound` and awaits :meth:`Ingestor.ingest`.
+"""The one ingest path. Every door (SMTP, SendGrid, Mailgun, REST send, import,
+``mailsandbox ingest``) builds an :class:`Inbound` and awaits :meth:`Ingestor.ingest`.
 
 normalize (line endings, Message-ID, Return-Path, envelope-only recipients as Bcc) → parse →
 write in one transaction (plus whatever hooks add: prepare hooks may still label the message
@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox import bus, ids, indexer, mime, reading, tagging
+from mailsandbox.inbox_rules import Facts, InboxRules
+from mailsandbox.metrics import Histogram
 from mailsandbox.storage import messages
 from mailsandbox.storage.db import Database
 
@@ -41,7 +43,7 @@ class Inbound:
     raw: bytes
     mail_from: str = ""
     rcpt_tos: list[str] = field(default_factory=list)
-    source: str = "smtp"  # smtp | sendgrid | mailgun | api | cli | inbound
+    source: str = "smtp"  # smtp | sendgrid | mailgun | ses | api | cli | inbound | import
     username: str = ""
     inbox: str = "default"
     tags: list[str] = field(default_factory=list)
@@ -50,6 +52,9 @@ class Inbound:
     # (see mime.parse_built); ingest then skips the parse. Used only if ``raw`` has CRLF
     # line endings throughout, i.e. is stored as is.
     parsed: mime.ParsedMessage | None = None
+    # Imported from an archive: stored as it is (only line endings normalised), no Message-ID
+    # added, so exporting it gives the archive's bytes back.
+    as_is: bool = False
 
 
 # A prepare hook runs inside the message's transaction before its rows are written: it may still
@@ -93,9 +98,14 @@ def _hidden_recipients(parsed: mime.ParsedMessage, rcpt_tos: list[str]) -> list[
 
 
 def prepare(
-    inbound: Inbound, hostname: str = "mailsandbox", *, plus_tags: bool = True
+    inbound: Inbound,
+    hostname: str = "mailsandbox",
+    rules: InboxRules | None = None,
+    *,
+    plus_tags: bool = True,
 ) -> messages.NewMessage:
-    """The CPU part of ingest: normalise and parse. Pure; safe to run off the event loop.
+    """The CPU part of ingest: normalise, parse, pick the inbox. Pure; safe to run off the
+    event loop.
 
     ``plus_tags`` (``--no-plus-tags`` turns it off): ``user+foo@`` addresses tag the message
     ``foo``."""
@@ -113,7 +123,7 @@ def prepare(
         parse_error = f"{type(exc).__name__}: {exc}"
     hidden = _hidden_recipients(parsed, inbound.rcpt_tos)
     added, message_id = _added_headers(parsed, inbound.mail_from, hidden, hostname)
-    if added:
+    if added and not inbound.as_is:
         raw = "\r\n".join(added).encode("utf-8") + b"\r\n" + raw
         parsed.bcc += [mime.Address("", r) for r in hidden]
         parsed.message_id = message_id
@@ -125,6 +135,8 @@ def prepare(
     header_inbox = mime.decode_header_value(parsed.inbox_header) if parsed.inbox_header else ""
     if header_inbox:  # an explicit X-Sandbox-Inbox header wins over credentials
         inbox = header_inbox[:100]
+    elif rules and inbox == "default":  # no header, no credentials: the inbox rules decide
+        inbox = rules.choose(Facts(raw, parsed, inbound.mail_from, inbound.rcpt_tos)) or inbox
     addresses = [parsed.from_, *parsed.to, *parsed.cc, *parsed.bcc] if plus_tags else []
     tags = tagging.clean_tags([*inbound.tags, *parsed.x_tags, *tagging.plus_tags(addresses)])
     return messages.NewMessage(
@@ -160,10 +172,15 @@ class Ingestor:
         self.prepare_hooks: list[PrepareHook] = []
         self.plus_tags = plus_tags
         self.write_hooks: list[WriteHook] = []
+        self.inbox_rules = InboxRules()  # replaced whole when the rules change
         self.indexer = indexer.SearchIndexer(db)
         db.read_barrier = self.indexer.wait  # reads see acknowledged messages as searchable
         self.accepted = 0
         self.accepted_bytes = 0
+        # For /metrics: messages and bytes by door (Inbound.source), and seconds to commit.
+        self.received: dict[str, int] = {}
+        self.received_bytes: dict[str, int] = {}
+        self.latency = Histogram()
 
     def _write(self, new: messages.NewMessage) -> Callable[[sqlite3.Connection], int]:
         # No index row yet: the indexer writes it once this commits (see mailsandbox.indexer).
@@ -185,11 +202,15 @@ class Ingestor:
         With ``searchable`` (the default) it also waits until the message is in the search
         index and ``new`` was published; SMTP passes False to answer 250 right at the commit.
         """
+        started = time.perf_counter()
         small = len(inbound.raw) <= INLINE_BYTES
+        rules = self.inbox_rules
         if small:
-            new = prepare(inbound, self.hostname, plus_tags=self.plus_tags)
+            new = prepare(inbound, self.hostname, rules, plus_tags=self.plus_tags)
         else:  # parsing and writing a big message would hold up every other connection
-            new = await asyncio.to_thread(prepare, inbound, self.hostname, plus_tags=self.plus_tags)
+            new = await asyncio.to_thread(
+                prepare, inbound, self.hostname, rules, plus_tags=self.plus_tags
+            )
         # Small ones are written on the event loop with the others of this turn (see
         # Database.schedule); big ones by the writer thread.
         job = self.db.schedule(self._write(new), inline=small)
@@ -197,7 +218,9 @@ class Ingestor:
         committed: list[messages.MessageSummary] = []
         # Indexing and the announcement hang off the commit itself, so they happen even if
         # whoever waits for it goes away (an SMTP client hanging up right after its data).
-        job.waiter.add_done_callback(lambda done: committed.extend(self._committed(new, done)))
+        job.waiter.add_done_callback(
+            lambda done: committed.extend(self._committed(new, done, started))
+        )
         seq = await asyncio.shield(job.waiter)
         if not small:
             await asyncio.to_thread(reading.release_memory)  # (see release_memory)
@@ -206,15 +229,21 @@ class Ingestor:
         return committed[0] if committed else summary_of(new, seq)
 
     def _committed(
-        self, new: messages.NewMessage, done: asyncio.Future[int]
+        self, new: messages.NewMessage, done: asyncio.Future[int], started: float
     ) -> list[messages.MessageSummary]:
         if done.cancelled() or done.exception() is not None:
             return []
+        self.latency.observe(time.perf_counter() - started)
         self.accepted += 1
         self.accepted_bytes += len(new.raw)
+        door = new.source
+        self.received[door] = self.received.get(door, 0) + 1
+        self.received_bytes[door] = self.received_bytes.get(door, 0) + len(new.raw)
         summary = summary_of(new, done.result())
         indexed = self.indexer.indexed_future()
-        indexed.add_done_callback(lambda _: self.bus.publish(bus.BusEvent(bus.NEW, summary)))
+        indexed.add_done_callback(
+            lambda _: self.bus.publish(bus.BusEvent(bus.NEW, summary, summary.inbox))
+        )
         return [summary]
 
     async def wait_searchable(self) -> None:

@@ -20,10 +20,12 @@ from typing import Any
 
 from mailsandbox import bus, indexer, startup
 from mailsandbox.config import Settings, parse_duration
+from mailsandbox.inbox_rules import InboxRules, parse_all
 from mailsandbox.ingest import Ingestor
 from mailsandbox.reading import MessageReader
 from mailsandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
 from mailsandbox.storage import events, messages
+from mailsandbox.storage import inbox_rules as inbox_rule_store
 from mailsandbox.storage.db import Database, Migration
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
 
@@ -63,6 +65,7 @@ class Sandbox:
             self.db, self.bus, settings.smtp_hostname, plus_tags=settings.plus_tags
         )
         self.ingestor.write_hooks.append(record_queued)
+        self.ingestor.inbox_rules = InboxRules(parse_all(settings.inbox_rule))
         self.smtp_stats = SmtpStats()
         # The certificate STARTTLS/SMTPS serve (None: no TLS). Loaded now, so a bad file stops
         # create_app with a one-line ValueError before anything listens.
@@ -110,6 +113,7 @@ class Sandbox:
             await self._listen()
             await asyncio.to_thread(self.db.open)
             await asyncio.to_thread(self.ingestor.indexer.start, self.loop)
+            await self.reload_inbox_rules()
             for listener in self.listeners:
                 await listener.server.start_serving()
             self.spawn(self._retention_loop())
@@ -168,6 +172,12 @@ class Sandbox:
         await asyncio.to_thread(self.db.close)
         await asyncio.to_thread(self.ingestor.indexer.stop)  # after the writer's last commit
 
+    async def reload_inbox_rules(self) -> None:
+        """Put the rules in force: ``--inbox-rule`` ones, then the stored ones."""
+        stored = await self.db.read(inbox_rule_store.list_rules)
+        flags = parse_all(self.settings.inbox_rule)
+        self.ingestor.inbox_rules = InboxRules([*flags, *stored])
+
     def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         """Run a background task for the life of the sandbox (cancelled at stop)."""
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
@@ -179,12 +189,12 @@ class Sandbox:
         from mailsandbox.smtp import tls  # cryptography's x509: only when TLS is set up
 
         settings = self.settings
-        if settings.smtp_tls_cert:
-            cert, key = Path(settings.smtp_tls_cert), Path(settings.smtp_tls_key)
-        elif settings.smtp_tls == "self-signed":
-            cert, key = tls.ensure_self_signed(settings.data_dir)
-        else:
+        pair = tls.configured_pair(
+            settings.smtp_tls, settings.smtp_tls_cert, settings.smtp_tls_key, settings.data_dir
+        )
+        if pair is None:
             return None
+        cert, key = pair
         context = tls.server_context(cert, key)
         self.tls_certificate = cert
         return context

@@ -120,7 +120,7 @@ async def snapshot(message_id: str, ui: UI = Depends(get_ui), remote: int = Quer
     without the CSP ``sandbox`` directive, so our page (same origin) can read its DOM to draw
     it. Scripts stay forbidden by the CSP and by the frame's ``sandbox`` attribute (no
     ``allow-scripts``); remote content loads only with ``remote=1``."""
-    body = await load_preview_html(ui.sandbox, message_id)
+    body = await load_preview_html(ui.sandbox, message_id, ui.visible)
     if not body:
         missing = "Message not found" if body is None else "This message has no HTML part"
         return locked(Response(missing, status_code=404, media_type="text/plain"))

@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from mailsandbox import bus
+from mailsandbox.logins import Visible
 from mailsandbox.storage import messages
 
 # Bus events that change what the inbox shows ("stats": only the counts changed).
@@ -29,11 +30,15 @@ class Overview:
     tags: list[tuple[str, int]] = field(default_factory=list)  # every tag and its count
 
 
-def read_overview(conn: sqlite3.Connection) -> Overview:
-    total, unread = messages.counts(conn)
-    rows = conn.execute("SELECT inbox, COUNT(*) FROM messages GROUP BY inbox ORDER BY inbox")
+def read_overview(conn: sqlite3.Connection, visible: Visible = None) -> Overview:
+    """The numbers of every inbox, or of the ``visible`` ones (a scoped login's)."""
+    total, unread = messages.counts(conn, visible)
+    where, args = messages.visible_sql(visible)
+    rows = conn.execute(
+        f"SELECT inbox, COUNT(*) FROM messages WHERE {where} GROUP BY inbox ORDER BY inbox", args
+    )
     inboxes = [(row[0], int(row[1])) for row in rows]
-    return Overview(total, unread, inboxes, list(messages.tag_counts(conn).items()))
+    return Overview(total, unread, inboxes, list(messages.tag_counts(conn, visible).items()))
 
 
 class OverviewCache:

@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from mailsandbox.bus import DELIVERY_EVENT, BusEvent
+from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
 
@@ -24,9 +25,9 @@ class Totals:
     tags: list[str]
 
 
-def _compute(conn: sqlite3.Connection) -> Totals:
-    total, unread = store.counts(conn)
-    return Totals(total, unread, store.all_tags(conn))
+def _compute(conn: sqlite3.Connection, visible: Visible = None) -> Totals:
+    total, unread = store.counts(conn, visible)
+    return Totals(total, unread, store.all_tags(conn, visible))
 
 
 class TotalsCache:
@@ -51,8 +52,11 @@ class TotalsCache:
         return value
 
 
-async def totals(sandbox: Sandbox) -> Totals:
-    """The current totals of ``sandbox`` (cached on it)."""
+async def totals(sandbox: Sandbox, visible: Visible = None) -> Totals:
+    """The current totals of ``sandbox`` (cached on it), or of the ``visible`` inboxes
+    (a scoped login's: not cached)."""
+    if visible is not None:
+        return await sandbox.db.read(lambda conn: _compute(conn, visible))
     cache = sandbox.extensions.get(EXTENSION_KEY)
     if cache is None:
         cache = sandbox.extensions[EXTENSION_KEY] = TotalsCache(sandbox)

@@ -1,4 +1,5 @@
-"""TLS for STARTTLS and SMTPS, only when asked for: the user's pair, or a self-signed one.
+"""TLS for STARTTLS and SMTPS (and POP3's STLS, HTTPS), only when asked for: the user's pair,
+or a self-signed one.
 
 ``--smtp-tls self-signed`` generates a certificate once and keeps it beside the database. It
 names ``localhost``, ``127.0.0.1``, ``::1`` (and ``mailsandbox``, the compose service name), so a
@@ -57,6 +58,17 @@ def ensure_self_signed(directory: Path, hostname: str = "localhost") -> tuple[Pa
             f"cannot write the self-signed TLS pair in {directory}: {exc.strerror or exc}"
         ) from None
     return cert_path, key_path
+
+
+def configured_pair(mode: str, cert: str, key: str, directory: Path) -> tuple[Path, Path] | None:
+    """The (cert, key) a service (SMTP, POP3, HTTP) was told to use: its own pair, the
+    self-signed pair beside the database (``mode`` ``self-signed``; one pair, shared by every
+    service that asks for it), or None for no TLS."""
+    if cert:
+        return Path(cert), Path(key)
+    if mode == "self-signed":
+        return ensure_self_signed(directory)
+    return None
 
 
 def _self_signed(key: ec.EllipticCurvePrivateKey, hostname: str) -> x509.Certificate:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailsandbox.logins import Visible
 from mailsandbox.mime import Address, ParsedMessage, PartInfo
 
 
@@ -251,35 +252,70 @@ def summaries_from_rows(
     ]
 
 
-def get_summary(conn: sqlite3.Connection, message_id: str) -> MessageSummary | None:
-    rows = conn.execute(f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE id = ?", (message_id,))
+def visible_sql(visible: Visible, column: str = "inbox") -> tuple[str, list[str]]:
+    """A condition on ``column`` that keeps the ``visible`` inboxes (``1`` for all)."""
+    if visible is None:
+        return "1", []
+    names = sorted(visible)
+    return (f"{column} IN ({','.join('?' * len(names))})", names) if names else ("0", [])
+
+
+def get_summary(
+    conn: sqlite3.Connection, message_id: str, visible: Visible = None
+) -> MessageSummary | None:
+    """The message ``message_id``, if it is in a ``visible`` inbox."""
+    where, args = visible_sql(visible)
+    rows = conn.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE id = ? AND {where}", [message_id, *args]
+    )
     found = summaries_from_rows(conn, rows.fetchall())
     return found[0] if found else None
 
 
-def latest_id(conn: sqlite3.Connection) -> str | None:
-    row = conn.execute("SELECT id FROM messages ORDER BY created DESC, seq DESC LIMIT 1").fetchone()
+def latest_id(conn: sqlite3.Connection, visible: Visible = None) -> str | None:
+    where, args = visible_sql(visible)
+    row = conn.execute(
+        f"SELECT id FROM messages WHERE {where} ORDER BY created DESC, seq DESC LIMIT 1", args
+    ).fetchone()
     return row[0] if row else None
 
 
 def list_summaries(
-    conn: sqlite3.Connection, *, start: int = 0, limit: int = 50, inbox: str | None = None
+    conn: sqlite3.Connection,
+    *,
+    start: int = 0,
+    limit: int = 50,
+    inbox: str | None = None,
+    visible: Visible = None,
 ) -> list[MessageSummary]:
-    where, args = ("WHERE inbox = ?", [inbox]) if inbox is not None else ("", [])
+    where, args = visible_sql(visible)
+    if inbox is not None:
+        where, args = f"inbox = ? AND {where}", [inbox, *args]
     rows = conn.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM messages {where}"
+        f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE {where}"
         " ORDER BY created DESC, seq DESC LIMIT ? OFFSET ?",
         [*args, limit, start],
     ).fetchall()
     return summaries_from_rows(conn, rows)
 
 
-def counts(conn: sqlite3.Connection) -> tuple[int, int]:
+def counts(conn: sqlite3.Connection, visible: Visible = None) -> tuple[int, int]:
     """(total, unread)."""
+    if visible is not None:
+        where, args = visible_sql(visible)
+        row = conn.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(read = 0), 0) FROM messages WHERE {where}", args
+        ).fetchone()
+        return int(row[0]), int(row[1])
     row = conn.execute(
         "SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM messages WHERE read = 0)"
     ).fetchone()
     return int(row[0]), int(row[1])
+
+
+def inboxes_of(conn: sqlite3.Connection, message_ids: Sequence[str]) -> dict[str, str]:
+    """``{id: inbox}`` of the listed messages that exist."""
+    return _column_by_id(conn, message_ids, "inbox")
 
 
 def get_raw(conn: sqlite3.Connection, message_id: str) -> bytes | None:
@@ -307,24 +343,44 @@ def get_parts(conn: sqlite3.Connection, seq: int) -> list[PartInfo]:
 
 def seqs_for_ids(conn: sqlite3.Connection, message_ids: Sequence[str]) -> dict[str, int]:
     """``{id: seq}`` for the ids that exist."""
-    found: dict[str, int] = {}
+    return _column_by_id(conn, message_ids, "seq")
+
+
+def _column_by_id(
+    conn: sqlite3.Connection, message_ids: Sequence[str], column: str
+) -> dict[str, Any]:
+    """``{id: column}`` of the listed messages that exist (500 ids per query)."""
+    found: dict[str, Any] = {}
     for start in range(0, len(message_ids), 500):
         chunk = list(message_ids[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT id, seq FROM messages WHERE id IN ({marks})", chunk):
+        for row in conn.execute(f"SELECT id, {column} FROM messages WHERE id IN ({marks})", chunk):
             found[row[0]] = row[1]
     return found
 
 
-def all_tags(conn: sqlite3.Connection) -> list[str]:
-    """Every tag in use, sorted by name (case-insensitively)."""
-    rows = conn.execute("SELECT DISTINCT tag FROM message_tags ORDER BY tag COLLATE NOCASE")
+def _tags_of_visible(visible: Visible) -> tuple[str, list[str]]:
+    if visible is None:
+        return "1", []
+    where, args = visible_sql(visible)
+    return f"message_seq IN (SELECT seq FROM messages WHERE {where})", args
+
+
+def all_tags(conn: sqlite3.Connection, visible: Visible = None) -> list[str]:
+    """Every tag in use (on messages of the ``visible`` inboxes), sorted by name, ignoring case."""
+    where, args = _tags_of_visible(visible)
+    rows = conn.execute(
+        f"SELECT DISTINCT tag FROM message_tags WHERE {where} ORDER BY tag COLLATE NOCASE", args
+    )
     return [row[0] for row in rows]
 
 
-def tag_counts(conn: sqlite3.Connection) -> dict[str, int]:
+def tag_counts(conn: sqlite3.Connection, visible: Visible = None) -> dict[str, int]:
+    where, args = _tags_of_visible(visible)
     rows = conn.execute(
-        "SELECT tag, COUNT(*) FROM message_tags GROUP BY tag ORDER BY tag COLLATE NOCASE"
+        f"SELECT tag, COUNT(*) FROM message_tags WHERE {where}"
+        " GROUP BY tag ORDER BY tag COLLATE NOCASE",
+        args,
     )
     return {row[0]: row[1] for row in rows}
 
@@ -344,11 +400,19 @@ def set_read(conn: sqlite3.Connection, message_ids: Sequence[str], read: bool) -
     return changed
 
 
-def set_read_all(conn: sqlite3.Connection, read: bool) -> int:
-    """Set the read flag of every message; returns how many changed."""
+def set_read_all(conn: sqlite3.Connection, read: bool, visible: Visible = None) -> int:
+    """Set the read flag of every message (of the ``visible`` inboxes); returns how many
+    changed."""
+    where, args = visible_sql(visible)
     return conn.execute(
-        "UPDATE messages SET read = ? WHERE read != ?", (int(read), int(read))
+        f"UPDATE messages SET read = ? WHERE read != ? AND {where}", [int(read), int(read), *args]
     ).rowcount
+
+
+def ids_in(conn: sqlite3.Connection, visible: Visible) -> list[str]:
+    """Ids of every message of the ``visible`` inboxes."""
+    where, args = visible_sql(visible)
+    return [row[0] for row in conn.execute(f"SELECT id FROM messages WHERE {where}", args)]
 
 
 def delete_by_ids(conn: sqlite3.Connection, message_ids: Sequence[str]) -> list[str]:

@@ -100,7 +100,18 @@ def _core_0300(conn: sqlite3.Connection) -> None:
     )
 
 
+def _core_0400(conn: sqlite3.Connection) -> None:
+    run_statements(
+        conn,
+        """CREATE TABLE inbox_rules (
+            seq INTEGER NOT NULL, id VARCHAR NOT NULL, rule VARCHAR NOT NULL,
+            created FLOAT NOT NULL,
+            PRIMARY KEY (seq), UNIQUE (id))""",
+    )
+
+
 CORE_MIGRATIONS: list[Migration] = [
     Migration("core.0001_initial", _core_0001),
     Migration("core.0300_drop_prefix_indexes", _core_0300),
+    Migration("core.0400_inbox_rules", _core_0400),
 ]

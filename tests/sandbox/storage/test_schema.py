@@ -54,7 +54,7 @@ def test_migrated_database_matches_the_models(tmp_path: Path) -> None:
     expected = sqlite3.connect(reference)
 
     tables = sorted(SQLModel.metadata.tables)
-    assert len(tables) == 25
+    assert len(tables) == 27
     for table in tables:
         have, want = describe(migrated, table), describe(expected, table)
         assert have["columns"] == want["columns"], table
