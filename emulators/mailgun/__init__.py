@@ -1,8 +1,8 @@
 """Mailgun v3 emulation: messages, events, templates, suppressions, webhooks.
 
 ``install(app, sandbox)`` is the entry point the composition root calls: it adds the template
-tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``), the error
-handler for :class:`~.errors.MailgunError` and every route. Domain routes use
+tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``), the
+emulators' error handler (for :class:`~.errors.MailgunError`) and every route. Domain routes use
 the ``mgdomain`` path convertor (a segment with a dot), so they never shadow SendGrid's.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from mailsandbox.emulators.common.errors import install_handler
 from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.mailgun import (
     event_webhooks,
@@ -21,7 +22,6 @@ from mailsandbox.emulators.mailgun import (
     templates,
     webhooks,
 )
-from mailsandbox.emulators.mailgun.errors import MailgunError, handle_mailgun_error
 from mailsandbox.emulators.mailgun.signing import MailgunSigner
 from mailsandbox.runtime import Sandbox
 
@@ -32,7 +32,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     sandbox.extensions["mailgun.signer"] = MailgunSigner(
         sandbox.settings.mailgun_webhook_signing_key, sandbox.settings.data_dir
     )
-    app.add_exception_handler(MailgunError, handle_mailgun_error)
+    install_handler(app)
     include_first(app, messages.router, include_in_schema=False)  # the hot path, matched first
     for module in (templates, events_api, suppressions, webhooks, stored_messages):
         app.include_router(module.router, include_in_schema=False)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from mailsandbox.emulators.common.errors import install_handler
 from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.sendgrid import (
-    errors,
     event_webhooks,
     mail,
     suppressions_api,
@@ -33,7 +33,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     rate = parse_rate(sandbox.settings.sendgrid_rate_limit)
     if rate is not None:
         sandbox.extensions["sendgrid.rate_limiter"] = RateLimiter(*rate)
-    errors.install_handler(app)
+    install_handler(app)
     include_first(app, mail.router)  # the hot path: matched before the core API's routes
     for router in (templates_api.router, suppressions_api.router, webhooks_api.router):
         app.include_router(router)
