@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from mailsandbox.emulators.common.auth import bearer_token
 from mailsandbox.emulators.sendgrid.errors import SendGridError
 from mailsandbox.runtime import Sandbox
 
@@ -62,23 +63,13 @@ class RateLimiter:
         self._windows[key] = (start, used + 1)
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return ""
-    return token.strip()
-
-
 async def authorize(request: Request) -> str:
     """FastAPI dependency: the API key of this request (``default`` when none), or 401/429.
     Async although it never awaits: FastAPI runs a plain ``def`` dependency on a worker thread,
     a hop that costs more than the check itself."""
     sandbox: Sandbox = request.app.state.sandbox
     allowed = sandbox.settings.sendgrid_api_key
-    key = _bearer(request)
+    key = bearer_token(request)
     if allowed:
         if key is None:
             raise SendGridError.one(401, "authorization required")
