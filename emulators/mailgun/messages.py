@@ -6,7 +6,6 @@ after the commit. Batch sends (``recipient-variables``) become one message per r
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from dataclasses import replace
@@ -19,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from mailsandbox import ids
 from mailsandbox.emulators import handlebars
+from mailsandbox.emulators.common.storing import store_all
 from mailsandbox.emulators.hot_routes import direct
 from mailsandbox.emulators.mailgun import template_store
 from mailsandbox.emulators.mailgun.auth import Caller, caller
@@ -125,16 +125,6 @@ def _pop_header(headers: dict[str, str], name: str) -> str:
     return ""
 
 
-async def _ingest_all(c: Caller, inbounds: list[Inbound]) -> None:
-    # Answer at the commit, as SMTP does: the search index follows within milliseconds and
-    # every read of the API waits for it (Database.read_barrier), so nothing can tell.
-    ingest = c.sandbox.ingestor.ingest
-    if len(inbounds) == 1:  # the common case: awaited directly, without a task for gather
-        await ingest(inbounds[0], searchable=False)
-    else:
-        await asyncio.gather(*(ingest(i, searchable=False) for i in inbounds))
-
-
 def _inbound(
     c: Caller,
     raw: bytes,
@@ -174,7 +164,7 @@ async def send_message(request: Request) -> JSONResponse:
         raw, parsed = build_parsed(content)  # parsed: ingest need not parse what it built
         one = {**meta, "recipient": recipient} if recipient else meta
         inbounds.append(_inbound(c, raw, req.sender[1], rcpts, req.options, one, parsed))
-    await _ingest_all(c, inbounds)
+    await store_all(c.sandbox, inbounds)  # answered at the commit
     return mg_json({"id": f"<{message_id}>", "message": QUEUED})
 
 
@@ -197,5 +187,5 @@ async def send_mime(request: Request) -> JSONResponse:
     sender = parseaddr(str(headers.get("From", "")))[1]
     meta = options.metadata(message_id, c.domain)
     inbound = _inbound(c, raw, sender, _envelope(to), options, meta)
-    await _ingest_all(c, [inbound])
+    await store_all(c.sandbox, [inbound])
     return mg_json({"id": f"<{message_id}>", "message": QUEUED})

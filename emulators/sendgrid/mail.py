@@ -11,11 +11,8 @@ domain gets the 403 "unverified Sender Identity" answer, so apps can test that p
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import collections
 import logging
-import random
 import time
 from typing import Any
 
@@ -23,6 +20,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from mailsandbox.emulators.common import mime_build
+from mailsandbox.emulators.common.ids import url_safe_id
+from mailsandbox.emulators.common.storing import store_all
 from mailsandbox.emulators.hot_routes import direct
 from mailsandbox.emulators.sendgrid import template_store
 from mailsandbox.emulators.sendgrid.auth import authorize
@@ -42,15 +41,6 @@ UNVERIFIED_SENDER = (
     "error is resolved. Visit https://sendgrid.com/docs/for-developers/sending-email/"
     "sender-identity/ to see the Sender Identity requirements"
 )
-
-
-_ids = random.Random()  # seeded from os.urandom once; ids need uniqueness, not secrecy
-
-
-def new_x_message_id() -> str:
-    """22 url-safe characters, like ``kA5kcHA8SVGtVh5S9rAUew``. Not ``os.urandom`` per call:
-    that syscall drops the GIL, and under load the event loop then waits for it to return."""
-    return base64.urlsafe_b64encode(_ids.getrandbits(128).to_bytes(16, "big")).rstrip(b"=").decode()
 
 
 def _flag(settings: dict[str, Any], key: str, default: bool) -> bool:
@@ -177,7 +167,7 @@ async def mail_send(request: Request) -> Response:
     validate(body, template_subject=bool(active and active.subject))
     if str(body["from"]["email"]).lower().endswith(".invalid"):
         raise SendGridError.one(403, UNVERIFIED_SENDER, "from")
-    x_id = new_x_message_id()
+    x_id = url_safe_id()  # like kA5kcHA8SVGtVh5S9rAUew
     headers = {"X-Message-Id": x_id}
     if _flag(body.get("mail_settings") or {}, "sandbox_mode", False):
         _log_sandbox_mode(sandbox, body, x_id, key)
@@ -187,13 +177,7 @@ async def mail_send(request: Request) -> Response:
         _inbound(body, p, i, x_id, key, template, hostname)
         for i, p in enumerate(body["personalizations"])
     ]
-    # Answer at the commit, as SMTP does: the search index follows within milliseconds and
-    # every read of the API waits for it (Database.read_barrier), so nothing can tell.
-    stored = [sandbox.ingestor.ingest(i, searchable=False) for i in inbounds if i is not None]
-    if len(stored) == 1:  # the common case: awaited directly, without a task for gather
-        await stored[0]
-    else:
-        await asyncio.gather(*stored)
+    await store_all(sandbox, [i for i in inbounds if i is not None])  # answered at the commit
     return Response(status_code=202, headers=headers)
 
 

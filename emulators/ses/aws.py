@@ -7,19 +7,13 @@ resources (templates, configuration sets, topics) are shared by every region.
 
 from __future__ import annotations
 
-import random
 import time
-import uuid
 from datetime import UTC, datetime
+
+from mailsandbox.emulators.common.ids import new_uuid
 
 ACCOUNT_ID = "123456789012"  # the account id of AWS's own documentation examples
 DEFAULT_REGION = "us-east-1"
-_ids = random.Random()  # seeded from os.urandom once; ids need uniqueness, not secrecy
-
-
-def new_uuid() -> str:
-    """A random UUID without the ``os.urandom`` syscall per call (see sendgrid.mail)."""
-    return str(uuid.UUID(int=_ids.getrandbits(128), version=4))
 
 
 def new_message_id() -> str:

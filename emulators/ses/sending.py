@@ -12,7 +12,6 @@ publishes a Rendering Failure, as SES does.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,7 @@ from typing import Any
 
 from mailsandbox.emulators import handlebars
 from mailsandbox.emulators.common.addresses import addresses, valid_address
+from mailsandbox.emulators.common.storing import store_all
 from mailsandbox.emulators.ses import aws, config_store, message_build, template_store
 from mailsandbox.emulators.ses.account import Account
 from mailsandbox.emulators.ses.errors import (
@@ -339,9 +339,4 @@ def simulator_replies(inbound: Inbound) -> list[Inbound]:
 async def ingest(sandbox: Sandbox, inbounds: list[Inbound]) -> None:
     """Store the messages (and the simulator's automatic replies); returns once all are
     committed (as SMTP, the 2xx follows)."""
-    inbounds = inbounds + [reply for i in inbounds for reply in simulator_replies(i)]
-    ingest = sandbox.ingestor.ingest
-    if len(inbounds) == 1:
-        await ingest(inbounds[0], searchable=False)
-    elif inbounds:
-        await asyncio.gather(*(ingest(i, searchable=False) for i in inbounds))
+    await store_all(sandbox, inbounds + [r for i in inbounds for r in simulator_replies(i)])
