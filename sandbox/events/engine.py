@@ -22,7 +22,7 @@ from mailsandbox import bus, ids, ingest
 from mailsandbox.events import outbox, plans, providers, rule_store, schedule
 from mailsandbox.events.dispatcher import Dispatcher
 from mailsandbox.events.generic import GenericProvider
-from mailsandbox.events.magic import is_simulator, magic_rule
+from mailsandbox.events.magic import magic_rule
 from mailsandbox.events.rules import DELIVERY, Rule, RuleBook
 from mailsandbox.storage import events, messages, suppressions
 from mailsandbox.storage.events import DeliveryEvent
@@ -91,8 +91,7 @@ class EventEngine:
         events.add(conn, event)
         kind = provider.suppression_kind(event.type)
         temporary = event.type == "bounced" and event.details.get("severity") == "temporary"
-        # the SES mailbox simulator's addresses are never put on a suppression list (AWS docs)
-        if kind and not temporary and not is_simulator(event.recipient):
+        if kind and not temporary and provider.suppresses(event):
             suppressions.add(
                 conn,
                 suppressions.Suppression(
@@ -130,7 +129,7 @@ class EventEngine:
             kinds = suppressions.suppressed_kinds(conn, recipient, scopes)
             drop = provider.drop_reason(kinds) if kinds else None
             if drop is None:
-                rule = forced or self._rule_for(message, recipient, testing)
+                rule = forced or self._rule_for(provider, message, recipient, testing)
                 steps += self._steps(message, recipient, rule, start, testing)
                 continue
             reason, details = drop
@@ -186,7 +185,13 @@ class EventEngine:
         else:
             self._summaries.pop(message_id, None)
 
-    def _rule_for(self, message: MessageSummary, recipient: str, testing: bool) -> Rule:
+    def _rule_for(
+        self,
+        provider: providers.WebhookProvider,
+        message: MessageSummary,
+        recipient: str,
+        testing: bool,
+    ) -> Rule:
         if testing:
             return Rule(id="builtin:testmode", outcome="delivered", origin="builtin")
         rule = self.rules.first(
@@ -196,7 +201,12 @@ class EventEngine:
             subject=message.subject,
             source=message.source,
         )
-        return rule or magic_rule(recipient) or Rule(id="builtin:default", outcome="delivered")
+        return (
+            rule
+            or provider.recipient_rule(recipient)
+            or magic_rule(recipient)
+            or Rule(id="builtin:default", outcome="delivered")
+        )
 
     @staticmethod
     def _steps(

@@ -7,10 +7,12 @@ stored in the outbox at once) and, at dispatch, how to frame and sign a POST (``
 whether a failed status is worth retrying. :class:`BaseProvider` holds the shared defaults,
 including how events feed the suppression lists.
 
-Two optional hooks serve providers whose delivery is less direct: ``addressed`` gives each
+Optional hooks serve providers whose delivery is less direct: ``addressed`` gives each
 target its own copy of a payload (SNS puts the topic and the subscription in every
-notification), and ``message_rule`` decides every recipient of a message before any rule does
-(an SES template that failed to render is sent to nobody).
+notification), ``message_rule`` decides every recipient of a message before any rule does
+(an SES template that failed to render is sent to nobody), ``recipient_rule`` gives the
+provider's own test addresses their outcome (Postmark's bounce-testing domain, Resend's
+``@resend.dev``), and ``suppresses`` says whether an event puts its recipient on a list.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mailsandbox.events.magic import is_simulator
 from mailsandbox.events.rules import Rule
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
@@ -56,6 +59,10 @@ class WebhookProvider(Protocol):
     ) -> dict[str, Any]: ...
 
     def message_rule(self, message: MessageSummary) -> Rule | None: ...
+
+    def recipient_rule(self, recipient: str) -> Rule | None: ...
+
+    def suppresses(self, event: DeliveryEvent) -> bool: ...
 
     def request(
         self, payloads: list[dict[str, Any]], signed: bool
@@ -108,6 +115,16 @@ class BaseProvider:
     def message_rule(self, message: MessageSummary) -> Rule | None:
         """A rule for every recipient of ``message``, ahead of user rules (None: no such)."""
         return None
+
+    def recipient_rule(self, recipient: str) -> Rule | None:
+        """The provider's rule for one of its test addresses, after user rules and before the
+        built-in magic addresses (None: an ordinary recipient)."""
+        return None
+
+    def suppresses(self, event: DeliveryEvent) -> bool:
+        """Whether ``event`` (of a kind that feeds a list) puts its recipient on the list: the
+        SES mailbox simulator's addresses never join one (AWS documents it)."""
+        return not is_simulator(event.recipient)
 
     def request(self, payloads: list[dict[str, Any]], signed: bool) -> tuple[bytes, dict[str, str]]:
         body = payloads if self.batch else payloads[0]
