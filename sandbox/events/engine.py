@@ -315,6 +315,29 @@ class EventEngine:
             self.announce([event])
         return event
 
+    async def reschedule(
+        self, message_id: str, metadata: dict[str, Any], delta: float | None
+    ) -> bool:
+        """A scheduled message changed (Resend's reschedule and cancel): store its new
+        ``metadata`` and move the steps of its lifecycle by ``delta`` seconds, or drop them
+        (``delta`` None: it will never be sent). False when there is no such message."""
+
+        def write(conn: sqlite3.Connection) -> tuple[bool, float | None]:
+            if not messages.update_metadata(conn, message_id, metadata):
+                return False, None
+            self._summaries.pop(message_id, None)  # read again, with the new metadata
+            self._steps_left.pop(message_id, None)
+            if delta is None:
+                schedule.drop(conn, message_id)
+                return True, None
+            return True, schedule.shift(conn, message_id, delta)
+
+        found, first = await self.sandbox.db.write(write)
+        if first is not None:
+            self.clock.note(first)
+            self.clock.poke()
+        return found
+
     async def run(self) -> None:
         """Apply scheduled steps as they fall due (resumes whatever a restart left pending):
         each tick drains every due step in one deferred write, which the writer may share

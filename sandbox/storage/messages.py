@@ -170,6 +170,15 @@ def delete_by_seqs(conn: sqlite3.Connection, seqs: Sequence[int]) -> None:
             conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
 
 
+def update_metadata(conn: sqlite3.Connection, message_id: str, metadata: dict[str, Any]) -> bool:
+    """Replace a message's ESP metadata (an emulator records a later change, such as a new
+    send time); False when there is no such message."""
+    cursor = conn.execute(
+        "UPDATE messages SET metadata_json = ? WHERE id = ?", (json.dumps(metadata), message_id)
+    )
+    return cursor.rowcount > 0
+
+
 def delete_all(conn: sqlite3.Connection) -> None:
     for table in ("message_raw", "message_parts", "message_tags", "messages_fts", "messages"):
         conn.execute(f"DELETE FROM {table}")
@@ -252,9 +261,25 @@ def summaries_from_rows(
 
 
 def get_summary(conn: sqlite3.Connection, message_id: str) -> MessageSummary | None:
-    rows = conn.execute(f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE id = ?", (message_id,))
-    found = summaries_from_rows(conn, rows.fetchall())
+    found = summaries_where(conn, "id = ?", (message_id,))
     return found[0] if found else None
+
+
+def summaries_where(
+    conn: sqlite3.Connection,
+    where: str,
+    args: Sequence[Any] = (),
+    *,
+    order: str = "created DESC, seq DESC",
+    limit: int = -1,
+) -> list[MessageSummary]:
+    """Summaries of the messages matching an SQL condition (newest first by default; the
+    emulators look up their stored messages by provider ids this way)."""
+    rows = conn.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE {where} ORDER BY {order} LIMIT ?",
+        (*args, limit),
+    )
+    return summaries_from_rows(conn, rows.fetchall())
 
 
 def latest_id(conn: sqlite3.Connection) -> str | None:
