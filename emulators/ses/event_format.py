@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailsandbox.emulators.common.events import CLIENT_IP, iso_ms, provider_meta
+from mailsandbox.emulators.common.events import CLIENT_IP, address_text, iso_ms, provider_meta
 from mailsandbox.emulators.ses import aws
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
@@ -72,17 +72,14 @@ def matching_type(event: DeliveryEvent, message: MessageSummary) -> str | None:
 
 
 def _common_headers(message: MessageSummary, message_id: str) -> dict[str, Any]:
-    def fmt(address: Any) -> str:
-        return f"{address.name} <{address.address}>" if address.name else address.address
-
-    out: dict[str, Any] = {"from": [fmt(message.from_)] if message.from_.address else []}
+    out: dict[str, Any] = {"from": [address_text(message.from_)] if message.from_.address else []}
     if message.reply_to:
-        out["replyTo"] = [fmt(a) for a in message.reply_to]
+        out["replyTo"] = [address_text(a) for a in message.reply_to]
     if message.date:
         out["date"] = message.date
-    out["to"] = [fmt(a) for a in message.to]
+    out["to"] = [address_text(a) for a in message.to]
     if message.cc:
-        out["cc"] = [fmt(a) for a in message.cc]
+        out["cc"] = [address_text(a) for a in message.cc]
     out["messageId"] = message_id
     out["subject"] = message.subject
     return out
