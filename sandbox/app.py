@@ -15,7 +15,7 @@ from mailsandbox import __version__, web
 from mailsandbox import events as delivery_events
 from mailsandbox.api import build_router, install_security
 from mailsandbox.config import Settings
-from mailsandbox.emulators import mailgun, sendgrid, ses
+from mailsandbox.emulators import mailgun, postmark, resend, sendgrid, ses
 from mailsandbox.runtime import Sandbox
 
 ReadyCallback = Callable[[Sandbox], None]
@@ -40,8 +40,8 @@ def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None 
         title="mailsandbox",
         version=__version__,
         description=(
-            "Local email sandbox: Mailpit-compatible REST API, SendGrid, Mailgun and Amazon SES"
-            " emulation."
+            "Local email sandbox: Mailpit-compatible REST API, SendGrid, Mailgun, Amazon SES,"
+            " Postmark and Resend emulation."
         ),
         lifespan=lifespan,
         docs_url="/api/docs",
@@ -54,5 +54,7 @@ def create_app(settings: Settings | None = None, on_ready: ReadyCallback | None 
     sendgrid.install(app, sandbox)
     mailgun.install(app, sandbox)
     ses.install(app, sandbox)
+    postmark.install(app, sandbox)
+    resend.install(app, sandbox)
     web.install(app, sandbox)
     return app

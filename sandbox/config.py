@@ -7,6 +7,8 @@ below are generated from this one table and can never drift apart.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import os
 import re
@@ -57,6 +59,18 @@ def parse_credentials(value: str) -> tuple[str, str]:
     if not sep or not user:
         raise ValueError(f"expected USER:PASS, got {value!r}")
     return (user, password)
+
+
+def parse_whsec(secret: str) -> bytes:
+    """The key of a Svix/Resend signing secret ``whsec_<base64>``."""
+    prefix, _, encoded = secret.partition("_")
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if prefix != "whsec" or not key:
+        raise ValueError(f"expected a whsec_<base64> secret, got {secret!r}")
+    return key
 
 
 @dataclass
@@ -134,6 +148,34 @@ class Settings:
             metavar="KEY_ID",
         ),
     )
+    postmark_server_token: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "accept only these Postmark server tokens (repeatable; POSTMARK_API_TEST always"
+            " works, as Postmark's test token)",
+            repeat=True,
+            metavar="TOKEN",
+        ),
+    )
+    resend_api_key: list[str] = field(
+        default_factory=list,
+        metadata=_opt("accept only these Resend API keys (repeatable)", repeat=True),
+    )
+    resend_webhook_url: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "POST every Resend email event here, Svix-signed (repeatable)",
+            repeat=True,
+            metavar="URL",
+        ),
+    )
+    resend_webhook_secret: str = field(
+        default="",
+        metadata=_opt(
+            "signing secret of the --resend-webhook-url webhooks (default: generated, kept)",
+            metavar="whsec_...",
+        ),
+    )
     webhook_url: list[str] = field(
         default_factory=list,
         metadata=_opt("POST a JSON summary of each new message here (repeatable)", repeat=True),
@@ -196,6 +238,11 @@ class Settings:
             parse_duration(self.max_age)
         if self.smtp_max_size < 0 or self.smtp_max_recipients < 1 or self.smtp_timeout <= 0:
             raise ValueError("SMTP limits must be positive")
+        if self.resend_webhook_secret:
+            parse_whsec(self.resend_webhook_secret)
+        for url in self.resend_webhook_url:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"--resend-webhook-url must be an http(s) URL, got {url!r}")
         if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError(f"unknown --log-level {self.log_level!r}")
 

@@ -2,8 +2,10 @@
 
 - Non-canonical paths (``//view/x.html``, ``/a/../b``) get a 301 to the cleaned path.
 - Optional HTTP Basic auth (``--ui-auth``) on everything except ``/livez``, ``/readyz`` and the
-  ESP emulator paths (``/v3/*``, ``/v4/*``, ``/v5/*``, SES v2's ``/v2/email/*``, and the AWS
-  Query requests on ``/``: they have their own auth; see :func:`aws_query`).
+  ESP emulator paths (``/v3/*``, ``/v4/*``, ``/v5/*``, SES v2's ``/v2/email/*``, the AWS
+  Query requests on ``/``, and Postmark's and Resend's root paths when they carry the
+  provider's credentials: they have their own auth; see :func:`aws_query` and
+  :func:`root_provider`).
   WebSockets (``/api/events``) get the same auth and accept any ``Origin``, as Mailpit's does.
 - Mailpit's CORS rule for ``/api/*`` and ``/view/*``: a request whose ``Origin`` is not this
   host is refused (403 ``Blocked due to CORS violation``); allowed ones get the
@@ -27,6 +29,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBES = {"/livez", "/readyz"}
 ESP_PREFIXES = ("/v3/", "/v4/", "/v5/", "/v2/email/", "/SimpleNotificationService-")
+POSTMARK_PATHS = (
+    "/email",
+    "/templates",
+    "/bounces",
+    "/deliverystats",
+    "/message-streams",
+    "/messages",
+    "/webhooks",
+)
+RESEND_PATHS = ("/emails", "/domains", "/api-keys", "/webhooks")
 CORS_PREFIXES = ("/api/", "/view/")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CORS_HEADERS = {
@@ -70,6 +82,20 @@ def aws_query(scope: Scope, headers: Headers) -> bool:
     return b"Action=ConfirmSubscription" in query or b"Action=Unsubscribe" in query
 
 
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
+
+
+def root_provider(path: str, headers: Headers) -> bool:
+    """Postmark's and Resend's paths at the root, with their own credentials
+    (``X-Postmark-Server-Token``; ``Authorization: Bearer``): a page on another site cannot
+    send either header without a preflight, which the sandbox never grants."""
+    if "x-postmark-server-token" in headers and _under(path, POSTMARK_PATHS):
+        return True
+    bearer = headers.get("authorization", "")[:7].lower() == "bearer "
+    return bearer and _under(path, RESEND_PATHS)
+
+
 def _origin_host(origin: str) -> str:
     try:
         return urlsplit(origin).netloc.lower()
@@ -100,7 +126,11 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        esp = path.startswith(ESP_PREFIXES) or aws_query(scope, headers)
+        esp = (
+            path.startswith(ESP_PREFIXES)
+            or aws_query(scope, headers)
+            or root_provider(path, headers)
+        )
         if not esp and self.credentials is not None:
             given = basic_user(headers.get("authorization"))
             if given is None or not self._valid(given):
