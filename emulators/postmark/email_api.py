@@ -39,6 +39,7 @@ from mailsandbox.emulators.postmark.wire import Caller, answer, authorize, body
 from mailsandbox.ingest import Inbound
 
 MAX_BATCH = 500
+Templates = dict[str, tuple[Template, Template | None] | None]  # by id or alias: (it, layout)
 TEMPLATE_FIELDS = ("Subject", "HtmlBody", "TextBody")
 
 
@@ -61,7 +62,7 @@ def _prepare(request: Request, caller: Caller, data: Any, templated: bool = Fals
             " send messages.",
         )
     if templated:
-        out.template = {k: data[k] for k in ("TemplateId", "TemplateAlias") if k in data}
+        out.template = {k: data[k] for k in ("TemplateId", "TemplateAlias") if data.get(k)}
     inactive = inactive_among(caller.sandbox, out.stream, out.recipients)
     if inactive and len(inactive) == len(out.recipients):
         raise PostmarkError(
@@ -90,10 +91,13 @@ async def send_email(request: Request) -> Response:
     return answer(prepared.reply)
 
 
-def _one(request: Request, caller: Caller, data: Any, templated: bool = False) -> Prepared:
-    """A batch element: refused ones answer with their error in place."""
+def _one(request: Request, caller: Caller, data: Any, found: Templates | None = None) -> Prepared:
+    """A batch element (a template send when ``found`` has the templates): refused ones answer
+    with their error in place."""
     try:
-        return _prepare(request, caller, data, templated)
+        if found is None:
+            return _prepare(request, caller, data)
+        return _prepare(request, caller, _render(data, found), templated=True)
     except PostmarkError as exc:
         return Prepared(exc.body())
 
@@ -125,7 +129,7 @@ def _template_key(data: dict[str, Any]) -> str:
     return str(key)
 
 
-def _render(data: Any, found: dict[str, tuple[Template, Template | None] | None]) -> Any:
+def _render(data: Any, found: Templates) -> Any:
     """A template send as the plain send it amounts to (its template rendered into it)."""
     if not isinstance(data, dict):
         return data
@@ -155,9 +159,7 @@ def _render(data: Any, found: dict[str, tuple[Template, Template | None] | None]
             "TextBody": rendered.text}  # fmt: skip
 
 
-async def _templates_for(
-    caller: Caller, items: list[Any]
-) -> dict[str, tuple[Template, Template | None] | None]:
+async def _templates_for(caller: Caller, items: list[Any]) -> Templates:
     """The standard templates (and their layouts) the messages name, in one read."""
     keys = {
         str(m.get("TemplateId") or m.get("TemplateAlias"))
@@ -165,8 +167,8 @@ async def _templates_for(
         if isinstance(m, dict) and (m.get("TemplateId") or m.get("TemplateAlias"))
     }
 
-    def read(conn: sqlite3.Connection) -> dict[str, tuple[Template, Template | None] | None]:
-        out: dict[str, tuple[Template, Template | None] | None] = {}
+    def read(conn: sqlite3.Connection) -> Templates:
+        out: Templates = {}
         for key in keys:
             t = templates.find(conn, key)
             if t is None or t.type != "Standard":
@@ -192,12 +194,7 @@ async def send_batch_with_templates(request: Request) -> Response:
     caller = authorize(request)
     items = _batch_items(await body(request), "Messages")
     found = await _templates_for(caller, items)
-    prepared = []
-    for item in items:
-        try:
-            prepared.append(_prepare(request, caller, _render(item, found), templated=True))
-        except PostmarkError as exc:
-            prepared.append(Prepared(exc.body()))
+    prepared = [_one(request, caller, item, found) for item in items]
     await _store(caller, prepared)
     return answer([p.reply for p in prepared])
 
