@@ -79,7 +79,10 @@ def _0001(conn: sqlite3.Connection) -> None:
     conn.executemany(
         "INSERT INTO postmark_streams (id, name, description, type, unsubscribe_handling,"
         " created, updated, archived) VALUES (?, ?, '', ?, ?, ?, 0, 0)",
-        [(i, name, kind, handling, now) for i, name, kind, handling in DEFAULTS],
+        [
+            (i, name, kind, handling, now + n / 1000)  # listed in this order
+            for n, (i, name, kind, handling) in enumerate(DEFAULTS)
+        ],
     )
 
 
