@@ -32,6 +32,8 @@ SOURCE_LABELS = {
     "sendgrid": "SendGrid",
     "mailgun": "Mailgun",
     "ses": "Amazon SES",
+    "postmark": "Postmark",
+    "resend": "Resend",
     "api": "API",
     "generic": "Generic",
 }
