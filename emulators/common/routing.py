@@ -111,8 +111,8 @@ class FamilyRoute(BaseRoute):
         return default
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        family = self.family_for(request)
+        one = len(self.families) == 1  # most prefixes: no request to look at first
+        family = self.families[0] if one else self.family_for(Request(scope, receive))
         app, params, known = family.resolve(scope["path"], scope["method"])
         if app is None:
 
