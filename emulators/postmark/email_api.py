@@ -68,7 +68,7 @@ def _prepare(request: Request, caller: Caller, data: Any, templated: bool = Fals
         raise PostmarkError(
             INACTIVE_RECIPIENT,
             "You tried to send to recipient(s) that have been marked as inactive.\n Found"
-            f" inactive addresses: {', '.join(inactive)}.\n Inactive recipients are ones that"
+            f" inactive addresses: {', '.join(inactive)}. Inactive recipients are ones that"
             " have generated a hard bounce, a spam complaint, or a manual suppression. ",
         )
     message_id = sending.new_message_id()

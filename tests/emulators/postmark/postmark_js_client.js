@@ -42,6 +42,11 @@ const client = new postmark.ServerClient('node-token', {
   });
   out('suppressed', created.Suppressions[0].Status);
   out('dump', (await client.getSuppressions('outbound')).Suppressions.map((s) => s.EmailAddress));
+  try {
+    await client.sendEmail({ From: 'node@example.com', To: 'blocked@example.com', Subject: 'x', TextBody: 'y' });
+  } catch (error) {
+    out('inactive', { name: error.name, code: error.code, recipients: error.recipients });
+  }
   const removed = await client.deleteSuppressions('outbound', {
     Suppressions: [{ EmailAddress: 'blocked@example.com' }],
   });

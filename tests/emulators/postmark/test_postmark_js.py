@@ -44,6 +44,9 @@ def test_postmark_js(modules: Path, sandbox_factory: Callable[..., RunningSandbo
     assert steps["streams"] == ["outbound", "broadcast", "inbound"]
     assert (steps["suppressed"], steps["deleted"]) == ("Suppressed", "Deleted")
     assert steps["dump"] == ["blocked@example.com"]
+    assert steps["inactive"] == {
+        "name": "InactiveRecipientsError", "code": 406, "recipients": ["blocked@example.com"]
+    }  # fmt: skip
     assert steps["outbound"] == [steps["send"]["MessageID"]]
     assert steps["details"] == "From postmark.js" and steps["bounces"] == 0
     assert steps["invalid"] == {"name": "InvalidEmailRequestError", "code": 300, "status": 422}
