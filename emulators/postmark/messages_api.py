@@ -133,16 +133,17 @@ async def outbound_details(request: Request) -> Response:
 
     def read(conn: sqlite3.Connection) -> tuple[MessageSummary, list[DeliveryEvent], bytes]:
         message = _by_id(conn, message_id)
-        return message, events.for_message(conn, message.id), messages.get_raw(conn, message.id)
+        raw = messages.get_raw(conn, message.id) or b""
+        return message, events.for_message(conn, message.id), raw
 
     message, found, raw = await caller.sandbox.db.read(read)
-    parsed = mime.parse_message(raw or b"")
+    parsed = mime.parse_message(raw)
     body = outbound_json(message, found)
     body["Attachments"] = [p.filename for p in parsed.attachments]
     body.update(
         TextBody=parsed.text,
         HtmlBody=parsed.html,
-        Body=(raw or b"").decode("utf-8", "replace"),
+        Body=raw.decode("utf-8", "replace"),
         MessageEvents=[_message_event(e) for e in found],
     )
     return answer(body)

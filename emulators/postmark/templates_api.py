@@ -108,8 +108,8 @@ def _apply(conn: sqlite3.Connection, t: Template, data: dict[str, Any], creating
                     " once in the layout's HtmlBody and TextBody.",
                 )
     elif t.layout is not None:
-        layout = templates.find(conn, t.layout)
-        if layout is None or layout.type != "Layout":
+        found = templates.find(conn, t.layout)
+        if found is None or found.type != "Layout":
             raise not_found(t.layout)
     for part in (t.subject, t.html, t.text):
         try:
