@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from mailsandbox.api.security import POSTMARK_PATHS
 from mailsandbox.emulators.common import routing
 from mailsandbox.emulators.common.errors import install_handler
 from mailsandbox.emulators.postmark import (
@@ -28,18 +29,9 @@ from mailsandbox.emulators.postmark.errors import unknown_path
 from mailsandbox.emulators.postmark.wire import claims
 from mailsandbox.runtime import Sandbox
 
-PREFIXES = (
-    "/email",
-    "/templates",
-    "/bounces",
-    "/deliverystats",
-    "/message-streams",
-    "/messages",
-    "/webhooks",
-)
 FAMILY = routing.Family(
     "postmark",
-    PREFIXES,
+    POSTMARK_PATHS,  # the paths the security layer exempts from --ui-auth with the token
     [
         *email_api.ROUTES,
         *templates_api.ROUTES,

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from mailsandbox.emulators.common import mime_build
 from mailsandbox.emulators.common.addresses import addresses
+from mailsandbox.emulators.common.composed import Composed
 from mailsandbox.emulators.common.ids import new_uuid
 from mailsandbox.emulators.postmark.errors import (
     FORBIDDEN_ATTACHMENT,
@@ -54,19 +54,9 @@ _SUBMITTED = "%Y-%m-%dT%H:%M:%S.%f"
 
 
 @dataclass
-class Outgoing:
+class Outgoing(Composed):
     """A checked message, ready to be written."""
 
-    sender: dict[str, str]
-    to: list[dict[str, str]]
-    cc: list[dict[str, str]]
-    bcc: list[dict[str, str]]
-    reply_to: list[dict[str, str]]
-    subject: str
-    text: str
-    html: str
-    headers: dict[str, str]
-    attachments: list[dict[str, Any]]
     tag: str
     metadata: dict[str, str]
     stream: str
@@ -74,11 +64,6 @@ class Outgoing:
     track_links: str
     to_text: str  # the To field as sent (echoed in the answer)
     template: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def recipients(self) -> list[str]:
-        every = [e["email"] for e in (*self.to, *self.cc, *self.bcc)]
-        return list(dict.fromkeys(every))
 
 
 def submitted_at(epoch: float | None = None) -> str:
@@ -245,18 +230,6 @@ def check(data: Any, *, templated: bool = False) -> Outgoing:
 
 def build(out: Outgoing, message_id: str, token: str, hostname: str) -> Inbound:
     """The stored form of a checked message with Postmark MessageID ``message_id``."""
-    envelope = mime_build.Envelope(
-        sender=out.sender,
-        to=out.to,
-        cc=out.cc,
-        reply_to=out.reply_to,
-        subject=out.subject,
-        headers=out.headers,
-        message_id=f"<{message_id}@{hostname}>",
-    )
-    bodies = [("text/plain", out.text), ("text/html", out.html)]
-    contents = [(kind, value) for kind, value in bodies if value] or [("text/plain", "")]
-    raw, parsed = mime_build.build_parsed(envelope, contents, out.attachments)
     meta: dict[str, Any] = {
         "message_id": message_id,
         "stream": out.stream,
@@ -270,16 +243,12 @@ def build(out: Outgoing, message_id: str, token: str, hostname: str) -> Inbound:
     }
     if out.template:
         meta["template"] = out.template
-    return Inbound(
-        raw=raw,
-        mail_from=out.sender["email"],
-        rcpt_tos=out.recipients,
+    return out.inbound(
+        f"{message_id}@{hostname}",
         source="postmark",
-        username=token,
-        inbox=token or "default",
+        key=token,
         tags=[out.tag] if out.tag else [],
         metadata={"postmark": meta},
-        parsed=parsed,
     )
 
 

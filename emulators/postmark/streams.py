@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -307,21 +308,24 @@ def _entries(data: Any) -> list[str]:
     return [str(i.get("EmailAddress", "")) if isinstance(i, dict) else "" for i in items]
 
 
+def _each(emails: list[str], act: Callable[[str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """Postmark's per-address statuses: ``act(email)`` for each valid address."""
+    invalid = "An invalid email address was provided."
+    return [act(e) if valid_address(e) else _status(e, "Failed", invalid) for e in emails]
+
+
 async def add_suppressions(request: Request) -> Response:
     caller = authorize(request)
     stream = streams_of(request).get(request.path_params["stream"]).id
     emails = _entries(await body(request))
 
     def write(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for email in emails:
-            if not valid_address(email):
-                out.append(_status(email, "Failed", "An invalid email address was provided."))
-                continue
+        def add(email: str) -> dict[str, Any]:
             details = {"origin": "Customer"}
             store.add(conn, store.Suppression("unsubscribe", email, stream, details=details))
-            out.append(_status(email, "Suppressed"))
-        return out
+            return _status(email, "Suppressed")
+
+        return _each(emails, add)
 
     return answer({"Suppressions": await caller.sandbox.db.write(write)})
 
@@ -332,19 +336,14 @@ async def delete_suppressions(request: Request) -> Response:
     emails = _entries(await body(request))
 
     def write(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for email in emails:
-            if not valid_address(email):
-                out.append(_status(email, "Failed", "An invalid email address was provided."))
-            elif store.get(conn, "spam_report", email, stream) is not None:
-                out.append(
-                    _status(email, "Failed", "Spam complaint suppressions cannot be deleted.")
-                )
-            else:
-                for kind in ("bounce", "unsubscribe"):
-                    store.remove(conn, kind, email, stream)
-                out.append(_status(email, "Deleted"))
-        return out
+        def delete(email: str) -> dict[str, Any]:
+            if store.get(conn, "spam_report", email, stream) is not None:
+                return _status(email, "Failed", "Spam complaint suppressions cannot be deleted.")
+            for kind in ("bounce", "unsubscribe"):
+                store.remove(conn, kind, email, stream)
+            return _status(email, "Deleted")
+
+        return _each(emails, delete)
 
     return answer({"Suppressions": await caller.sandbox.db.write(write)})
 

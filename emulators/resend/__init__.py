@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from mailsandbox.api.security import RESEND_PATHS
 from mailsandbox.emulators.common import routing
 from mailsandbox.emulators.common.errors import install_handler
 from mailsandbox.emulators.resend import (
@@ -28,7 +29,7 @@ from mailsandbox.runtime import Sandbox
 
 FAMILY = routing.Family(
     "resend",
-    ("/emails", "/domains", "/api-keys", "/webhooks"),
+    RESEND_PATHS,  # the paths the security layer exempts from --ui-auth with a Bearer key
     [*emails_api.ROUTES, *account_api.ROUTES, *webhooks_api.ROUTES],
     unknown_path,
 )

@@ -19,14 +19,14 @@ import base64
 import binascii
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from mailsandbox.emulators.common import mime_build
 from mailsandbox.emulators.common.addresses import addresses, valid_address
+from mailsandbox.emulators.common.composed import Composed
 from mailsandbox.emulators.resend.errors import ResendError, missing, validation
 from mailsandbox.ingest import Inbound
 
@@ -46,27 +46,12 @@ ADDRESS_FORMAT = (
 
 
 @dataclass
-class Email:
+class Email(Composed):
     """A checked send, ready to be written."""
 
-    sender: dict[str, str]
     given: dict[str, Any]  # from/to/cc/bcc/reply_to as sent (echoed by GET /emails/{id})
-    to: list[dict[str, str]]
-    cc: list[dict[str, str]]
-    bcc: list[dict[str, str]]
-    reply_to: list[dict[str, str]]
-    subject: str
-    html: str
-    text: str
-    headers: dict[str, str]
-    attachments: list[dict[str, Any]]
     tags: list[dict[str, str]]
     scheduled_at: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def recipients(self) -> list[str]:
-        return list(dict.fromkeys(e["email"] for e in (*self.to, *self.cc, *self.bcc)))
 
 
 def created_text(epoch: float) -> str:
@@ -259,40 +244,23 @@ def check(data: Any, *, now: float | None = None) -> Email:
 
 def build(email: Email, email_id: str, key: str, hostname: str) -> Inbound:
     """The stored form of a checked email with Resend id ``email_id``."""
-    envelope = mime_build.Envelope(
-        sender=email.sender,
-        to=email.to,
-        cc=email.cc,
-        reply_to=email.reply_to,
-        subject=email.subject,
-        headers=email.headers,
-        message_id=f"<{email_id}@{hostname}>",
-    )
-    bodies = [("text/plain", email.text), ("text/html", email.html)]
-    contents = [(kind, value) for kind, value in bodies if value]
-    raw, parsed = mime_build.build_parsed(envelope, contents, email.attachments)
     meta: dict[str, Any] = {
         "id": email_id,
         **{k: _as_list(v) for k, v in email.given.items() if k != "from"},
         "from": email.given["from"],
         "tags": email.tags,
         "headers": [[n, v] for n, v in email.headers.items()],
-        "bodies": [kind for kind, _ in contents],  # which of text/html were sent
+        "bodies": [kind for kind, _ in email.bodies],  # which of text/html were sent
         "created": time.time(),
-        **email.extra,
     }
     if email.scheduled_at is not None:
         meta["scheduled_at"] = email.scheduled_at
-    return Inbound(
-        raw=raw,
-        mail_from=email.sender["email"],
-        rcpt_tos=email.recipients,
+    return email.inbound(
+        f"{email_id}@{hostname}",
         source="resend",
-        username=key,
-        inbox=key or "default",
+        key=key,
         tags=[t["value"] or t["name"] for t in email.tags],
         metadata={"resend": meta},
-        parsed=parsed,
     )
 
 
