@@ -7,16 +7,14 @@ fails the test rather than skipping it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from mailsandbox.runner import RunningSandbox
 from tests.emulators.mailgun.conftest import raw_message, stored
-from tests.tools import node_modules, run_node
+from tests.tools import node_modules, node_steps, run_node
 
 SCRIPT = Path(__file__).with_name("mailgun_js_client.js")
 
@@ -28,12 +26,7 @@ def modules() -> Path:
 
 def test_mailgun_js_end_to_end(modules: Path, running: RunningSandbox, api: httpx.Client) -> None:
     url = running.url.replace("127.0.0.1", "localhost")
-    done = run_node(SCRIPT, modules, url)
-    assert done.returncode == 0, done.stderr
-    steps: dict[str, Any] = {}
-    for line in done.stdout.splitlines():
-        record = json.loads(line)
-        steps[record["step"]] = record["value"]
+    steps = node_steps(run_node(SCRIPT, modules, url))
 
     assert steps["send"]["status"] == 200 and steps["send"]["message"] == "Queued. Thank you."
     assert sorted(steps["events"]) == [

@@ -12,10 +12,9 @@ import pytest
 from postmarker.core import PostmarkClient
 
 from mailsandbox.runner import RunningSandbox
-from mailsandbox.storage import messages
 from mailsandbox.storage.messages import MessageSummary
+from tests.emulators.stored import stored_by
 from tests.sandbox.events.receiver import Receiver
-from tests.waiting import eventually
 
 TOKEN = "server-token-1"
 HEADERS = {"X-Postmark-Server-Token": TOKEN, "Accept": "application/json"}
@@ -52,17 +51,7 @@ def message(**fields: Any) -> dict[str, Any]:
 
 def by_postmark_id(running: RunningSandbox, postmark_id: str) -> MessageSummary:
     """The stored message Postmark answered ``postmark_id`` for (metadata included)."""
-
-    def find() -> MessageSummary:
-        found = running.sandbox.db.read_sync(
-            lambda c: messages.summaries_where(
-                c, "json_extract(metadata_json, '$.postmark.message_id') = ?", (postmark_id,)
-            )
-        )
-        assert found, postmark_id
-        return found[0]
-
-    return eventually(find)
+    return stored_by(running, "$.postmark.message_id", postmark_id)
 
 
 def make_webhook(pm: httpx.Client, url: str, **extra: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from django.core.mail import get_connection
 from django.test import override_settings
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.anymail_tracking import Tracked, complete
+from tests.emulators.anymail_tracking import Tracked, complete, send_with
 from tests.emulators.postmark.conftest import HEADERS, TOKEN
 from tests.emulators.stored import listed, raw_message
 
@@ -42,17 +42,7 @@ def anymail_settings(running: RunningSandbox) -> dict[str, Any]:
 
 
 def send(to: list[str], **attrs: Any) -> AnymailMessage:
-    message = AnymailMessage(
-        "Welcome", "Hello!", "Shop <shop@example.com>", to,
-        connection=get_connection("anymail.backends.postmark.EmailBackend"),
-    )  # fmt: skip
-    message.attach_alternative('<p>Hello <a href="https://example.com/go">go</a></p>', "text/html")
-    message.tags = ["welcome"]
-    message.metadata = {"order": "42"}
-    for name, value in attrs.items():
-        setattr(message, name, value)
-    message.send()
-    return message
+    return send_with("anymail.backends.postmark.EmailBackend", to, **attrs)
 
 
 def test_tracking_through_anymail(

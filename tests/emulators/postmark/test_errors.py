@@ -9,16 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mailsandbox.runner import RunningSandbox, start_in_thread
-from tests.conftest import make_settings
+from mailsandbox.runner import RunningSandbox
 from tests.emulators.postmark.conftest import HEADERS, message
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    running = start_in_thread(make_settings(tmp_path_factory.mktemp("postmark")))
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

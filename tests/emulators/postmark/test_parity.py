@@ -8,7 +8,8 @@ import smtplib
 
 import httpx
 
-from tests.emulators.parity import ENVELOPE, LISTED, LOGO, PDF, fields, smtp_message
+from tests.emulators.parity import ENVELOPE, LOGO, PDF, assert_stored_alike, smtp_message
+from tests.emulators.stored import listed
 
 
 def b64(data: bytes) -> str:
@@ -38,9 +39,5 @@ def test_smtp_and_postmark_store_the_same_message(
 ) -> None:
     smtp.send_message(smtp_message(), to_addrs=ENVELOPE)
     assert pm.post("/email", json=POSTMARK).json()["ErrorCode"] == 0
-    via_smtp, via_postmark = reversed(api.get("/api/v1/messages").json()["messages"])
-    for key in LISTED:
-        assert via_smtp[key] == via_postmark[key], key
-    reference = fields(api.get(f"/api/v1/message/{via_smtp['ID']}/raw").content)
-    assert reference["parts"]  # the comparison covers the attachments
-    assert fields(api.get(f"/api/v1/message/{via_postmark['ID']}/raw").content) == reference
+    via_smtp, via_api = listed(api)
+    assert_stored_alike(api, via_smtp, [via_api])

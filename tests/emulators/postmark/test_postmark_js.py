@@ -8,10 +8,8 @@ The package is installed with npm once (``tests.tools.node_modules``); a missing
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +17,7 @@ import pytest
 from mailsandbox.runner import RunningSandbox
 from tests.emulators.postmark.conftest import by_postmark_id
 from tests.emulators.stored import raw_message
-from tests.tools import node_modules, run_node
+from tests.tools import node_modules, node_steps, run_node
 
 SCRIPT = Path(__file__).with_name("postmark_js_client.js")
 
@@ -31,12 +29,7 @@ def modules() -> Path:
 
 def test_postmark_js(modules: Path, sandbox_factory: Callable[..., RunningSandbox]) -> None:
     running = sandbox_factory(postmark_server_token=["node-token"])
-    done = run_node(SCRIPT, modules, running.url.removeprefix("http://"))
-    assert done.returncode == 0, done.stderr
-    steps: dict[str, Any] = {}
-    for line in done.stdout.splitlines():
-        record = json.loads(line)
-        steps[record["step"]] = record["value"]
+    steps = node_steps(run_node(SCRIPT, modules, running.url.removeprefix("http://")))
     assert steps["send"]["ErrorCode"] == 0 and steps["send"]["To"] == "ann@example.com"
     assert steps["batch"] == [0, 0] and steps["templated"] == 0
     assert steps["webhook"]["Triggers"]["Bounce"] == {"Enabled": True, "IncludeContent": True}

@@ -12,10 +12,9 @@ import pytest
 import resend
 
 from mailsandbox.runner import RunningSandbox
-from mailsandbox.storage import messages
 from mailsandbox.storage.messages import MessageSummary
+from tests.emulators.stored import stored_by
 from tests.sandbox.events.receiver import Receiver
-from tests.waiting import eventually
 
 KEY = "re_test_key_1"
 EMAIL_EVENTS = [
@@ -59,13 +58,5 @@ def email(**fields: Any) -> dict[str, Any]:
 
 
 def by_resend_id(running: RunningSandbox, email_id: str) -> MessageSummary:
-    def find() -> MessageSummary:
-        found = running.sandbox.db.read_sync(
-            lambda c: messages.summaries_where(
-                c, "json_extract(metadata_json, '$.resend.id') = ?", (email_id,)
-            )
-        )
-        assert found, email_id
-        return found[0]
-
-    return eventually(find)
+    """The stored message Resend answered ``email_id`` for (metadata included)."""
+    return stored_by(running, "$.resend.id", email_id)

@@ -16,7 +16,7 @@ from django.core.mail import get_connection
 from django.test import override_settings
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.anymail_tracking import Tracked, complete
+from tests.emulators.anymail_tracking import Tracked, complete, send_with
 from tests.emulators.resend.conftest import EMAIL_EVENTS, KEY
 from tests.emulators.stored import listed, raw_message
 from tests.waiting import eventually
@@ -40,17 +40,7 @@ def anymail_settings(running: RunningSandbox, secret: str = "") -> dict[str, Any
 
 
 def send(to: list[str], **attrs: Any) -> AnymailMessage:
-    message = AnymailMessage(
-        "Welcome", "Hello!", "Shop <shop@example.com>", to,
-        connection=get_connection("anymail.backends.resend.EmailBackend"),
-    )  # fmt: skip
-    message.attach_alternative('<p>Hello <a href="https://example.com/go">go</a></p>', "text/html")
-    message.tags = ["welcome"]
-    message.metadata = {"order": "42"}
-    for name, value in attrs.items():
-        setattr(message, name, value)
-    message.send()
-    return message
+    return send_with("anymail.backends.resend.EmailBackend", to, **attrs)
 
 
 def test_tracking_through_anymail_with_signatures(

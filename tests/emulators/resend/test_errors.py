@@ -11,16 +11,8 @@ import pytest
 import resend
 from resend import exceptions
 
-from mailsandbox.runner import RunningSandbox, start_in_thread
-from tests.conftest import make_settings
+from mailsandbox.runner import RunningSandbox
 from tests.emulators.resend.conftest import KEY, email
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    running = start_in_thread(make_settings(tmp_path_factory.mktemp("resend")))
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import smtplib
 
 import httpx
 
-from tests.emulators.parity import ENVELOPE, LISTED, LOGO, PDF, fields, smtp_message
+from tests.emulators.parity import ENVELOPE, LOGO, PDF, assert_stored_alike, smtp_message
+from tests.emulators.stored import listed
 
 RESEND = {
     "from": "Ann Example <ann@example.com>",
@@ -33,9 +34,5 @@ def test_smtp_and_resend_store_the_same_message(
 ) -> None:
     smtp.send_message(smtp_message(), to_addrs=ENVELOPE)
     assert rs.post("/emails", json=RESEND).status_code == 200
-    via_smtp, via_resend = reversed(api.get("/api/v1/messages").json()["messages"])
-    for key in LISTED:
-        assert via_smtp[key] == via_resend[key], key
-    reference = fields(api.get(f"/api/v1/message/{via_smtp['ID']}/raw").content)
-    assert reference["parts"]  # the comparison covers the attachments
-    assert fields(api.get(f"/api/v1/message/{via_resend['ID']}/raw").content) == reference
+    via_smtp, via_api = listed(api)
+    assert_stored_alike(api, via_smtp, [via_api])

@@ -8,9 +8,7 @@ The package is installed with npm once (``tests.tools.node_modules``); a missing
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +16,7 @@ import pytest
 from mailsandbox.runner import RunningSandbox
 from tests.emulators.resend.conftest import by_resend_id
 from tests.emulators.stored import listed, raw_message
-from tests.tools import node_modules, run_node
+from tests.tools import node_modules, node_steps, run_node
 
 SCRIPT = Path(__file__).with_name("resend_js_client.js")
 
@@ -29,12 +27,7 @@ def modules() -> Path:
 
 
 def test_resend_node(modules: Path, running: RunningSandbox, api: httpx.Client) -> None:
-    done = run_node(SCRIPT, modules, running.url)
-    assert done.returncode == 0, done.stderr
-    steps: dict[str, Any] = {}
-    for line in done.stdout.splitlines():
-        record = json.loads(line)
-        steps[record["step"]] = record["value"]
+    steps = node_steps(run_node(SCRIPT, modules, running.url))
     email_id = steps["send"]["data"]["id"]
     assert steps["send"]["error"] is None and steps["replay"] == {"id": email_id}
     assert steps["batch"] == 2 and steps["get"] == "From resend-node"
