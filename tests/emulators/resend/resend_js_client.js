@@ -6,23 +6,17 @@ const out = (step, value) => console.log(JSON.stringify({ step, value }));
 const resend = new Resend('re_node_key', { baseUrl: process.argv[2] });
 
 (async () => {
-  const sent = await resend.emails.send({
+  const email = {
     from: 'Node <node@example.com>',
     to: ['ann@example.com'],
     subject: 'From resend-node',
     html: '<p>hello from node</p>',
     tags: [{ name: 'sdk', value: 'node' }],
     attachments: [{ filename: 'a.dat', content: Buffer.from([0, 1, 2, 255]) }],
-  }, { idempotencyKey: 'node-1' });
+  };
+  const sent = await resend.emails.send(email, { idempotencyKey: 'node-1' });
   out('send', sent);
-  const replay = await resend.emails.send({
-    from: 'Node <node@example.com>',
-    to: ['ann@example.com'],
-    subject: 'From resend-node',
-    html: '<p>hello from node</p>',
-    tags: [{ name: 'sdk', value: 'node' }],
-    attachments: [{ filename: 'a.dat', content: Buffer.from([0, 1, 2, 255]) }],
-  }, { idempotencyKey: 'node-1' });
+  const replay = await resend.emails.send(email, { idempotencyKey: 'node-1' });
   out('replay', replay.data);
   const batch = await resend.batch.send([
     { from: 'node@example.com', to: ['b@example.com'], subject: 'B1', text: 'one' },
