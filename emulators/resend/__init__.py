@@ -1,12 +1,13 @@
 """Resend emulation at the root, as on api.resend.com: ``/emails`` (send, batch, get, list,
-reschedule, cancel), ``/domains``, ``/api-keys`` and ``/webhooks``, events POSTed Svix-signed.
+reschedule, cancel), ``/templates``, ``/domains``, ``/api-keys`` and ``/webhooks``, events
+POSTed Svix-signed.
 
 ``install(app, sandbox)`` is the entry point the composition root calls: it adds the tables'
 migrations, the Svix signer (``sandbox.extensions["resend.signer"]``: the account secret and
 each webhook's), the idempotency keys, the emulators' error handler, the routes (one
 :class:`~mailsandbox.emulators.common.routing.Family` ahead of the app's other routes;
-``/webhooks`` is shared with Postmark and is Resend's unless the request carries Postmark's
-token header) and the webhook adapter.
+``/templates`` and ``/webhooks`` are shared with Postmark and are Resend's unless the request
+carries Postmark's token header) and the webhook adapter.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mailsandbox.emulators.resend import (
     event_webhooks,
     idempotency,
     svix,
+    templates_api,
     webhooks_api,
 )
 from mailsandbox.emulators.resend.errors import unknown_path
@@ -30,7 +32,7 @@ from mailsandbox.runtime import Sandbox
 FAMILY = routing.Family(
     "resend",
     RESEND_PATHS,  # the paths the security layer exempts from --ui-auth with a Bearer key
-    [*emails_api.ROUTES, *account_api.ROUTES, *webhooks_api.ROUTES],
+    [*emails_api.ROUTES, *account_api.ROUTES, *templates_api.ROUTES, *webhooks_api.ROUTES],
     unknown_path,
 )
 

@@ -43,7 +43,7 @@ class ResourceRow(SQLModel, table=True):
     __tablename__ = "resend_resources"
 
     id: str = Field(primary_key=True)
-    kind: str = Field(index=True)  # domain | api_key
+    kind: str = Field(index=True)  # domain | api_key | template
     name: str = ""
     data_json: str = "{}"
     created: float = 0.0
@@ -61,7 +61,7 @@ class Resource:
     created: float
 
 
-def _rows(conn: sqlite3.Connection, kind: str) -> list[Resource]:
+def resources(conn: sqlite3.Connection, kind: str) -> list[Resource]:
     rows = conn.execute(
         "SELECT * FROM resend_resources WHERE kind = ? ORDER BY created DESC", (kind,)
     ).fetchall()
@@ -71,7 +71,7 @@ def _rows(conn: sqlite3.Connection, kind: str) -> list[Resource]:
     ]
 
 
-def _save(conn: sqlite3.Connection, item: Resource) -> None:
+def save(conn: sqlite3.Connection, item: Resource) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO resend_resources (id, kind, name, data_json, created)"
         " VALUES (?, ?, ?, ?, ?)",
@@ -79,7 +79,7 @@ def _save(conn: sqlite3.Connection, item: Resource) -> None:
     )
 
 
-def _delete(conn: sqlite3.Connection, kind: str, item_id: str) -> bool:
+def delete_resource(conn: sqlite3.Connection, kind: str, item_id: str) -> bool:
     cursor = conn.execute("DELETE FROM resend_resources WHERE kind = ? AND id = ?", (kind, item_id))
     return cursor.rowcount > 0
 
@@ -101,7 +101,7 @@ def _domain_json(item: Resource) -> dict[str, Any]:
 
 
 def _domains(conn: sqlite3.Connection) -> list[Resource]:
-    created = _rows(conn, "domain")
+    created = resources(conn, "domain")
     known = {d.name for d in created}
     rows = conn.execute(
         "SELECT mail_from, MIN(created) FROM messages WHERE source = 'resend' GROUP BY mail_from"
@@ -140,7 +140,7 @@ async def create_domain(request: Request) -> Response:
     if region not in REGIONS:
         raise validation(f"Region must be one of {', '.join(REGIONS)}.")
     item = Resource(new_uuid(), "domain", name, {"region": region}, time.time())
-    await caller.sandbox.db.write(lambda conn: _save(conn, item))
+    await caller.sandbox.db.write(lambda conn: save(conn, item))
     return answer({**_domain_json(item), "records": _records(name)})
 
 
@@ -166,7 +166,7 @@ async def verify_domain(request: Request) -> Response:
 
 async def delete_domain(request: Request) -> Response:
     caller, item = await _domain(request)
-    await caller.sandbox.db.write(lambda conn: _delete(conn, "domain", item.id))
+    await caller.sandbox.db.write(lambda conn: delete_resource(conn, "domain", item.id))
     return answer({"object": "domain", "id": item.id, "deleted": True})
 
 
@@ -178,12 +178,12 @@ def created_keys(sandbox: Sandbox) -> set[str]:
 
 async def load_keys(sandbox: Sandbox) -> None:
     """At start: the keys created through the API before (accepted like configured ones)."""
-    found = await sandbox.db.read(lambda conn: _rows(conn, "api_key"))
+    found = await sandbox.db.read(lambda conn: resources(conn, "api_key"))
     created_keys(sandbox).update(str(k.data.get("token")) for k in found)
 
 
 def _keys(conn: sqlite3.Connection, configured: list[str]) -> list[Resource]:
-    created = _rows(conn, "api_key")
+    created = resources(conn, "api_key")
     tokens = {str(k.data.get("token")) for k in created}
     used = conn.execute(
         "SELECT username, MIN(created) FROM messages WHERE source = 'resend' AND username != ''"
@@ -219,7 +219,7 @@ async def create_key(request: Request) -> Response:
     token = "re_" + secrets.token_urlsafe(24)
     item = Resource(new_uuid(), "api_key", name, {"token": token, "permission": permission},
                     time.time())  # fmt: skip
-    await caller.sandbox.db.write(lambda conn: _save(conn, item))
+    await caller.sandbox.db.write(lambda conn: save(conn, item))
     created_keys(caller.sandbox).add(token)
     return answer({"id": item.id, "token": token})
 
@@ -229,10 +229,10 @@ async def delete_key(request: Request) -> Response:
     key_id = request.path_params["key"]
 
     def write(conn: sqlite3.Connection) -> str | None:
-        item = next((k for k in _rows(conn, "api_key") if k.id == key_id), None)
+        item = next((k for k in resources(conn, "api_key") if k.id == key_id), None)
         if item is None:
             return None
-        _delete(conn, "api_key", key_id)
+        delete_resource(conn, "api_key", key_id)
         return str(item.data.get("token"))
 
     token = await caller.sandbox.db.write(write)

@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from mailsandbox import mime
 from mailsandbox.emulators.common.ids import new_uuid
 from mailsandbox.emulators.common.storing import store_all
-from mailsandbox.emulators.resend import idempotency, sending
+from mailsandbox.emulators.resend import idempotency, sending, templates_api
 from mailsandbox.emulators.resend.errors import ResendError, not_found, validation
 from mailsandbox.emulators.resend.event_format import last_event, meta
 from mailsandbox.emulators.resend.wire import Caller, answer, authorize, body, listing, object_body
@@ -66,6 +66,7 @@ async def send_email(request: Request) -> Response:
 
     async def serve() -> tuple[int, str]:
         await sending.fetch_paths(data)
+        await templates_api.render_into(caller.sandbox, data)
         email_id, inbound = _inbound(caller, sending.check(data))
         await store_all(caller.sandbox, [inbound])
         return 200, json.dumps({"id": email_id})
@@ -95,6 +96,7 @@ async def send_batch(request: Request) -> Response:
         errors: list[dict[str, Any]] = []
         for index, item in enumerate(items):
             try:
+                await templates_api.render_into(caller.sandbox, item)
                 checked.append(_batch_item(item))
             except ResendError as exc:
                 if not permissive:

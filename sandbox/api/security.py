@@ -38,7 +38,7 @@ POSTMARK_PATHS = (
     "/messages",
     "/webhooks",
 )
-RESEND_PATHS = ("/emails", "/domains", "/api-keys", "/webhooks")
+RESEND_PATHS = ("/emails", "/domains", "/api-keys", "/templates", "/webhooks")
 CORS_PREFIXES = ("/api/", "/view/")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CORS_HEADERS = {

@@ -1,5 +1,5 @@
-"""Postmark and Resend at the root of the sandbox: ``/webhooks``, which both have, goes to the
-one whose credentials the request carries; both are exempt from ``--ui-auth`` only with their
+"""Postmark and Resend at the root of the sandbox: ``/webhooks`` and ``/templates``, which both
+have, go to the one whose credentials the request carries; both are exempt from ``--ui-auth`` only with their
 own credentials header, and a cross-site form cannot reach them."""
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ def test_shared_webhooks_path_follows_the_credentials(api: httpx.Client) -> None
     assert neither.status_code == 401 and neither.json()["name"] == "missing_api_key"
     assert api.get("/webhooks/1/x", headers=POSTMARK).json()["ErrorCode"] == 12
     assert api.get("/webhooks/1/x", headers=RESEND).json()["name"] == "not_found"
+    assert api.get("/templates", headers=POSTMARK).json() == {"TotalCount": 0, "Templates": []}
+    assert api.get("/templates", headers=RESEND).json()["object"] == "list"
 
 
 def test_ui_auth_exemption_needs_the_providers_header(
