@@ -8,10 +8,11 @@ endpoints take only the ``Request`` and return a ``Response``, and an ``unknown`
 path of its prefixes that no route serves (404) or serves with other methods (405), in the
 provider's error shape, never FastAPI's ``{"detail": ...}``.
 
-:func:`install` puts one :class:`FamilyRoute` per prefix in front of the app's routes: it
-claims every path under its prefix and nothing else (the prefixes collide with no route of the
-core or the UI), so a request is matched with one string comparison before the per-route
-regular expressions, which keeps the send paths as short as SendGrid's direct routes.
+:func:`install` puts one :class:`FamilyRoute` per prefix in front of the app's routes (right
+after the other emulators' direct send routes, ``hot_routes``): it claims every path under its
+prefix and nothing else (the prefixes collide with no route of the core or the UI), so a request
+is matched with one string comparison before the per-route regular expressions, which keeps the
+send paths as short as SendGrid's direct routes.
 
 Where two providers share a prefix (``/webhooks``: Postmark's and Resend's), the request's
 credentials decide: the first family whose ``claims`` accepts the request serves it, and a
@@ -29,6 +30,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, compile_path, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mailsandbox.emulators.hot_routes import DirectRoute
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 # the answer for a path no route serves: (request, whether another method would be served)
@@ -133,5 +136,9 @@ def install(app: FastAPI, family: Family) -> None:
         route = table.get(prefix)
         if route is None:
             route = table[prefix] = FamilyRoute(prefix)
-            app.router.routes.insert(0, route)
+            routes = app.router.routes
+            first = next(
+                (i for i, r in enumerate(routes) if not isinstance(r, DirectRoute)), len(routes)
+            )
+            routes.insert(first, route)
         route.families.append(family)
