@@ -1,6 +1,6 @@
 """Postmark and Resend at the root of the sandbox: ``/webhooks`` and ``/templates``, which both
-have, go to the one whose credentials the request carries; both are exempt from ``--ui-auth`` only with their
-own credentials header, and a cross-site form cannot reach them."""
+have, go to the one whose credentials the request carries; both are exempt from ``--ui-auth``
+only with their own credentials header, and a cross-site form cannot reach them."""
 
 from __future__ import annotations
 
