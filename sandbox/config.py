@@ -7,6 +7,8 @@ below are generated from this one table and can never drift apart.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import ipaddress
 import os
@@ -118,6 +120,18 @@ def parse_origin(value: str) -> str:
             f"--allow-origin expects an origin like http://localhost:3000, got {value!r}"
         )
     return f"{match.group(1).lower()}://{match.group(2).lower()}"
+
+
+def parse_whsec(secret: str) -> bytes:
+    """The key of a Svix/Resend signing secret ``whsec_<base64>``."""
+    prefix, _, encoded = secret.partition("_")
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if prefix != "whsec" or not key:
+        raise ValueError(f"expected a whsec_<base64> secret, got {secret!r}")
+    return key
 
 
 @dataclass
@@ -271,6 +285,34 @@ class Settings:
             "accept only these AWS access key ids for SES and SNS (repeatable)",
             repeat=True,
             metavar="KEY_ID",
+        ),
+    )
+    postmark_server_token: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "accept only these Postmark server tokens (repeatable; POSTMARK_API_TEST always"
+            " works, as Postmark's test token)",
+            repeat=True,
+            metavar="TOKEN",
+        ),
+    )
+    resend_api_key: list[str] = field(
+        default_factory=list,
+        metadata=_opt("accept only these Resend API keys (repeatable)", repeat=True),
+    )
+    resend_webhook_url: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "POST every Resend email event here, Svix-signed (repeatable)",
+            repeat=True,
+            metavar="URL",
+        ),
+    )
+    resend_webhook_secret: str = field(
+        default="",
+        metadata=_opt(
+            "signing secret of the --resend-webhook-url webhooks (default: generated, kept)",
+            metavar="whsec_...",
         ),
     )
     webhook_url: list[str] = field(
@@ -495,6 +537,11 @@ class Settings:
             raise ValueError("--http-max-connections must be 1 or more")
         if self.http_header_timeout <= 0 or self.http_body_timeout <= 0:
             raise ValueError("--http-header-timeout and --http-body-timeout must be positive")
+        if self.resend_webhook_secret:
+            parse_whsec(self.resend_webhook_secret)
+        for url in self.resend_webhook_url:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"--resend-webhook-url must be an http(s) URL, got {url!r}")
         if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError(f"unknown --log-level {self.log_level!r}")
 

@@ -40,6 +40,8 @@ SOURCE_LABELS = {
     "sendgrid": "SendGrid",
     "mailgun": "Mailgun",
     "ses": "Amazon SES",
+    "postmark": "Postmark",
+    "resend": "Resend",
     "api": "API",
     "generic": "Generic",
     "inbound": "Inbound",

@@ -1,8 +1,9 @@
 """Signing keys kept next to the database: generated once, reloaded at every start.
 
 Webhook receivers are configured once with a public key or certificate (SendGrid's ECDSA key,
-the SNS signing certificate of the SES emulator), so the private key must survive restarts. Files
-are written atomically (a concurrent reader never sees half a key) and readable by the owner only.
+the SNS signing certificate of the SES emulator) or a shared secret (Mailgun's HMAC key,
+Resend's ``whsec_`` secret), so the key must survive restarts. Files are written atomically (a
+concurrent reader never sees half a key) and readable by the owner only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,19 @@ def write_private(path: Path, data: bytes) -> None:
         handle.write(data)
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+def load_or_create_secret(path: Path, generate: Callable[[], str]) -> str:
+    """The text secret stored at ``path``; else a new one from ``generate``, saved there."""
+    try:
+        existing = path.read_text().strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    secret = generate()
+    write_private(path, (secret + "\n").encode())
+    return secret
 
 
 def load_or_create_key(path: Path, kind: type, generate: Callable[[], Key]) -> Key:

@@ -19,7 +19,9 @@ In order, for each HTTP request and WebSocket handshake:
    ``HX-Request``). Apps calling the APIs from a server send neither header and pass.
 5. **Credentials**: ``--ui-auth`` Basic auth (any of its logins) everywhere except probes and
    the ESP send routes; the other ESP routes then need a key the provider enforces
-   (``--sendgrid-api-key``/``--mailgun-api-key``), since they read mail and configure webhooks.
+   (``--sendgrid-api-key``, ``--mailgun-api-key``, ``--ses-access-key``,
+   ``--postmark-server-token``, ``--resend-api-key``), since they read mail and configure
+   webhooks.
    A login scoped to some inboxes (``--inbox-scope``) is refused (403) the routes that span
    every inbox (``scoping.py``); the others show it its inboxes only.
 6. Mailpit's CORS answers for ``/api/*`` and ``/view/*`` from trusted origins (``OPTIONS``

@@ -171,6 +171,15 @@ def delete_by_seqs(conn: sqlite3.Connection, seqs: Sequence[int]) -> None:
             conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
 
 
+def update_metadata(conn: sqlite3.Connection, message_id: str, metadata: dict[str, Any]) -> bool:
+    """Replace a message's ESP metadata (an emulator records a later change, such as a new
+    send time); False when there is no such message."""
+    cursor = conn.execute(
+        "UPDATE messages SET metadata_json = ? WHERE id = ?", (json.dumps(metadata), message_id)
+    )
+    return cursor.rowcount > 0
+
+
 def delete_all(conn: sqlite3.Connection) -> None:
     for table in ("message_raw", "message_parts", "message_tags", "messages_fts", "messages"):
         conn.execute(f"DELETE FROM {table}")
@@ -265,11 +274,25 @@ def get_summary(
 ) -> MessageSummary | None:
     """The message ``message_id``, if it is in a ``visible`` inbox."""
     where, args = visible_sql(visible)
-    rows = conn.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE id = ? AND {where}", [message_id, *args]
-    )
-    found = summaries_from_rows(conn, rows.fetchall())
+    found = summaries_where(conn, f"id = ? AND {where}", (message_id, *args))
     return found[0] if found else None
+
+
+def summaries_where(
+    conn: sqlite3.Connection,
+    where: str,
+    args: Sequence[Any] = (),
+    *,
+    order: str = "created DESC, seq DESC",
+    limit: int = -1,
+) -> list[MessageSummary]:
+    """Summaries of the messages matching an SQL condition (newest first by default; the
+    emulators look up their stored messages by provider ids this way)."""
+    rows = conn.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE {where} ORDER BY {order} LIMIT ?",
+        (*args, limit),
+    )
+    return summaries_from_rows(conn, rows.fetchall())
 
 
 def latest_id(conn: sqlite3.Connection, visible: Visible = None) -> str | None:

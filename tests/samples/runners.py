@@ -51,6 +51,8 @@ NPM_PACKAGES = {
     "form-data": "form-data@4",
     "mailpit-api": "mailpit-api@2",
     "@aws-sdk/client-sesv2": "@aws-sdk/client-sesv2@3",
+    "postmark": "postmark@4",
+    "resend": "resend@6",
 }
 REQUIRE = re.compile(r"""\brequire\(\s*["']([^"']+)["']\s*\)""")
 NODE_BUILTINS = {"assert", "crypto", "fs", "http", "https", "net", "os", "path", "tls", "url"}

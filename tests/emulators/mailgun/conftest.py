@@ -13,10 +13,9 @@ import httpx
 import pytest
 from mailgun.client import Client
 
-from mailsandbox.runner import RunningSandbox, start_in_thread
+from mailsandbox.runner import RunningSandbox
 from mailsandbox.storage import messages
 from mailsandbox.storage.messages import MessageSummary
-from tests.conftest import make_settings
 from tests.waiting import eventually
 
 DOMAIN = "mg.example.com"
@@ -47,14 +46,6 @@ def stored_summary(running: RunningSandbox, message_id: str) -> MessageSummary:
     summary = running.sandbox.db.read_sync(lambda conn: messages.get_summary(conn, message_id))
     assert summary is not None
     return summary
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    """One sandbox for a whole module of read-only checks (sandbox start-up is the slow part)."""
-    running = start_in_thread(make_settings(tmp_path_factory.mktemp("mailgun")))
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

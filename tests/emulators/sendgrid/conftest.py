@@ -9,8 +9,7 @@ import httpx
 import pytest
 from sendgrid import SendGridAPIClient
 
-from mailsandbox.runner import RunningSandbox, start_in_thread
-from tests.conftest import make_settings
+from mailsandbox.runner import RunningSandbox
 
 
 @pytest.fixture
@@ -26,11 +25,9 @@ def http(running: RunningSandbox) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def shared_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+def shared_running(shared: RunningSandbox) -> RunningSandbox:
     """One sandbox for a whole module, for tests that store nothing (bad requests)."""
-    running = start_in_thread(make_settings(tmp_path_factory.mktemp("sendgrid")))
-    yield running
-    running.stop()
+    return shared
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from starlette.routing import Mount
 from mailsandbox.api.surface import POLICIES, Surface
 from mailsandbox.app import create_app
 from mailsandbox.config import Settings
+from mailsandbox.emulators.common.routing import PrefixRoute, root_specs
 from mailsandbox.runner import start_in_thread
 from tests.conftest import make_settings
 
@@ -146,6 +147,15 @@ EXPECTED: dict[str, list[str]] = {
         "HEAD /SimpleNotificationService-{name}",
         "HEAD /sns",
         "POST /",
+        "POST /email",
+        "POST /email/batch",
+        "POST /email/batch/",
+        "POST /email/batchWithTemplates",
+        "POST /email/batchWithTemplates/",
+        "POST /email/withTemplate",
+        "POST /email/withTemplate/",
+        "POST /emails",
+        "POST /emails/batch",
         "POST /v2/email/outbound-bulk-emails",
         "POST /v2/email/outbound-emails",
         "POST /v3/mail/send",
@@ -301,6 +311,58 @@ EXPECTED: dict[str, list[str]] = {
         "PUT /v4/domains/{domain}/webhooks",
         "DELETE /v3/{domain:mgdomain}/templates/",
         "DELETE /v3/{domain:mgdomain}/{table:mgsuppression}/",
+        # Postmark and Resend at the root (/templates and /webhooks: both, by credentials)
+        "DELETE /api-keys/{key}",
+        "DELETE /domains/{domain}",
+        "DELETE /templates/{template}",
+        "DELETE /webhooks/{webhook}",
+        "GET /api-keys",
+        "GET /bounces",
+        "GET /bounces/",
+        "GET /bounces/tags",
+        "GET /bounces/{bounce}",
+        "GET /bounces/{bounce}/dump",
+        "GET /deliverystats",
+        "GET /domains",
+        "GET /domains/{domain}",
+        "GET /emails",
+        "GET /emails/{email}",
+        "GET /message-streams",
+        "GET /message-streams/{stream}",
+        "GET /message-streams/{stream}/suppressions/dump",
+        "GET /messages/outbound",
+        "GET /messages/outbound/clicks",
+        "GET /messages/outbound/clicks/{message}",
+        "GET /messages/outbound/opens",
+        "GET /messages/outbound/opens/{message}",
+        "GET /messages/outbound/{message}/details",
+        "GET /messages/outbound/{message}/dump",
+        "GET /templates",
+        "GET /templates/{template}",
+        "GET /webhooks",
+        "GET /webhooks/{webhook}",
+        "PATCH /emails/{email}",
+        "PATCH /message-streams/{stream}",
+        "PATCH /templates/{template}",
+        "PATCH /webhooks/{webhook}",
+        "POST /api-keys",
+        "POST /domains",
+        "POST /domains/{domain}/verify",
+        "POST /emails/{email}/cancel",
+        "POST /message-streams",
+        "POST /message-streams/{stream}/archive",
+        "POST /message-streams/{stream}/suppressions",
+        "POST /message-streams/{stream}/suppressions/delete",
+        "POST /message-streams/{stream}/unarchive",
+        "POST /templates",
+        "POST /templates/",
+        "POST /templates/validate",
+        "POST /templates/{template}/duplicate",
+        "POST /templates/{template}/publish",
+        "POST /webhooks",
+        "PUT /bounces/{bounce}/activate",
+        "PUT /templates/{template}",
+        "PUT /webhooks/{webhook}",
     ],
 }
 SAMPLES = {"domain": "mg.example.com", "table": "bounces", "path": "app.css", "tag": "a/b"}
@@ -314,12 +376,15 @@ def sample_path(template: str) -> str:
 
 
 def routes_of(app: FastAPI) -> list[tuple[str, str]]:
-    """The app's routes as ``(method, path template)``, mounts and WebSockets included."""
-    routes: list[tuple[str, str]] = []
+    """The app's routes as ``(method, path template)``, mounts, WebSockets and the providers'
+    routes at the root (Postmark's, Resend's) included."""
+    routes: list[tuple[str, str]] = root_specs(app)
     for context in iter_route_contexts(app.routes):
         route = context.original_route
         if isinstance(route, Mount):
             routes.append(("GET", f"{route.path}/{{path:path}}"))
+            continue
+        if isinstance(route, PrefixRoute):  # listed by root_specs
             continue
         assert context.path, route
         methods = context.methods or {"WEBSOCKET"}

@@ -16,6 +16,8 @@ from typing import Any
 from sqlmodel import SQLModel, create_engine
 
 import mailsandbox.emulators.mailgun.tables
+import mailsandbox.emulators.postmark.tables
+import mailsandbox.emulators.resend.tables
 import mailsandbox.emulators.sendgrid.tables
 import mailsandbox.emulators.ses.tables
 import mailsandbox.events.models
@@ -54,7 +56,7 @@ def test_migrated_database_matches_the_models(tmp_path: Path) -> None:
     expected = sqlite3.connect(reference)
 
     tables = sorted(SQLModel.metadata.tables)
-    assert len(tables) == 27
+    assert len(tables) == 31
     for table in tables:
         have, want = describe(migrated, table), describe(expected, table)
         assert have["columns"] == want["columns"], table
