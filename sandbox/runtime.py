@@ -182,6 +182,7 @@ class Sandbox:
         """Run a background task for the life of the sandbox (cancelled at stop)."""
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.append(task)
+        task.add_done_callback(_log_failure)
         return task
 
     def _tls_context(self) -> ssl.SSLContext | None:
@@ -216,10 +217,15 @@ class Sandbox:
             self.retention_checks += 1  # (lets a test know a check has run)
             if self.settings.max_messages <= 0 and max_age is None:
                 continue
-            if self.ingestor.accepted == self._pruned_at_count and max_age is None:
+            accepted = self.ingestor.accepted
+            if accepted == self._pruned_at_count and max_age is None:
                 continue
-            self._pruned_at_count = self.ingestor.accepted
-            await self.prune_now(max_age)
+            try:
+                await self.prune_now(max_age)
+            except Exception:  # (a failed pass must not end retention: the next one retries)
+                log.exception("retention: pruning failed; retrying in %g s", PRUNE_INTERVAL)
+                continue
+            self._pruned_at_count = accepted
 
     async def prune_now(self, max_age: float | None = None) -> list[str]:
         min_created = time.time() - max_age if max_age is not None else None
@@ -230,3 +236,9 @@ class Sandbox:
             self.messages_deleted += len(deleted)
             self.bus.publish(bus.BusEvent(bus.PRUNE, None))
         return deleted
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """A background task that ends with an error says so (else it would stop in silence)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task %s failed", task.get_name(), exc_info=task.exception())

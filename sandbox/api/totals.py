@@ -3,6 +3,9 @@
 Every list response carries them; counting 100,000 rows per request is wasted work when
 nothing changed. The cache is dropped on every bus event that can change them (all changes to
 messages are announced on the bus), and a value computed while a change landed is not kept.
+A new message is announced only once searchable, a moment after its commit (and its SMTP
+250): the count of messages committed is part of the cache key, so a list right after the
+250 counts it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class TotalsCache:
     def __init__(self, sandbox: Sandbox) -> None:
         self._sandbox = sandbox
         self._generation = 0
+        self._stamp: tuple[int, int] | None = None  # (generation, messages committed)
         self._value: Totals | None = None
         sandbox.bus.on(self._invalidate)
 
@@ -42,13 +46,16 @@ class TotalsCache:
             self._generation += 1
             self._value = None
 
+    def _now(self) -> tuple[int, int]:
+        return (self._generation, self._sandbox.ingestor.accepted)
+
     async def get(self) -> Totals:
-        if self._value is not None:
+        if self._value is not None and self._stamp == self._now():
             return self._value
-        generation = self._generation
+        stamp = self._now()
         value = await self._sandbox.db.read(_compute)
-        if generation == self._generation:
-            self._value = value
+        if stamp == self._now():
+            self._value, self._stamp = value, stamp
         return value
 
 

@@ -45,6 +45,7 @@ CHECKPOINT_EVERY = 0.5  # seconds between WAL checkpoints by the writer thread
 IDLE_TRUNCATE = 1.0
 WAL_LIMIT = 64 * 1024 * 1024
 BUSY_TIMEOUT_MS = 10_000
+BUSY_RETRIES = 5  # reruns of a write transaction whose snapshot went stale (see _attempt)
 # Deferred, not IMMEDIATE: IMMEDIATE would take the write lock of every attached file too
 # (the search index has a writer of its own); the writer thread is the only one writing the
 # main file, so taking its lock at the first write never fails.
@@ -458,9 +459,7 @@ class Database:
         for job in jobs:
             job.started = True
         try:
-            conn.execute(BEGIN)
-            results = [job.fn(conn) for job in jobs]
-            conn.execute("COMMIT")
+            results = self._attempt(conn, jobs)
         except BaseException as exc:
             self._rolled_back(conn)
             if len(jobs) == 1:
@@ -469,11 +468,31 @@ class Database:
         self._committed()
         return [(job, result, None) for job, result in zip(jobs, results, strict=True)]
 
+    def _attempt(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> list[Any]:
+        """Run ``jobs`` in one transaction and commit; the results (raises on failure, the
+        transaction left to roll back).
+
+        A transaction that read an attached file (the search index) before that file's own
+        writer committed cannot then write it: SQLite answers SQLITE_BUSY at once, which no
+        busy timeout waits out (the snapshot is stale). Run again from the start, it sees
+        the new snapshot; the jobs are written to be rerun (see ``on_rollback``).
+        """
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                conn.execute(BEGIN)
+                results = [job.fn(conn) for job in jobs]
+                conn.execute("COMMIT")
+                return results
+            except sqlite3.OperationalError as exc:
+                if attempt == BUSY_RETRIES or exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                    raise
+                log.debug("write transaction busy (%s); running it again", exc)
+                self._rolled_back(conn)
+        raise AssertionError("unreachable")
+
     def _run_alone(self, conn: sqlite3.Connection, job: WriteJob) -> Outcome:
         try:
-            conn.execute(BEGIN)
-            result = job.fn(conn)
-            conn.execute("COMMIT")
+            result = self._attempt(conn, [job])[0]
         except BaseException as exc:
             self._rolled_back(conn)
             log.debug("write job failed: %r", exc)

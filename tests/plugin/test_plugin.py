@@ -10,11 +10,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import httpx
-import pytest
 
 from mailsandbox.client import Client
 from mailsandbox.pytest_plugin import inbox_name
@@ -90,9 +88,17 @@ def test_options_are_listed_in_help(tmp_path: Path) -> None:
     assert "--mailsandbox-url" in result.stdout and "--mailsandbox-smtp" in result.stdout
 
 
-def test_unused_plugin_starts_nothing(pytestconfig: pytest.Config) -> None:
-    assert pytestconfig.pluginmanager.has_plugin("mailsandbox")  # auto-loaded in this very run
-    assert not any(t.name == "mailsandbox" for t in threading.enumerate())
+def test_unused_plugin_starts_nothing(tmp_path: Path) -> None:
+    # In a run of its own: this suite's other tests start sandboxes in threads of this process.
+    (tmp_path / "test_plain.py").write_text(
+        "import threading\n"
+        "def test_no_sandbox(pytestconfig):\n"
+        "    assert pytestconfig.pluginmanager.has_plugin('mailsandbox')  # auto-loaded\n"
+        "    assert not any(t.name == 'mailsandbox' for t in threading.enumerate())\n"
+    )
+    result = run_pytest(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
 
 
 def test_inbox_names_are_readable_and_unique() -> None:

@@ -59,8 +59,9 @@ def test_wal_files_shrink_once_writes_pause(tmp_path: Path) -> None:
     try:
         assert asyncio.run(_burst(server.smtp_port)) == MESSAGES
         with httpx.Client(base_url=server.url) as api:
-            eventually(lambda: api.get("/api/v1/messages").json()["total"] == 1000, timeout=30)
-        eventually(lambda: [_size(wal) for wal in wals] == [0, 0], timeout=30)
+            # (generous: pruning 19,000 messages on a loaded 2-core CI machine takes a while)
+            eventually(lambda: api.get("/api/v1/messages").json()["total"] == 1000, timeout=120)
+        eventually(lambda: [_size(wal) for wal in wals] == [0, 0], timeout=60)
         # Still a working database: what is left is listed and searchable.
         with httpx.Client(base_url=server.url) as api:
             found = api.get("/api/v1/search", params={"query": "quick brown", "limit": 0})
