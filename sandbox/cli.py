@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
-import http.client
 import logging
 import os
 import smtplib
@@ -19,11 +18,14 @@ from collections.abc import Sequence
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from mailsandbox import __version__
 from mailsandbox.config import ENV_PREFIX, Settings, parse_hostport, setting_fields
 from mailsandbox.startup import StartupError, bind_http
+
+if TYPE_CHECKING:
+    import http.client
 
 
 class _Parser(argparse.ArgumentParser):
@@ -220,6 +222,8 @@ def healthcheck(settings: Settings) -> int:
 def _health_connection(settings: Settings, host: str, port: int) -> http.client.HTTPConnection:
     """Plain HTTP, or with --http-tls HTTPS trusting the sandbox's own certificate (whatever
     name it was made for: this connects to an address)."""
+    import http.client  # (here: the server itself never needs it)
+
     if not settings.tls_enabled("http"):
         return http.client.HTTPConnection(host, port, timeout=2)
     import ssl

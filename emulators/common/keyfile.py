@@ -12,12 +12,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+if TYPE_CHECKING:  # (cryptography is loaded when a key is: it costs start-up time)
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-Key = TypeVar("Key", bound=PrivateKeyTypes)
+Key = TypeVar("Key", bound="PrivateKeyTypes")
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -46,6 +46,8 @@ def load_or_create_secret(path: Path, generate: Callable[[], str]) -> str:
 def load_or_create_key(path: Path, kind: type, generate: Callable[[], Key]) -> Key:
     """The PEM private key at ``path`` if it is a ``kind``; else a new one from ``generate``,
     saved there (PKCS#8, unencrypted)."""
+    from cryptography.hazmat.primitives import serialization
+
     if path.exists():
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if isinstance(key, kind):  # ``kind`` is abstract: mypy takes no type[Key] for it

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from mailsandbox.emulators.common.addresses import addresses, valid_address
 from mailsandbox.emulators.common.composed import Composed
 from mailsandbox.emulators.resend.errors import ResendError, missing, validation
@@ -165,6 +163,8 @@ async def fetch_paths(data: Any) -> None:
     ]
     if not wanted:
         return
+    import httpx  # here, not at start: importing it costs start-up time
+
     async with httpx.AsyncClient(timeout=10, follow_redirects=True) as client:
         for item in wanted:
             try:

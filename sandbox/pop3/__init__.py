@@ -13,7 +13,6 @@ from mailsandbox.logins import Logins
 from mailsandbox.pop3.access import EXTENSION_KEY, pop3_of
 from mailsandbox.pop3.server import Pop3Server
 from mailsandbox.runtime import Sandbox
-from mailsandbox.smtp import tls
 
 
 def pop3_logins(sandbox: Sandbox) -> Logins:
@@ -28,6 +27,8 @@ def install(sandbox: Sandbox) -> Pop3Server | None:
     settings = sandbox.settings
     if not (settings.pop3 or settings.pop3s):
         return None
+    from mailsandbox.smtp import tls  # cryptography: only when POP3 is served
+
     pair = tls.configured_pair(
         settings.pop3_tls, settings.pop3_tls_cert, settings.pop3_tls_key, settings.data_dir
     )
