@@ -45,7 +45,7 @@ CHECKPOINT_EVERY = 0.5  # seconds between WAL checkpoints by the writer thread
 IDLE_TRUNCATE = 1.0
 WAL_LIMIT = 64 * 1024 * 1024
 BUSY_TIMEOUT_MS = 10_000
-BUSY_RETRIES = 5  # reruns of a write transaction whose snapshot went stale (see _attempt)
+BUSY_RETRIES = 5  # reruns of a write transaction whose snapshot went stale (see transaction)
 # Deferred, not IMMEDIATE: IMMEDIATE would take the write lock of every attached file too
 # (the search index has a writer of its own); the writer thread is the only one writing the
 # main file, so taking its lock at the first write never fails.
@@ -84,6 +84,34 @@ def truncate_wal(conn: sqlite3.Connection, schema: str = "main") -> bool:
     finally:
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return not busy
+
+
+def transaction(
+    conn: sqlite3.Connection, body: Callable[[], T], on_retry: Callable[[], None] | None = None
+) -> T:
+    """``body()`` between BEGIN and COMMIT on ``conn``; raises if it fails (the transaction
+    left to roll back).
+
+    A transaction that read an attached file (the search index) before that file's own writer
+    committed cannot then write it: SQLite answers SQLITE_BUSY at once, which no busy timeout
+    waits out (its snapshot is stale). Run again from the start (after ``on_retry``), it sees
+    the new snapshot; up to ``BUSY_RETRIES`` times.
+    """
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            conn.execute(BEGIN)
+            result = body()
+            conn.execute("COMMIT")
+            return result
+        except sqlite3.OperationalError as exc:
+            if attempt == BUSY_RETRIES or exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            log.debug("write transaction busy (%s); running it again", exc)
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if on_retry is not None:
+                on_retry()
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -470,25 +498,10 @@ class Database:
 
     def _attempt(self, conn: sqlite3.Connection, jobs: list[WriteJob]) -> list[Any]:
         """Run ``jobs`` in one transaction and commit; the results (raises on failure, the
-        transaction left to roll back).
-
-        A transaction that read an attached file (the search index) before that file's own
-        writer committed cannot then write it: SQLite answers SQLITE_BUSY at once, which no
-        busy timeout waits out (the snapshot is stale). Run again from the start, it sees
-        the new snapshot; the jobs are written to be rerun (see ``on_rollback``).
-        """
-        for attempt in range(BUSY_RETRIES + 1):
-            try:
-                conn.execute(BEGIN)
-                results = [job.fn(conn) for job in jobs]
-                conn.execute("COMMIT")
-                return results
-            except sqlite3.OperationalError as exc:
-                if attempt == BUSY_RETRIES or exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
-                    raise
-                log.debug("write transaction busy (%s); running it again", exc)
-                self._rolled_back(conn)
-        raise AssertionError("unreachable")
+        transaction left to roll back). The jobs are written to be rerun (see ``on_rollback``)."""
+        return transaction(
+            conn, lambda: [job.fn(conn) for job in jobs], on_retry=lambda: self._rolled_back(conn)
+        )
 
     def _run_alone(self, conn: sqlite3.Connection, job: WriteJob) -> Outcome:
         try:
