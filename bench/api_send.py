@@ -164,11 +164,55 @@ def ses_raw_target() -> Target:
     )
 
 
+def postmark_target() -> Target:
+    """Postmark ``POST /email``: a 5 KB text body, a Tag and Metadata (what postmarker and
+    django-anymail send)."""
+    line = "The quick brown fox jumps over the lazy dog, again and again and again.\n"
+    body = {
+        "From": "Bench <bench@example.com>",
+        "To": "Inbox <inbox@example.com>",
+        "Subject": "benchmark message",
+        "TextBody": line * (5 * 1024 // len(line)),
+        "Tag": "bench",
+        "Metadata": {"kind": "bench"},
+    }
+    return Target(
+        name="postmark",
+        path="/email",
+        content_type="application/json",
+        body=json.dumps(body).encode(),
+        headers={"X-Postmark-Server-Token": "bench", "Accept": "application/json"},
+        bare_status=200,
+    )
+
+
+def resend_target() -> Target:
+    """Resend ``POST /emails``: a 5 KB text body and one tag (what the resend SDKs send)."""
+    line = "The quick brown fox jumps over the lazy dog, again and again and again.\n"
+    body = {
+        "from": "Bench <bench@example.com>",
+        "to": ["Inbox <inbox@example.com>"],
+        "subject": "benchmark message",
+        "text": line * (5 * 1024 // len(line)),
+        "tags": [{"name": "kind", "value": "bench"}],
+    }
+    return Target(
+        name="resend",
+        path="/emails",
+        content_type="application/json",
+        body=json.dumps(body).encode(),
+        headers={"Authorization": "Bearer re_bench"},
+        bare_status=200,
+    )
+
+
 TARGETS: dict[str, Callable[[], Target]] = {
     "sendgrid": sendgrid_target,
     "mailgun": mailgun_target,
     "ses": ses_target,
     "ses-raw": ses_raw_target,
+    "postmark": postmark_target,
+    "resend": resend_target,
 }
 
 

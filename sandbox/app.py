@@ -11,13 +11,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mailsandbox import __version__, inbound, web
+from mailsandbox import __version__, inbound, pop3, relay, web
 from mailsandbox import events as delivery_events
 from mailsandbox.api import build_router, install_http
 from mailsandbox.api.checks import install as install_checks
 from mailsandbox.api.docs import install_openapi
 from mailsandbox.config import Settings
-from mailsandbox.emulators import mailgun, sendgrid, ses
+from mailsandbox.emulators import mailgun, postmark, resend, sendgrid, ses
 from mailsandbox.runtime import Sandbox
 
 
@@ -27,6 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     delivery_events.install(sandbox)
     inbound.install(sandbox)  # after the engine: its outbox delivers what routing writes
     install_checks(sandbox)
+    relay.install(sandbox)
+    pop3.install(sandbox)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,8 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="mailsandbox",
         version=__version__,
         description=(
-            "Local email sandbox: Mailpit-compatible REST API, SendGrid, Mailgun and Amazon SES"
-            " emulation. Live changes also stream over Mailpit's WebSocket, `GET /api/events`."
+            "Local email sandbox: Mailpit-compatible REST API, SendGrid, Mailgun, Amazon SES,"
+            " Postmark and Resend emulation. Live changes also stream over Mailpit's WebSocket,"
+            " `GET /api/events`."
         ),
         lifespan=lifespan,
         docs_url=None,  # served by api/docs.py from vendored files, so it works offline
@@ -56,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sendgrid.install(app, sandbox)
     mailgun.install(app, sandbox)
     ses.install(app, sandbox)
+    postmark.install(app, sandbox)
+    resend.install(app, sandbox)
     web.install(app, sandbox)
     install_openapi(app)
     return app

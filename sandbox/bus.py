@@ -31,6 +31,9 @@ CLOSED = "closed"  # the process is shutting down: listeners end (never filtered
 class BusEvent:
     type: str
     data: Any = None
+    # The inbox of the message it is about (so feeds of scoped logins can leave it out);
+    # None for events about no single message (truncate, prune, stats).
+    inbox: str | None = None
 
 
 @dataclass(eq=False)

@@ -10,19 +10,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
-import http.client
 import logging
+import os
 import smtplib
 import sys
 from collections.abc import Sequence
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from mailsandbox import __version__
 from mailsandbox.config import ENV_PREFIX, Settings, parse_hostport, setting_fields
 from mailsandbox.startup import StartupError, bind_http
+
+if TYPE_CHECKING:
+    import http.client
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
         serve.add_argument(_flag(f.name), **kwargs)  # type: ignore[arg-type]
 
     commands.add_parser(
+        "sendmail",
+        add_help=False,  # sendmail's own options: see mailsandbox.sendmail (and docs/cli.md)
+        help="a sendmail replacement: submit the message on stdin to a running sandbox",
+    )
+    commands.add_parser(
         "healthcheck",
         help="exit 0 if the sandbox this environment configures answers /readyz (Docker)",
         description="Exit 0 if the sandbox at --http / MAILSANDBOX_HTTP (a wildcard address"
@@ -88,6 +96,29 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="envelope recipient (repeatable; default: headers)",
     )
+    for name, text in (
+        (
+            "import",
+            "store mbox files, Maildirs, .eml files and folders of them in a running sandbox",
+        ),
+        ("export", "download the messages a search matches as mbox, a Maildir or a zip of .eml"),
+    ):
+        sub = commands.add_parser(name, help=text, description=text)
+        if name == "import":
+            sub.add_argument("paths", nargs="+", metavar="PATH", help="mbox, .eml, Maildir, folder")
+        else:
+            sub.add_argument("--query", default="", help="search syntax (default: every message)")
+            sub.add_argument("--format", default="mbox", choices=("mbox", "maildir", "eml-zip"))
+            sub.add_argument(
+                "--output", "-o", default="-", metavar="PATH",
+                help="a file (default: standard output); a folder for maildir",
+            )  # fmt: skip
+        sub.add_argument("--inbox", default="", help="into (from) this inbox only")
+        sub.add_argument(
+            "--url", default=os.environ.get("MAILSANDBOX_URL", "http://127.0.0.1:8025"),
+            help="the sandbox (env MAILSANDBOX_URL)",
+        )  # fmt: skip
+        sub.add_argument("--auth", default="", metavar="USER:PASS", help="a --ui-auth login")
     return parser
 
 
@@ -129,6 +160,8 @@ def serve(settings: Settings) -> int:
         """Printed once SMTP and HTTP both listen (never before)."""
         gc.freeze()
         gc.enable()
+        from mailsandbox.pop3.access import pop3_of
+
         host, port = settings.http_address[0], http_socket.getsockname()[1]
         smtp_host, smtp_port = sandbox.smtp_address
         lines = [
@@ -139,9 +172,15 @@ def serve(settings: Settings) -> int:
             lines.append(
                 f"  SMTPS    smtps://{sandbox.smtps_address[0]}:{sandbox.smtps_address[1]}"
             )
+        pop3 = pop3_of(sandbox)
+        for implicit_tls, label in ((False, "POP3 "), (True, "POP3S")):
+            address = pop3.address(implicit_tls=implicit_tls) if pop3 else None
+            if address:
+                lines.append(f"  {label}    {label.strip().lower()}://{address[0]}:{address[1]}")
+        web = f"{'https' if settings.tls_enabled('http') else 'http'}://{host}:{port}"
         lines += [
-            f"  Web UI   http://{host}:{port}/",
-            f"  API      http://{host}:{port}/api/v1/  (docs: http://{host}:{port}/api/docs)",
+            f"  Web UI   {web}/",
+            f"  API      {web}/api/v1/  (docs: {web}/api/docs)",
             f"  Database {sandbox.db.backend}",
         ]
         print("\n".join(lines), flush=True)
@@ -164,19 +203,37 @@ def healthcheck(settings: Settings) -> int:
     not urllib: a proxy set in the container's environment must not be used for this."""
     host, port = settings.http_address
     host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
-    connection = http.client.HTTPConnection(host, port, timeout=2)
     try:
+        connection = _health_connection(settings, host, port)
         connection.request("GET", "/readyz")
         status = connection.getresponse().status
     except OSError as exc:
         print(f"mailsandbox healthcheck: {host}:{port}: {exc}", file=sys.stderr)
         return 1
     finally:
-        connection.close()
+        if "connection" in locals():
+            connection.close()
     if status != 200:
         print(f"mailsandbox healthcheck: /readyz answered {status}", file=sys.stderr)
         return 1
     return 0
+
+
+def _health_connection(settings: Settings, host: str, port: int) -> http.client.HTTPConnection:
+    """Plain HTTP, or with --http-tls HTTPS trusting the sandbox's own certificate (whatever
+    name it was made for: this connects to an address)."""
+    import http.client  # (here: the server itself never needs it)
+
+    if not settings.tls_enabled("http"):
+        return http.client.HTTPConnection(host, port, timeout=2)
+    import ssl
+
+    from mailsandbox.smtp import tls
+
+    cert = settings.http_tls_cert or str(settings.data_dir / tls.CERT_FILE)
+    context = ssl.create_default_context(cafile=cert)
+    context.check_hostname = False
+    return http.client.HTTPSConnection(host, port, timeout=2, context=context)
 
 
 def ingest_files(paths: Sequence[str], smtp: str, sender: str, recipients: list[str]) -> int:
@@ -210,6 +267,12 @@ def ingest_files(paths: Sequence[str], smtp: str, sender: str, recipients: list[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else list(argv)
+    invoked_as_sendmail = argv is None and Path(sys.argv[0]).name == "sendmail"
+    if invoked_as_sendmail or words[:1] == ["sendmail"]:  # its own syntax; nothing else loaded
+        from mailsandbox.sendmail import main as sendmail
+
+        return sendmail(words if invoked_as_sendmail else words[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -230,5 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, smtplib.SMTPException) as exc:
             print(f"mailsandbox ingest: {exc}", file=sys.stderr)
             return 1
+    if args.command in ("import", "export"):
+        from mailsandbox import archive_cli
+
+        return archive_cli.run(args.command, args)
     parser.print_help()
     return 2

@@ -7,6 +7,8 @@ below are generated from this one table and can never drift apart.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import ipaddress
 import os
@@ -16,14 +18,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mailsandbox.inbox_rules import InboxRule
+
 ENV_PREFIX = "MAILSANDBOX_"
 DATABASE_SCHEMES = ("postgresql", "postgres")  # --db URLs (libpq's two spellings)
 
 
 def _opt(
-    help: str, *, flag: str | None = None, repeat: bool = False, metavar: str | None = None
+    help: str,
+    *,
+    flag: str | None = None,
+    repeat: bool = False,
+    metavar: str | None = None,
+    env_sep: str = ",",
 ) -> dict[str, Any]:
-    return {"help": help, "flag": flag, "repeat": repeat, "metavar": metavar}
+    """A field's flag; ``env_sep`` separates a repeatable flag's values in its env variable."""
+    return {"help": help, "flag": flag, "repeat": repeat, "metavar": metavar, "env_sep": env_sep}
+
+
+RELAY_TLS_MODES = ("none", "starttls", "tls")
+RELAY_OPTIONS = (
+    "relay_auth",
+    "relay_tls",
+    "relay_tls_ca",
+    "relay_from",
+    "relay_allow",
+    "relay_match",
+)
+
+
+def _flag_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def parse_hostport(value: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
@@ -51,6 +76,15 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"not a duration: {text!r}")
     number, unit = float(match.group(1)), match.group(2) or "s"
     return number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
+
+def parse_scope(value: str) -> tuple[str, frozenset[str]]:
+    """Parse ``USER=INBOX,INBOX`` (``--inbox-scope``)."""
+    user, sep, listed = value.partition("=")
+    inboxes = frozenset(name.strip() for name in listed.split(",") if name.strip())
+    if not sep or not user.strip() or not inboxes:
+        raise ValueError(f"--inbox-scope: expected USER=INBOX,INBOX, got {value!r}")
+    return user.strip(), inboxes
 
 
 def parse_credentials(value: str) -> tuple[str, str]:
@@ -89,6 +123,18 @@ def parse_origin(value: str) -> str:
     return f"{match.group(1).lower()}://{match.group(2).lower()}"
 
 
+def parse_whsec(secret: str) -> bytes:
+    """The key of a Svix/Resend signing secret ``whsec_<base64>``."""
+    prefix, _, encoded = secret.partition("_")
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if prefix != "whsec" or not key:
+        raise ValueError(f"expected a whsec_<base64> secret, got {secret!r}")
+    return key
+
+
 @dataclass
 class Settings:
     """Everything the process can be told. Field metadata drives the CLI and the env reader."""
@@ -99,6 +145,20 @@ class Settings:
     http: str = field(
         default="127.0.0.1:8025",
         metadata=_opt("HTTP (UI, REST API, ESP APIs) listen address", metavar="HOST:PORT"),
+    )
+    http_tls: str = field(
+        default="off",
+        metadata=_opt(
+            "serve the UI and APIs over HTTPS: off, or self-signed (the certificate kept beside"
+            " the database, shared with SMTP and POP3); --http-tls-cert/--http-tls-key use yours",
+            metavar="MODE",
+        ),
+    )
+    http_tls_cert: str = field(
+        default="", metadata=_opt("PEM certificate for HTTPS (turns HTTPS on)", metavar="PATH")
+    )
+    http_tls_key: str = field(
+        default="", metadata=_opt("PEM private key for --http-tls-cert", metavar="PATH")
     )
     db: str = field(
         default="./mailsandbox.db",
@@ -162,8 +222,23 @@ class Settings:
     smtp_hostname: str = field(
         default="mailsandbox", metadata=_opt("host name the SMTP server greets with")
     )
-    ui_auth: str = field(
-        default="", metadata=_opt("require HTTP basic auth for the UI and API", metavar="USER:PASS")
+    ui_auth: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "require HTTP basic auth for the UI and API: a login (repeatable; also POP3's)",
+            repeat=True,
+            metavar="USER:PASS",
+        ),
+    )
+    inbox_scope: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "limit a login to these inboxes in the UI, the API, the feeds and POP3 (repeatable;"
+            " a login without one sees all; env entries separated by ;)",
+            repeat=True,
+            metavar="USER=INBOX,INBOX",
+            env_sep=";",
+        ),
     )
     allow_host: list[str] = field(
         default_factory=list,
@@ -218,6 +293,34 @@ class Settings:
             metavar="KEY_ID",
         ),
     )
+    postmark_server_token: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "accept only these Postmark server tokens (repeatable; POSTMARK_API_TEST always"
+            " works, as Postmark's test token)",
+            repeat=True,
+            metavar="TOKEN",
+        ),
+    )
+    resend_api_key: list[str] = field(
+        default_factory=list,
+        metadata=_opt("accept only these Resend API keys (repeatable)", repeat=True),
+    )
+    resend_webhook_url: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "POST every Resend email event here, Svix-signed (repeatable)",
+            repeat=True,
+            metavar="URL",
+        ),
+    )
+    resend_webhook_secret: str = field(
+        default="",
+        metadata=_opt(
+            "signing secret of the --resend-webhook-url webhooks (default: generated, kept)",
+            metavar="whsec_...",
+        ),
+    )
     webhook_url: list[str] = field(
         default_factory=list,
         metadata=_opt("POST a JSON summary of each new message here (repeatable)", repeat=True),
@@ -250,6 +353,87 @@ class Settings:
             " as Mailpit's --tags-disable plus-addresses)"
         ),
     )
+    pop3: str = field(
+        default="",
+        metadata=_opt(
+            "also serve the stored mail over POP3 here (off by default)", metavar="HOST:PORT"
+        ),
+    )
+    pop3s: str = field(
+        default="",
+        metadata=_opt(
+            "also serve POP3 with implicit TLS here (needs POP3 TLS)", metavar="HOST:PORT"
+        ),
+    )
+    pop3_auth: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "a POP3-only login (repeatable); POP3 also takes the --ui-auth logins, and any login"
+            " when neither is given",
+            repeat=True,
+            metavar="USER:PASS",
+        ),
+    )
+    pop3_tls: str = field(
+        default="off",
+        metadata=_opt(
+            "offer STLS (and allow --pop3s): off, or self-signed (the certificate kept beside"
+            " the database); --pop3-tls-cert/--pop3-tls-key use yours",
+            metavar="MODE",
+        ),
+    )
+    pop3_tls_cert: str = field(
+        default="", metadata=_opt("PEM certificate for STLS/POP3S (turns TLS on)", metavar="PATH")
+    )
+    pop3_tls_key: str = field(
+        default="", metadata=_opt("PEM private key for --pop3-tls-cert", metavar="PATH")
+    )
+    inbox_rule: list[str] = field(
+        default_factory=list,
+        metadata=_opt(
+            "put mail that neither an X-Sandbox-Inbox header nor credentials place into this"
+            " inbox (repeatable; first match wins), e.g. 'to:*@tenant-a.test=tenant-a'",
+            repeat=True,
+            metavar="FIELD:PATTERN=INBOX",
+        ),
+    )
+    relay_host: str = field(
+        default="",
+        metadata=_opt(
+            "upstream SMTP server that releases (and --relay-match) send to", metavar="HOST:PORT"
+        ),
+    )
+    relay_auth: str = field(
+        default="", metadata=_opt("log in to the relay server as this user", metavar="USER:PASS")
+    )
+    relay_tls: str = field(
+        default="none",
+        metadata=_opt(
+            "TLS to the relay server: none, starttls (required) or tls (implicit)", metavar="MODE"
+        ),
+    )
+    relay_tls_ca: str = field(
+        default="",
+        metadata=_opt(
+            "PEM file of certificates to trust for the relay server (default: the system's)",
+            metavar="PATH",
+        ),
+    )
+    relay_from: str = field(
+        default="",
+        metadata=_opt("envelope sender of relayed mail (default: the message's)", metavar="ADDR"),
+    )
+    relay_allow: str = field(
+        default="",
+        metadata=_opt("only relay to recipients matching this regular expression", metavar="REGEX"),
+    )
+    relay_match: str = field(
+        default="",
+        metadata=_opt(
+            "relay every new message matching this search to its envelope recipients",
+            metavar="QUERY",
+        ),
+    )
     log_level: str = field(default="info", metadata=_opt("debug, info, warning or error"))
 
     # --- derived views -------------------------------------------------------------
@@ -268,7 +452,12 @@ class Settings:
     @property
     def smtp_tls_enabled(self) -> bool:
         """Whether STARTTLS is offered (and SMTPS possible): only when asked for."""
-        return bool(self.smtp_tls_cert) or self.smtp_tls == "self-signed"
+        return self.tls_enabled("smtp")
+
+    @property
+    def pop3_credentials(self) -> dict[str, str]:
+        """POP3-only logins (``--pop3-auth``)."""
+        return dict(parse_credentials(c) for c in self.pop3_auth)
 
     @property
     def database_url(self) -> str | None:
@@ -299,8 +488,22 @@ class Settings:
         return dict(parse_credentials(c) for c in self.smtp_auth)
 
     @property
-    def ui_credentials(self) -> tuple[str, str] | None:
-        return parse_credentials(self.ui_auth) if self.ui_auth else None
+    def ui_logins(self) -> list[tuple[str, str]]:
+        """The ``--ui-auth`` logins, in order (empty: the UI and API are open)."""
+        return [parse_credentials(c) for c in self.ui_auth]
+
+    @property
+    def inbox_scopes(self) -> dict[str, frozenset[str]]:
+        """``--inbox-scope``: the inboxes each scoped login may see."""
+        scopes: dict[str, frozenset[str]] = {}
+        for entry in self.inbox_scope:
+            user, inboxes = parse_scope(entry)
+            scopes[user] = scopes.get(user, frozenset()) | inboxes
+        return scopes
+
+    def __post_init__(self) -> None:
+        if isinstance(self.ui_auth, str):  # one login, as it used to be given in code
+            self.ui_auth = [self.ui_auth] if self.ui_auth else []
 
     def validate(self) -> None:
         """Fail fast, with the flag's name, on values that cannot work."""
@@ -318,24 +521,14 @@ class Settings:
                 raise ValueError(f"--spamassassin: {exc}") from None
         for cred in self.smtp_auth:
             parse_credentials(cred)
-        if self.ui_auth:
-            parse_credentials(self.ui_auth)
-        if bool(self.smtp_tls_cert) != bool(self.smtp_tls_key):
-            raise ValueError("--smtp-tls-cert and --smtp-tls-key go together")
-        if self.smtp_tls not in {"off", "self-signed"}:
-            raise ValueError(f"--smtp-tls is off or self-signed, not {self.smtp_tls!r}")
-        if self.smtp_tls == "self-signed" and self.smtp_tls_cert:
-            raise ValueError(
-                "give --smtp-tls self-signed or --smtp-tls-cert/--smtp-tls-key, not both"
-            )
-        for flag, wanted in (
-            ("--smtps", self.smtps),
-            ("--smtp-require-tls", self.smtp_require_tls),
-        ):
-            if wanted and not self.smtp_tls_enabled:
+        for cred in self.ui_auth:
+            parse_credentials(cred)
+        logins = {user for user, _ in self.ui_logins} | set(self.pop3_credentials)
+        for user in self.inbox_scopes:
+            if user not in logins:
                 raise ValueError(
-                    f"{flag} needs TLS: add --smtp-tls self-signed, "
-                    "or --smtp-tls-cert and --smtp-tls-key"
+                    f"--inbox-scope {user}=…: no such login (add --ui-auth {user}:PASS"
+                    f" or --pop3-auth {user}:PASS)"
                 )
         if self.database_url is not None:
             scheme = self.database_url.split("://", 1)[0].lower()
@@ -344,6 +537,11 @@ class Settings:
                     f"--db {scheme}:// is not a database this supports: give a SQLite file"
                     " path or a postgresql:// URL"
                 )
+        self._validate_tls(
+            "smtp", ("--smtps", self.smtps), ("--smtp-require-tls", self.smtp_require_tls)
+        )
+        self._validate_pop3()
+        self._validate_tls("http")
         if self.max_messages < 0:
             raise ValueError("--max-messages must be 0 or more")
         if self.max_age:
@@ -352,6 +550,9 @@ class Settings:
             raise ValueError("SMTP limits must be positive")
         if self.smtp_max_connections < 0:
             raise ValueError("--smtp-max-connections must be 0 (unlimited) or more")
+        self._validate_relay()
+        for rule in self.inbox_rule:
+            InboxRule.parse(rule)
         for host in self.allow_host:
             parse_allowed_host(host)
         for origin in self.allow_origin:
@@ -360,8 +561,72 @@ class Settings:
             raise ValueError("--http-max-connections must be 1 or more")
         if self.http_header_timeout <= 0 or self.http_body_timeout <= 0:
             raise ValueError("--http-header-timeout and --http-body-timeout must be positive")
+        if self.resend_webhook_secret:
+            parse_whsec(self.resend_webhook_secret)
+        for url in self.resend_webhook_url:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"--resend-webhook-url must be an http(s) URL, got {url!r}")
         if self.log_level.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError(f"unknown --log-level {self.log_level!r}")
+
+    def tls_enabled(self, service: str) -> bool:
+        """Whether ``service`` (smtp, pop3, http) has TLS: only when asked for."""
+        return bool(getattr(self, f"{service}_tls_cert")) or getattr(self, f"{service}_tls") == (
+            "self-signed"
+        )
+
+    def _validate_tls(self, service: str, *needing: tuple[str, object]) -> None:
+        """``--SERVICE-tls``, ``--SERVICE-tls-cert/-key``, and the flags that need one of them."""
+        mode, cert, key = (getattr(self, f"{service}_tls{x}") for x in ("", "_cert", "_key"))
+        if bool(cert) != bool(key):
+            raise ValueError(f"--{service}-tls-cert and --{service}-tls-key go together")
+        if mode not in {"off", "self-signed"}:
+            raise ValueError(f"--{service}-tls is off or self-signed, not {mode!r}")
+        if mode == "self-signed" and cert:
+            raise ValueError(
+                f"give --{service}-tls self-signed or --{service}-tls-cert/--{service}-tls-key,"
+                " not both"
+            )
+        for flag, wanted in needing:
+            if wanted and not self.tls_enabled(service):
+                raise ValueError(
+                    f"{flag} needs TLS: add --{service}-tls self-signed, "
+                    f"or --{service}-tls-cert and --{service}-tls-key"
+                )
+
+    def _validate_pop3(self) -> None:
+        for name in ("pop3", "pop3s"):
+            if getattr(self, name):
+                parse_hostport(getattr(self, name))
+        for cred in self.pop3_auth:
+            parse_credentials(cred)
+        self._validate_tls("pop3", ("--pop3s", self.pop3s))
+        unused = [n for n in ("pop3_auth", "pop3_tls_cert") if getattr(self, n)]
+        if self.pop3_tls != "off":
+            unused.append("pop3_tls")
+        if unused and not (self.pop3 or self.pop3s):
+            raise ValueError(f"{_flag_name(unused[0])} needs --pop3 (or --pop3s)")
+
+    def _validate_relay(self) -> None:
+        if not self.relay_host:
+            given = [n for n in RELAY_OPTIONS if getattr(self, n) not in ("", "none")]
+            if given:
+                raise ValueError(f"{_flag_name(given[0])} needs --relay-host")
+            return
+        if ":" not in self.relay_host:
+            raise ValueError(f"--relay-host: expected HOST:PORT, got {self.relay_host!r}")
+        parse_hostport(self.relay_host)
+        if self.relay_auth:
+            parse_credentials(self.relay_auth)
+        if self.relay_tls not in RELAY_TLS_MODES:
+            raise ValueError(f"--relay-tls is none, starttls or tls, not {self.relay_tls!r}")
+        if self.relay_from and "@" not in self.relay_from:
+            raise ValueError(f"--relay-from: not an address: {self.relay_from!r}")
+        if self.relay_allow:
+            try:
+                re.compile(self.relay_allow)
+            except re.error as exc:
+                raise ValueError(f"--relay-allow: bad regular expression: {exc}") from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -386,7 +651,8 @@ class Settings:
 def _coerce(f: dataclasses.Field[Any], raw: str) -> Any:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     if kind.startswith("list"):
-        return [item.strip() for item in raw.split(",") if item.strip()]
+        separator = f.metadata.get("env_sep", ",")
+        return [item.strip() for item in raw.split(separator) if item.strip()]
     if kind == "int":
         return int(raw)
     if kind == "float":

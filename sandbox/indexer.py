@@ -41,7 +41,7 @@ from typing import Protocol
 
 from mailsandbox import mime
 from mailsandbox.storage import messages
-from mailsandbox.storage.db import NOT_NEEDED, Database, Migration
+from mailsandbox.storage.db import NOT_NEEDED, Database, Migration, transaction
 from mailsandbox.storage.sql import SQLITE, Connection
 from mailsandbox.storage.sqlite import IDLE_TRUNCATE, Attachment, truncate_wal
 
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 Item = tuple[int, str, str]  # seq, message id, search text ("" with id "": read it from raw)
 MAX_BATCH = 1000  # messages per indexing transaction
+DROP_STRAYS = "DELETE FROM messages_fts WHERE rowid NOT IN (SELECT seq FROM messages)"
 # A batch waits this long for company (FTS5 costs much less per message in bigger
 # transactions) unless a reader is waiting for it.
 GATHER = 0.02
@@ -233,9 +234,11 @@ class SearchIndexer:
         left for deleted messages, find messages not indexed, start the thread."""
         self._loop = loop
         conn = self.db.connect()
-        conn.execute("BEGIN")
-        conn.execute("DELETE FROM messages_fts WHERE rowid NOT IN (SELECT seq FROM messages)")
-        conn.execute("COMMIT")
+        try:  # (another sandbox on this file may be indexing meanwhile)
+            transaction(conn, lambda: conn.execute(DROP_STRAYS))
+        except BaseException:
+            conn.close()
+            raise
         missing: list[Item] = [(seq, "", "") for seq in unindexed(conn)]
         if len(missing) < WAIT_FOR_ALL:  # a crash's leftovers: searchable before any read
             if missing:

@@ -1,5 +1,5 @@
 """What a door hands to ingest, and the CPU part of ingest. Every door (SMTP, SendGrid,
-Mailgun, REST send, ``mailsandbox ingest``) builds an :class:`Inbound` and awaits
+Mailgun, REST send, import, ``mailsandbox ingest``) builds an :class:`Inbound` and awaits
 :meth:`mailsandbox.mailbox.Mailbox.ingest`, which stores it.
 
 :func:`prepare`: normalise (line endings, Message-ID, Return-Path, envelope-only recipients as
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox import ids, mime, tagging
+from mailsandbox.inbox_rules import Facts, InboxRules
 from mailsandbox.storage import messages
 from mailsandbox.storage.sql import Connection
 
@@ -38,7 +39,7 @@ class Inbound:
     raw: bytes
     mail_from: str = ""
     rcpt_tos: list[str] = field(default_factory=list)
-    source: str = "smtp"  # smtp | sendgrid | mailgun | api | cli | inbound
+    source: str = "smtp"  # smtp | sendgrid | mailgun | ses | api | cli | inbound | import
     username: str = ""
     inbox: str = "default"
     tags: list[str] = field(default_factory=list)
@@ -47,6 +48,9 @@ class Inbound:
     # (see mime.parse_built); ingest then skips the parse. Used only if ``raw`` has CRLF
     # line endings throughout, i.e. is stored as is.
     parsed: mime.ParsedMessage | None = None
+    # Imported from an archive: stored as it is (only line endings normalised), no Message-ID
+    # added, so exporting it gives the archive's bytes back.
+    as_is: bool = False
 
 
 # A prepare hook runs inside the message's transaction before its rows are written: it may still
@@ -90,9 +94,14 @@ def _hidden_recipients(parsed: mime.ParsedMessage, rcpt_tos: list[str]) -> list[
 
 
 def prepare(
-    inbound: Inbound, hostname: str = "mailsandbox", *, plus_tags: bool = True
+    inbound: Inbound,
+    hostname: str = "mailsandbox",
+    rules: InboxRules | None = None,
+    *,
+    plus_tags: bool = True,
 ) -> messages.NewMessage:
-    """The CPU part of ingest: normalise and parse. Pure; safe to run off the event loop.
+    """The CPU part of ingest: normalise, parse, pick the inbox. Pure; safe to run off the
+    event loop.
 
     ``plus_tags`` (``--no-plus-tags`` turns it off): ``user+foo@`` addresses tag the message
     ``foo``."""
@@ -110,7 +119,7 @@ def prepare(
         parse_error = f"{type(exc).__name__}: {exc}"
     hidden = _hidden_recipients(parsed, inbound.rcpt_tos)
     added, message_id = _added_headers(parsed, inbound.mail_from, hidden, hostname)
-    if added:
+    if added and not inbound.as_is:
         raw = "\r\n".join(added).encode("utf-8") + b"\r\n" + raw
         parsed.bcc += [mime.Address("", r) for r in hidden]
         parsed.message_id = message_id
@@ -122,6 +131,8 @@ def prepare(
     header_inbox = mime.decode_header_value(parsed.inbox_header) if parsed.inbox_header else ""
     if header_inbox:  # an explicit X-Sandbox-Inbox header wins over credentials
         inbox = header_inbox[:100]
+    elif rules and inbox == "default":  # no header, no credentials: the inbox rules decide
+        inbox = rules.choose(Facts(raw, parsed, inbound.mail_from, inbound.rcpt_tos)) or inbox
     addresses = [parsed.from_, *parsed.to, *parsed.cc, *parsed.bcc] if plus_tags else []
     tags = tagging.clean_tags([*inbound.tags, *parsed.x_tags, *tagging.plus_tags(addresses)])
     return messages.NewMessage(

@@ -47,7 +47,8 @@ class RunningSandbox:
 
     @property
     def url(self) -> str:
-        return f"http://{self.http_host}:{self.http_port}"
+        scheme = "https" if self.settings.tls_enabled("http") else "http"
+        return f"{scheme}://{self.http_host}:{self.http_port}"
 
     @property
     def smtp_port(self) -> int:
@@ -78,8 +79,11 @@ def server_config(app: FastAPI) -> uvicorn.Config:
     """How uvicorn serves the app, for ``mailsandbox serve`` and in-thread sandboxes alike
     (on a socket bound beforehand: see :func:`~mailsandbox.startup.bind_http`)."""
     settings: Settings = app.state.sandbox.settings
+    certificate, key = https_files(settings)
     return uvicorn.Config(
         app,
+        ssl_certfile=certificate,
+        ssl_keyfile=key,
         log_level="warning",
         lifespan="on",
         http=protocol_class(settings),  # h11 with header/body read timeouts, a connection cap
@@ -88,6 +92,20 @@ def server_config(app: FastAPI) -> uvicorn.Config:
         timeout_graceful_shutdown=2,
         **websocket.UVICORN_OPTIONS,
     )
+
+
+def https_files(settings: Settings) -> tuple[str | None, str | None]:
+    """uvicorn's ``ssl_certfile`` and ``ssl_keyfile`` for ``--http-tls`` (None: plain HTTP).
+    The pair is loaded here once, so a bad file is a one-line ``ValueError`` before serving."""
+    from mailsandbox.smtp import tls  # cryptography: only when TLS is set up
+
+    pair = tls.configured_pair(
+        settings.http_tls, settings.http_tls_cert, settings.http_tls_key, settings.data_dir
+    )
+    if pair is None:
+        return None, None
+    tls.server_context(*pair)
+    return str(pair[0]), str(pair[1])
 
 
 class SandboxServer(uvicorn.Server):
@@ -144,11 +162,12 @@ def start_in_thread(
     sock = startup.bind_http(settings.http_address)
     try:
         app = app or create_app(settings)
+        config = server_config(app)
     except BaseException:
         sock.close()
         raise
     ready: concurrent.futures.Future[None] = concurrent.futures.Future()
-    server = SandboxServer(server_config(app), on_ready=lambda _: ready.set_result(None))
+    server = SandboxServer(config, on_ready=lambda _: ready.set_result(None))
 
     def run() -> None:
         try:

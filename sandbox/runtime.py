@@ -19,10 +19,12 @@ from typing import Any
 
 from mailsandbox import bus, indexer, startup
 from mailsandbox.config import Settings, parse_duration
+from mailsandbox.inbox_rules import InboxRules, parse_all
 from mailsandbox.mailbox import Mailbox
 from mailsandbox.reading import MessageReader
 from mailsandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
 from mailsandbox.storage import events, messages
+from mailsandbox.storage import inbox_rules as inbox_rule_store
 from mailsandbox.storage.db import Database, Migration
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
 from mailsandbox.storage.sql import Connection
@@ -72,6 +74,7 @@ class Sandbox:
             plus_tags=settings.plus_tags,
         )
         self.mailbox.write_hooks.append(record_queued)
+        self.mailbox.inbox_rules = InboxRules(parse_all(settings.inbox_rule))
         self.smtp_stats = SmtpStats()
         # The certificate STARTTLS/SMTPS serve (None: no TLS). Loaded now, so a bad file stops
         # create_app with a one-line ValueError before anything listens.
@@ -118,6 +121,7 @@ class Sandbox:
             await self._listen()
             await asyncio.to_thread(self.db.open)
             await asyncio.to_thread(self.mailbox.index.start, self.loop)
+            await self.reload_inbox_rules()
             for listener in self.listeners:
                 await listener.server.start_serving()
             self.spawn(self._retention_loop())
@@ -176,10 +180,17 @@ class Sandbox:
         await asyncio.to_thread(self.db.close)
         await asyncio.to_thread(self.mailbox.index.stop)  # after the writer's last commit
 
+    async def reload_inbox_rules(self) -> None:
+        """Put the rules in force: ``--inbox-rule`` ones, then the stored ones."""
+        stored = await self.db.read(inbox_rule_store.list_rules)
+        flags = parse_all(self.settings.inbox_rule)
+        self.mailbox.inbox_rules = InboxRules([*flags, *stored])
+
     def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         """Run a background task for the life of the sandbox (cancelled at stop)."""
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.append(task)
+        task.add_done_callback(_log_failure)
         return task
 
     def _tls_context(self) -> ssl.SSLContext | None:
@@ -187,12 +198,12 @@ class Sandbox:
         from mailsandbox.smtp import tls  # cryptography's x509: only when TLS is set up
 
         settings = self.settings
-        if settings.smtp_tls_cert:
-            cert, key = Path(settings.smtp_tls_cert), Path(settings.smtp_tls_key)
-        elif settings.smtp_tls == "self-signed":
-            cert, key = tls.ensure_self_signed(settings.data_dir)
-        else:
+        pair = tls.configured_pair(
+            settings.smtp_tls, settings.smtp_tls_cert, settings.smtp_tls_key, settings.data_dir
+        )
+        if pair is None:
             return None
+        cert, key = pair
         context = tls.server_context(cert, key)
         self.tls_certificate = cert
         return context
@@ -214,11 +225,22 @@ class Sandbox:
             self.retention_checks += 1  # (lets a test know a check has run)
             if self.settings.max_messages <= 0 and max_age is None:
                 continue
-            if self.mailbox.accepted == self._pruned_at_count and max_age is None:
+            accepted = self.mailbox.accepted
+            if accepted == self._pruned_at_count and max_age is None:
                 continue
-            self._pruned_at_count = self.mailbox.accepted
-            await self.prune_now(max_age)
+            try:
+                await self.prune_now(max_age)
+            except Exception:  # (a failed pass must not end retention: the next one retries)
+                log.exception("retention: pruning failed; retrying in %g s", PRUNE_INTERVAL)
+                continue
+            self._pruned_at_count = accepted
 
     async def prune_now(self, max_age: float | None = None) -> list[str]:
         min_created = time.time() - max_age if max_age is not None else None
         return await self.mailbox.prune(self.settings.max_messages, min_created)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """A background task that ends with an error says so (else it would stop in silence)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task %s failed", task.get_name(), exc_info=task.exception())

@@ -35,13 +35,14 @@ Reload = Callable[[], Awaitable[None]]
 
 def _payload(event: BusEvent) -> Payload:
     """What the other replicas need to publish ``event`` again: ids, not documents."""
-    if event.type == NEW:
-        return {"t": NEW, "id": event.data.id}
-    if event.type == DELIVERY_EVENT:
-        return {"t": DELIVERY_EVENT, "id": event.data.id}
-    if event.data is None:
-        return {"t": event.type}
-    return {"t": event.type, "d": event.data}
+    payload: Payload = {"t": event.type}
+    if event.type in (NEW, DELIVERY_EVENT):
+        payload["id"] = event.data.id
+    elif event.data is not None:
+        payload["d"] = event.data
+    if event.inbox is not None:  # (feeds of scoped logins filter by it)
+        payload["i"] = event.inbox
+    return payload
 
 
 def _fetch(conn: Connection, batch: list[Payload]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -97,12 +98,13 @@ class Team:
                     await reload()
             elif kind == NEW:
                 if payload["id"] in summaries:  # (else deleted meanwhile)
-                    self.bus.publish(BusEvent(NEW, summaries[payload["id"]]))
+                    summary = summaries[payload["id"]]
+                    self.bus.publish(BusEvent(NEW, summary, summary.inbox))
             elif kind == DELIVERY_EVENT:
                 if payload["id"] in found:
                     self.bus.publish(BusEvent(DELIVERY_EVENT, found[payload["id"]]))
             elif kind:
-                self.bus.publish(BusEvent(kind, payload.get("d")))
+                self.bus.publish(BusEvent(kind, payload.get("d"), payload.get("i")))
 
     # --- sharing the work ----------------------------------------------------------------
     async def lead(self) -> bool:
@@ -115,4 +117,3 @@ class Team:
 
     async def release(self, keys: Sequence[int]) -> None:
         await self.coordination.release(keys)
-

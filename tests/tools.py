@@ -6,17 +6,20 @@ red instead of quietly skipping. npm packages are installed once per set into
 
     modules = node_modules("mailgun.js@14", "form-data@4")
     result = run_node(script, modules, "http://localhost:8025")
+    steps = node_steps(result)                   # a script printing {"step", "value"} lines
     php = require_program("php", "php-cli")
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +65,10 @@ def run_node(
         ["node", str(script), *args],
         capture_output=True, text=True, timeout=timeout, env=environment,
     )  # fmt: skip
+
+
+def node_steps(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """What a Node script that prints one ``{"step", "value"}`` JSON object per line found,
+    by step; the script must have succeeded."""
+    assert result.returncode == 0, result.stderr
+    return {r["step"]: r["value"] for r in map(json.loads, result.stdout.splitlines())}

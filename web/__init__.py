@@ -11,20 +11,23 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from mailsandbox.api import surface_of
+from mailsandbox.api.scoping import scoping_of
 from mailsandbox.runtime import Sandbox
 from mailsandbox.web import (
     actions,
     checks,
     extracts,
     inbound,
+    inboxes,
     live,
     pages,
     preview,
+    release,
     rules,
     suppressions,
     tags,
 )
-from mailsandbox.web.family import ui_family
+from mailsandbox.web.family import ui_family, ui_scoping
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
 from mailsandbox.web.render import NAV_LINKS, RENDERER_KEY, STATIC_DIR, Renderer
 
@@ -38,13 +41,15 @@ def add_nav_link(label: str, href: str) -> None:
 def install(app: FastAPI, sandbox: Sandbox) -> None:
     renderer = sandbox.extensions[RENDERER_KEY] = Renderer()
     surface_of(app).add(ui_family(renderer))
+    ui_scoping(scoping_of(app))
     sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     routers = (pages.router, extracts.router, actions.router, preview.router, live.router)
-    for router in (*routers, checks.router, tags.router):
+    for router in (*routers, checks.router, tags.router, release.router):
         app.include_router(router)
     app.include_router(inbound.router)
     app.include_router(inbound.actions)
     # Add-on pages register here, e.g. ``rules.install(app, sandbox)``.
     rules.install(app, sandbox)
+    inboxes.install(app)
     suppressions.install(app, sandbox)

@@ -29,30 +29,30 @@ async def _after(ui: UI, next_url: str) -> Response:
     state = InboxState.from_url(
         ui.request.headers.get("hx-current-url", "/"), page_size(ui.request)
     )
-    return list_response(ui, await inbox_context(ui.sandbox, state))
+    return list_response(ui, await inbox_context(ui.sandbox, state, ui.visible))
 
 
 @router.post("/ui/message/{message_id}/delete")
 async def delete_one(message_id: str, next: str = Form(""), ui: UI = Depends(get_ui)) -> Response:
-    await ui.sandbox.mailbox.delete([message_id])
+    await ui.sandbox.mailbox.delete([message_id], ui.visible)
     return await _after(ui, next)
 
 
 @router.post("/ui/message/{message_id}/unread")
 async def mark_unread(message_id: str, next: str = Form(""), ui: UI = Depends(get_ui)) -> Response:
-    await ui.sandbox.mailbox.set_read([message_id], False)
+    await ui.sandbox.mailbox.set_read([message_id], False, ui.visible)
     return await _after(ui, next)
 
 
 @router.post("/ui/messages/read-all")
 async def read_all(ui: UI = Depends(get_ui)) -> Response:
-    await ui.sandbox.mailbox.set_read_all(True)
+    await ui.sandbox.mailbox.set_read_all(True, ui.visible)
     return await _after(ui, "")
 
 
 @router.post("/ui/messages/delete-all")
 async def delete_all(ui: UI = Depends(get_ui)) -> Response:
-    await ui.sandbox.mailbox.delete_all()
+    await ui.sandbox.mailbox.delete_all(ui.visible)
     return await _after(ui, "/")
 
 
@@ -62,19 +62,22 @@ async def delete_search(
 ) -> Response:
     state = InboxState(q, inbox)
     if state.q:
+        visible = ui.visible
         try:
             ids = await ui.sandbox.db.read(
-                lambda conn: search.matching_ids(conn, state.q, inbox=state.inbox or None)
+                lambda conn: search.matching_ids(
+                    conn, state.q, inbox=state.inbox or None, visible=visible
+                )
             )
         except search.SearchError as exc:  # e.g. a term that selects nothing: delete nothing
-            context = await inbox_context(ui.sandbox, state)
+            context = await inbox_context(ui.sandbox, state, visible)
             page = context["page"]
             assert isinstance(page, queries.InboxPage)
             page.error = f"{exc}. Nothing was deleted."
             response = list_response(ui, context)
             response.headers.update({"HX-Retarget": "#list", "HX-Reswap": "outerHTML"})
             return response
-        await ui.sandbox.mailbox.delete(ids)
+        await ui.sandbox.mailbox.delete(ids, visible)
     return await _after(ui, state.url(start=0))
 
 
@@ -90,15 +93,16 @@ async def bulk(
 ) -> Response:
     """The inbox's multi-select: mark read/unread, delete, add or remove a tag (``tag``,
     comma-separated) on the checked messages (``ids``)."""
-    sandbox = ui.sandbox
+    sandbox, visible = ui.sandbox, ui.visible
     if action not in BULK_ACTIONS:
         return Response(f"unknown action: {action}", status_code=400)
     if action in ("read", "unread"):
-        await sandbox.mailbox.set_read(ids, action == "read")
+        await sandbox.mailbox.set_read(ids, action == "read", visible)
     elif action == "delete":
-        await sandbox.mailbox.delete(ids)
+        await sandbox.mailbox.delete(ids, visible)
     elif action == "tag":
-        await sandbox.mailbox.edit_tags(ids, add=tag.split(","))
+        await sandbox.mailbox.edit_tags(ids, add=tag.split(","), visible=visible)
     else:
-        await sandbox.mailbox.edit_tags(ids, remove=[t.strip() for t in tag.split(",")])
+        tags = [t.strip() for t in tag.split(",")]
+        await sandbox.mailbox.edit_tags(ids, remove=tags, visible=visible)
     return await _after(ui, "")

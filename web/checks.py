@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from mailsandbox.api import checks as api_checks
 from mailsandbox.api.lookup import Found, find
 from mailsandbox.api.rendering import message_csp, own_origin
-from mailsandbox.checks import htmlcheck, linkcheck, spamassassin
+from mailsandbox.checks import spamassassin
 from mailsandbox.web import source
 from mailsandbox.web.guard import require_same_origin
 from mailsandbox.web.preview import load_preview_html, locked
@@ -67,6 +67,8 @@ async def html_check(message_id: str, ui: UI = Depends(get_ui), platform: str = 
     if isinstance(result, str):
         return ui.page("_check_error.html", {"error": result})
     if platform in result["Platforms"]:
+        from mailsandbox.checks import htmlcheck  # (imported here: loading it costs start-up time)
+
         result = htmlcheck.for_platform(result, platform)
     else:
         platform = ""
@@ -84,6 +86,8 @@ async def link_check(message_id: str, ui: UI = Depends(get_ui), follow: int = 0)
     found = await _found(ui, message_id)
     if not isinstance(found, Found):
         return found
+    from mailsandbox.checks import linkcheck  # (imported here: loading it costs start-up time)
+
     links = await api_checks.links_of(found)
     policy = api_checks.link_policy(ui.request, ui.sandbox)
     result = await linkcheck.check(links, follow=bool(follow), policy=policy)
@@ -120,7 +124,7 @@ async def snapshot(message_id: str, ui: UI = Depends(get_ui), remote: int = Quer
     without the CSP ``sandbox`` directive, so our page (same origin) can read its DOM to draw
     it. Scripts stay forbidden by the CSP and by the frame's ``sandbox`` attribute (no
     ``allow-scripts``); remote content loads only with ``remote=1``."""
-    body = await load_preview_html(ui.sandbox, message_id)
+    body = await load_preview_html(ui.sandbox, message_id, ui.visible)
     if not body:
         missing = "Message not found" if body is None else "This message has no HTML part"
         return locked(Response(missing, status_code=404, media_type="text/plain"))

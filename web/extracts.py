@@ -25,8 +25,10 @@ def _fragment_route(kind: str, scan: Callable[[str, str], Sequence[object]]) -> 
     """``GET /ui/message/{ID}/<kind>``: ``scan(text, html)`` rendered with ``_<kind>.html``."""
 
     async def route(message_id: str, ui: UI = Depends(get_ui)) -> Response:
-        sandbox = ui.sandbox
-        summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+        sandbox, visible = ui.sandbox, ui.visible
+        summary = await sandbox.db.read(
+            lambda conn: messages.get_summary(conn, message_id, visible)
+        )
         found: Sequence[object] = []
         if summary is not None:
             parsed = (await sandbox.reader.open(summary.id, summary.seq, summary.size)).parsed

@@ -13,6 +13,7 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import PlainTextResponse, Response
 
+from mailsandbox.api.scoping import Kind, Scoping
 from mailsandbox.api.surface import (
     MESSAGE_CONTENT,
     UI_ACTION,
@@ -41,6 +42,34 @@ class UiErrors:
 
     def error(self, request: Request, status: int, message: str) -> Response:
         return PlainTextResponse(f"{message}\n", status_code=status)
+
+
+def ui_scoping(scoping: Scoping) -> None:
+    """What a login scoped to some inboxes may use (see ``mailsandbox.api.scoping``)."""
+    scoping.add(
+        Kind.FILTERED,
+        "GET /",
+        "GET /ui/list",
+        "GET /ui/events",
+        "GET /ui/inboxes",
+        "GET /ui/message/{message_id}/*",
+        "POST /ui/message/{message_id}/*",
+        "POST /ui/messages/*",
+        "GET /view/latest",
+        "GET /view/{message_id}",
+    )
+    scoping.add(Kind.NO_MAIL, "GET /ui/static/*")
+    scoping.add(
+        Kind.ALL_INBOXES,
+        "GET,POST /ui/compose",  # as POST /api/v1/inbound
+        "POST /ui/tags/*",  # rename or delete a tag everywhere
+        "GET,POST /ui/rules",
+        "POST /ui/rules/*",
+        "GET /ui/suppressions",
+        "POST /ui/suppressions/*",
+        "POST /ui/webhooks/*",
+        "POST /ui/inboxes/*",
+    )
 
 
 def ui_family(renderer: Renderer) -> Family:

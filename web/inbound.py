@@ -136,7 +136,8 @@ async def inbound_section(message_id: str, ui: UI = Depends(get_ui)) -> Response
 
 async def inbound_context(ui: UI, message_id: str) -> dict[str, Any]:
     """What ``_inbound.html`` shows for a message (its page includes it)."""
-    view = await ui.sandbox.db.read(lambda conn: records.load(conn, message_id))
+    visible = ui.visible
+    view = await ui.sandbox.db.read(lambda conn: records.load(conn, message_id, visible))
     pending = [d for m in (view.matches if view else []) for d in m.deliveries]
     pending = [d for d in pending if d["status"] == "pending"]
     soonest = min((d["next_attempt"] for d in pending), default=None)

@@ -24,7 +24,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from mailsandbox import bus
+from mailsandbox.api import feed
 from mailsandbox.api.deps import get_sandbox
+from mailsandbox.api.scoping import visible_inboxes
 from mailsandbox.runtime import Sandbox
 from mailsandbox.web.overview import MESSAGE_TYPES
 
@@ -61,6 +63,8 @@ def frame(name: str, data: str = "") -> str:
 
 
 async def changes(sandbox: Sandbox, request: Request) -> AsyncIterator[str]:
+    """The frames for one page; a scoped login's page hears of its inboxes' changes only."""
+    visible = visible_inboxes(request)
     deadline = time.monotonic() + MAX_LIFETIME
     last_sent = 0.0
     with sandbox.bus.subscribe() as queue:
@@ -81,6 +85,8 @@ async def changes(sandbox: Sandbox, request: Request) -> AsyncIterator[str]:
                     batch.append(queue.get_nowait())
             if any(e.type == bus.CLOSED for e in batch):
                 return
+            if visible is not None:
+                batch = [e for e in batch if await feed.seen(sandbox, e, visible)]
             if any(e.type in MESSAGE_TYPES for e in batch):
                 yield frame("messages")
             if news := arrivals(batch):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mailsandbox import bus
+from mailsandbox.logins import Visible
 from mailsandbox.storage import messages
 from mailsandbox.storage.sql import Connection
 
@@ -29,11 +30,15 @@ class Overview:
     tags: list[tuple[str, int]] = field(default_factory=list)  # every tag and its count
 
 
-def read_overview(conn: Connection) -> Overview:
-    total, unread = messages.counts(conn)
-    rows = conn.execute("SELECT inbox, COUNT(*) FROM messages GROUP BY inbox ORDER BY inbox")
+def read_overview(conn: Connection, visible: Visible = None) -> Overview:
+    """The numbers of every inbox, or of the ``visible`` ones (a scoped login's)."""
+    total, unread = messages.counts(conn, visible)
+    where, args = messages.visible_sql(visible)
+    rows = conn.execute(
+        f"SELECT inbox, COUNT(*) FROM messages WHERE {where} GROUP BY inbox ORDER BY inbox", args
+    )
     inboxes = [(row[0], int(row[1])) for row in rows]
-    return Overview(total, unread, inboxes, list(messages.tag_counts(conn).items()))
+    return Overview(total, unread, inboxes, list(messages.tag_counts(conn, visible).items()))
 
 
 class OverviewCache:

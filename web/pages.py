@@ -15,8 +15,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from mailsandbox.api.deps import get_sandbox
+from mailsandbox.api.scoping import visible_inboxes
 from mailsandbox.api.surface import is_cross_site
 from mailsandbox.events import tracking
+from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import events, messages
 from mailsandbox.web import queries
@@ -24,6 +26,7 @@ from mailsandbox.web.dropped import dropped_recipients
 from mailsandbox.web.guard import local_path
 from mailsandbox.web.inbound import inbound_context
 from mailsandbox.web.overview import OVERVIEW_KEY, OverviewCache
+from mailsandbox.web.release import release_panel
 from mailsandbox.web.render import UI, get_ui
 
 router = APIRouter(include_in_schema=False)
@@ -63,6 +66,13 @@ class InboxState:
             limit,
         )
 
+    def export_url(self) -> str:
+        """The current search (or listing) as an mbox download."""
+        params = {"query": self.q, "inbox": self.inbox}
+        return "/api/v1/export?" + urlencode(
+            {**{k: v for k, v in params.items() if v}, "format": "mbox"}
+        )
+
     def url(self, start: int | None = None) -> str:
         params = {"q": self.q, "inbox": self.inbox, "start": self.start if start is None else start}
         query = urlencode({k: v for k, v in params.items() if v})
@@ -79,15 +89,18 @@ def state_of(request: Request) -> InboxState:
     return InboxState(p.get("q", ""), p.get("inbox", ""), p.get("start", "0"), limit)
 
 
-async def inbox_context(sandbox: Sandbox, state: InboxState) -> dict[str, object]:
+async def inbox_context(
+    sandbox: Sandbox, state: InboxState, visible: Visible = None
+) -> dict[str, object]:
+    """What the inbox page shows; a scoped login's numbers are its own (never cached)."""
     cache: OverviewCache = sandbox.extensions[OVERVIEW_KEY]
-    generation, cached = cache.generation, cache.get()
+    generation, cached = cache.generation, cache.get() if visible is None else None
     page = await sandbox.db.read(
         lambda conn: queries.load_inbox(
-            conn, state.q, state.start, state.inbox, cached, limit=state.limit
+            conn, state.q, state.start, state.inbox, cached, limit=state.limit, visible=visible
         )
     )
-    if cached is None and page.overview is not None:
+    if cached is None and page.overview is not None and visible is None:
         cache.put(generation, page.overview)
     if state.q and not page.error:
         page.notice = sandbox.mailbox.index.incomplete()  # search results may lack mail
@@ -119,24 +132,27 @@ def list_response(ui: UI, context: dict[str, object]) -> Response:
 
 @router.get("/")
 async def inbox(ui: UI = Depends(get_ui)) -> Response:
-    return ui.page("inbox.html", await inbox_context(ui.sandbox, state_of(ui.request)))
+    context = await inbox_context(ui.sandbox, state_of(ui.request), ui.visible)
+    return ui.page("inbox.html", context)
 
 
 @router.get("/ui/list")
 async def inbox_list(ui: UI = Depends(get_ui)) -> Response:
-    return list_response(ui, await inbox_context(ui.sandbox, state_of(ui.request)))
+    return list_response(ui, await inbox_context(ui.sandbox, state_of(ui.request), ui.visible))
 
 
 @router.get("/view/latest")
-async def latest(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
-    newest = await sandbox.db.read(messages.latest_id)
+async def latest(
+    sandbox: Sandbox = Depends(get_sandbox), visible: Visible = Depends(visible_inboxes)
+) -> Response:
+    newest = await sandbox.db.read(lambda conn: messages.latest_id(conn, visible))
     return RedirectResponse(f"/view/{newest}" if newest else "/", status_code=302)
 
 
 @router.get("/view/{message_id}")
 async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
-    sandbox = ui.sandbox
-    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    sandbox, visible = ui.sandbox, ui.visible
+    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id, visible))
     if summary is None:
         return ui.page("not_found.html", {}, status_code=404)
     opened = await sandbox.reader.open(summary.id, summary.seq, summary.size, summary.subject)
@@ -145,10 +161,13 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
         await sandbox.mailbox.set_read([message_id], True)
         detail.summary.read = True
     (newer, older), all_tags = await sandbox.db.read(
-        lambda conn: (queries.neighbours(conn, detail.summary), messages.all_tags(conn))
+        lambda conn: (
+            queries.neighbours(conn, detail.summary, visible),
+            messages.all_tags(conn, visible),
+        )
     )
     back = local_path(ui.request.query_params.get("back", "/"))
-    unread = await sandbox.db.read(lambda conn: messages.counts(conn)[1])
+    unread = await sandbox.db.read(lambda conn: messages.counts(conn, visible)[1])
     context = {
         "m": detail,
         "s": detail.summary,
@@ -160,6 +179,7 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
         "remote_content": detail.remote_content,
         "event_types": EVENT_TYPES,
         "dropped": await dropped_recipients(sandbox, detail.summary, detail.events),
+        "release": await release_panel(sandbox, detail.summary),
         # "Open as recipient": the message with the tracking its send asked for, so opening it
         # and clicking its links create real opened/clicked events.
         "recipient_views": [
@@ -174,14 +194,14 @@ async def message_page(message_id: str, ui: UI = Depends(get_ui)) -> Response:
 
 @router.get("/ui/message/{message_id}/events")
 async def message_events(message_id: str, ui: UI = Depends(get_ui)) -> Response:
-    summary, found, webhooks = await ui.sandbox.db.read(
-        lambda conn: (
-            messages.get_summary(conn, message_id),
-            events.for_message(conn, message_id),
-            queries.load_webhooks(conn, message_id),
-        )
+    visible = ui.visible
+    summary = await ui.sandbox.db.read(lambda c: messages.get_summary(c, message_id, visible))
+    if summary is None:
+        return ui.page("not_found.html", {}, status_code=404)
+    found, webhooks = await ui.sandbox.db.read(
+        lambda conn: (events.for_message(conn, message_id), queries.load_webhooks(conn, message_id))
     )
-    dropped = await dropped_recipients(ui.sandbox, summary, found) if summary else []
+    dropped = await dropped_recipients(ui.sandbox, summary, found)
     context = {"events": found, "webhooks": webhooks, "message_id": message_id, "dropped": dropped}
     return ui.page("_events.html", context)
 
@@ -189,5 +209,6 @@ async def message_events(message_id: str, ui: UI = Depends(get_ui)) -> Response:
 @router.get("/ui/message/{message_id}/gone")
 async def message_gone(message_id: str, ui: UI = Depends(get_ui)) -> Response:
     """Live check from an open message page: a notice once the message was deleted."""
-    found = await ui.sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    visible = ui.visible
+    found = await ui.sandbox.db.read(lambda c: messages.get_summary(c, message_id, visible))
     return ui.page("_gone.html", {"exists": found is not None, "message_id": message_id})

@@ -17,6 +17,8 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from mailsandbox import mime
 from mailsandbox.api.deps import get_sandbox
 from mailsandbox.api.rendering import PREVIEW_SANDBOX, RAW_CSP, message_csp, own_origin
+from mailsandbox.api.scoping import visible_inboxes
+from mailsandbox.logins import Visible
 from mailsandbox.reading import compute
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages
@@ -54,11 +56,13 @@ def _cid_urls(conn: Connection, summary: MessageSummary) -> dict[str, str]:
     }
 
 
-async def load_preview_html(sandbox: Sandbox, message_id: str) -> str | None:
+async def load_preview_html(
+    sandbox: Sandbox, message_id: str, visible: Visible = None
+) -> str | None:
     """The message's HTML made safe to show (:func:`.sanitize.rewrite_html`, off the event
     loop for big mail); "" if it has none (or cannot be parsed: the raw tab still shows it),
-    None if there is no such message."""
-    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    None if there is no such message (or it is in an inbox the login may not see)."""
+    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id, visible))
     if summary is None:
         return None
     markup = (await sandbox.reader.open(summary.id, summary.seq, summary.size)).parsed.html
@@ -70,9 +74,13 @@ async def load_preview_html(sandbox: Sandbox, message_id: str) -> str | None:
 
 @router.get("/ui/message/{message_id}/preview")
 async def preview(
-    request: Request, message_id: str, remote: int = 0, sandbox: Sandbox = Depends(get_sandbox)
+    request: Request,
+    message_id: str,
+    remote: int = 0,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
-    body = await load_preview_html(sandbox, message_id)
+    body = await load_preview_html(sandbox, message_id, visible)
     if body is None:
         return _missing()
     if not body:
@@ -89,12 +97,15 @@ BODY_DOWNLOADS = {"html": ("text/html", "html", "HTML"), "text": ("text/plain", 
 
 @router.get("/ui/message/{message_id}/download/{kind}")
 async def body_download(
-    message_id: str, kind: str, sandbox: Sandbox = Depends(get_sandbox)
+    message_id: str,
+    kind: str,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     """The message's HTML or text body as sent, as a file (never rendered here)."""
     if kind not in BODY_DOWNLOADS:
         return _missing("Unknown download")
-    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id, visible))
     if summary is None:
         return _missing()
     parsed = (await sandbox.reader.open(summary.id, summary.seq, summary.size)).parsed
@@ -108,8 +119,10 @@ async def body_download(
     return locked(response)
 
 
-def _read_part(conn: Connection, message_id: str, part_id: str) -> PartFound | None:
-    summary = messages.get_summary(conn, message_id)
+def _read_part(
+    conn: Connection, message_id: str, part_id: str, visible: Visible
+) -> PartFound | None:
+    summary = messages.get_summary(conn, message_id, visible)
     if summary is None:
         return None
     info = next((p for p in messages.get_parts(conn, summary.seq) if p.part_id == part_id), None)
@@ -118,9 +131,13 @@ def _read_part(conn: Connection, message_id: str, part_id: str) -> PartFound | N
 
 @router.get("/ui/message/{message_id}/part/{part_id}")
 async def part(
-    message_id: str, part_id: str, dl: int = 0, sandbox: Sandbox = Depends(get_sandbox)
+    message_id: str,
+    part_id: str,
+    dl: int = 0,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
-    found = await sandbox.db.read(lambda conn: _read_part(conn, message_id, part_id))
+    found = await sandbox.db.read(lambda conn: _read_part(conn, message_id, part_id, visible))
     if found is None:
         return _missing("Part not found")
     summary, info = found
@@ -141,10 +158,13 @@ async def part(
 
 @router.get("/ui/message/{message_id}/raw")
 async def raw_source(
-    message_id: str, dl: int = 0, sandbox: Sandbox = Depends(get_sandbox)
+    message_id: str,
+    dl: int = 0,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     """The stored source, streamed from the database a chunk at a time."""
-    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id))
+    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, message_id, visible))
     if summary is None:
         return _missing()
     chunks = sandbox.reader.raw_chunks(summary.seq, summary.size)

@@ -13,6 +13,7 @@ from typing import Any
 
 from mailsandbox import extract, mime, reading
 from mailsandbox.events import outbox
+from mailsandbox.logins import Visible
 from mailsandbox.storage import events, messages, search
 from mailsandbox.storage.messages import MessageSummary
 from mailsandbox.storage.sql import Connection
@@ -56,7 +57,9 @@ class InboxPage:
         return self.start + self.limit if self.end < self.total else None
 
 
-def _inbox_counts(conn: Connection, inbox: str) -> tuple[int, int]:
+def _inbox_counts(conn: Connection, inbox: str, visible: Visible) -> tuple[int, int]:
+    if visible is not None and inbox not in visible:
+        return 0, 0
     row = conn.execute(
         "SELECT COUNT(*), COALESCE(SUM(1 - read), 0) FROM messages WHERE inbox = ?", (inbox,)
     ).fetchone()
@@ -70,22 +73,29 @@ def load_inbox(
     inbox: str,
     overview: Overview | None = None,
     limit: int = PAGE_SIZE,
+    visible: Visible = None,
 ) -> InboxPage:
     """One page of the inbox, newest first; a non-empty ``query`` uses the shared search.
 
     ``overview`` (store-wide counts and inbox names) is read unless a cached one is given.
+    With ``visible`` (a scoped login's inboxes), only their messages count.
     """
-    overview = overview or read_overview(conn)
+    overview = overview or read_overview(conn, visible)
     all_total, all_unread = overview.total, overview.unread
     page = InboxPage([], 0, 0, all_unread, all_total, query, inbox, start, limit)
     page.overview = overview
     page.inboxes, page.tags = overview.inboxes, overview.tags
     if not query.strip():
-        page.messages = messages.list_summaries(conn, start=start, limit=limit, inbox=inbox or None)
-        page.total, page.unread = _inbox_counts(conn, inbox) if inbox else (all_total, all_unread)
+        page.messages = messages.list_summaries(
+            conn, start=start, limit=limit, inbox=inbox or None, visible=visible
+        )
+        counted = _inbox_counts(conn, inbox, visible) if inbox else (all_total, all_unread)
+        page.total, page.unread = counted
         return page
     try:
-        found = search.search(conn, query, start=start, limit=limit, inbox=inbox or None)
+        found = search.search(
+            conn, query, start=start, limit=limit, inbox=inbox or None, visible=visible
+        )
     except search.SearchError as exc:
         page.error = str(exc) or "Invalid search"
         return page
@@ -193,15 +203,19 @@ def load_message(
     return detail
 
 
-def neighbours(conn: Connection, summary: MessageSummary) -> tuple[str | None, str | None]:
-    """(newer id, older id) next to a message in the all-inboxes order."""
+def neighbours(
+    conn: Connection, summary: MessageSummary, visible: Visible = None
+) -> tuple[str | None, str | None]:
+    """(newer id, older id) next to a message in the all-inboxes order (of those visible)."""
+    where, args = messages.visible_sql(visible)
     newer = conn.execute(
-        "SELECT id FROM messages WHERE (created, seq) > (?, ?) ORDER BY created, seq LIMIT 1",
-        (summary.created, summary.seq),
+        f"SELECT id FROM messages WHERE (created, seq) > (?, ?) AND {where}"
+        " ORDER BY created, seq LIMIT 1",
+        (summary.created, summary.seq, *args),
     ).fetchone()
     older = conn.execute(
-        "SELECT id FROM messages WHERE (created, seq) < (?, ?)"
+        f"SELECT id FROM messages WHERE (created, seq) < (?, ?) AND {where}"
         " ORDER BY created DESC, seq DESC LIMIT 1",
-        (summary.created, summary.seq),
+        (summary.created, summary.seq, *args),
     ).fetchone()
     return (newer[0] if newer else None, older[0] if older else None)

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 from mailsandbox.api.deps import get_sandbox
 from mailsandbox.api.rendering import PREVIEW_SANDBOX
+from mailsandbox.api.scoping import login_of, scoping_of, visible_inboxes
+from mailsandbox.logins import Visible
 from mailsandbox.mime import Address
 from mailsandbox.runtime import Sandbox
 
@@ -38,11 +40,14 @@ SOURCE_LABELS = {
     "sendgrid": "SendGrid",
     "mailgun": "Mailgun",
     "ses": "Amazon SES",
+    "postmark": "Postmark",
+    "resend": "Resend",
     "api": "API",
     "generic": "Generic",
     "inbound": "Inbound",
     "sendgrid-parse": "SendGrid Inbound Parse",
     "mailgun-route": "Mailgun route",
+    "import": "Import",
 }
 
 # The UI's own pages: scripts and styles only from us, frames only from us, no plugins.
@@ -179,6 +184,7 @@ def make_environment() -> Environment:
     )
     env.globals["nav_links"] = NAV_LINKS
     env.globals["preview_sandbox"] = PREVIEW_SANDBOX
+    env.globals["may"] = may
     return env
 
 
@@ -202,13 +208,25 @@ class Renderer:
         status_code: int = 200,
         headers: dict[str, str] | None = None,
     ) -> HTMLResponse:
-        body = self.html(name, context, request=request)
+        body = self.html(name, context, request=request, nav_links=nav_links_for(request))
         response = HTMLResponse(body, status_code=status_code, headers=headers)
         response.headers["Content-Security-Policy"] = UI_CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def may(request: Request, method: str, path: str) -> bool:
+    """Whether this request's login may use a route (a scoped login may not use those that
+    span every inbox): templates hide the buttons of routes it would be refused."""
+    login = login_of(request.scope)
+    return login is None or scoping_of(request.app).allows(login, method, path)
+
+
+def nav_links_for(request: Request) -> list[tuple[str, str]]:
+    """The header's links, less the pages this request's login may not open."""
+    return [(label, href) for label, href in NAV_LINKS if may(request, "GET", href)]
 
 
 RENDERER_KEY = "web.renderer"
@@ -230,6 +248,11 @@ class UI:
 
     def page(self, name: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
         return self.renderer.page(self.request, name, context, status_code=status_code)
+
+    @property
+    def visible(self) -> Visible:
+        """The inboxes this request's login may see (None: all of them)."""
+        return visible_inboxes(self.request)
 
 
 def get_ui(

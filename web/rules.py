@@ -63,6 +63,15 @@ KEY_SOURCES = (
         "MAILGUN_WEBHOOK_SIGNING_KEY",
         "Checks the signature block (HMAC-SHA256 of timestamp + token) of every Mailgun webhook.",
     ),
+    (
+        "resend-secret",
+        "resend.signer",
+        "account_secret",
+        "Resend webhook signing secret (the --resend-webhook-url webhooks)",
+        "RESEND_SIGNING_SECRET",
+        "Verifies the svix-signature header (Svix: HMAC-SHA256 of id.timestamp.body); webhooks"
+        " created through POST /webhooks have their own secret, returned as signing_secret.",
+    ),
 )
 
 

@@ -15,9 +15,6 @@ import html
 from html.parser import HTMLParser
 
 from markupsafe import Markup
-from pygments import highlight as pygments_highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import HtmlLexer
 
 MAX_HIGHLIGHT = 512 * 1024
 INDENT = "  "
@@ -136,5 +133,9 @@ def highlight(markup: str) -> Markup:
     """The (pretty) source as HTML for a ``<pre>``: highlighted spans, everything escaped."""
     if len(markup) > MAX_HIGHLIGHT:
         return Markup(html.escape(markup))
+    from pygments import highlight as pygments_highlight  # (loaded when first needed)
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import HtmlLexer
+
     formatter = HtmlFormatter(nowrap=True, classprefix="hl-")
     return Markup(pygments_highlight(markup, HtmlLexer(), formatter))

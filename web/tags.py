@@ -23,8 +23,12 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(require_same_o
 
 
 async def _message_tags(ui: UI, message_id: str) -> Response:
+    visible = ui.visible
     summary, every = await ui.sandbox.db.read(
-        lambda conn: (messages.get_summary(conn, message_id), messages.all_tags(conn))
+        lambda conn: (
+            messages.get_summary(conn, message_id, visible),
+            messages.all_tags(conn, visible),
+        )
     )
     if summary is None:
         error = {"error": "This message no longer exists."}
@@ -38,7 +42,8 @@ async def edit_message_tags(
     message_id: str, add: str = Form(""), remove: str = Form(""), ui: UI = Depends(get_ui)
 ) -> Response:
     """Add (``add``, comma-separated) and/or remove (``remove``) tags on one message."""
-    await ui.sandbox.mailbox.edit_tags([message_id], add.split(","), [remove] if remove else [])
+    removed = [remove] if remove else []
+    await ui.sandbox.mailbox.edit_tags([message_id], add.split(","), removed, ui.visible)
     if ui.request.headers.get("hx-request") != "true":
         return RedirectResponse(f"/view/{message_id}", status_code=303)
     return await _message_tags(ui, message_id)

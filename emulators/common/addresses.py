@@ -1,7 +1,9 @@
 """Address strings as ESP APIs take them (``Name <local@domain>``, comma-separated lists) turned
-into ``(name, address)`` pairs, and the plausibility check the emulators apply.
+into ``(name, address)`` pairs or the writer's ``{"name", "email"}`` entries, and the
+plausibility check the emulators apply.
 
-Shared by the Mailgun emulator (form fields) and the SES emulator (``Source``, ``ToAddresses``).
+Shared by the Mailgun emulator (form fields), the SES emulator (``Source``, ``ToAddresses``),
+Postmark (``From``, comma-separated ``To``) and Resend (``from``, ``to`` lists).
 """
 
 from __future__ import annotations
@@ -29,3 +31,11 @@ def addresses(values: list[str]) -> list[tuple[str, str]]:
 def valid_address(addr: str) -> bool:
     local, at, domain = addr.rpartition("@")
     return bool(at and local and "." in domain and " " not in addr)
+
+
+def entry(address: str) -> dict[str, str]:
+    """``"Name <a@b.example>"`` → ``{"name": "Name", "email": "a@b.example"}`` (the shape the
+    MIME writer takes)."""
+    found = addresses([address])
+    name, email = found[0] if found else ("", address)
+    return {"name": name, "email": email or address}

@@ -3,10 +3,10 @@ and v4, account), domains, tags and stats, routes (inbound).
 
 ``install(app, sandbox)`` is the entry point the composition root calls: it adds the template
 and tag tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``), the
-error handler for :class:`~.errors.MailgunError` and every route. ``/v3`` domain routes use
-the ``mgdomain`` path convertor (a segment with a dot), so they never shadow SendGrid's; the
-dotless families (``/v4/...``, ``/v1/analytics/...``, ``/v1/webhooks``) are Mailgun's alone
-(esp-contracts.md, "Routing both ESPs on one HTTP port").
+emulators' error handler (for :class:`~.errors.MailgunError`) and every route. ``/v3`` domain
+routes use the ``mgdomain`` path convertor (a segment with a dot), so they never shadow
+SendGrid's; the dotless families (``/v4/...``, ``/v1/analytics/...``, ``/v1/webhooks``) are
+Mailgun's alone (esp-contracts.md, "Routing both ESPs on one HTTP port").
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from mailsandbox.api import surface_of
 from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, claims_pattern, rules
+from mailsandbox.emulators.common.errors import install_handler
 from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.mailgun import (
     account_webhooks,
@@ -36,7 +37,7 @@ from mailsandbox.emulators.mailgun import (
     webhooks_v4,
 )
 from mailsandbox.emulators.mailgun.auth import enforced_key
-from mailsandbox.emulators.mailgun.errors import ERRORS, MailgunError, handle_mailgun_error
+from mailsandbox.emulators.mailgun.errors import ERRORS
 from mailsandbox.emulators.mailgun.signing import MailgunSigner
 from mailsandbox.runtime import Sandbox
 
@@ -63,7 +64,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     sandbox.migrations.extend([*template_store.MIGRATIONS, *tag_store.MIGRATIONS])
     signer = MailgunSigner(sandbox.settings.mailgun_webhook_signing_key, sandbox.settings.data_dir)
     sandbox.extensions["mailgun.signer"] = signer
-    app.add_exception_handler(MailgunError, handle_mailgun_error)
+    install_handler(app)
     include_first(app, messages.router, tags=["Mailgun"])  # the hot path, matched first
     for module in (
         templates,

@@ -7,13 +7,12 @@ Also registers the ``mgdomain`` path convertor (a segment containing a dot), so 
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 from fastapi import Request
 from starlette.convertors import Convertor, register_url_convertor
 
+from mailsandbox.emulators.common.auth import basic_credentials
 from mailsandbox.emulators.mailgun.errors import MailgunError, not_found
 from mailsandbox.runtime import Sandbox
 
@@ -44,19 +43,6 @@ class Caller:
     @property
     def inbox(self) -> str:
         return self.key or "default"
-
-
-def basic_credentials(request: Request) -> tuple[str, str] | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    user, sep, password = decoded.partition(":")
-    return (user, password) if sep else None
 
 
 def check_key(request: Request, sandbox: Sandbox) -> str:

@@ -1,7 +1,7 @@
 """Mailgun's error answers: JSON ``{"message": ...}`` for 400/404/413, plain ``Forbidden`` for 401.
 
-Routes raise :class:`MailgunError`; the handler registered by ``install()`` renders it. Only
-this exception type is handled, so nothing else in the app changes behaviour.
+Routes raise :class:`MailgunError`; the emulators' shared handler (``common.errors``) renders
+it.
 """
 
 from __future__ import annotations
@@ -12,15 +12,23 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from mailsandbox import safejson
+from mailsandbox.emulators.common.errors import EmulatorError
 
 
-class MailgunError(Exception):
+class MailgunError(EmulatorError):
     """An error answer with Mailgun's status and message."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+
+    def response(self, request: Request) -> Response:
+        if self.status == 401:
+            return PlainTextResponse(
+                "Forbidden", status_code=401, headers={"WWW-Authenticate": 'Basic realm="MG API"'}
+            )
+        return mg_json({"message": self.message}, self.status)
 
 
 def bad_request(message: str) -> MailgunError:
@@ -34,15 +42,6 @@ def not_found(message: str) -> MailgunError:
 def mg_json(content: Any, status: int = 200) -> JSONResponse:
     """Mailgun-style JSON (pretty enough, UTF-8)."""
     return JSONResponse(content, status_code=status)
-
-
-async def handle_mailgun_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, MailgunError)
-    if exc.status == 401:
-        return PlainTextResponse(
-            "Forbidden", status_code=401, headers={"WWW-Authenticate": 'Basic realm="MG API"'}
-        )
-    return mg_json({"message": exc.message}, exc.status)
 
 
 class MailgunErrors:

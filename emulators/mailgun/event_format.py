@@ -22,6 +22,7 @@ from __future__ import annotations
 from email.utils import formataddr
 from typing import Any
 
+from mailsandbox.emulators.common.events import CLIENT_IP, provider_meta, recipient_of
 from mailsandbox.mime import Address
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
@@ -53,7 +54,7 @@ _WEBHOOK_NAMES = {
 _LOG_LEVELS = {"failed": "error", "rejected": "warn", "complained": "warn"}
 
 _CLIENT = {
-    "ip": "127.0.0.1",
+    "ip": CLIENT_IP,
     "geolocation": {"country": "US", "region": "Unknown", "city": "Unknown"},
     "client-info": {
         "client-type": "browser",
@@ -72,8 +73,7 @@ def MAILGUN_WEBHOOK_NAME(event: DeliveryEvent) -> str:  # the agreed interface n
 
 
 def _options(message: MessageSummary) -> dict[str, Any]:
-    options = message.metadata.get("mailgun")
-    return options if isinstance(options, dict) else {}
+    return provider_meta(message, "mailgun")
 
 
 def _fmt(address: Address) -> str:
@@ -213,7 +213,7 @@ def mailgun_event(
     if _suppressed_kind(event):
         name = "failed"
     options = _options(message)
-    recipient = event.recipient or (message.recipients[0] if message.recipients else "")
+    recipient = recipient_of(event, message)
     fields = _type_fields(event, message)
     item: dict[str, Any] = {
         "event": name,
@@ -230,7 +230,7 @@ def mailgun_event(
             "sender": message.mail_from,
             "transport": "smtp",
             "targets": recipient,
-            "sending-ip": "127.0.0.1",
+            "sending-ip": CLIENT_IP,
         },
         "flags": {
             "is-routed": False,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mailsandbox.emulators.common.events import provider_meta
 from mailsandbox.emulators.mailgun.event_format import MAILGUN_WEBHOOK_NAME, mailgun_event
 from mailsandbox.emulators.mailgun.sending import delivery_epoch
 from mailsandbox.emulators.mailgun.signing import MailgunSigner
@@ -26,8 +27,7 @@ from mailsandbox.storage.sql import Connection
 
 
 def _domain(message: MessageSummary) -> str:
-    options = message.metadata.get("mailgun")
-    return str(options.get("domain", "")) if isinstance(options, dict) else ""
+    return str(provider_meta(message, "mailgun").get("domain", ""))
 
 
 class MailgunWebhooks(BaseProvider):
@@ -78,9 +78,7 @@ class MailgunWebhooks(BaseProvider):
         return _domain(message)
 
     def scheduled_at(self, message: MessageSummary) -> float | None:
-        options = message.metadata.get("mailgun")
-        if not isinstance(options, dict):
-            return None
+        options = provider_meta(message, "mailgun")
         when = options.get("scheduled_for")
         if isinstance(when, (int, float)) and not isinstance(when, bool):
             return float(when)

@@ -22,13 +22,13 @@ import binascii
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email.utils import formatdate
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from mailsandbox.emulators.common.events import iso_ms
 from mailsandbox.emulators.mailgun.auth import base_url, caller
 from mailsandbox.emulators.mailgun.errors import bad_request, mg_json
 from mailsandbox.emulators.mailgun.event_format import mailgun_event
@@ -196,14 +196,9 @@ def parse_query(body: dict[str, Any]) -> LogQuery:
     return query
 
 
-def _iso(epoch: float) -> str:
-    moment = datetime.fromtimestamp(epoch, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def log_item(item: dict[str, Any]) -> dict[str, Any]:
     """An Events API item in the Logs API's shape."""
-    out = {"id": item["id"], "event": item["event"], "@timestamp": _iso(item["timestamp"])}
+    out = {"id": item["id"], "event": item["event"], "@timestamp": iso_ms(item["timestamp"])}
     out.update((k, v) for k, v in item.items() if k not in ("id", "event", "timestamp"))
     out["account"] = {"id": "mailsandbox"}
     out["user-variables"] = json.dumps(item.get("user-variables") or {})

@@ -10,7 +10,6 @@ Stored templates render with Handlebars semantics.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
@@ -25,6 +24,7 @@ from fastapi.responses import JSONResponse
 
 from mailsandbox import ids
 from mailsandbox.emulators import handlebars
+from mailsandbox.emulators.common.storing import store_all
 from mailsandbox.emulators.hot_routes import direct
 from mailsandbox.emulators.mailgun import template_store
 from mailsandbox.emulators.mailgun.auth import Caller, base_url, caller
@@ -169,16 +169,6 @@ def _pop_header(headers: dict[str, str], name: str) -> str:
     return ""
 
 
-async def _ingest_all(c: Caller, inbounds: list[Inbound]) -> None:
-    # Answer at the commit, as SMTP does: the search index follows within milliseconds and
-    # every read of the API waits for it (Database.read_barrier), so nothing can tell.
-    ingest = c.sandbox.mailbox.ingest
-    if len(inbounds) == 1:  # the common case: awaited directly, without a task for gather
-        await ingest(inbounds[0], searchable=False)
-    else:
-        await asyncio.gather(*(ingest(i, searchable=False) for i in inbounds))
-
-
 def _inbound(
     c: Caller,
     raw: bytes,
@@ -222,7 +212,7 @@ async def send_message(request: Request) -> JSONResponse:
         if recipient:
             one = {**meta, "recipient": recipient, "user_variables": content.variables}
         inbounds.append(_inbound(c, raw, req.sender[1], rcpts, req.options, one, parsed))
-    await _ingest_all(c, inbounds)
+    await store_all(c.sandbox, inbounds)  # answered at the commit
     return mg_json({"id": f"<{message_id}>", "message": QUEUED})
 
 
@@ -240,7 +230,7 @@ async def ingest_mime(
     meta = options.metadata(message_id, c.domain)
     meta["attachments"] = _mime_attachments(raw)
     meta["api_url"] = base_url(request)
-    await _ingest_all(c, [_inbound(c, raw, sender, to, options, meta)])
+    await store_all(c.sandbox, [_inbound(c, raw, sender, to, options, meta)])
     return message_id
 
 

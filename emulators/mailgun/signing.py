@@ -14,29 +14,18 @@ import secrets
 import time
 from pathlib import Path
 
+from mailsandbox.emulators.common.keyfile import load_or_create_secret
+
 KEY_FILE = "mailgun-webhook-signing-key.txt"
-
-
-def _load_or_create(data_dir: Path) -> str:
-    path = data_dir / KEY_FILE
-    try:
-        existing = path.read_text().strip()
-    except FileNotFoundError:
-        existing = ""
-    if existing:
-        return existing
-    key = secrets.token_hex(16)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
-    return key
 
 
 class MailgunSigner:
     """Signs webhook payloads the way Mailgun does."""
 
     def __init__(self, key: str, data_dir: Path) -> None:
-        self.key = key or _load_or_create(data_dir)
+        self.key = key or load_or_create_secret(
+            Path(data_dir) / KEY_FILE, lambda: secrets.token_hex(16)
+        )
 
     def sign(self, timestamp: str, token: str) -> str:
         """``hex(HMAC-SHA256(key, timestamp + token))``."""

@@ -19,6 +19,7 @@ import re
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from mailsandbox.emulators.common.events import provider_meta
 from mailsandbox.emulators.mailgun import inbound_fields as fields
 from mailsandbox.emulators.mailgun.auth import Caller, base_url, caller
 from mailsandbox.emulators.mailgun.errors import mg_json, not_found
@@ -40,8 +41,7 @@ _NOT_COPIED = re.compile(
 
 def _stored_as(summary: MessageSummary, domain: str) -> str | None:
     """``sent`` (through this domain), ``received`` (a route stored it for this domain) or None."""
-    options = summary.metadata.get("mailgun")
-    if isinstance(options, dict) and options.get("domain") == domain:
+    if provider_meta(summary, "mailgun").get("domain") == domain:
         return "sent"
     stored_here = (r.get("stored") == domain.lower() for r in records_of(summary.metadata) or [])
     return "received" if any(stored_here) else None
@@ -106,7 +106,7 @@ async def resend_message(key: str, request: Request, c: Caller = Depends(caller)
     form = await read_form(request)
     to = [address for _, address in recipients(form, "to", required=True)]
     summary, raw, _ = await _found(c, key)
-    first = summary.metadata.get("mailgun") or {}
+    first = provider_meta(summary, "mailgun")
     options = Options(
         tags=list(first.get("tags") or []),
         testmode=bool(first.get("testmode")),

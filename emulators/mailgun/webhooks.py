@@ -8,9 +8,7 @@ domain, one row per (domain, webhook name), ``events=[name]``, ``url`` = first U
 
 from __future__ import annotations
 
-import base64
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -21,6 +19,7 @@ from mailsandbox.emulators.mailgun.errors import bad_request, mg_json, not_found
 from mailsandbox.emulators.mailgun.event_format import mailgun_event
 from mailsandbox.emulators.mailgun.forms import read_form
 from mailsandbox.emulators.mailgun.signing import MailgunSigner
+from mailsandbox.events.dispatcher import split_userinfo
 from mailsandbox.mime import Address
 from mailsandbox.storage import webhooks as store
 from mailsandbox.storage.events import DeliveryEvent
@@ -170,17 +169,6 @@ def sample_payload(signer: MailgunSigner, domain: str, name: str) -> dict[str, o
         created=time.time(),
     )
     return {"signature": signer.signature_block(), "event-data": mailgun_event(event, message)}
-
-
-def split_userinfo(url: str) -> tuple[str, dict[str, str]]:
-    """``https://user:pass@host/x`` → (``https://host/x``, Basic auth header)."""
-    parts = urlsplit(url)
-    if not parts.username:
-        return url, {}
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    token = base64.b64encode(f"{parts.username}:{parts.password or ''}".encode()).decode()
-    return urlunsplit(parts._replace(netloc=netloc)), {"Authorization": f"Basic {token}"}
 
 
 @router.put(PREFIX + "/{name}/test")

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from mailsandbox.api import surface_of
 from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, claims_prefixes, rules
+from mailsandbox.emulators.common.errors import install_handler
 from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.sendgrid import (
     activity_api,
@@ -21,7 +22,6 @@ from mailsandbox.emulators.sendgrid import (
     batch_api,
     batch_store,
     classifications_api,
-    errors,
     event_webhooks,
     inbound_parse,
     mail,
@@ -33,6 +33,7 @@ from mailsandbox.emulators.sendgrid import (
     webhooks_api,
 )
 from mailsandbox.emulators.sendgrid.auth import RateLimiter, enforced_key, parse_rate
+from mailsandbox.emulators.sendgrid.errors import ERRORS
 from mailsandbox.emulators.sendgrid.signing import SendGridSigner
 from mailsandbox.runtime import Sandbox
 
@@ -43,7 +44,7 @@ FAMILY = Family(
     claims_prefixes("/v3/", exact=("/v3",)),
     ESP_MANAGE,
     routes=rules(ESP_SEND, "POST /v3/mail/send"),
-    errors=errors.ERRORS,
+    errors=ERRORS,
     enforced_key=enforced_key,
     fallback=True,
     label="SendGrid",
@@ -60,7 +61,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     rate = parse_rate(sandbox.settings.sendgrid_rate_limit)
     if rate is not None:
         sandbox.extensions["sendgrid.rate_limiter"] = RateLimiter(*rate)
-    errors.install_handler(app)
+    install_handler(app)
     include_first(app, mail.router, tags=["SendGrid"])  # the hot path, matched first
     for module in (
         templates_api,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from mailsandbox.emulators.common.auth import bearer_token
 from mailsandbox.emulators.sendgrid.errors import SendGridError
 from mailsandbox.runtime import Sandbox
 
@@ -62,21 +63,11 @@ class RateLimiter:
         self._windows[key] = (start, used + 1)
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return ""
-    return token.strip()
-
-
 def enforced_key(request: Request) -> bool:
     """Whether the request carries one of the keys ``--sendgrid-api-key`` enforces (what the
     security layer asks of management calls when the sandbox runs with ``--ui-auth``)."""
     allowed = request.app.state.sandbox.settings.sendgrid_api_key
-    return bool(allowed) and _bearer(request) in allowed
+    return bool(allowed) and bearer_token(request) in allowed
 
 
 async def authorize(request: Request) -> str:
@@ -85,7 +76,7 @@ async def authorize(request: Request) -> str:
     a hop that costs more than the check itself."""
     sandbox: Sandbox = request.app.state.sandbox
     allowed = sandbox.settings.sendgrid_api_key
-    key = _bearer(request)
+    key = bearer_token(request)
     if allowed:
         if key is None:
             raise SendGridError.one(401, "authorization required")

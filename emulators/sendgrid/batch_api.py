@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from mailsandbox.emulators.common.events import provider_meta
 from mailsandbox.emulators.sendgrid import batch_store
 from mailsandbox.emulators.sendgrid.auth import authorize
 from mailsandbox.emulators.sendgrid.body import read_object
@@ -83,8 +84,7 @@ def _apply(conn: Connection, batch_id: str, status: str, now: float) -> float | 
 
 def _send_at(conn: Connection, message_id: str) -> float:
     summary = messages.get_summary(conn, message_id)
-    meta = summary.metadata.get("sendgrid") if summary else None
-    send_at = meta.get("send_at") if isinstance(meta, dict) else None
+    send_at = provider_meta(summary, "sendgrid").get("send_at") if summary else None
     return float(send_at) if isinstance(send_at, int) and not isinstance(send_at, bool) else 0.0
 
 

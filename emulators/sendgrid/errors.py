@@ -1,8 +1,8 @@
 """SendGrid's error envelope: ``{"errors": [{"message", "field", "help"}]}`` with the real status.
 
-Every SendGrid route raises :class:`SendGridError`; the handler installed on the app turns it
-into the JSON body the SDKs parse (python-http-client's ``BadRequestsError.to_dict`` and
-node's ``ResponseError`` read ``errors``).
+Every SendGrid route raises :class:`SendGridError`; the emulators' shared handler
+(``common.errors``) turns it into the JSON body the SDKs parse (python-http-client's
+``BadRequestsError.to_dict`` and node's ``ResponseError`` read ``errors``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
+
+from mailsandbox.emulators.common.errors import EmulatorError
 
 HELP_ROOT = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
 
@@ -27,7 +29,7 @@ class ErrorItem:
         return {"message": self.message, "field": self.field, "help": self.help}
 
 
-class SendGridError(Exception):
+class SendGridError(EmulatorError):
     """An HTTP error in SendGrid's shape."""
 
     def __init__(
@@ -51,6 +53,9 @@ class SendGridError(Exception):
         headers: Mapping[str, str] | None = None,
     ) -> SendGridError:
         return cls(status, [ErrorItem(message, field, help)], headers)
+
+    def response(self, request: Request) -> Response:
+        return JSONResponse(error_body(self.errors), status_code=self.status, headers=self.headers)
 
 
 def error_body(errors: list[ErrorItem]) -> dict[str, Any]:
@@ -81,12 +86,3 @@ class SendGridErrors:
 
 
 ERRORS = SendGridErrors()
-
-
-async def _handle(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, SendGridError)
-    return JSONResponse(error_body(exc.errors), status_code=exc.status, headers=exc.headers)
-
-
-def install_handler(app: FastAPI) -> None:
-    app.add_exception_handler(SendGridError, _handle)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mailsandbox.emulators.common.events import CLIENT_IP, provider_meta, recipient_of
 from mailsandbox.emulators.sendgrid import bounce_kinds
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
@@ -32,12 +33,11 @@ SENDGRID_EVENT_NAMES: dict[str, str] = {
 }
 
 DEFAULT_USER_AGENT = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0"
-DEFAULT_IP = "127.0.0.1"
+DEFAULT_IP = CLIENT_IP
 
 
 def _metadata(message: MessageSummary) -> dict[str, Any]:
-    data = message.metadata.get("sendgrid") if message.metadata else None
-    return data if isinstance(data, dict) else {}
+    return provider_meta(message, "sendgrid")
 
 
 def asm_group(message: MessageSummary) -> int | None:
@@ -131,7 +131,7 @@ def sendgrid_event(event: DeliveryEvent, message: MessageSummary) -> dict[str, A
     meta = _metadata(message)
     custom_args = meta.get("custom_args") or {}
     out: dict[str, Any] = {str(k): v for k, v in custom_args.items()}  # SendGrid's keys win
-    recipient = event.recipient or (message.recipients[0] if message.recipients else "")
+    recipient = recipient_of(event, message)
     out.update(
         {
             "email": recipient,

@@ -21,6 +21,7 @@ import json
 import time
 from typing import Any
 
+from mailsandbox.emulators.common.events import provider_meta
 from mailsandbox.emulators.sendgrid import asm_store, batch_store, bounce_kinds
 from mailsandbox.emulators.sendgrid.event_format import (
     asm_group,
@@ -43,8 +44,7 @@ INVALID_TEMPLATE = "Invalid SMTPAPI header"  # the drop reason (sendgrid/docs#69
 
 
 def _meta(message: MessageSummary) -> dict[str, Any]:
-    meta = message.metadata.get("sendgrid")
-    return meta if isinstance(meta, dict) else {}
+    return provider_meta(message, "sendgrid")
 
 
 class SendGridWebhooks(BaseProvider):

@@ -18,11 +18,8 @@ header`` (the drop reason of sendgrid/docs#69), which ``event_webhooks`` decides
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import collections
 import logging
-import random
 import re
 import time
 from typing import Any
@@ -31,6 +28,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from mailsandbox.emulators.common import mime_build
+from mailsandbox.emulators.common.ids import url_safe_id
+from mailsandbox.emulators.common.storing import store_all
 from mailsandbox.emulators.hot_routes import direct
 from mailsandbox.emulators.sendgrid import template_store
 from mailsandbox.emulators.sendgrid.auth import authorize
@@ -56,13 +55,6 @@ UNVERIFIED_SENDER = (
 WELL_FORMED_TEMPLATE = re.compile(
     r"d-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
 )
-_ids = random.Random()  # seeded from os.urandom once; ids need uniqueness, not secrecy
-
-
-def new_x_message_id() -> str:
-    """22 url-safe characters, like ``kA5kcHA8SVGtVh5S9rAUew``. Not ``os.urandom`` per call:
-    that syscall drops the GIL, and under load the event loop then waits for it to return."""
-    return base64.urlsafe_b64encode(_ids.getrandbits(128).to_bytes(16, "big")).rstrip(b"=").decode()
 
 
 def _flag(settings: dict[str, Any], key: str, default: bool) -> bool:
@@ -193,7 +185,7 @@ async def mail_send(request: Request) -> Response:
     validate(body, template_subject=missing or bool(active and active.subject))
     if str(body["from"]["email"]).lower().endswith(".invalid"):
         raise SendGridError.one(403, UNVERIFIED_SENDER, "from")
-    x_id = new_x_message_id()
+    x_id = url_safe_id()  # like kA5kcHA8SVGtVh5S9rAUew
     headers = {"X-Message-Id": x_id}
     if _flag(body.get("mail_settings") or {}, "sandbox_mode", False):
         _log_sandbox_mode(sandbox, body, x_id, key)
@@ -203,15 +195,9 @@ async def mail_send(request: Request) -> Response:
         _inbound(body, p, i, x_id, key, template, hostname)
         for i, p in enumerate(body["personalizations"])
     ]
+    stored = [i for i in inbounds if i is not None]
     if missing:
-        for inbound in inbounds:
-            if inbound is not None:
-                inbound.metadata["sendgrid"]["template_missing"] = True
-    # Answer at the commit, as SMTP does: the search index follows within milliseconds and
-    # every read of the API waits for it (Database.read_barrier), so nothing can tell.
-    stored = [sandbox.mailbox.ingest(i, searchable=False) for i in inbounds if i is not None]
-    if len(stored) == 1:  # the common case: awaited directly, without a task for gather
-        await stored[0]
-    else:
-        await asyncio.gather(*stored)
+        for inbound in stored:
+            inbound.metadata["sendgrid"]["template_missing"] = True
+    await store_all(sandbox, stored)  # answered at the commit
     return Response(status_code=202, headers=headers)

@@ -13,10 +13,10 @@ from fastapi import FastAPI
 
 from mailsandbox.api import surface_of
 from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, claims_any, claims_prefixes, rules
+from mailsandbox.emulators.common.errors import install_handler
 from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.ses import (
     config_store,
-    errors,
     event_webhooks,
     query_routes,
     sending,
@@ -77,7 +77,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         await sandbox.db.read(account.load)
 
     sandbox.on_startup.append(load_account)
-    errors.install_handler(app)
+    install_handler(app)
     for router in (v2_send.router, query_routes.router):  # the hot paths, matched first
         include_first(app, router, include_in_schema=False)
     for router in (

@@ -1,5 +1,5 @@
-"""AWS identifiers as SES and SNS show them: the account, ARNs, message ids, request ids and the
-ISO 8601 timestamps of event records.
+"""AWS identifiers as SES and SNS show them: the account, ARNs, message ids and request ids
+(the timestamps of event records are ``common.events.iso_ms``).
 
 The sandbox is one account (``ACCOUNT_ID``) in whatever region a request is signed for; stored
 resources (templates, configuration sets, topics) are shared by every region.
@@ -7,19 +7,12 @@ resources (templates, configuration sets, topics) are shared by every region.
 
 from __future__ import annotations
 
-import random
 import time
-import uuid
-from datetime import UTC, datetime
+
+from mailsandbox.emulators.common.ids import new_uuid
 
 ACCOUNT_ID = "123456789012"  # the account id of AWS's own documentation examples
 DEFAULT_REGION = "us-east-1"
-_ids = random.Random()  # seeded from os.urandom once; ids need uniqueness, not secrecy
-
-
-def new_uuid() -> str:
-    """A random UUID without the ``os.urandom`` syscall per call (see sendgrid.mail)."""
-    return str(uuid.UUID(int=_ids.getrandbits(128), version=4))
 
 
 def new_message_id() -> str:
@@ -46,9 +39,3 @@ def arn_region(arn: str) -> str:
     """The region field of an ARN (``arn:aws:sns:eu-west-1:...``), or the default."""
     parts = arn.split(":")
     return parts[3] if len(parts) > 4 and parts[3] else DEFAULT_REGION
-
-
-def iso(epoch: float) -> str:
-    """``2017-08-05T00:41:02.669Z``, the timestamp format of SES events and SNS messages."""
-    moment = datetime.fromtimestamp(epoch, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -3,18 +3,20 @@ exceptions.
 
 One failure often has two names: SES v2 (REST JSON) says ``NotFoundException`` where SES v1
 (Query) says ``TemplateDoesNotExist``. An :class:`ErrorKind` holds both (codes and HTTP
-statuses from botocore's service models), and the handler renders the one of the request's
-protocol: v2 as ``x-amzn-ErrorType`` plus ``{"message": ...}`` (what botocore and the JS SDK v3
-read), Query as ``<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>``.
+statuses from botocore's service models), and the error renders the one of the request's
+protocol (through the emulators' shared handler, ``common.errors``): v2 as
+``x-amzn-ErrorType`` plus ``{"message": ...}`` (what botocore and the JS SDK v3 read), Query as
+``<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from mailsandbox.emulators.common.errors import EmulatorError
 from mailsandbox.emulators.ses import aws
 
 PROTOCOL = "mailsandbox.aws.protocol"  # request scope: "json", or the Query namespace
@@ -57,13 +59,16 @@ SNS_INVALID = ErrorKind("InvalidParameterException", 400, "InvalidParameter")
 SNS_NOT_FOUND = ErrorKind("NotFoundException", 404, "NotFound", 404)
 
 
-class SesError(Exception):
+class SesError(EmulatorError):
     """An SES or SNS error; rendered in the protocol of the request that raised it."""
 
     def __init__(self, kind: ErrorKind, message: str) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+
+    def response(self, request: Request) -> Response:
+        return render(request, self)
 
 
 def _escape(text: str) -> str:
@@ -110,12 +115,3 @@ class SesErrors:
 
 
 ERRORS = SesErrors()
-
-
-async def _handle(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, SesError)
-    return render(request, exc)
-
-
-def install_handler(app: FastAPI) -> None:
-    app.add_exception_handler(SesError, _handle)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mailsandbox.emulators.common.events import CLIENT_IP, address_text, iso_ms, provider_meta
 from mailsandbox.emulators.ses import aws
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
@@ -24,7 +25,6 @@ SUPPRESSIONLIST_RULE = "builtin:ses:suppressionlist"
 HEADERS_KEY = "ses_headers"  # metadata: the header list records carry (a list: not shown by the UI)
 REPORTING_MTA = "a8-30.smtp-out.amazonses.com"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) mailsandbox"
-CLIENT_IP = "127.0.0.1"
 SUPPRESSED_DIAGNOSTIC = (
     "Amazon SES did not send the message to this address because it is on the suppression list"
     " for your account. For more information about removing addresses from the suppression"
@@ -47,8 +47,7 @@ TYPES = {
 
 
 def meta(message: MessageSummary) -> dict[str, Any]:
-    found = message.metadata.get("ses") if message.metadata else None
-    return found if isinstance(found, dict) else {}
+    return provider_meta(message, "ses")
 
 
 def kind(event: DeliveryEvent, message: MessageSummary) -> str | None:
@@ -73,17 +72,14 @@ def matching_type(event: DeliveryEvent, message: MessageSummary) -> str | None:
 
 
 def _common_headers(message: MessageSummary, message_id: str) -> dict[str, Any]:
-    def fmt(address: Any) -> str:
-        return f"{address.name} <{address.address}>" if address.name else address.address
-
-    out: dict[str, Any] = {"from": [fmt(message.from_)] if message.from_.address else []}
+    out: dict[str, Any] = {"from": [address_text(message.from_)] if message.from_.address else []}
     if message.reply_to:
-        out["replyTo"] = [fmt(a) for a in message.reply_to]
+        out["replyTo"] = [address_text(a) for a in message.reply_to]
     if message.date:
         out["date"] = message.date
-    out["to"] = [fmt(a) for a in message.to]
+    out["to"] = [address_text(a) for a in message.to]
     if message.cc:
-        out["cc"] = [fmt(a) for a in message.cc]
+        out["cc"] = [address_text(a) for a in message.cc]
     out["messageId"] = message_id
     out["subject"] = message.subject
     return out
@@ -109,7 +105,7 @@ def mail_object(message: MessageSummary, with_headers: bool = True) -> dict[str,
     region = str(m.get("region") or aws.DEFAULT_REGION)
     sender = message.mail_from or source
     mail: dict[str, Any] = {
-        "timestamp": aws.iso(message.created),
+        "timestamp": iso_ms(message.created),
         "source": source,
         "sourceArn": aws.identity_arn(region, sender.rpartition("@")[2] or sender),
         "sendingAccountId": aws.ACCOUNT_ID,
@@ -174,7 +170,7 @@ def _complaint(event: DeliveryEvent, at: str, message: MessageSummary) -> dict[s
 
 
 def _delay(event: DeliveryEvent, at: str, message: MessageSummary) -> dict[str, Any]:
-    expires = aws.iso(message.created + 14 * 3600)  # SES retries for up to 14 hours
+    expires = iso_ms(message.created + 14 * 3600)  # SES retries for up to 14 hours
     return {
         "timestamp": at,
         "delayType": "TransientCommunicationFailure",
@@ -210,7 +206,7 @@ def ses_event(event: DeliveryEvent, message: MessageSummary) -> dict[str, Any] |
     if found is None:
         return None
     name = TYPES[found][0]
-    at = aws.iso(event.created)
+    at = iso_ms(event.created)
     record: dict[str, Any] = {"eventType": name}
     if found == "rendering":
         record["mail"] = mail_object(message, with_headers=False)

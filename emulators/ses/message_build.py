@@ -18,7 +18,7 @@ from email.utils import formatdate
 from typing import Any
 
 from mailsandbox.emulators.common import mime_build
-from mailsandbox.emulators.common.addresses import addresses
+from mailsandbox.emulators.common.addresses import entry
 from mailsandbox.mime import ParsedMessage
 from mailsandbox.mime.headers import split_header_block
 
@@ -38,13 +38,6 @@ class Structured:
     html: str = ""
     headers: list[tuple[str, str]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
-
-
-def entry(address: str) -> dict[str, str]:
-    """``"Name <a@b.example>"`` → ``{"name": "Name", "email": "a@b.example"}``."""
-    found = addresses([address])
-    name, email = found[0] if found else ("", address)
-    return {"name": name, "email": email or address}
 
 
 def attachment(item: dict[str, Any]) -> dict[str, Any]:

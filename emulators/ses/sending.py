@@ -12,13 +12,13 @@ publishes a Rendering Failure, as SES does.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mailsandbox.emulators import handlebars
-from mailsandbox.emulators.common.addresses import addresses, valid_address
+from mailsandbox.emulators.common.addresses import addresses, entry, valid_address
+from mailsandbox.emulators.common.storing import store_all
 from mailsandbox.emulators.ses import aws, config_store, message_build, template_store
 from mailsandbox.emulators.ses.account import Account
 from mailsandbox.emulators.ses.errors import (
@@ -133,14 +133,14 @@ def check_addresses(spec: SendSpec) -> None:
     """SES's complaints about the addresses of one destination, in its order."""
     recipients = spec.destination.all
     for address in [spec.source, *recipients, *spec.reply_to]:
-        if address and not valid_address(message_build.entry(address)["email"]):
+        if address and not valid_address(entry(address)["email"]):
             detail = "Missing final '@domain'" if "@" not in address else "Illegal address"
             raise SesError(BAD_REQUEST, detail)
     if not recipients:
         raise SesError(BAD_REQUEST, "Missing required header 'To'.")
     if len(recipients) > MAX_RECIPIENTS:
         raise SesError(BAD_REQUEST, f"Recipient count exceeds {MAX_RECIPIENTS}.")
-    sender = message_build.entry(spec.source)["email"]
+    sender = entry(spec.source)["email"]
     if sender.lower().endswith(".invalid"):  # an identity no account can verify
         raise SesError(
             MESSAGE_REJECTED,
@@ -300,10 +300,10 @@ def build(spec: SendSpec, found: Context, read: RawMessage | None = None) -> tup
         meta["ses"]["rendering_failure"] = failure
     if spec.config_set and headers:
         meta[HEADERS_KEY] = [[n, v] for n, v in headers]
-    recipients = list(dict.fromkeys(message_build.entry(a)["email"] for a in spec.destination.all))
+    recipients = list(dict.fromkeys(entry(a)["email"] for a in spec.destination.all))
     inbound = Inbound(
         raw=raw,
-        mail_from=message_build.entry(spec.source)["email"],
+        mail_from=entry(spec.source)["email"],
         rcpt_tos=recipients,
         source="ses",
         username=spec.caller.access_key,
@@ -339,9 +339,4 @@ def simulator_replies(inbound: Inbound) -> list[Inbound]:
 async def ingest(sandbox: Sandbox, inbounds: list[Inbound]) -> None:
     """Store the messages (and the simulator's automatic replies); returns once all are
     committed (as SMTP, the 2xx follows)."""
-    inbounds = inbounds + [reply for i in inbounds for reply in simulator_replies(i)]
-    ingest = sandbox.mailbox.ingest
-    if len(inbounds) == 1:
-        await ingest(inbounds[0], searchable=False)
-    elif inbounds:
-        await asyncio.gather(*(ingest(i, searchable=False) for i in inbounds))
+    await store_all(sandbox, inbounds + [r for i in inbounds for r in simulator_replies(i)])

@@ -13,6 +13,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from mailsandbox.emulators.common.events import iso_ms
 from mailsandbox.emulators.ses import aws
 from mailsandbox.emulators.ses.sns_signing import SnsSigner
 from mailsandbox.emulators.ses.sns_store import Subscription, Topic
@@ -74,7 +75,7 @@ def confirmation(
         "TopicArn": sub.topic_arn,
         "Message": text,
         "SubscribeURL": subscribe_url(sub.base_url, sub.topic_arn, sub.token),
-        "Timestamp": aws.iso(at),
+        "Timestamp": iso_ms(at),
         "SignatureVersion": _version(topic),
         "SigningCertURL": signer.cert_url(sub.base_url),
         "_subscription": sub.arn,
@@ -101,7 +102,7 @@ def notification(
     envelope.update(
         {
             "Message": message,
-            "Timestamp": aws.iso(at),
+            "Timestamp": iso_ms(at),
             "SignatureVersion": _version(topic),
             "SigningCertURL": signer.cert_url(sub.base_url),
             "UnsubscribeURL": unsubscribe_url(sub.base_url, sub.arn),

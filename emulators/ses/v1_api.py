@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from mailsandbox.emulators.common.events import iso_ms
 from mailsandbox.emulators.ses import aws, config_store, sending, template_store
 from mailsandbox.emulators.ses.errors import (
     BAD_REQUEST,
@@ -192,7 +193,7 @@ async def get_send_statistics(ctx: QueryContext) -> dict[str, Any]:
 
     counts = await ctx.sandbox.db.read(read)
     point = {
-        "Timestamp": aws.iso(time.time()),
+        "Timestamp": iso_ms(time.time()),
         "DeliveryAttempts": counts.get("queued", 0),
         "Bounces": counts.get("bounced", 0),
         "Complaints": counts.get("complained", 0),
@@ -251,7 +252,7 @@ async def list_templates(ctx: QueryContext) -> dict[str, Any]:
     after, size = page(ctx.get("NextToken"), ctx.get("MaxItems"))
     rows = await ctx.sandbox.db.read(lambda c: template_store.names(c, after, size + 1))
     out: dict[str, Any] = {
-        "TemplatesMetadata": [{"Name": n, "CreatedTimestamp": aws.iso(t)} for n, t in rows[:size]]
+        "TemplatesMetadata": [{"Name": n, "CreatedTimestamp": iso_ms(t)} for n, t in rows[:size]]
     }
     if len(rows) > size:
         out["NextToken"] = rows[size - 1][0]

@@ -9,22 +9,23 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from mailsandbox.emulators.common.json_body import BodyError, read_json
 from mailsandbox.emulators.ses import aws
 from mailsandbox.emulators.ses.errors import BAD_REQUEST, UNKNOWN_OPERATION, SesError
 from mailsandbox.emulators.ses.sigv4 import Caller, authorize
 
 _TAG = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MAX_BODY = 60 * 1024 * 1024  # a 40 MB raw message, base64-encoded in the JSON
 
 
 async def body(request: Request) -> dict[str, Any]:
     """The JSON object of the request (an empty body is an empty object, as AWS reads it)."""
-    raw = await request.body()
-    if not raw.strip():
-        return {}
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
+        data = await read_json(request, MAX_BODY)
+    except BodyError as exc:
         raise SesError(BAD_REQUEST, "Could not parse request body into json.") from exc
+    if data is None:
+        return {}
     if not isinstance(data, dict):
         raise SesError(BAD_REQUEST, "Could not parse request body into json.")
     return data

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from mailsandbox.emulators.common.events import provider_meta
 from mailsandbox.emulators.ses.errors import BAD_REQUEST, NOT_FOUND, SesError
 from mailsandbox.emulators.ses.paging import page
 from mailsandbox.emulators.ses.sigv4 import authorize
@@ -83,8 +84,8 @@ async def get_destination(request: Request, email: str) -> Response:
         found = _find(conn, email)
         stored = str((found.details if found else {}).get("message_id") or "")
         summary = messages.get_summary(conn, stored) if stored else None
-        meta = summary.metadata.get("ses") if summary else None
-        return found, str(meta.get("message_id", "")) if isinstance(meta, dict) else ""
+        meta = provider_meta(summary, "ses") if summary else {}
+        return found, str(meta.get("message_id", ""))
 
     found, message_id = await sandbox.db.read(read)
     if found is None:

@@ -25,9 +25,12 @@ from mailsandbox.api import (
     mailhog,
     message,
     messages,
+    metrics,
+    release,
     rules,
     send,
     tags,
+    transfer,
     view,
     websocket,
 )
@@ -40,6 +43,7 @@ ROUTERS = [
     message.router,
     checks.router,
     esp.router,
+    release.router,
     tags.router,
     send.router,
     inbound.router,
@@ -52,6 +56,8 @@ ROUTERS = [
     events.router,
     rules.router,
     websocket.router,
+    metrics.router,
+    transfer.router,
     docs.router,
 ]
 

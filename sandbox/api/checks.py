@@ -18,7 +18,7 @@ from mailsandbox import mime
 from mailsandbox.api import rendering
 from mailsandbox.api.deps import GoJSONResponse, bad_request, error, get_sandbox
 from mailsandbox.api.lookup import Found, found_message, opened_message
-from mailsandbox.checks import htmlcheck, linkcheck, lint, spamassassin
+from mailsandbox.checks import lint, spamassassin
 from mailsandbox.checks.netguard import Policy
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage.messages import MessageSummary
@@ -31,6 +31,8 @@ CROSS_SITE = {"cross-site", "same-site"}
 async def html_check_of(found: Found) -> dict[str, Any] | str:
     """The html-check result for a stored message, or the 400 error text (the scoring runs on
     a worker thread)."""
+    from mailsandbox.checks import htmlcheck  # (imported here: loading it costs start-up time)
+
     html = (await found.parse()).html
     if not html:
         return "message does not contain HTML"
@@ -51,6 +53,8 @@ async def html_check(found: Found | Response = Depends(found_message)) -> Respon
 
 async def links_of(found: Found) -> list[str]:
     """The URLs the link check asks about (collected on a worker thread)."""
+    from mailsandbox.checks import linkcheck  # (imported here: loading it costs start-up time)
+
     parsed = await found.parse()
     return await asyncio.to_thread(linkcheck.collect, parsed.html, parsed.text)
 
@@ -83,6 +87,8 @@ async def link_check(
         return error(403, "link check refused: request from another site")
     if not isinstance(found, Found):
         return found
+    from mailsandbox.checks import linkcheck  # (imported here: loading it costs start-up time)
+
     follow = request.query_params.get("follow", "") in ("true", "1")
     links = await links_of(found)
     result = await linkcheck.check(links, follow=follow, policy=link_policy(request, sandbox))

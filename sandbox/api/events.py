@@ -23,6 +23,7 @@ from mailsandbox.api.deps import (
 )
 from mailsandbox.api.lookup import Found, find, found_message
 from mailsandbox.api.schemas import go_time
+from mailsandbox.api.scoping import visible_inboxes
 from mailsandbox.events import outbox, tracking
 from mailsandbox.events.access import engine_of
 from mailsandbox.reading import compute
@@ -146,9 +147,21 @@ async def replay(outbox_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Res
     return GoJSONResponse({"ID": outbox_id, "State": "pending"})
 
 
-@router.get("/t/open/{token}.gif")
-async def track_open(token: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+async def _tracked(request: Request, sandbox: Sandbox, token: str) -> tuple[str, str] | None:
+    """(message id, recipient) of a tracking token, if the request may see that message."""
     found = tracking.read_token(token)
+    visible = visible_inboxes(request)
+    if found is None or visible is None:
+        return found
+    summary = await sandbox.db.read(lambda conn: messages.get_summary(conn, found[0], visible))
+    return found if summary is not None else None
+
+
+@router.get("/t/open/{token}.gif")
+async def track_open(
+    token: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
+) -> Response:
+    found = await _tracked(request, sandbox, token)
     if found is not None:
         await engine_of(sandbox).trigger(found[0], "opened", found[1])
     headers = {"Cache-Control": "no-store"}
@@ -160,7 +173,7 @@ async def track_view(
     token: str, request: Request, sandbox: Sandbox = Depends(get_sandbox)
 ) -> Response:
     """The message as this recipient sees it, with the tracking the send asked for."""
-    found = tracking.read_token(token)
+    found = await _tracked(request, sandbox, token)
     if found is None:
         return not_found("Unknown tracking link")
 
@@ -178,11 +191,11 @@ async def track_view(
 
 @router.get("/t/click/{token}")
 async def track_click(
-    token: str, url: str = Query(""), sandbox: Sandbox = Depends(get_sandbox)
+    token: str, request: Request, url: str = Query(""), sandbox: Sandbox = Depends(get_sandbox)
 ) -> Response:
     if urlsplit(url).scheme not in ("http", "https"):
         return bad_request("url must be an http(s) link")
-    found = tracking.read_token(token)
+    found = await _tracked(request, sandbox, token)
     if found is None:
         return not_found("Unknown tracking link")
     event = await engine_of(sandbox).trigger(found[0], "clicked", found[1], url=url)

@@ -5,6 +5,7 @@
   (message-content: the sandboxed ``/view`` document loads them) and the API explorer
   ``/api/docs`` (ui-page).
 - ``tracking``: ``/t/*`` (open pixel, click redirect, recipient view); policy message-content.
+- ``metrics``: ``/metrics`` (Prometheus); policy api.
 
 Add-ons add theirs in their ``install()``: the web UI (``/``, ``/ui/*``, ``/view/*``), SendGrid
 (``/v3/*`` that is not Mailgun's) and Mailgun (``/v3/{domain.with.dot}/*``, ``/v3/domains/*``,
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mailsandbox.api import error_shapes, security
+from mailsandbox.api import error_shapes, scoping, security
 from mailsandbox.api.error_shapes import MAILPIT
 from mailsandbox.api.surface import (
     API,
@@ -45,7 +46,9 @@ MAILPIT_API = Family(
     label="REST API",
 )
 TRACKING = Family("tracking", claims_prefixes("/t/"), MESSAGE_CONTENT, errors=MAILPIT)
-CORE_FAMILIES = (PROBES, MAILPIT_API, TRACKING)
+# Prometheus scrapes it from a server (no Origin): the API's policy, behind --ui-auth.
+METRICS = Family("metrics", claims_prefixes(exact=("/metrics",)), API, label="metrics")
+CORE_FAMILIES = (PROBES, MAILPIT_API, TRACKING, METRICS)
 
 
 def surface_of(app: FastAPI) -> Surface:
@@ -61,5 +64,5 @@ def install(app: FastAPI, settings: Settings) -> Surface:
         surface.add(family)
     app.state.surface = surface
     error_shapes.install(app)
-    security.install(app, surface, settings)
+    security.install(app, surface, settings, scoping.install(app))
     return surface

@@ -20,7 +20,9 @@ from mailsandbox import __version__
 from mailsandbox.api import schemas
 from mailsandbox.api.totals import totals
 from mailsandbox.bus import CLOSED, DELIVERY_EVENT, NEW, STATS, BusEvent
+from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import messages as store
 from mailsandbox.storage.messages import MessageSummary
 
 STATS_DELAY = 0.25
@@ -41,8 +43,8 @@ def payload(event: BusEvent) -> Any:
     return event.data
 
 
-async def stats(sandbox: Sandbox) -> Change:
-    current = await totals(sandbox)
+async def stats(sandbox: Sandbox, visible: Visible = None) -> Change:
+    current = await totals(sandbox, visible)
     return Change(STATS, {"Total": current.total, "Unread": current.unread, "Version": __version__})
 
 
@@ -50,12 +52,28 @@ def _mailbox_only(event: BusEvent) -> bool:
     return event.type != DELIVERY_EVENT
 
 
+async def seen(sandbox: Sandbox, event: BusEvent, visible: Visible) -> bool:
+    """Whether a feed limited to the ``visible`` inboxes passes ``event`` on."""
+    if visible is None:
+        return True
+    if event.type == DELIVERY_EVENT:  # about a message: is it one of ours?
+        message_id = getattr(event.data, "message_id", "")
+        found = await sandbox.db.read(lambda conn: store.get_summary(conn, message_id, visible))
+        return found is not None
+    return event.inbox is None or event.inbox in visible  # (None: truncate, prune, stats)
+
+
 async def changes(
-    sandbox: Sandbox, *, idle: float | None = None, delivery_events: bool = True
+    sandbox: Sandbox,
+    *,
+    idle: float | None = None,
+    delivery_events: bool = True,
+    visible: Visible = None,
 ) -> AsyncIterator[Change | None]:
-    """Every change to the mailbox (and delivery ``event``s unless ``delivery_events=False``)."""
+    """Every change to the mailbox (and delivery ``event``s unless ``delivery_events=False``);
+    with ``visible``, changes to those inboxes only, and their counts."""
     with sandbox.bus.subscribe(None if delivery_events else _mailbox_only) as queue:
-        yield await stats(sandbox)
+        yield await stats(sandbox, visible)
         stats_due: float | None = None
         while True:
             wait = idle if stats_due is None else max(stats_due - time.monotonic(), 0)
@@ -64,12 +82,14 @@ async def changes(
             except TimeoutError:
                 if stats_due is not None:
                     stats_due = None
-                    yield await stats(sandbox)
+                    yield await stats(sandbox, visible)
                 else:
                     yield None
                 continue
             if event.type == CLOSED:
                 return
+            if not await seen(sandbox, event, visible):
+                continue
             if event.type != STATS:  # a bare "counts changed" only triggers the stats below
                 yield Change(event.type, payload(event))
             if event.type != DELIVERY_EVENT and stats_due is None:

@@ -15,9 +15,11 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from mailsandbox.api.deps import GoJSONResponse, get_sandbox, json_body, not_found
 from mailsandbox.api.schemas import go_time
+from mailsandbox.api.scoping import visible_inboxes
 from mailsandbox.api.security import USER_SCOPE_KEY
 from mailsandbox.api.send import build_error
 from mailsandbox.inbound import compose, records
+from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
 
 router = APIRouter(prefix="/api/v1", tags=["inbound"])
@@ -52,8 +54,12 @@ def _delivery(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/message/{message_id}/inbound")
-async def inbound_matches(message_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
-    view = await sandbox.db.read(lambda conn: records.load(conn, message_id))
+async def inbound_matches(
+    message_id: str,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
+) -> Response:
+    view = await sandbox.db.read(lambda conn: records.load(conn, message_id, visible))
     if view is None:
         return not_found()
     matches = [

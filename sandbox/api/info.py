@@ -11,6 +11,10 @@ from fastapi import APIRouter, Depends, Response
 from mailsandbox import __version__
 from mailsandbox.api import schemas
 from mailsandbox.api.deps import GoJSONResponse, bad_request, get_sandbox
+from mailsandbox.api.scoping import visible_inboxes
+from mailsandbox.logins import Visible
+from mailsandbox.relay import relay_of
+from mailsandbox.relay.config import web_ui as relay_web_ui
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
 
@@ -27,9 +31,18 @@ def _rss_bytes() -> int:
 
 
 @router.get("/info")
-async def info(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+async def info(
+    sandbox: Sandbox = Depends(get_sandbox), visible: Visible = Depends(visible_inboxes)
+) -> Response:
+    """Mailpit's AppInformation. For a scoped login the counts are its inboxes', and what
+    speaks of every inbox (the database's size, the SMTP counters) is 0."""
+    everything = visible is None
     (total, unread), tag_counts, size = await sandbox.db.read(
-        lambda conn: (store.counts(conn), store.tag_counts(conn), sandbox.db.backend.size(conn))
+        lambda conn: (
+            store.counts(conn, visible),
+            store.tag_counts(conn, visible),
+            sandbox.db.backend.size(conn) if everything else 0,
+        )
     )
     stats = sandbox.smtp_stats
     return GoJSONResponse(
@@ -44,11 +57,11 @@ async def info(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
             "RuntimeStats": {
                 "Uptime": int(time.time() - sandbox.started_at),
                 "Memory": _rss_bytes(),
-                "MessagesDeleted": sandbox.mailbox.deleted,
-                "SMTPAccepted": stats.accepted,
-                "SMTPAcceptedSize": stats.accepted_bytes,
-                "SMTPRejected": stats.rejected,
-                "SMTPIgnored": stats.ignored,
+                "MessagesDeleted": sandbox.mailbox.deleted if everything else 0,
+                "SMTPAccepted": stats.accepted if everything else 0,
+                "SMTPAcceptedSize": stats.accepted_bytes if everything else 0,
+                "SMTPRejected": stats.rejected if everything else 0,
+                "SMTPIgnored": stats.ignored if everything else 0,
             },
         }
     )
@@ -56,8 +69,9 @@ async def info(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
 
 @router.get("/webui")
 async def webui(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
-    enabled = sandbox.settings.spamassassin_address is not None
-    return GoJSONResponse(schemas.web_ui_configuration(spamassassin=enabled))
+    relay = relay_web_ui(relay_of(sandbox).config)
+    spamassassin = sandbox.settings.spamassassin_address is not None
+    return GoJSONResponse(schemas.web_ui_configuration(relay, spamassassin=spamassassin))
 
 
 @router.get("/chaos")

@@ -27,7 +27,9 @@ from mailsandbox.api.deps import (
     search_headers,
 )
 from mailsandbox.api.feed import Change
+from mailsandbox.api.scoping import visible_inboxes
 from mailsandbox.bus import CLOSED, NEW
+from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
 from mailsandbox.storage import search as finder
@@ -52,19 +54,25 @@ def _parse_timeout(value: str | None) -> float | None:
     return seconds if 0 <= seconds <= MAX_TIMEOUT else None
 
 
-async def _newest_match(sandbox: Sandbox, query: str, tz: str | None) -> MessageSummary | None:
+async def _newest_match(
+    sandbox: Sandbox, query: str, tz: str | None, visible: Visible
+) -> MessageSummary | None:
     def read(conn: Connection) -> MessageSummary | None:
         if not query.strip():
-            page = store.list_summaries(conn, limit=1)
+            page = store.list_summaries(conn, limit=1, visible=visible)
             return page[0] if page else None
-        found = finder.search(conn, query, limit=1, tz=tz).messages
+        found = finder.search(conn, query, limit=1, tz=tz, visible=visible).messages
         return found[0] if found else None
 
     return await sandbox.db.read(read)
 
 
-async def _accepts(sandbox: Sandbox, query: str, tz: str | None, candidate: Any) -> bool:
+async def _accepts(
+    sandbox: Sandbox, query: str, tz: str | None, candidate: Any, visible: Visible
+) -> bool:
     if not isinstance(candidate, MessageSummary):
+        return False
+    if visible is not None and candidate.inbox not in visible:
         return False
     if not query.strip():
         return True
@@ -78,6 +86,7 @@ async def wait_for_message(
     query: str = Query("", description="search syntax; empty = any message"),
     timeout: str | None = Query(None, description="seconds (default 30, at most 300)"),
     tz: str | None = Query(None),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     """The newest message matching ``query``: at once if one exists, else when one arrives."""
     seconds = _parse_timeout(timeout)
@@ -86,7 +95,7 @@ async def wait_for_message(
     deadline = time.monotonic() + seconds
     with sandbox.bus.subscribe(lambda event: event.type == NEW) as queue:  # (and CLOSED)
         try:
-            found = await _newest_match(sandbox, query, tz)
+            found = await _newest_match(sandbox, query, tz, visible)
         except finder.SearchError as exc:
             return bad_request(str(exc))
         while found is None:
@@ -103,7 +112,7 @@ async def wait_for_message(
                 continue
             if event.type == CLOSED:
                 return error(503, "mailsandbox is shutting down")
-            if await _accepts(sandbox, query, tz, event.data):
+            if await _accepts(sandbox, query, tz, event.data, visible):
                 found = event.data
     return GoJSONResponse(schemas.message_summary(found), headers=search_headers(sandbox))
 
@@ -113,16 +122,18 @@ def _frame(change: Change) -> str:
     return f"event: {change.type}\ndata: {data}\n\n"
 
 
-async def _events(sandbox: Sandbox) -> AsyncIterator[str]:
-    async for change in feed.changes(sandbox, idle=KEEPALIVE):
+async def _events(sandbox: Sandbox, visible: Visible) -> AsyncIterator[str]:
+    async for change in feed.changes(sandbox, idle=KEEPALIVE, visible=visible):
         yield ": keepalive\n\n" if change is None else _frame(change)
 
 
 @router.get("/stream")
-async def stream(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+async def stream(
+    sandbox: Sandbox = Depends(get_sandbox), visible: Visible = Depends(visible_inboxes)
+) -> Response:
     """Server-sent events: every change to the mailbox, as it is committed."""
     return StreamingResponse(
-        _events(sandbox),
+        _events(sandbox, visible),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

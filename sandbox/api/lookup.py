@@ -8,7 +8,9 @@ from fastapi import Depends, Request, Response
 
 from mailsandbox import mime
 from mailsandbox.api.deps import bad_request, get_sandbox, not_found
+from mailsandbox.api.scoping import visible_inboxes
 from mailsandbox.api.surface import is_cross_site
+from mailsandbox.logins import Visible
 from mailsandbox.reading import MessageReader, Opened
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
@@ -40,10 +42,10 @@ class Found:
         return await self.reader.raw(self.summary.seq, self.summary.size)
 
 
-def _latest_id(conn: Connection, query: str, tz: str | None) -> str | None:
+def _latest_id(conn: Connection, query: str, tz: str | None, visible: Visible) -> str | None:
     if not query.strip():
-        return store.latest_id(conn)
-    ids = finder.search(conn, query, limit=1, tz=tz).messages
+        return store.latest_id(conn, visible)
+    ids = finder.search(conn, query, limit=1, tz=tz, visible=visible).messages
     return ids[0].id if ids else None
 
 
@@ -54,15 +56,17 @@ async def find(
 
     ``latest`` is never resolved for a page of another site: only a message's random id lets
     one load its content (an image of the newest mail would otherwise be one ``<img>`` away).
+    A message in an inbox the request's login may not see is not found.
     """
     allow_latest = allow_latest and not is_cross_site(request)
+    visible = visible_inboxes(request)
 
     def read(conn: Connection) -> MessageSummary | None:
         target: str | None = message_id
         if allow_latest and message_id == LATEST:
             params = request.query_params
-            target = _latest_id(conn, params.get("query", ""), params.get("tz"))
-        return store.get_summary(conn, target) if target else None
+            target = _latest_id(conn, params.get("query", ""), params.get("tz"), visible)
+        return store.get_summary(conn, target, visible) if target else None
 
     try:
         summary = await sandbox.db.read(read)

@@ -13,7 +13,10 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from mailsandbox.api.deps import GoJSONResponse, get_sandbox, int_param, not_found
 from mailsandbox.api.schemas import go_time
+from mailsandbox.api.scoping import visible_inboxes
+from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
+from mailsandbox.storage.messages import visible_sql
 from mailsandbox.storage.sql import POSTGRESQL, SQLITE, Connection, Row
 
 router = APIRouter(tags=["mailhog"])
@@ -115,7 +118,16 @@ def _page_args(start: str | None, limit: str | None) -> tuple[int, int]:
     return int_param(start, 0), min(limit_n, MAX_LIMIT) if limit_n > 0 else 50
 
 
-def _fetch(conn: Connection, where: str, args: list[Any], start: int, limit: int) -> Any:
+def _fetch(
+    conn: Connection,
+    where: str,
+    args: list[Any],
+    start: int,
+    limit: int,
+    visible: Visible,
+) -> Any:
+    seen, seen_args = visible_sql(visible, "m.inbox")
+    where, args = f"({where}) AND {seen}", [*args, *seen_args]
     base = f"FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE {where}"
     total = conn.execute(f"SELECT COUNT(*) {base}", args).fetchone()[0]
     rows = conn.execute(
@@ -132,11 +144,12 @@ def _page(
     args: list[Any],
     start: int,
     limit: int,
+    visible: Visible,
     media_type: str = "text/json",
 ) -> Response:
     """A page of messages as MailHog's envelope, rendered here, on the reader thread: it holds
     every message's raw source (twice), too big to encode on the event loop."""
-    total, items = _fetch(conn, where, args, start, limit)
+    total, items = _fetch(conn, where, args, start, limit, visible)
     envelope = {"total": total, "count": len(items), "start": start, "items": items}
     return GoJSONResponse(envelope, media_type=media_type)
 
@@ -146,9 +159,10 @@ async def list_messages(
     sandbox: Sandbox = Depends(get_sandbox),
     start: str | None = Query(None),
     limit: str | None = Query(None),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     start_n, limit_n = _page_args(start, limit)
-    return await sandbox.reader.run(lambda conn: _page(conn, "TRUE", [], start_n, limit_n))
+    return await sandbox.reader.run(lambda conn: _page(conn, "TRUE", [], start_n, limit_n, visible))
 
 
 @router.get("/api/v2/search")
@@ -158,6 +172,7 @@ async def search(
     query: str = Query(""),
     start: str | None = Query(None),
     limit: str | None = Query(None),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     if kind not in _KINDS or not query:
         return Response(status_code=400)
@@ -168,7 +183,7 @@ async def search(
     first = _like(_escape_bytes(query) if postgresql and kind == "containing" else query)
     args = [first, _like(query)]
     return await sandbox.reader.run(
-        lambda conn: _page(conn, where, args, start_n, limit_n, "application/json")
+        lambda conn: _page(conn, where, args, start_n, limit_n, visible, "application/json")
     )
 
 
@@ -185,7 +200,11 @@ async def delete_without_id() -> Response:
 
 
 @router.delete("/api/v1/messages/{message_id}")
-async def delete_one(message_id: str, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+async def delete_one(
+    message_id: str,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
+) -> Response:
     """MailHog's single delete (Mailpit has none): 200 with an empty body, known id or not."""
-    await sandbox.mailbox.delete([message_id])
+    await sandbox.mailbox.delete([message_id], visible)
     return mailhog_ok()

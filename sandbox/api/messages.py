@@ -21,7 +21,9 @@ from mailsandbox.api.deps import (
     string_list,
 )
 from mailsandbox.api.mailhog import mailhog_ok
+from mailsandbox.api.scoping import visible_inboxes
 from mailsandbox.api.totals import totals
+from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
 from mailsandbox.storage import search as finder
@@ -35,20 +37,23 @@ async def list_messages(
     start: str | None = Query(None),
     limit: str | None = Query(None),
     inbox: str | None = Query(None, description="only this inbox (extension)"),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     """All messages, newest first. ``limit=0`` lists everything."""
     start_n, limit_n = int_param(start, 0), int_param(limit, 50)
     if limit_n == 0:
         start_n, limit_n = 0, -1
-    mailbox = await totals(sandbox)
+    mailbox = await totals(sandbox, visible)
     if inbox is not None:
         page = await sandbox.db.read(
-            lambda conn: finder.search(conn, "", start=start_n, limit=limit_n, inbox=inbox)
+            lambda conn: finder.search(
+                conn, "", start=start_n, limit=limit_n, inbox=inbox, visible=visible
+            )
         )
         matched, matched_unread, messages = page.total, page.unread, page.messages
     else:
         messages = await sandbox.db.read(
-            lambda conn: store.list_summaries(conn, start=start_n, limit=limit_n)
+            lambda conn: store.list_summaries(conn, start=start_n, limit=limit_n, visible=visible)
         )
         matched, matched_unread = mailbox.total, mailbox.unread
     return GoJSONResponse(
@@ -72,6 +77,7 @@ async def search_messages(
     limit: str | None = Query(None),
     tz: str | None = Query(None),
     inbox: str | None = Query(None, description="only this inbox (extension)"),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     """Messages matching ``query`` (Mailpit syntax plus ``inbox:NAME``), newest first."""
     start_n, limit_n = int_param(start, 0), int_param(limit, 50)
@@ -80,12 +86,12 @@ async def search_messages(
     try:
         page = await sandbox.db.read(
             lambda conn: finder.search(
-                conn, query, start=start_n, limit=limit_n, tz=tz, inbox=inbox
+                conn, query, start=start_n, limit=limit_n, tz=tz, inbox=inbox, visible=visible
             )
         )
     except finder.SearchError as exc:
         return bad_request(str(exc))
-    mailbox = await totals(sandbox)
+    mailbox = await totals(sandbox, visible)
     return GoJSONResponse(
         schemas.messages_summary(
             total=mailbox.total,
@@ -105,14 +111,17 @@ async def delete_by_search(
     sandbox: Sandbox = Depends(get_sandbox),
     query: str = Query(""),
     tz: str | None = Query(None),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     if not query.strip():
         return bad_request("Error: no search query")
     try:
-        ids = await sandbox.db.read(lambda conn: finder.matching_ids(conn, query, tz))
+        ids = await sandbox.db.read(
+            lambda conn: finder.matching_ids(conn, query, tz, visible=visible)
+        )
     except finder.SearchError as exc:
         return bad_request(str(exc))
-    await sandbox.mailbox.delete(ids)
+    await sandbox.mailbox.delete(ids, visible)
     response = ok()
     response.headers.update(search_headers(sandbox))
     return response
@@ -120,7 +129,10 @@ async def delete_by_search(
 
 @router.put("/messages")
 async def set_read_status(
-    request: Request, sandbox: Sandbox = Depends(get_sandbox), tz: str | None = Query(None)
+    request: Request,
+    sandbox: Sandbox = Depends(get_sandbox),
+    tz: str | None = Query(None),
+    visible: Visible = Depends(visible_inboxes),
 ) -> Response:
     """``{"Read": bool, "IDs": [...], "Search": "..."}``; no IDs and no Search = every message."""
     try:
@@ -135,14 +147,16 @@ async def set_read_status(
         return bad_request("You may specify either IDs or a search query, not both")
     if query.strip():
         try:
-            ids = await sandbox.db.read(lambda conn: finder.matching_ids(conn, query, tz))
+            ids = await sandbox.db.read(
+                lambda conn: finder.matching_ids(conn, query, tz, visible=visible)
+            )
         except finder.SearchError as exc:
             return bad_request(str(exc))
-        await sandbox.mailbox.set_read(ids, read)
+        await sandbox.mailbox.set_read(ids, read, visible)
     elif ids:
-        await sandbox.mailbox.set_read(ids, read)
+        await sandbox.mailbox.set_read(ids, read, visible)
     else:
-        await sandbox.mailbox.set_read_all(read)
+        await sandbox.mailbox.set_read_all(read, visible)
     return ok()
 
 
@@ -164,8 +178,13 @@ def ids_to_delete(body: dict[str, Any] | None) -> list[str]:
 
 
 @router.delete("/messages")
-async def delete_messages(request: Request, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
-    """``{"IDs": [...]}`` deletes those; no body, ``{}`` or ``{"IDs": []}`` delete everything.
+async def delete_messages(
+    request: Request,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
+) -> Response:
+    """``{"IDs": [...]}`` deletes those; no body, ``{}`` or ``{"IDs": []}`` delete everything
+    (every message the login may see).
 
     Any other body (malformed JSON, ``null``, a list, ``IDs`` of the wrong type, bad UTF-8,
     too large) is a 400 that deletes nothing. Answers ``ok`` as Mailpit does, except to a
@@ -177,9 +196,9 @@ async def delete_messages(request: Request, sandbox: Sandbox = Depends(get_sandb
     except BodyError as exc:
         return bad_request(str(exc))
     if ids:
-        await sandbox.mailbox.delete(ids)
+        await sandbox.mailbox.delete(ids, visible)
     else:
-        await sandbox.mailbox.delete_all()
+        await sandbox.mailbox.delete_all(visible)
     if "accept" not in request.headers:  # Node's http (the npm mailhog client) sends none
         return mailhog_ok()
     return ok()

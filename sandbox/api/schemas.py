@@ -123,21 +123,14 @@ def messages_summary(
     }
 
 
-def web_ui_configuration(*, spamassassin: bool = False) -> dict[str, Any]:
-    """WebUIConfiguration (§2.5): every optional Mailpit feature we lack is off; SpamAssassin
-    is on when ``--spamassassin`` names a spamd."""
+def web_ui_configuration(
+    message_relay: dict[str, Any], *, spamassassin: bool = False
+) -> dict[str, Any]:
+    """WebUIConfiguration (§2.5): ``MessageRelay`` as configured; SpamAssassin is on when
+    ``--spamassassin`` names a spamd; the other optional Mailpit features we lack are off."""
     return {
         "Label": "",
-        "MessageRelay": {
-            "Enabled": False,
-            "SMTPServer": "",
-            "ReturnPath": "",
-            "AllowedRecipients": "",
-            "BlockedRecipients": "",
-            "OverrideFrom": "",
-            "PreserveMessageIDs": False,
-            "RecipientAllowlist": "",
-        },
+        "MessageRelay": message_relay,
         "SpamAssassin": spamassassin,
         "ChaosEnabled": False,
         "DuplicatesIgnored": False,

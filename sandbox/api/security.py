@@ -17,9 +17,13 @@ In order, for each HTTP request and WebSocket handshake:
    requests are marked (:func:`~.surface.is_cross_site`) and change nothing. UI actions must
    also prove they come from our page (our Origin, ``Sec-Fetch-Site: same-origin`` or htmx's
    ``HX-Request``). Apps calling the APIs from a server send neither header and pass.
-5. **Credentials**: ``--ui-auth`` Basic auth everywhere except probes and the ESP send
-   routes; the other ESP routes then need a key the provider enforces
-   (``--sendgrid-api-key``/``--mailgun-api-key``), since they read mail and configure webhooks.
+5. **Credentials**: ``--ui-auth`` Basic auth (any of its logins) everywhere except probes and
+   the ESP send routes; the other ESP routes then need a key the provider enforces
+   (``--sendgrid-api-key``, ``--mailgun-api-key``, ``--ses-access-key``,
+   ``--postmark-server-token``, ``--resend-api-key``), since they read mail and configure
+   webhooks.
+   A login scoped to some inboxes (``--inbox-scope``) is refused (403) the routes that span
+   every inbox (``scoping.py``); the others show it its inboxes only.
 6. Mailpit's CORS answers for ``/api/*`` and ``/view/*`` from trusted origins (``OPTIONS``
    answered here), and ``Referrer-Policy``/``X-Content-Type-Options``/a default CSP on every
    response.
@@ -29,7 +33,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import ipaddress
 import logging
 import posixpath
@@ -43,6 +46,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mailsandbox.api import error_shapes
+from mailsandbox.api.scoping import LOGIN_KEY, Scoping
 from mailsandbox.api.surface import (
     CROSS_SITE_KEY,
     FAMILY_KEY,
@@ -53,6 +57,7 @@ from mailsandbox.api.surface import (
     Surface,
 )
 from mailsandbox.config import Settings, parse_allowed_host, parse_origin
+from mailsandbox.logins import Logins
 
 log = logging.getLogger(__name__)
 
@@ -175,10 +180,13 @@ def _origin_netloc(origin: str) -> str:
 
 
 class SecurityMiddleware:
-    def __init__(self, app: ASGIApp, surface: Surface, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, surface: Surface, settings: Settings, scoping: Scoping
+    ) -> None:
         self.app = app
         self.surface = surface
-        self.credentials = settings.ui_credentials
+        self.logins = Logins(settings.ui_logins, settings.inbox_scopes)
+        self.scoping = scoping
         self.settings = settings
         self.hosts = HostPolicy(settings.http_address[0], settings.allow_host)
         self.allowed_origins = frozenset(parse_origin(o) for o in settings.allow_origin)
@@ -276,13 +284,21 @@ class SecurityMiddleware:
     def _auth_refusal(
         self, scope: Scope, headers: dict[str, str], family: Family, policy: Policy
     ) -> Response | None:
-        if self.credentials is None:
+        if not self.logins.required:
             return None
         if policy.auth is Auth.UI:
             given = basic_user(headers.get("authorization"))
-            if given is None or not self._valid(given):
+            login = self.logins.check(*given) if given is not None else None
+            if login is None:
                 return self._unauthorized()
-            scope[USER_SCOPE_KEY] = given[0]
+            scope[USER_SCOPE_KEY] = login.user
+            scope[LOGIN_KEY] = login
+            if not self.scoping.allows(login, scope.get("method", "GET"), scope["path"]):
+                message = (
+                    f"the login {login.user!r} sees only the inboxes it is scoped to"
+                    " (--inbox-scope); this covers every inbox"
+                )
+                return family.errors.error(Request(scope), 403, message)
         elif policy.auth is Auth.PROVIDER_MANAGED:
             check = family.enforced_key
             if check is None or not check(Request(scope)):
@@ -293,12 +309,6 @@ class SecurityMiddleware:
                 )
                 return family.errors.error(Request(scope), 401, message)
         return None
-
-    def _valid(self, given: tuple[str, str]) -> bool:
-        assert self.credentials is not None
-        user_ok = hmac.compare_digest(given[0].encode(), self.credentials[0].encode())
-        password_ok = hmac.compare_digest(given[1].encode(), self.credentials[1].encode())
-        return user_ok and password_ok
 
     # --- answers -------------------------------------------------------------------------
     @staticmethod
@@ -340,10 +350,10 @@ class SecurityMiddleware:
         return wrapped
 
 
-def install(app: FastAPI, surface: Surface, settings: Settings) -> None:
+def install(app: FastAPI, surface: Surface, settings: Settings, scoping: Scoping) -> None:
     """Put the guards in front of every route, and say which Host names are answered when the
     sandbox listens beyond loopback."""
-    app.add_middleware(SecurityMiddleware, surface=surface, settings=settings)
+    app.add_middleware(SecurityMiddleware, surface=surface, settings=settings, scoping=scoping)
     bound = host_name(settings.http_address[0])
     loopback = bound in ALWAYS_ALLOWED_HOSTS or (
         _is_address(bound) and ipaddress.ip_address(bound).is_loopback

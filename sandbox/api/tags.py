@@ -15,7 +15,9 @@ from mailsandbox.api.deps import (
     string_field,
     string_list,
 )
+from mailsandbox.api.scoping import visible_inboxes
 from mailsandbox.api.totals import totals
+from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import messages as store
 from mailsandbox.storage.sql import Connection
@@ -24,12 +26,18 @@ router = APIRouter(prefix="/api/v1/tags", tags=["tags"])
 
 
 @router.get("")
-async def list_tags(sandbox: Sandbox = Depends(get_sandbox)) -> Response:
-    return GoJSONResponse((await totals(sandbox)).tags)
+async def list_tags(
+    sandbox: Sandbox = Depends(get_sandbox), visible: Visible = Depends(visible_inboxes)
+) -> Response:
+    return GoJSONResponse((await totals(sandbox, visible)).tags)
 
 
 @router.put("")
-async def set_tags(request: Request, sandbox: Sandbox = Depends(get_sandbox)) -> Response:
+async def set_tags(
+    request: Request,
+    sandbox: Sandbox = Depends(get_sandbox),
+    visible: Visible = Depends(visible_inboxes),
+) -> Response:
     """``{"Tags": [...], "IDs": [...]}``: replace the tags of those messages."""
     try:
         body = await json_body(request)
@@ -37,7 +45,7 @@ async def set_tags(request: Request, sandbox: Sandbox = Depends(get_sandbox)) ->
     except BodyError as exc:
         return bad_request(str(exc))
     if ids:
-        await sandbox.mailbox.set_tags(ids, tagging.clean_tags(tags))
+        await sandbox.mailbox.set_tags(ids, tagging.clean_tags(tags), visible)
     return ok()
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from mailsandbox.api import feed
+from mailsandbox.api.scoping import login_of
 from mailsandbox.runtime import Sandbox
 
 router = APIRouter(tags=["live"])
@@ -41,7 +42,9 @@ GOING_AWAY = 1001
 
 
 async def _send_changes(websocket: WebSocket, sandbox: Sandbox) -> None:
-    async for change in feed.changes(sandbox, delivery_events=False):
+    login = login_of(websocket.scope)
+    visible = login.inboxes if login is not None else None
+    async for change in feed.changes(sandbox, delivery_events=False, visible=visible):
         if change is not None:
             await websocket.send_text(encode(change))
     await websocket.close(GOING_AWAY, "mailsandbox is shutting down")  # the feed ended

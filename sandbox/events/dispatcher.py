@@ -93,6 +93,7 @@ class Dispatcher:
         )
         self._client: httpx.AsyncClient | None = None
         self._stopping = False
+        self.attempts: dict[tuple[str, str], int] = {}  # (provider, result) -> POSTs, for /metrics
 
     def wake(self) -> None:
         self._wake.set()
@@ -176,6 +177,8 @@ class Dispatcher:
                         headers = {**headers, DELIVERY_ID_HEADER: items[0].id}
                     result = await self.post(items[0].url, body, headers)
                 status, next_attempt = self._verdict(provider, items, result)
+                outcome = (items[0].provider, "retrying" if status == "pending" else status)
+                self.attempts[outcome] = self.attempts.get(outcome, 0) + len(items)
                 job = self.sandbox.db.schedule(
                     lambda c: outbox.record(
                         c, items, result, status=status, next_attempt=next_attempt

@@ -119,7 +119,7 @@ class EventEngine:
             kinds = suppressions.suppressed_kinds(conn, recipient, scopes)
             drop = gate.drop or (provider.drop_reason(kinds) if kinds else None)
             if drop is None:
-                rule = forced or self._rule_for(message, recipient, testing)
+                rule = forced or self._rule_for(provider, message, recipient, testing)
                 steps += self._steps(message, recipient, rule, start, testing)
                 continue
             reason, details = drop
@@ -179,7 +179,13 @@ class EventEngine:
         else:
             self._summaries.pop(message_id, None)
 
-    def _rule_for(self, message: MessageSummary, recipient: str, testing: bool) -> Rule:
+    def _rule_for(
+        self,
+        provider: providers.WebhookProvider,
+        message: MessageSummary,
+        recipient: str,
+        testing: bool,
+    ) -> Rule:
         if testing:
             return Rule(id="builtin:testmode", outcome="delivered", origin="builtin")
         rule = self.rules.first(
@@ -189,7 +195,12 @@ class EventEngine:
             subject=message.subject,
             source=message.source,
         )
-        return rule or magic_rule(recipient) or Rule(id="builtin:default", outcome="delivered")
+        return (
+            rule
+            or provider.recipient_rule(recipient)
+            or magic_rule(recipient)
+            or Rule(id="builtin:default", outcome="delivered")
+        )
 
     @staticmethod
     def _steps(
@@ -285,7 +296,7 @@ class EventEngine:
         self.clock.poke()
 
     def rescheduled(self, due: float | None) -> None:
-        """Steps were moved (a held batch released): drain by ``due``."""
+        """Steps were moved (a held batch released, a message rescheduled): drain by ``due``."""
         if due is not None:
             self.clock.note(due)
             self.clock.poke()
@@ -315,6 +326,27 @@ class EventEngine:
         if event is not None:
             self.announce([event])
         return event
+
+    async def reschedule(
+        self, message_id: str, metadata: dict[str, Any], delta: float | None
+    ) -> bool:
+        """A scheduled message changed (Resend's reschedule and cancel): store its new
+        ``metadata`` and move the steps of its lifecycle by ``delta`` seconds, or drop them
+        (``delta`` None: it will never be sent). False when there is no such message."""
+
+        def write(conn: Connection) -> tuple[bool, float | None]:
+            if not messages.update_metadata(conn, message_id, metadata):
+                return False, None
+            self._summaries.pop(message_id, None)  # read again, with the new metadata
+            self._steps_left.pop(message_id, None)
+            if delta is None:
+                schedule.discard(conn, [message_id])
+                return True, None
+            return True, schedule.shift(conn, message_id, delta)
+
+        found, first = await self.sandbox.db.write(write)
+        self.rescheduled(first)
+        return found
 
     async def run(self) -> None:
         """Apply scheduled steps as they fall due (resumes whatever a restart left pending):

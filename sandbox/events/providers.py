@@ -7,10 +7,12 @@ stored in the outbox at once) and, at dispatch, how to frame and sign a POST (``
 whether a failed status is worth retrying. :class:`BaseProvider` holds the shared defaults,
 including how events feed the suppression lists.
 
-Two optional hooks serve providers whose delivery is less direct: ``addressed`` gives each
+Optional hooks serve providers whose delivery is less direct: ``addressed`` gives each
 target its own copy of a payload (SNS puts the topic and the subscription in every
-notification), and ``message_rule`` decides every recipient of a message before any rule does
-(an SES template that failed to render is sent to nobody).
+notification), ``message_rule`` decides every recipient of a message before any rule does
+(an SES template that failed to render is sent to nobody), ``recipient_rule`` gives the
+provider's own test addresses their outcome (Postmark's bounce-testing domain, Resend's
+``@resend.dev``), and ``suppression_for`` says which list entry an event adds, if any.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class WebhookProvider(Protocol):
     ) -> dict[str, Any]: ...
 
     def message_rule(self, message: MessageSummary) -> Rule | None: ...
+
+    def recipient_rule(self, recipient: str) -> Rule | None: ...
 
     def request(
         self, payloads: list[dict[str, Any]], signed: bool
@@ -127,6 +131,11 @@ class BaseProvider:
 
     def message_rule(self, message: MessageSummary) -> Rule | None:
         """A rule for every recipient of ``message``, ahead of user rules (None: no such)."""
+        return None
+
+    def recipient_rule(self, recipient: str) -> Rule | None:
+        """The provider's rule for one of its test addresses, after user rules and before the
+        built-in magic addresses (None: an ordinary recipient)."""
         return None
 
     def request(self, payloads: list[dict[str, Any]], signed: bool) -> tuple[bytes, dict[str, str]]:

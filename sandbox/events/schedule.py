@@ -81,6 +81,18 @@ def details_of(row: Row) -> dict[str, Any]:
     return details
 
 
+def shift(conn: Connection, message_id: str, delta: float) -> float | None:
+    """Move every step ahead of a message by ``delta`` seconds; the earliest one's new time
+    (None when it has none left)."""
+    conn.execute(
+        "UPDATE event_schedule SET due = due + ? WHERE message_id = ?", (delta, message_id)
+    )
+    row = conn.execute(
+        "SELECT MIN(due) FROM event_schedule WHERE message_id = ?", (message_id,)
+    ).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
 def next_due(conn: Connection) -> float | None:
     row = conn.execute("SELECT MIN(due) FROM event_schedule WHERE due < ?", (HELD,)).fetchone()
     return float(row[0]) if row and row[0] is not None else None

@@ -50,17 +50,17 @@ _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
 def wanted(metadata: dict[str, Any]) -> tuple[bool, bool]:
-    """``(opens, clicks)``: what tracking the send asked for (SendGrid or Mailgun options; for
-    SES, a configuration set publishing opens or clicks)."""
-    sendgrid = (metadata.get("sendgrid") or {}).get("tracking") or {}
-    mailgun = (metadata.get("mailgun") or {}).get("tracking") or {}
-    ses = (metadata.get("ses") or {}).get("tracking") or {}
-    opens = sendgrid.get("open") is True or mailgun.get("opens") is True or ses.get("open") is True
-    clicks = (
-        sendgrid.get("click") is True
-        or ses.get("click") is True
-        or str(mailgun.get("clicks", "no")).lower() in ("yes", "true", "htmlonly")
-    )
+    """``(opens, clicks)``: what tracking the send asked for, from the ``tracking`` options of
+    its provider's metadata block: ``open``/``click`` booleans (SendGrid, SES through its
+    configuration set, Postmark) or Mailgun's ``opens`` and ``clicks`` (yes, no, htmlonly)."""
+    opens = clicks = False
+    for block in metadata.values():
+        options = block.get("tracking") if isinstance(block, dict) else None
+        if not isinstance(options, dict):
+            continue
+        opens = opens or options.get("open") is True or options.get("opens") is True
+        click = options.get("click", options.get("clicks"))
+        clicks = clicks or str(click).lower() in ("yes", "true", "htmlonly")
     return opens, clicks
 
 

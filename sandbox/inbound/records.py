@@ -9,6 +9,7 @@ from typing import Any
 
 from mailsandbox.events import outbox
 from mailsandbox.inbound.model import META_KEY
+from mailsandbox.logins import Visible
 from mailsandbox.storage import messages
 from mailsandbox.storage.messages import MessageSummary
 from mailsandbox.storage.sql import Connection
@@ -37,9 +38,9 @@ def records_of(metadata: dict[str, Any]) -> list[dict[str, Any]] | None:
     return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else None
 
 
-def load(conn: Connection, message_id: str) -> InboundView | None:
-    """None when there is no such message."""
-    summary = messages.get_summary(conn, message_id)
+def load(conn: Connection, message_id: str, visible: Visible = None) -> InboundView | None:
+    """None when there is no such message (in the ``visible`` inboxes)."""
+    summary = messages.get_summary(conn, message_id, visible)
     if summary is None:
         return None
     records = records_of(summary.metadata)

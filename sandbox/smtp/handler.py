@@ -35,6 +35,7 @@ class SmtpStats:
     rejected: int = 0
     ignored: int = 0
     connections: int = 0  # open now (counted at connect and hang-up, never per message)
+    sessions: int = 0  # connections accepted since start
     refused_connections: int = 0  # turned away with 421 at --smtp-max-connections
 
 

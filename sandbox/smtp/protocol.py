@@ -117,6 +117,7 @@ class SandboxSMTP(SMTP):
                 transport.close()
                 return
             stats.connections += 1
+            stats.sessions += 1
             self._counted = True
         super().connection_made(transport)
 

@@ -1,4 +1,5 @@
-"""TLS for STARTTLS and SMTPS, only when asked for: the user's pair, or a self-signed one.
+"""TLS for STARTTLS and SMTPS (and POP3's STLS, HTTPS), only when asked for: the user's pair,
+or a self-signed one.
 
 ``--smtp-tls self-signed`` generates a certificate once and keeps it beside the database. It
 names ``localhost``, ``127.0.0.1``, ``::1`` (and ``mailsandbox``, the compose service name), so a
@@ -15,11 +16,13 @@ import os
 import re
 import ssl
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+# cryptography is imported where a pair is made or checked: loading it costs start-up time,
+# and a sandbox without TLS never needs it.
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 CERT_FILE = "mailsandbox.cert.pem"
 KEY_FILE = "mailsandbox.key.pem"
@@ -36,6 +39,9 @@ def ensure_self_signed(directory: Path, hostname: str = "localhost") -> tuple[Pa
 
     A pair left by an older version (without the IP addresses) or close to expiry is replaced.
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     cert_path, key_path = directory / CERT_FILE, directory / KEY_FILE
     if key_path.exists() and _still_good(cert_path, hostname):
         return cert_path, key_path
@@ -59,7 +65,22 @@ def ensure_self_signed(directory: Path, hostname: str = "localhost") -> tuple[Pa
     return cert_path, key_path
 
 
+def configured_pair(mode: str, cert: str, key: str, directory: Path) -> tuple[Path, Path] | None:
+    """The (cert, key) a service (SMTP, POP3, HTTP) was told to use: its own pair, the
+    self-signed pair beside the database (``mode`` ``self-signed``; one pair, shared by every
+    service that asks for it), or None for no TLS."""
+    if cert:
+        return Path(cert), Path(key)
+    if mode == "self-signed":
+        return ensure_self_signed(directory)
+    return None
+
+
 def _self_signed(key: ec.EllipticCurvePrivateKey, hostname: str) -> x509.Certificate:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
     # Shaped like `openssl req -x509`'s (its own CA, key identifiers), which every TLS stack
     # tried (OpenSSL in Python, Node, PHP and Ruby; Python 3.13's strict X.509 checks) accepts
     # as a trust anchor for itself.
@@ -107,6 +128,8 @@ def _self_signed(key: ec.EllipticCurvePrivateKey, hostname: str) -> x509.Certifi
 
 def _still_good(cert_path: Path, hostname: str) -> bool:
     """Whether a generated certificate exists, names what it must and has a month left."""
+    from cryptography import x509
+
     try:
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -139,6 +162,9 @@ def server_context(cert: Path, key: Path) -> ssl.SSLContext:
 
 def _what_is_wrong(cert: Path, key: Path) -> str:
     """Which file of a pair OpenSSL refused ("PEM lib" does not say), and why."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     try:
         x509.load_pem_x509_certificates(cert.read_bytes())
     except ValueError:

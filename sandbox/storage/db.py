@@ -33,7 +33,7 @@ from typing import Any, Protocol, TypeVar
 
 from mailsandbox import startup
 from mailsandbox.storage.sql import POSTGRESQL, SQLITE, Connection, Sql
-from mailsandbox.storage.sqlite import Attachment, SqliteBackend
+from mailsandbox.storage.sqlite import Attachment, SqliteBackend, stale_snapshot
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ MigrationStep = Callable[[Connection], None]
 MAX_BATCH = 256
 DEFER_DELAY = 0.05  # deferred jobs wait this long for company (readers can hurry them)
 MAINTAIN_EVERY = 0.5  # seconds between the backend's upkeep rounds on the writer thread
+BUSY_RETRIES = 5  # reruns of a write transaction whose snapshot went stale (see transaction)
 # Deferred, not IMMEDIATE: IMMEDIATE would take the write lock of every attached SQLite file
 # too (the search index has a writer of its own); the writer thread is the only one writing
 # the main file, so taking its lock at the first write never fails.
@@ -123,6 +124,35 @@ def backend_for(location: str | Path, attachments: Sequence[Attachment] = ()) ->
     if attachments:
         raise ValueError("SQLite attachments need a SQLite database")
     return postgres.PostgresBackend(str(location))
+
+
+def transaction(
+    conn: Connection, body: Callable[[], T], on_retry: Callable[[], None] | None = None
+) -> T:
+    """``body()`` between BEGIN and COMMIT on ``conn``; raises if it fails (the transaction
+    left to roll back).
+
+    A transaction that read an attached file (the search index) before that file's own writer
+    committed cannot then write it: SQLite answers SQLITE_BUSY at once, which no busy timeout
+    waits out (its snapshot is stale). Run again from the start (after ``on_retry``), it sees
+    the new snapshot; up to ``BUSY_RETRIES`` times. (PostgreSQL has no such case: its errors
+    are raised at once.)
+    """
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            conn.execute(BEGIN)
+            result = body()
+            conn.execute("COMMIT")
+            return result
+        except Exception as exc:
+            if attempt == BUSY_RETRIES or not stale_snapshot(exc):
+                raise
+            log.debug("write transaction busy (%s); running it again", exc)
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if on_retry is not None:
+                on_retry()
+    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -435,9 +465,7 @@ class Database:
         for job in jobs:
             job.started = True
         try:
-            conn.execute(BEGIN)
-            results = [job.fn(conn) for job in jobs]
-            conn.execute("COMMIT")
+            results = self._attempt(conn, jobs)
         except BaseException as exc:
             self._rolled_back(conn)
             if len(jobs) == 1:
@@ -446,11 +474,16 @@ class Database:
         self._committed()
         return [(job, result, None) for job, result in zip(jobs, results, strict=True)]
 
+    def _attempt(self, conn: Connection, jobs: list[WriteJob]) -> list[Any]:
+        """Run ``jobs`` in one transaction and commit; the results (raises on failure, the
+        transaction left to roll back). The jobs are written to be rerun (see ``on_rollback``)."""
+        return transaction(
+            conn, lambda: [job.fn(conn) for job in jobs], on_retry=lambda: self._rolled_back(conn)
+        )
+
     def _run_alone(self, conn: Connection, job: WriteJob) -> Outcome:
         try:
-            conn.execute(BEGIN)
-            result = job.fn(conn)
-            conn.execute("COMMIT")
+            result = self._attempt(conn, [job])[0]
         except BaseException as exc:
             self._rolled_back(conn)
             log.debug("write job failed: %r", exc)

@@ -14,8 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox import tagging
+from mailsandbox.logins import Visible
 from mailsandbox.mime import Address, ParsedMessage, PartInfo
-from mailsandbox.storage.sql import POSTGRESQL, SQLITE, Connection, Row, Sql, limit_value
+from mailsandbox.storage.sql import (
+    POSTGRESQL,
+    SQLITE,
+    Connection,
+    Row,
+    Sql,
+    is_postgresql,
+    limit_value,
+)
 
 
 @dataclass
@@ -175,6 +184,15 @@ def delete_by_seqs(conn: Connection, seqs: Sequence[int]) -> None:
             conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
 
 
+def update_metadata(conn: Connection, message_id: str, metadata: dict[str, Any]) -> bool:
+    """Replace a message's ESP metadata (an emulator records a later change, such as a new
+    send time); False when there is no such message."""
+    cursor = conn.execute(
+        "UPDATE messages SET metadata_json = ? WHERE id = ?", (json.dumps(metadata), message_id)
+    )
+    return cursor.rowcount > 0
+
+
 def delete_all(conn: Connection) -> None:
     for table in ("message_raw", "message_parts", "message_tags", "messages_fts", "messages"):
         conn.execute(f"DELETE FROM {table}")
@@ -212,15 +230,6 @@ SUMMARY_COLUMNS = (
 # "C"-collated column folds ASCII only, exactly as NOCASE does).
 BY_TAG = {SQLITE: "tag COLLATE NOCASE", POSTGRESQL: "lower(tag), tag"}
 TAG_IS = Sql("tag = ? COLLATE NOCASE", postgresql="lower(tag) = lower(?)")
-ALL_TAGS = Sql(
-    f"SELECT DISTINCT tag FROM message_tags ORDER BY {BY_TAG[SQLITE]}",
-    postgresql="SELECT tag FROM (SELECT DISTINCT tag FROM message_tags) t"
-    f" ORDER BY {BY_TAG[POSTGRESQL]}",
-)
-TAG_COUNTS = Sql(
-    f"SELECT tag, COUNT(*) FROM message_tags GROUP BY tag ORDER BY {BY_TAG[SQLITE]}",
-    postgresql=f"SELECT tag, COUNT(*) FROM message_tags GROUP BY tag ORDER BY {BY_TAG[POSTGRESQL]}",
-)
 
 
 def _where_tag(select: str) -> Sql:
@@ -275,8 +284,27 @@ def summaries_from_rows(conn: Connection, rows: Sequence[Row]) -> list[MessageSu
     ]
 
 
-def get_summary(conn: Connection, message_id: str) -> MessageSummary | None:
-    found = get_summaries(conn, [message_id])
+def visible_sql(visible: Visible, column: str = "inbox") -> tuple[str, list[str]]:
+    """A condition on ``column`` that keeps the ``visible`` inboxes (``TRUE`` for all)."""
+    if visible is None:
+        return "TRUE", []
+    names = sorted(visible)
+    return (f"{column} IN ({','.join('?' * len(names))})", names) if names else ("FALSE", [])
+
+
+def visible_ids(conn: Connection, ids: Sequence[str], visible: Visible) -> list[str]:
+    """Those of ``ids`` that are messages of the ``visible`` inboxes (all of them for None)."""
+    if visible is None:
+        return list(ids)
+    return [i for i, inbox in inboxes_of(conn, ids).items() if inbox in visible]
+
+
+def get_summary(
+    conn: Connection, message_id: str, visible: Visible = None
+) -> MessageSummary | None:
+    """The message ``message_id``, if it is in a ``visible`` inbox."""
+    where, args = visible_sql(visible)
+    found = summaries_where(conn, f"id = ? AND {where}", (message_id, *args))
     return found[0] if found else None
 
 
@@ -291,29 +319,67 @@ def get_summaries(conn: Connection, message_ids: Sequence[str]) -> list[MessageS
     return found
 
 
-def latest_id(conn: Connection) -> str | None:
-    row = conn.execute("SELECT id FROM messages ORDER BY created DESC, seq DESC LIMIT 1").fetchone()
+def summaries_where(
+    conn: Connection,
+    where: str,
+    args: Sequence[Any] = (),
+    *,
+    order: str = "created DESC, seq DESC",
+    limit: int = -1,
+) -> list[MessageSummary]:
+    """Summaries of the messages matching an SQL condition (newest first by default; the
+    emulators look up their stored messages by provider ids this way)."""
+    rows = conn.execute(
+        f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE {where} ORDER BY {order} LIMIT ?",
+        (*args, limit_value(conn, limit)),
+    )
+    return summaries_from_rows(conn, rows.fetchall())
+
+
+def latest_id(conn: Connection, visible: Visible = None) -> str | None:
+    where, args = visible_sql(visible)
+    row = conn.execute(
+        f"SELECT id FROM messages WHERE {where} ORDER BY created DESC, seq DESC LIMIT 1", args
+    ).fetchone()
     return row[0] if row else None
 
 
 def list_summaries(
-    conn: Connection, *, start: int = 0, limit: int = 50, inbox: str | None = None
+    conn: Connection,
+    *,
+    start: int = 0,
+    limit: int = 50,
+    inbox: str | None = None,
+    visible: Visible = None,
 ) -> list[MessageSummary]:
-    where, args = ("WHERE inbox = ?", [inbox]) if inbox is not None else ("", [])
+    where, args = visible_sql(visible)
+    if inbox is not None:
+        where, args = f"inbox = ? AND {where}", [inbox, *args]
     rows = conn.execute(
-        f"SELECT {SUMMARY_COLUMNS} FROM messages {where}"
+        f"SELECT {SUMMARY_COLUMNS} FROM messages WHERE {where}"
         " ORDER BY created DESC, seq DESC LIMIT ? OFFSET ?",
         [*args, limit_value(conn, limit), start],
     ).fetchall()
     return summaries_from_rows(conn, rows)
 
 
-def counts(conn: Connection) -> tuple[int, int]:
+def counts(conn: Connection, visible: Visible = None) -> tuple[int, int]:
     """(total, unread)."""
+    if visible is not None:
+        where, args = visible_sql(visible)
+        row = conn.execute(
+            f"SELECT COUNT(*), COUNT(*) FILTER (WHERE read = 0) FROM messages WHERE {where}", args
+        ).fetchone()
+        return int(row[0]), int(row[1])
     row = conn.execute(
         "SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM messages WHERE read = 0)"
     ).fetchone()
     return int(row[0]), int(row[1])
+
+
+def inboxes_of(conn: Connection, message_ids: Sequence[str]) -> dict[str, str]:
+    """``{id: inbox}`` of the listed messages that exist."""
+    return _column_by_id(conn, message_ids, "inbox")
 
 
 def get_raw(conn: Connection, message_id: str) -> bytes | None:
@@ -341,22 +407,50 @@ def get_parts(conn: Connection, seq: int) -> list[PartInfo]:
 
 def seqs_for_ids(conn: Connection, message_ids: Sequence[str]) -> dict[str, int]:
     """``{id: seq}`` for the ids that exist."""
-    found: dict[str, int] = {}
+    return _column_by_id(conn, message_ids, "seq")
+
+
+def _column_by_id(conn: Connection, message_ids: Sequence[str], column: str) -> dict[str, Any]:
+    """``{id: column}`` of the listed messages that exist (500 ids per query)."""
+    found: dict[str, Any] = {}
     for start in range(0, len(message_ids), 500):
         chunk = list(message_ids[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT id, seq FROM messages WHERE id IN ({marks})", chunk):
+        for row in conn.execute(f"SELECT id, {column} FROM messages WHERE id IN ({marks})", chunk):
             found[row[0]] = row[1]
     return found
 
 
-def all_tags(conn: Connection) -> list[str]:
-    """Every tag in use, sorted by name (case-insensitively)."""
-    return [row[0] for row in conn.execute(ALL_TAGS)]
+def _by_tag(conn: Connection) -> str:
+    return BY_TAG[POSTGRESQL if is_postgresql(conn) else SQLITE]
 
 
-def tag_counts(conn: Connection) -> dict[str, int]:
-    return {row[0]: row[1] for row in conn.execute(TAG_COUNTS)}
+def _tags_of_visible(visible: Visible) -> tuple[str, list[str]]:
+    if visible is None:
+        return "TRUE", []
+    where, args = visible_sql(visible)
+    return f"message_seq IN (SELECT seq FROM messages WHERE {where})", args
+
+
+def all_tags(conn: Connection, visible: Visible = None) -> list[str]:
+    """Every tag in use (on messages of the ``visible`` inboxes), sorted by name, ignoring case."""
+    where, args = _tags_of_visible(visible)
+    rows = conn.execute(
+        f"SELECT tag FROM (SELECT DISTINCT tag FROM message_tags WHERE {where}) t"
+        f" ORDER BY {_by_tag(conn)}",
+        args,
+    )
+    return [row[0] for row in rows]
+
+
+def tag_counts(conn: Connection, visible: Visible = None) -> dict[str, int]:
+    where, args = _tags_of_visible(visible)
+    rows = conn.execute(
+        f"SELECT tag, COUNT(*) FROM message_tags WHERE {where}"
+        f" GROUP BY tag ORDER BY {_by_tag(conn)}",
+        args,
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 # --- changes (writer connection) ---------------------------------------------------------
@@ -374,11 +468,19 @@ def set_read(conn: Connection, message_ids: Sequence[str], read: bool) -> list[s
     return changed
 
 
-def set_read_all(conn: Connection, read: bool) -> int:
-    """Set the read flag of every message; returns how many changed."""
+def set_read_all(conn: Connection, read: bool, visible: Visible = None) -> int:
+    """Set the read flag of every message (of the ``visible`` inboxes); returns how many
+    changed."""
+    where, args = visible_sql(visible)
     return conn.execute(
-        "UPDATE messages SET read = ? WHERE read != ?", (int(read), int(read))
+        f"UPDATE messages SET read = ? WHERE read != ? AND {where}", [int(read), int(read), *args]
     ).rowcount
+
+
+def ids_in(conn: Connection, visible: Visible) -> list[str]:
+    """Ids of every message of the ``visible`` inboxes."""
+    where, args = visible_sql(visible)
+    return [row[0] for row in conn.execute(f"SELECT id FROM messages WHERE {where}", args)]
 
 
 def delete_by_ids(conn: Connection, message_ids: Sequence[str]) -> list[str]:

@@ -126,6 +126,33 @@ class WebhookEndpointRow(SQLModel, table=True):
     details_json: str = "{}"
 
 
+class InboxRuleRow(SQLModel, table=True):
+    """An inbox rule added through the API or the UI (``--inbox-rule`` ones are not stored)."""
+
+    __tablename__ = "inbox_rules"
+
+    seq: int | None = Field(default=None, primary_key=True)  # the order rules are tried in
+    id: str = Field(unique=True)
+    rule: str = ""  # FIELD:PATTERN=INBOX
+    created: float = 0.0
+
+
+class ReleaseRow(SQLModel, table=True):
+    """One release or auto-relay of a message (created by the relay's own migration)."""
+
+    __tablename__ = "releases"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(index=True)  # messages.id
+    created: float = 0.0
+    kind: str = "release"  # release (asked for) | auto (--relay-match)
+    server: str = ""  # HOST:PORT it went to
+    sender: str = ""  # envelope sender used
+    recipients_json: str = "[]"
+    ok: bool = False
+    reply: str = ""  # the upstream's reply to the message, or what went wrong
+
+
 CORE_TABLES = [
     MessageRow,
     MessageRawRow,

@@ -37,8 +37,14 @@ from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mailsandbox.esp import CATEGORY_PATHS, VARIABLE_PATHS
+from mailsandbox.logins import Visible
 from mailsandbox.mime import clean
-from mailsandbox.storage.messages import SUMMARY_COLUMNS, MessageSummary, summaries_from_rows
+from mailsandbox.storage.messages import (
+    SUMMARY_COLUMNS,
+    MessageSummary,
+    summaries_from_rows,
+    visible_sql,
+)
 from mailsandbox.storage.sql import (
     POSTGRESQL,
     SQLITE,
@@ -358,15 +364,17 @@ def compile_query(
     single_row: bool = False,
     strict: bool = False,
     dialect: str = SQLITE,
+    visible: Visible = None,
 ) -> Condition:
     """The WHERE clause of a query; raises SearchError when it cannot be run.
 
     ``strict`` (bulk changes: delete or mark by search) also refuses a query with a term that
     selects nothing (see :func:`_selects`), or with no term at all: where a search shows every
-    message, a deletion by that search must not delete every message.
+    message, a deletion by that search must not delete every message. ``visible`` keeps the
+    messages of those inboxes only (a scoped login's).
     """
     query = query.strip()
-    if not query and inbox is None:
+    if not query and inbox is None and visible is None:
         raise SearchError("Error: no search query")
     if len(query) > MAX_QUERY_CHARS:
         raise SearchError(f"Error: search query longer than {MAX_QUERY_CHARS} characters")
@@ -386,6 +394,9 @@ def compile_query(
     conditions = [c for c in (compile_token(t, plan) for t in tokens) if c is not None]
     if inbox is not None:
         conditions.append(Condition("inbox = ?", [inbox]))
+    if visible is not None:
+        sql, names = visible_sql(visible)
+        conditions.append(Condition(sql, list(names)))
     if not conditions:
         return EVERYTHING
     return Condition(
@@ -620,6 +631,7 @@ def search(
     limit: int = 50,
     tz: str | None = None,
     inbox: str | None = None,
+    visible: Visible = None,
 ) -> SearchPage:
     """Messages matching ``query``, newest first; ``limit=0`` counts without listing.
 
@@ -627,11 +639,13 @@ def search(
     :func:`_search_general`. Every statement reads the same snapshot.
     """
     if is_postgresql(conn):
-        where = compile_query(query, tz, inbox, dialect=POSTGRESQL)
+        where = compile_query(query, tz, inbox, dialect=POSTGRESQL, visible=visible)
         match = None
     else:
-        where = compile_query(query, tz, inbox, probe=lambda phrase: _is_rare(conn, phrase))
-        match = _fts_only(query, inbox)
+        where = compile_query(
+            query, tz, inbox, probe=lambda phrase: _is_rare(conn, phrase), visible=visible
+        )
+        match = _fts_only(query, inbox) if visible is None else None  # (the index knows no inbox)
     start = max(start, 0)
     with _snapshot(conn):
         if match is not None:
@@ -640,14 +654,22 @@ def search(
 
 
 def matching_ids(
-    conn: Connection, query: str, tz: str | None = None, inbox: str | None = None
+    conn: Connection,
+    query: str,
+    tz: str | None = None,
+    inbox: str | None = None,
+    visible: Visible = None,
+    *,
+    strict: bool = True,
 ) -> list[str]:
-    """Ids of every message matching ``query``, newest first, for a bulk change.
+    """Ids of every message matching ``query`` (of the ``visible`` inboxes), newest first, for
+    a bulk change.
 
-    The query is compiled ``strict``: one that would match every message only because a term
-    selects nothing (``"``, ``subject:``) raises :class:`SearchError` instead.
+    The query is compiled ``strict`` (unless a reader, e.g. an export, says otherwise): one
+    that would match every message only because a term selects nothing (``"``, ``subject:``)
+    raises :class:`SearchError` instead.
     """
-    where = compile_query(query, tz, inbox, strict=True, dialect=_dialect(conn))
+    where = compile_query(query, tz, inbox, strict=strict, visible=visible, dialect=_dialect(conn))
     sql = f"SELECT id FROM messages WHERE {where.sql} {ORDER}"
     return [row[0] for row in _execute(conn, sql, where.args)]
 

@@ -117,6 +117,20 @@ def connect(
     return conn
 
 
+def stale_snapshot(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLITE_BUSY from a write whose read snapshot went stale (see
+    :func:`mailsandbox.storage.db.transaction`): rerun from the start, it succeeds."""
+    return (
+        isinstance(exc, sqlite3.OperationalError)
+        and exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+    )
+
+
+def file_size(path: Path) -> int:
+    """Bytes on disk of an SQLite file and its write-ahead log."""
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
 class SqliteBackend:
     """A SQLite file and its attachments (see :class:`~mailsandbox.storage.db.Backend`)."""
 
@@ -228,8 +242,7 @@ class SqliteBackend:
 
     def size(self, conn: Connection) -> int:
         """Bytes on disk: the database file and its WAL."""
-        files = (self.path, Path(f"{self.path}-wal"))
-        return sum(p.stat().st_size for p in files if p.exists())
+        return file_size(self.path)
 
     def close(self) -> None:
         self.writer_stopped()

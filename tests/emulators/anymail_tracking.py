@@ -1,5 +1,6 @@
 """Collecting what django-anymail's tracking webhook views signal (``anymail.signals.tracking``)
-in the webhook tests of every ESP, and waiting until a message's events are all there."""
+in the webhook tests of every ESP, waiting until a message's events are all there, and the
+message those tests send through each backend."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from anymail.message import AnymailMessage
 from anymail.signals import AnymailTrackingEvent
+from django.core.mail import get_connection
 
 from tests.waiting import eventually
 
@@ -50,3 +53,18 @@ def complete(
     return lambda found: all(
         sorted(by_recipient(found, message_id).get(r, [])) == sorted(t) for r, t in expected.items()
     )
+
+
+def send_with(backend: str, to: list[str], **attrs: Any) -> AnymailMessage:
+    """Send the tracking tests' message (text, HTML with a link, tag ``welcome``, metadata
+    ``order: 42``) through anymail's ``backend``; ``attrs`` set more of it."""
+    message = AnymailMessage(
+        "Welcome", "Hello!", "Shop <shop@example.com>", to, connection=get_connection(backend)
+    )
+    message.attach_alternative('<p>Hello <a href="https://example.com/go">go</a></p>', "text/html")
+    message.tags = ["welcome"]
+    message.metadata = {"order": "42"}
+    for name, value in attrs.items():
+        setattr(message, name, value)
+    message.send()
+    return message

@@ -1,9 +1,12 @@
-"""The message the parity tests send both over SMTP and through an ESP API, and the fields of a
-stored message they compare (headers, bodies, every part with its checksum)."""
+"""The message the parity tests send both over SMTP and through an ESP API, the fields of a
+stored message they compare (headers, bodies, every part with its checksum), and the check."""
 
 from __future__ import annotations
 
 from email.message import EmailMessage
+from typing import Any
+
+import httpx
 
 from mailsandbox import mime
 
@@ -50,3 +53,14 @@ def fields(raw: bytes) -> dict[str, object]:
 
 # what the parity tests compare in the REST API's listing of each copy
 LISTED = ("From", "To", "Cc", "Bcc", "ReplyTo", "Subject", "Attachments", "Snippet")
+
+
+def assert_stored_alike(api: httpx.Client, via_smtp: dict[str, Any], others: list[Any]) -> None:
+    """Each of ``others`` (messages as the REST API lists them) is stored like ``via_smtp``:
+    the same listed fields, the same parsed fields and parts."""
+    reference = fields(api.get(f"/api/v1/message/{via_smtp['ID']}/raw").content)
+    assert reference["parts"]  # the comparison covers the attachments
+    for message in others:
+        for key in LISTED:
+            assert via_smtp[key] == message[key], (key, message["ID"])
+        assert fields(api.get(f"/api/v1/message/{message['ID']}/raw").content) == reference

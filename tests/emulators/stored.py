@@ -1,5 +1,6 @@
-"""What the emulator tests read back through the REST API: stored messages as listed (oldest
-first) and one message's raw MIME, parsed."""
+"""What the emulator tests read back: stored messages as the REST API lists them (oldest
+first), one message's raw MIME, parsed, and a message found by its provider id (storage view,
+metadata included)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from email.message import EmailMessage
 from typing import Any
 
 import httpx
+
+from mailsandbox.runner import RunningSandbox
+from mailsandbox.storage import messages
+from mailsandbox.storage.messages import MessageSummary
+from tests.waiting import eventually
 
 
 def listed(api: httpx.Client) -> list[dict[str, Any]]:
@@ -25,3 +31,19 @@ def raw_message(api: httpx.Client, message_id: str) -> EmailMessage:
     parsed = email.message_from_bytes(lf, policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
     return parsed
+
+
+def stored_by(running: RunningSandbox, path: str, value: str) -> MessageSummary:
+    """The stored message whose metadata holds ``value`` at JSON ``path`` (``$.postmark.
+    message_id``...): the id a provider answered a send with (waits until it is there)."""
+
+    def find() -> MessageSummary:
+        found = running.sandbox.db.read_sync(
+            lambda c: messages.summaries_where(
+                c, "json_extract(metadata_json, ?) = ?", (path, value)
+            )
+        )
+        assert found, (path, value)
+        return found[0]
+
+    return eventually(find)

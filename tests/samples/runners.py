@@ -30,9 +30,11 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailsandbox.pop3.access import pop3_of
 from mailsandbox.runner import RunningSandbox
 from tests.samples.blocks import Block
 from tests.tools import node_modules, require_program, run_node
@@ -49,10 +51,25 @@ NPM_PACKAGES = {
     "form-data": "form-data@4",
     "mailpit-api": "mailpit-api@2",
     "@aws-sdk/client-sesv2": "@aws-sdk/client-sesv2@3",
+    "postmark": "postmark@4",
+    "resend": "resend@6",
 }
 REQUIRE = re.compile(r"""\brequire\(\s*["']([^"']+)["']\s*\)""")
 NODE_BUILTINS = {"assert", "crypto", "fs", "http", "https", "net", "os", "path", "tls", "url"}
 CURLRC = "fail-with-body\nshow-error\nmax-time = 60\n"
+
+
+def _pop3(running: RunningSandbox, implicit_tls: bool) -> tuple[str, int] | None:
+    server = pop3_of(running.sandbox)
+    return server.address(implicit_tls=implicit_tls) if server is not None else None
+
+
+# Listeners besides SMTP and HTTP a sample may name: the setting, and where it really listens.
+EXTRA_LISTENERS: dict[str, Callable[[RunningSandbox], tuple[str, int] | None]] = {
+    "smtps": lambda running: running.sandbox.smtps_address,
+    "pop3": lambda running: _pop3(running, False),
+    "pop3s": lambda running: _pop3(running, True),
+}
 
 PYTHON, NODE, SHELL, JSON, TEXT = "python", "node", "shell", "json", "text"
 LANGUAGES = {
@@ -87,10 +104,13 @@ class Target:
     ports: dict[int, int]  # port in the docs -> the sandbox's real one
 
     @classmethod
-    def of(cls, running: RunningSandbox, workdir: Path, smtps_port: int = 0) -> Target:
+    def of(cls, running: RunningSandbox, workdir: Path, moved: dict[str, int]) -> Target:
+        """``moved``: the documented ports of extra listeners (``{"pop3": 1110}``)."""
         ports = {DEFAULT_HTTP: running.http_port, DEFAULT_SMTP: running.smtp_port}
-        if smtps_port and running.sandbox.smtps_address:
-            ports[smtps_port] = running.sandbox.smtps_address[1]
+        for name, documented in moved.items():
+            address = EXTRA_LISTENERS[name](running)
+            if address is not None:
+                ports[documented] = address[1]
         return cls(running, workdir, ports)
 
     def rewrite(self, code: str) -> str:

@@ -49,6 +49,8 @@ def open_message(page: Page, subject: str = "Checks") -> None:
     page.goto("/")
     page.click(f".msg:has-text('{subject}') a")
     expect(page.locator("#subject")).to_have_text(subject)
+    # The page's deferred scripts (preview.js, checks.js) listen for clicks only once they ran.
+    page.wait_for_load_state("load")
 
 
 def show(page: Page, tab: str) -> None:
@@ -139,6 +141,7 @@ def test_screenshot_downloads_a_png(page: Page, send: Sender, beacon: Beacon) ->
     send(msg)
     open_message(page, "Screenshot me")
     page.click("button[data-width=phone]")
+    expect(page.locator("#preview")).to_have_js_property("offsetWidth", 375)
     with page.expect_download() as download:
         page.click("#screenshot")
     path = Path(download.value.path())

@@ -23,6 +23,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from playwright.sync_api import Browser, Page
 
+from mailsandbox.emulators.common.routing import root_specs
 from mailsandbox.runner import RunningSandbox
 from tests.state import changed_tables, settled_message, snapshot
 from tests.web.conftest import Beacon
@@ -126,10 +127,10 @@ def sample(template: str, message_id: str) -> str:
 def state_changing_routes(running: RunningSandbox, message_id: str) -> list[tuple[str, str]]:
     """Every route of the app with a method other than GET/HEAD, as a concrete path."""
     routes = set()
-    for context in iter_route_contexts(running.app.routes):
-        for method in context.methods or ():
-            if method not in ("GET", "HEAD") and context.path:
-                routes.add((method, sample(context.path, message_id)))
+    found = [(m, c.path) for c in iter_route_contexts(running.app.routes) for m in c.methods or ()]
+    for method, path in [*found, *root_specs(running.app)]:  # (Postmark's, Resend's at the root)
+        if method not in ("GET", "HEAD") and path:
+            routes.add((method, sample(path, message_id)))
     return sorted(routes)
 
 

@@ -136,6 +136,7 @@ def test_keyboard_navigation(page: Page, send: Sender) -> None:
     expect(page.locator(".msg.selected")).to_contain_text("second")
     page.keyboard.press("Enter")
     expect(page.locator("#subject")).to_have_text("second")
+    page.wait_for_load_state("load")  # the message page's keys work once its scripts ran
     page.keyboard.press("j")  # older
     expect(page.locator("#subject")).to_have_text("first")
     page.keyboard.press("Escape")

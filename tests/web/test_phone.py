@@ -56,7 +56,7 @@ def test_header_is_compact_with_a_menu(page: Page, send: Sender) -> None:
     expect(nav).to_be_hidden()
     page.click("#menu-toggle")
     expect(page.locator("#menu-toggle")).to_have_attribute("aria-expanded", "true")
-    expect(nav.get_by_role("link", name="Inbox")).to_be_visible()
+    expect(nav.get_by_role("link", name="Inbox", exact=True)).to_be_visible()
     expect(nav.get_by_text("Theme: system")).to_be_visible()
     page.mouse.click(200, 600)  # a click elsewhere closes it
     expect(nav).to_be_hidden()

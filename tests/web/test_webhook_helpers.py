@@ -16,7 +16,7 @@ from mailsandbox.web.rules import signing_keys
 
 def test_missing_emulator_keys_are_not_an_error(api: httpx.Client, running: RunningSandbox) -> None:
     bare = cast(Sandbox, SimpleNamespace(extensions={}))
-    assert [k.value for k in signing_keys(bare)] == ["", ""]
+    assert [k.value for k in signing_keys(bare)] == ["", "", ""]
     running.sandbox.extensions.pop("mailgun.signer")
     page = api.get("/ui/rules")
     assert page.status_code == 200

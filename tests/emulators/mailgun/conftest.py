@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 
@@ -46,12 +46,6 @@ def stored_summary(running: RunningSandbox, message_id: str) -> MessageSummary:
     summary = running.sandbox.db.read_sync(lambda conn: messages.get_summary(conn, message_id))
     assert summary is not None
     return summary
-
-
-@pytest.fixture(scope="module")
-def shared(module_sandbox_factory: Callable[..., RunningSandbox]) -> RunningSandbox:
-    """One sandbox for a whole module of read-only checks (sandbox start-up is the slow part)."""
-    return module_sandbox_factory()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ fails the test rather than skipping it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from mailgun.client import Client
 
 from mailsandbox.runner import RunningSandbox
 from tests.emulators.mailgun.conftest import raw_message, stored, wait_for_events
-from tests.tools import node_modules, run_node
+from tests.tools import node_modules, node_steps, run_node
 
 SCRIPT = Path(__file__).with_name("mailgun_js_client.js")
 
@@ -33,11 +32,7 @@ def test_mailgun_js_end_to_end(
     url = running.url.replace("127.0.0.1", "localhost")
     steps: dict[str, Any] = {}
     for phase in ("send", "inspect"):
-        done = run_node(SCRIPT, modules, url, phase)
-        assert done.returncode == 0, done.stderr
-        for line in done.stdout.splitlines():
-            record = json.loads(line)
-            steps[record["step"]] = record["value"]
+        steps.update(node_steps(run_node(SCRIPT, modules, url, phase)))
         if phase == "send":  # the engine delivers in the background: wait for both recipients
             wait_for_events(mg, 4)
 

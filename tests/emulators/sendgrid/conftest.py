@@ -3,7 +3,7 @@ and helpers reading what was stored through the REST API (metadata through the s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -25,9 +25,9 @@ def http(running: RunningSandbox) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def shared_running(module_sandbox_factory: Callable[..., RunningSandbox]) -> RunningSandbox:
+def shared_running(shared: RunningSandbox) -> RunningSandbox:
     """One sandbox for a whole module, for tests that store nothing (bad requests)."""
-    return module_sandbox_factory()
+    return shared
 
 
 @pytest.fixture(scope="module")

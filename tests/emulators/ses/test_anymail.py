@@ -15,7 +15,7 @@ from django.core.mail import get_connection
 from django.test import override_settings
 
 from mailsandbox.runner import RunningSandbox
-from tests.emulators.anymail_tracking import Tracked, complete
+from tests.emulators.anymail_tracking import Tracked, complete, send_with
 from tests.emulators.ses.conftest import ALL_EVENTS, KEY_ID, REGION
 from tests.emulators.stored import listed, raw_message
 from tests.waiting import eventually
@@ -73,16 +73,7 @@ def subscribe_anymail(running: RunningSandbox, django_url: str, sesv2: Any, sns:
 
 
 def send(to: str, **attrs: Any) -> str:
-    message = AnymailMessage(
-        "Welcome", "Hello!", "Shop <shop@example.com>", [to],
-        connection=get_connection("anymail.backends.amazon_ses.EmailBackend"),
-    )  # fmt: skip
-    message.attach_alternative('<p>Hello <a href="https://example.com/go">go</a></p>', "text/html")
-    message.tags = ["welcome"]
-    message.metadata = {"order": "42"}
-    for name, value in attrs.items():
-        setattr(message, name, value)
-    message.send()
+    message = send_with("anymail.backends.amazon_ses.EmailBackend", [to], **attrs)
     status = message.anymail_status
     assert status.status == {"queued"}, status.esp_response
     return str(status.message_id)

@@ -8,9 +8,7 @@ The packages are installed with npm once (``tests.tools.node_modules``); a missi
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +16,7 @@ import pytest
 from mailsandbox.runner import RunningSandbox
 from tests.emulators.ses.conftest import by_ses_id
 from tests.emulators.stored import raw_message
-from tests.tools import node_modules, run_node
+from tests.tools import node_modules, node_steps, run_node
 
 SCRIPT = Path(__file__).with_name("aws_sdk_js_client.js")
 
@@ -29,12 +27,7 @@ def modules() -> Path:
 
 
 def test_aws_sdk_js_v3(modules: Path, running: RunningSandbox, api: httpx.Client) -> None:
-    done = run_node(SCRIPT, modules, running.url)
-    assert done.returncode == 0, done.stderr
-    steps: dict[str, Any] = {}
-    for line in done.stdout.splitlines():
-        record = json.loads(line)
-        steps[record["step"]] = record["value"]
+    steps = node_steps(run_node(SCRIPT, modules, running.url))
     assert steps["template"] == "S {{x}}"
     assert steps["missing"]["name"] == "NotFoundException" and steps["missing"]["status"] == 404
     assert steps["rejected"] == {"name": "MessageRejected", "status": 400}

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.emulators.parity import ENVELOPE, LISTED, LOGO, PDF, fields, smtp_message
+from tests.emulators.parity import ENVELOPE, LOGO, PDF, assert_stored_alike, smtp_message
 from tests.emulators.stored import listed
 
 SIMPLE = {
@@ -52,9 +52,4 @@ def test_smtp_and_ses_store_the_same_message(
     ses.send_raw_email(Destinations=ENVELOPE, RawMessage={"Data": raw})
     via_smtp, *via_ses = listed(api)
     assert len(via_ses) == 3
-    reference = fields(api.get(f"/api/v1/message/{via_smtp['ID']}/raw").content)
-    assert reference["parts"]  # the comparison covers the attachments
-    for message in via_ses:
-        for key in LISTED:
-            assert via_smtp[key] == message[key], (key, message["ID"])
-        assert fields(api.get(f"/api/v1/message/{message['ID']}/raw").content) == reference
+    assert_stored_alike(api, via_smtp, via_ses)

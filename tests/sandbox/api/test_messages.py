@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import smtplib
+
 import httpx
 
 from tests.sandbox.api.helpers import LIST_KEYS, SUMMARY_KEYS, send
@@ -86,3 +88,15 @@ def test_delete_by_ids_and_all(api: httpx.Client) -> None:
         "tags": [],
         "messages": [],
     }
+
+
+def test_a_list_right_after_the_smtp_250_counts_the_message(
+    api: httpx.Client, smtp: smtplib.SMTP
+) -> None:
+    # SMTP answers 250 at the commit, before the message is searchable and announced: the
+    # cached totals must not lag behind the list they head.
+    for n in range(1, 31):
+        api.get("/api/v1/messages", params={"limit": 1})  # totals cached: nothing changes now
+        smtp.sendmail("app@example.com", ["bob@example.com"], f"Subject: n{n}\r\n\r\nhi\r\n")
+        body = api.get("/api/v1/messages", params={"limit": 1}).json()
+        assert (body["total"], body["messages_count"], body["unread"]) == (n, n, n)

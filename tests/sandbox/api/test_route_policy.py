@@ -20,6 +20,7 @@ from starlette.routing import Mount
 from mailsandbox.api.surface import POLICIES, Surface
 from mailsandbox.app import create_app
 from mailsandbox.config import Settings
+from mailsandbox.emulators.common.routing import PrefixRoute, root_specs
 from mailsandbox.runner import start_in_thread
 from tests.conftest import make_settings
 
@@ -28,11 +29,14 @@ EXPECTED: dict[str, list[str]] = {
     "api": [
         "DELETE /api/v1/messages",
         "DELETE /api/v1/messages/",
+        "DELETE /api/v1/inbox-rules/{rule_id}",
         "DELETE /api/v1/messages/{message_id}",
         "DELETE /api/v1/rules/{rule_id}",
         "DELETE /api/v1/search",
         "DELETE /api/v1/tags/{tag:path}",
         "GET /api/v1/chaos",
+        "GET /api/v1/export",
+        "GET /api/v1/inbox-rules",
         "GET /api/v1/inboxes",
         "GET /api/v1/info",
         "GET /api/v1/message/{message_id}",
@@ -48,6 +52,7 @@ EXPECTED: dict[str, list[str]] = {
         "GET /api/v1/message/{message_id}/part/{part_id}/thumb",
         "GET /api/v1/message/{message_id}/raw",
         "GET /api/v1/message/{message_id}/sa-check",
+        "GET /api/v1/message/{message_id}/releases",
         "GET /api/v1/message/{message_id}/tracking",
         "GET /api/v1/messages",
         "GET /api/v1/openapi.json",
@@ -62,10 +67,14 @@ EXPECTED: dict[str, list[str]] = {
         "GET /api/v2/search",
         "GET /view/{message_id}.html",
         "GET /view/{message_id}.txt",
+        "GET /metrics",
         "HEAD /api/v1/openapi.json",
         "POST /api/v1/inbound",
         "PATCH /api/v1/rules/{rule_id}",
+        "POST /api/v1/import",
+        "POST /api/v1/inbox-rules",
         "POST /api/v1/message/{message_id}/events",
+        "POST /api/v1/message/{message_id}/release",
         "POST /api/v1/rules",
         "POST /api/v1/send",
         "POST /api/v1/webhooks/deliveries/{outbox_id}/replay",
@@ -88,6 +97,7 @@ EXPECTED: dict[str, list[str]] = {
         "GET /api/docs/assets/{name}",
         "GET /ui/compose",
         "GET /ui/events",
+        "GET /ui/inboxes",
         "GET /ui/list",
         "GET /ui/message/{message_id}/checks/html",
         "GET /ui/message/{message_id}/checks/lint",
@@ -113,6 +123,9 @@ EXPECTED: dict[str, list[str]] = {
         "GET /ui/message/{message_id}/checks/links",
         "POST /ui/message/{message_id}/delete",
         "POST /ui/message/{message_id}/tags",
+        "POST /ui/inboxes/rules",
+        "POST /ui/inboxes/rules/{rule_id}/delete",
+        "POST /ui/message/{message_id}/release",
         "POST /ui/message/{message_id}/unread",
         "POST /ui/messages/bulk",
         "POST /ui/messages/delete-all",
@@ -134,6 +147,15 @@ EXPECTED: dict[str, list[str]] = {
         "HEAD /SimpleNotificationService-{name}",
         "HEAD /sns",
         "POST /",
+        "POST /email",
+        "POST /email/batch",
+        "POST /email/batch/",
+        "POST /email/batchWithTemplates",
+        "POST /email/batchWithTemplates/",
+        "POST /email/withTemplate",
+        "POST /email/withTemplate/",
+        "POST /emails",
+        "POST /emails/batch",
         "POST /v2/email/outbound-bulk-emails",
         "POST /v2/email/outbound-emails",
         "POST /v3/mail/send",
@@ -289,6 +311,58 @@ EXPECTED: dict[str, list[str]] = {
         "PUT /v4/domains/{domain}/webhooks",
         "DELETE /v3/{domain:mgdomain}/templates/",
         "DELETE /v3/{domain:mgdomain}/{table:mgsuppression}/",
+        # Postmark and Resend at the root (/templates and /webhooks: both, by credentials)
+        "DELETE /api-keys/{key}",
+        "DELETE /domains/{domain}",
+        "DELETE /templates/{template}",
+        "DELETE /webhooks/{webhook}",
+        "GET /api-keys",
+        "GET /bounces",
+        "GET /bounces/",
+        "GET /bounces/tags",
+        "GET /bounces/{bounce}",
+        "GET /bounces/{bounce}/dump",
+        "GET /deliverystats",
+        "GET /domains",
+        "GET /domains/{domain}",
+        "GET /emails",
+        "GET /emails/{email}",
+        "GET /message-streams",
+        "GET /message-streams/{stream}",
+        "GET /message-streams/{stream}/suppressions/dump",
+        "GET /messages/outbound",
+        "GET /messages/outbound/clicks",
+        "GET /messages/outbound/clicks/{message}",
+        "GET /messages/outbound/opens",
+        "GET /messages/outbound/opens/{message}",
+        "GET /messages/outbound/{message}/details",
+        "GET /messages/outbound/{message}/dump",
+        "GET /templates",
+        "GET /templates/{template}",
+        "GET /webhooks",
+        "GET /webhooks/{webhook}",
+        "PATCH /emails/{email}",
+        "PATCH /message-streams/{stream}",
+        "PATCH /templates/{template}",
+        "PATCH /webhooks/{webhook}",
+        "POST /api-keys",
+        "POST /domains",
+        "POST /domains/{domain}/verify",
+        "POST /emails/{email}/cancel",
+        "POST /message-streams",
+        "POST /message-streams/{stream}/archive",
+        "POST /message-streams/{stream}/suppressions",
+        "POST /message-streams/{stream}/suppressions/delete",
+        "POST /message-streams/{stream}/unarchive",
+        "POST /templates",
+        "POST /templates/",
+        "POST /templates/validate",
+        "POST /templates/{template}/duplicate",
+        "POST /templates/{template}/publish",
+        "POST /webhooks",
+        "PUT /bounces/{bounce}/activate",
+        "PUT /templates/{template}",
+        "PUT /webhooks/{webhook}",
     ],
 }
 SAMPLES = {"domain": "mg.example.com", "table": "bounces", "path": "app.css", "tag": "a/b"}
@@ -302,12 +376,15 @@ def sample_path(template: str) -> str:
 
 
 def routes_of(app: FastAPI) -> list[tuple[str, str]]:
-    """The app's routes as ``(method, path template)``, mounts and WebSockets included."""
-    routes: list[tuple[str, str]] = []
+    """The app's routes as ``(method, path template)``, mounts, WebSockets and the providers'
+    routes at the root (Postmark's, Resend's) included."""
+    routes: list[tuple[str, str]] = root_specs(app)
     for context in iter_route_contexts(app.routes):
         route = context.original_route
         if isinstance(route, Mount):
             routes.append(("GET", f"{route.path}/{{path:path}}"))
+            continue
+        if isinstance(route, PrefixRoute):  # listed by root_specs
             continue
         assert context.path, route
         methods = context.methods or {"WEBSOCKET"}

@@ -79,6 +79,25 @@ def test_a_failing_job_does_not_spoil_its_batch(database: Database) -> None:
     assert _rows(database) == [1, 2]  # the failing job's own insert was rolled back
 
 
+def test_a_write_whose_snapshot_went_stale_is_run_again(database: Database) -> None:
+    """Another connection commits to the file between this transaction's first read and its
+    first write (the search indexer does that to the attached index): SQLite refuses the
+    write at once with "database is locked"; the writer runs the transaction again."""
+    attempts = []
+
+    def read_then_write(conn: sqlite3.Connection) -> int:
+        attempts.append(conn.execute("SELECT count(*) FROM t").fetchone()[0])
+        if len(attempts) == 1:
+            other = sqlite3.connect(database.path, timeout=10, isolation_level=None)
+            other.execute("INSERT INTO t (n) VALUES (500)")
+            other.close()
+        return int(conn.execute("INSERT INTO t (n) VALUES (501)").lastrowid or 0)
+
+    assert asyncio.run(database.write(read_then_write)) == 501
+    assert attempts == [0, 1]  # the second run saw the other commit
+    assert _rows(database) == [500, 501]
+
+
 def test_write_sync_from_a_thread(database: Database) -> None:
     assert database.write_sync(_insert(7)) == 7
     with pytest.raises(INTEGRITY_ERRORS):

@@ -24,6 +24,8 @@ import psycopg
 from sqlmodel import SQLModel, create_engine
 
 import mailsandbox.emulators.mailgun.tables
+import mailsandbox.emulators.postmark.tables
+import mailsandbox.emulators.resend.tables
 import mailsandbox.emulators.sendgrid.tables
 import mailsandbox.emulators.ses.tables
 import mailsandbox.events.models
@@ -32,7 +34,7 @@ from mailsandbox.app import create_app
 from tests.conftest import make_settings
 from tests.postgres import Cluster
 
-TABLE_COUNT = 25
+TABLE_COUNT = 31
 NOT_MODELS = {"schema_migrations", "messages_fts"}  # bookkeeping; the search index
 
 

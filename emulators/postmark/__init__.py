@@ -1,0 +1,79 @@
+"""Postmark emulation at the root, as on api.postmarkapp.com: sends (``/email...``), templates,
+bounces, message streams and their suppressions, outbound messages, webhooks.
+
+``install(app, sandbox)`` is the entry point the composition root calls: it adds the tables'
+migrations, the streams (in memory for the send path, loaded at start), the emulators' error
+handler, its family on the HTTP surface (route policies, error shape; ``/templates`` and
+``/webhooks`` are shared with Resend and are Postmark's when the request carries
+``X-Postmark-Server-Token``), the routes (ahead of the app's other routes, see
+:mod:`~mailsandbox.emulators.common.routing`) and the webhook adapter.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mailsandbox.api import surface_of
+from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, claims_any, rules
+from mailsandbox.emulators.common import routing
+from mailsandbox.emulators.common.errors import install_handler
+from mailsandbox.emulators.postmark import (
+    bounces_api,
+    email_api,
+    event_webhooks,
+    messages_api,
+    streams,
+    templates,
+    templates_api,
+    webhooks_api,
+)
+from mailsandbox.emulators.postmark.errors import ERRORS
+from mailsandbox.emulators.postmark.wire import PATHS, SHARED_PATHS, claims_shared, enforced_key
+from mailsandbox.runtime import Sandbox
+
+# Its own paths, and the shared ones when the request carries X-Postmark-Server-Token (else
+# they are Resend's). Sends keep Postmark's own token check under --ui-auth; everything else
+# (templates, bounces, streams, messages, webhooks) then needs a token it enforces.
+FAMILY = Family(
+    "postmark",
+    claims_any(routing.claims_root(PATHS), claims_shared),
+    ESP_MANAGE,
+    routes=rules(
+        ESP_SEND,
+        "POST /email",
+        "POST /email/batch",
+        "POST /email/batch/",
+        "POST /email/withTemplate",
+        "POST /email/withTemplate/",
+        "POST /email/batchWithTemplates",
+        "POST /email/batchWithTemplates/",
+    ),
+    errors=ERRORS,
+    enforced_key=enforced_key,
+    label="Postmark",
+    key_flag="--postmark-server-token",
+)
+ROUTES = routing.RootRoutes(
+    "postmark",
+    (*PATHS, *SHARED_PATHS),
+    [
+        *email_api.ROUTES,
+        *templates_api.ROUTES,
+        *bounces_api.ROUTES,
+        *streams.ROUTES,
+        *messages_api.ROUTES,
+        *webhooks_api.ROUTES,
+    ],
+)
+
+
+def install(app: FastAPI, sandbox: Sandbox) -> None:
+    """Attach Postmark's routes, tables and webhook adapter to the app."""
+    surface_of(app).add(FAMILY)
+    sandbox.migrations.extend([*streams.MIGRATIONS, *templates.MIGRATIONS])
+    cache = streams.Streams(sandbox)
+    sandbox.extensions[streams.EXTENSION] = cache
+    sandbox.on_startup.append(cache.load)
+    install_handler(app)
+    routing.install(app, ROUTES)
+    event_webhooks.register(sandbox)  # delivery events → Postmark's webhooks

@@ -1,0 +1,69 @@
+"""Resend emulation at the root, as on api.resend.com: ``/emails`` (send, batch, get, list,
+reschedule, cancel), ``/templates``, ``/domains``, ``/api-keys`` and ``/webhooks``, events
+POSTed Svix-signed.
+
+``install(app, sandbox)`` is the entry point the composition root calls: it adds the tables'
+migrations, the Svix signer (``sandbox.extensions["resend.signer"]``: the account secret and
+each webhook's), the idempotency keys, the emulators' error handler, its family on the HTTP
+surface (route policies, error shape; ``/templates`` and ``/webhooks`` are shared with Postmark
+and are Resend's unless the request carries Postmark's token header), the routes (ahead of the
+app's other routes, see :mod:`~mailsandbox.emulators.common.routing`) and the webhook adapter.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mailsandbox.api import surface_of
+from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, rules
+from mailsandbox.emulators.common import routing
+from mailsandbox.emulators.common.errors import install_handler
+from mailsandbox.emulators.resend import (
+    account_api,
+    emails_api,
+    event_webhooks,
+    idempotency,
+    svix,
+    templates_api,
+    webhooks_api,
+)
+from mailsandbox.emulators.resend.errors import ERRORS
+from mailsandbox.emulators.resend.wire import PATHS, enforced_key
+from mailsandbox.runtime import Sandbox
+
+# A fallback family: tried after the others, so Postmark's claims the shared paths (/templates,
+# /webhooks) first for requests with its token header; the rest of them are Resend's. Sends keep
+# Resend's own key check under --ui-auth; everything else then needs a key it enforces.
+FAMILY = Family(
+    "resend",
+    routing.claims_root(PATHS),
+    ESP_MANAGE,
+    routes=rules(ESP_SEND, "POST /emails", "POST /emails/batch"),
+    errors=ERRORS,
+    enforced_key=enforced_key,
+    fallback=True,
+    label="Resend",
+)
+ROUTES = routing.RootRoutes(
+    "resend",
+    PATHS,
+    [*emails_api.ROUTES, *account_api.ROUTES, *templates_api.ROUTES, *webhooks_api.ROUTES],
+)
+
+
+def install(app: FastAPI, sandbox: Sandbox) -> None:
+    """Attach Resend's routes, tables, signer and webhook adapter to the app."""
+    surface_of(app).add(FAMILY)
+    sandbox.migrations.extend([*idempotency.MIGRATIONS, *account_api.MIGRATIONS])
+    signer = svix.Signer(sandbox.settings.resend_webhook_secret, sandbox.settings.data_dir)
+    sandbox.extensions[svix.EXTENSION] = signer
+    sandbox.extensions[idempotency.EXTENSION] = idempotency.Keys(sandbox)
+
+    async def load() -> None:
+        await webhooks_api.load_secrets(sandbox)
+        await account_api.load_keys(sandbox)
+
+    sandbox.on_startup.append(load)
+    install_handler(app)
+    routing.install(app, ROUTES)
+    event_webhooks.register(sandbox, signer)  # delivery events → Resend's webhooks
