@@ -37,8 +37,7 @@ def _records(conn: Connection, extra: str = "", args: tuple[Any, ...] = ()) -> l
         extra_args=args,
     )  # fmt: skip
     ids = list({e.message_id: None for e in found})
-    marks = ",".join("?" * len(ids))
-    summaries = {s.id: s for s in messages.summaries_where(conn, f"id IN ({marks})", ids)}
+    summaries = {s.id: s for s in messages.get_summaries(conn, ids)}
     out = []
     for event in found:
         message = summaries.get(event.message_id)

@@ -149,8 +149,12 @@ def _load(conn: Connection) -> dict[str, Stream]:
 
 def _save(conn: Connection, s: Stream) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO postmark_streams (id, name, description, type,"
-        " unsubscribe_handling, created, updated, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO postmark_streams (id, name, description, type,"
+        " unsubscribe_handling, created, updated, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+        " description = excluded.description, type = excluded.type,"
+        " unsubscribe_handling = excluded.unsubscribe_handling, created = excluded.created,"
+        " updated = excluded.updated, archived = excluded.archived",
         (s.id, s.name, s.description, s.type, s.unsubscribe_handling, s.created, s.updated,
          s.archived),
     )  # fmt: skip

@@ -11,7 +11,6 @@ sections; the emulators' Handlebars renderer covers that.
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from mailsandbox.emulators import handlebars
 from mailsandbox.storage.db import Migration
 from mailsandbox.storage.migrations import run_statements
-from mailsandbox.storage.sql import Connection
+from mailsandbox.storage.sql import Connection, Row
 
 PLACEHOLDER = re.compile(r"\{\{\{\s*@content\s*\}\}\}")
 MARK = "\x00postmark-layout-content\x00"
@@ -92,7 +91,7 @@ class Template:
         }
 
 
-def _template(row: sqlite3.Row) -> Template:
+def _template(row: Row) -> Template:
     return Template(
         row["id"],
         row["alias"],

@@ -85,8 +85,9 @@ def resources(conn: Connection, kind: str) -> list[Resource]:
 
 def save(conn: Connection, item: Resource) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO resend_resources (id, kind, name, data_json, created)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO resend_resources (id, kind, name, data_json, created)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind,"
+        " name = excluded.name, data_json = excluded.data_json, created = excluded.created",
         (item.id, item.kind, item.name, json.dumps(item.data), item.created),
     )
 

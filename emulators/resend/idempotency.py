@@ -10,7 +10,6 @@ body it is 409 ``invalid_idempotent_request``, and while the first is still bein
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,7 +19,7 @@ from mailsandbox.emulators.resend.errors import ResendError
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage.db import Migration
 from mailsandbox.storage.migrations import run_statements
-from mailsandbox.storage.sql import Connection
+from mailsandbox.storage.sql import Connection, Row
 
 HEADER = "idempotency-key"
 KEEP = 24 * 3600
@@ -63,8 +62,8 @@ def fingerprint(path: str, body: bytes) -> str:
     return hashlib.sha256(path.encode() + b"\n" + body).hexdigest()
 
 
-def _find(conn: Connection, key: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def _find(conn: Connection, key: str) -> Row | None:
+    row: Row | None = conn.execute(
         "SELECT * FROM resend_idempotency WHERE key = ? AND created > ?",
         (key, time.time() - KEEP),
     ).fetchone()
@@ -74,8 +73,10 @@ def _find(conn: Connection, key: str) -> sqlite3.Row | None:
 def _save(conn: Connection, key: str, print_: str, status: int, body: str) -> None:
     conn.execute("DELETE FROM resend_idempotency WHERE created <= ?", (time.time() - KEEP,))
     conn.execute(
-        "INSERT OR REPLACE INTO resend_idempotency (key, fingerprint, status, body, created)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO resend_idempotency (key, fingerprint, status, body, created)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+        " fingerprint = excluded.fingerprint, status = excluded.status, body = excluded.body,"
+        " created = excluded.created",
         (key, print_, status, body, time.time()),
     )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox import ids
-from mailsandbox.storage.sql import Connection, Row, Sql
+from mailsandbox.storage.sql import Connection, Row, Sql, limit_value
 
 TYPES = (
     "queued",
@@ -144,6 +144,7 @@ def query(
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     order = "ASC" if ascending else "DESC"
     rows = conn.execute(
-        f"SELECT * FROM events {clause} ORDER BY seq {order} LIMIT ?", [*args, limit]
+        f"SELECT * FROM events {clause} ORDER BY seq {order} LIMIT ?",
+        [*args, limit_value(conn, limit)],
     ).fetchall()
     return [_from_row(row) for row in rows]
