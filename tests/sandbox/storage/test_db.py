@@ -79,6 +79,7 @@ def test_a_failing_job_does_not_spoil_its_batch(database: Database) -> None:
     assert _rows(database) == [1, 2]  # the failing job's own insert was rolled back
 
 
+@pytest.mark.sqlite_only  # (SQLite's stale snapshot of an attached file; no such case there)
 def test_a_write_whose_snapshot_went_stale_is_run_again(database: Database) -> None:
     """Another connection commits to the file between this transaction's first read and its
     first write (the search indexer does that to the attached index): SQLite refuses the
