@@ -50,12 +50,15 @@ class LimitedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.max_connections:
+            # Leave the set now, not at connection_lost (a later loop turn): a flood of
+            # refused connections must never count as open ones, not even for a moment.
+            self.connections.discard(self)
             now = time.monotonic()
             if now - LimitedH11Protocol._last_warning > WARN_EVERY:
                 LimitedH11Protocol._last_warning = now
                 log.warning(
                     "HTTP: %d connections open (--http-max-connections %d): refusing new ones",
-                    len(self.connections) - 1,
+                    len(self.connections),
                     self.max_connections,
                 )
             transport.abort()
