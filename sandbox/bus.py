@@ -34,6 +34,9 @@ class BusEvent:
     # The inbox of the message it is about (so feeds of scoped logins can leave it out);
     # None for events about no single message (truncate, prune, stats).
     inbox: str | None = None
+    # Told by another replica on the same database (team mode, see mailsandbox.team): listeners
+    # that act on a change (auto-relay) leave it to the replica where it happened.
+    remote: bool = False
 
 
 @dataclass(eq=False)

@@ -6,7 +6,7 @@ change it with the other methods (read flags, deletes, tags, pruning); the event
 announces delivery events with :meth:`Mailbox.announce_events`. Each method commits first,
 then publishes what changed with :meth:`Mailbox.publish`, the only way onto the bus: the
 local subscribers (SSE, WebSocket, ``/api/v1/wait``, the totals cache, the event engine) and,
-in team mode, the other replicas (see :mod:`mailsandbox.storage.relay`).
+in team mode, the other replicas (see :mod:`mailsandbox.team`).
 
 Bus payloads are Mailpit's WebSocket shapes: ``new`` (the stored summary), ``update``
 ``{"ID", "Read"}`` or ``{"ID", "Tags"}``, ``delete`` ``{"ID"}``, ``truncate``/``prune`` ``None``;

@@ -23,16 +23,18 @@ from mailsandbox.inbox_rules import InboxRules, parse_all
 from mailsandbox.mailbox import Mailbox
 from mailsandbox.reading import MessageReader
 from mailsandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
-from mailsandbox.storage import events, messages
+from mailsandbox.storage import coordination, events, messages
 from mailsandbox.storage import inbox_rules as inbox_rule_store
 from mailsandbox.storage.db import Database, Migration
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
 from mailsandbox.storage.sql import Connection
+from mailsandbox.team import Team
 
 log = logging.getLogger(__name__)
 
 Callback = Callable[[], Awaitable[None]]
 PRUNE_INTERVAL = 1.0
+INBOX_RULES = "inbox_rules"  # team topic: the stored inbox rules changed
 
 
 def record_queued(conn: Connection, new: messages.NewMessage, seq: int) -> None:
@@ -74,6 +76,12 @@ class Sandbox:
             plus_tags=settings.plus_tags,
         )
         self.mailbox.write_hooks.append(record_queued)
+        # Team mode: the replicas on the same database hear each other's changes and share
+        # the work (on SQLite a Solo team: nothing shared, nothing added to the hot path).
+        self.team = Team(self.db, self.bus, coordination.for_database(self.db))
+        if self.team.shared:
+            self.mailbox.relays.append(self.team.relay)
+            self.team.on_changed(INBOX_RULES, self.reload_inbox_rules)
         self.mailbox.inbox_rules = InboxRules(parse_all(settings.inbox_rule))
         self.smtp_stats = SmtpStats()
         # The certificate STARTTLS/SMTPS serve (None: no TLS). Loaded now, so a bad file stops
@@ -121,6 +129,7 @@ class Sandbox:
             await self._listen()
             await asyncio.to_thread(self.db.open)
             await asyncio.to_thread(self.mailbox.index.start, self.loop)
+            await self.team.start()
             await self.reload_inbox_rules()
             for listener in self.listeners:
                 await listener.server.start_serving()
@@ -177,8 +186,14 @@ class Sandbox:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.team.stop()  # (its lead and claims pass to the other replicas)
         await asyncio.to_thread(self.db.close)
         await asyncio.to_thread(self.mailbox.index.stop)  # after the writer's last commit
+
+    async def inbox_rules_changed(self) -> None:
+        """The stored inbox rules changed here: in force here, and on the other replicas."""
+        await self.reload_inbox_rules()
+        self.team.changed(INBOX_RULES)
 
     async def reload_inbox_rules(self) -> None:
         """Put the rules in force: ``--inbox-rule`` ones, then the stored ones."""
@@ -225,8 +240,12 @@ class Sandbox:
             self.retention_checks += 1  # (lets a test know a check has run)
             if self.settings.max_messages <= 0 and max_age is None:
                 continue
+            # One replica prunes (the lead: another takes over when it dies); it prunes every
+            # turn, since it does not count what the others accept.
+            if not await self.team.lead():
+                continue
             accepted = self.mailbox.accepted
-            if accepted == self._pruned_at_count and max_age is None:
+            if accepted == self._pruned_at_count and max_age is None and not self.team.shared:
                 continue
             try:
                 await self.prune_now(max_age)

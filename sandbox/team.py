@@ -99,12 +99,12 @@ class Team:
             elif kind == NEW:
                 if payload["id"] in summaries:  # (else deleted meanwhile)
                     summary = summaries[payload["id"]]
-                    self.bus.publish(BusEvent(NEW, summary, summary.inbox))
+                    self.bus.publish(BusEvent(NEW, summary, summary.inbox, remote=True))
             elif kind == DELIVERY_EVENT:
                 if payload["id"] in found:
-                    self.bus.publish(BusEvent(DELIVERY_EVENT, found[payload["id"]]))
+                    self.bus.publish(BusEvent(DELIVERY_EVENT, found[payload["id"]], remote=True))
             elif kind:
-                self.bus.publish(BusEvent(kind, payload.get("d"), payload.get("i")))
+                self.bus.publish(BusEvent(kind, payload.get("d"), payload.get("i"), remote=True))
 
     # --- sharing the work ----------------------------------------------------------------
     async def lead(self) -> bool:

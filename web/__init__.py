@@ -42,7 +42,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     renderer = sandbox.extensions[RENDERER_KEY] = Renderer()
     surface_of(app).add(ui_family(renderer))
     ui_scoping(scoping_of(app))
-    sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus)
+    sandbox.extensions[OVERVIEW_KEY] = OverviewCache(sandbox.bus, enabled=not sandbox.team.shared)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     routers = (pages.router, extracts.router, actions.router, preview.router, live.router)
     for router in (*routers, checks.router, tags.router, release.router):

@@ -44,8 +44,11 @@ def read_overview(conn: Connection, visible: Visible = None) -> Overview:
 class OverviewCache:
     """Holds the last Overview and the bus generation it belongs to."""
 
-    def __init__(self, event_bus: bus.EventBus) -> None:
+    def __init__(self, event_bus: bus.EventBus, *, enabled: bool = True) -> None:
         self.generation = 0
+        # Off in team mode: another replica's change reaches this bus a moment after its
+        # commit, so a cached overview could miss mail the list already shows.
+        self.enabled = enabled
         self._value: tuple[int, Overview] | None = None
         event_bus.on(self._on_event)
 
@@ -54,7 +57,7 @@ class OverviewCache:
             self.generation += 1
 
     def get(self) -> Overview | None:
-        if self._value is not None and self._value[0] == self.generation:
+        if self.enabled and self._value is not None and self._value[0] == self.generation:
             return self._value[1]
         return None
 

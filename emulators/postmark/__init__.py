@@ -74,6 +74,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     cache = streams.Streams(sandbox)
     sandbox.extensions[streams.EXTENSION] = cache
     sandbox.on_startup.append(cache.load)
+    sandbox.team.on_changed(streams.EXTENSION, cache.load)  # (changed on another replica)
     install_handler(app)
     routing.install(app, ROUTES)
     event_webhooks.register(sandbox)  # delivery events → Postmark's webhooks

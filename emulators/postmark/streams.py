@@ -182,6 +182,7 @@ class Streams:
     async def save(self, stream: Stream) -> Stream:
         await self.sandbox.db.write(lambda conn: _save(conn, stream))
         self.by_id[stream.id] = stream
+        self.sandbox.team.changed(EXTENSION)  # the other replicas (team mode) reload them
         return stream
 
 

@@ -28,7 +28,7 @@ from mailsandbox.emulators.resend import (
     webhooks_api,
 )
 from mailsandbox.emulators.resend.errors import ERRORS
-from mailsandbox.emulators.resend.wire import PATHS, enforced_key
+from mailsandbox.emulators.resend.wire import PATHS, TEAM_TOPIC, enforced_key
 from mailsandbox.runtime import Sandbox
 
 # A fallback family: tried after the others, so Postmark's claims the shared paths (/templates,
@@ -64,6 +64,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         await account_api.load_keys(sandbox)
 
     sandbox.on_startup.append(load)
+    sandbox.team.on_changed(TEAM_TOPIC, load)  # (changed on another replica)
     install_handler(app)
     routing.install(app, ROUTES)
     event_webhooks.register(sandbox, signer)  # delivery events → Resend's webhooks

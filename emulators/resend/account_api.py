@@ -24,6 +24,7 @@ from mailsandbox.emulators.resend.errors import not_found, validation
 from mailsandbox.emulators.resend.sending import created_text
 from mailsandbox.emulators.resend.wire import (
     CREATED_KEYS,
+    TEAM_TOPIC,
     answer,
     authorize,
     listing,
@@ -190,9 +191,12 @@ def created_keys(sandbox: Sandbox) -> set[str]:
 
 
 async def load_keys(sandbox: Sandbox) -> None:
-    """At start: the keys created through the API before (accepted like configured ones)."""
+    """At start (and when another replica changed them): the keys created through the API
+    (accepted like configured ones)."""
     found = await sandbox.db.read(lambda conn: resources(conn, "api_key"))
-    created_keys(sandbox).update(str(k.data.get("token")) for k in found)
+    keys = created_keys(sandbox)
+    keys.clear()
+    keys.update(str(k.data.get("token")) for k in found)
 
 
 def _keys(conn: Connection, configured: list[str]) -> list[Resource]:
@@ -234,6 +238,7 @@ async def create_key(request: Request) -> Response:
                     time.time())  # fmt: skip
     await caller.sandbox.db.write(lambda conn: save(conn, item))
     created_keys(caller.sandbox).add(token)
+    caller.sandbox.team.changed(TEAM_TOPIC)
     return answer({"id": item.id, "token": token})
 
 
@@ -252,6 +257,7 @@ async def delete_key(request: Request) -> Response:
     if token is None:
         raise not_found("API key not found")
     created_keys(caller.sandbox).discard(token)
+    caller.sandbox.team.changed(TEAM_TOPIC)
     return answer({"object": "api_key", "id": key_id, "deleted": True})
 
 

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from mailsandbox.emulators.resend import event_format, svix
 from mailsandbox.emulators.resend.errors import not_found, validation
 from mailsandbox.emulators.resend.sending import created_text
-from mailsandbox.emulators.resend.wire import answer, authorize, listing, object_body
+from mailsandbox.emulators.resend.wire import TEAM_TOPIC, answer, authorize, listing, object_body
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import webhooks as store
 from mailsandbox.storage.sql import Connection
@@ -92,6 +92,7 @@ async def create_webhook(request: Request) -> Response:
     endpoint.details = {"signing_secret": svix.new_secret()}
     saved = await caller.sandbox.db.write(lambda conn: store.save(conn, endpoint))
     signer_of(caller.sandbox).secrets[saved.id] = saved.details["signing_secret"]
+    caller.sandbox.team.changed(TEAM_TOPIC)
     return answer(
         {"object": "webhook", "id": saved.id, "signing_secret": saved.details["signing_secret"]}
     )
@@ -127,16 +128,18 @@ async def delete_webhook(request: Request) -> Response:
     endpoint = await caller.sandbox.db.read(lambda conn: _find(conn, webhook_id))
     await caller.sandbox.db.write(lambda conn: store.delete(conn, endpoint.id))
     signer_of(caller.sandbox).secrets.pop(endpoint.id, None)
+    caller.sandbox.team.changed(TEAM_TOPIC)
     return answer({"object": "webhook", "id": webhook_id, "deleted": True})
 
 
 async def load_secrets(sandbox: Sandbox) -> None:
-    """At start: the secrets of the webhooks created before."""
+    """At start (and when another replica changed them): the secrets of the webhooks."""
     found = await sandbox.db.read(lambda conn: store.list_endpoints(conn, "resend"))
-    signer = signer_of(sandbox)
-    for endpoint in found:
-        if endpoint.details.get("signing_secret"):
-            signer.secrets[endpoint.id] = str(endpoint.details["signing_secret"])
+    signer_of(sandbox).secrets = {
+        endpoint.id: str(endpoint.details["signing_secret"])
+        for endpoint in found
+        if endpoint.details.get("signing_secret")
+    }
 
 
 ROUTES = [

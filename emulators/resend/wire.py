@@ -25,6 +25,7 @@ from mailsandbox.runtime import Sandbox
 # with Postmark's token header: its family is tried first).
 PATHS = ("/emails", "/domains", "/api-keys", "/templates", "/webhooks")
 MAX_BODY = 50 * 1024 * 1024  # 40 MB of attachments per email, base64 in the JSON
+TEAM_TOPIC = "resend.account"  # team mode: webhooks or API keys changed on another replica
 CREATED_KEYS = "resend.created_keys"  # keys created through /api-keys (accepted too)
 
 

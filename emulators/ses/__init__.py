@@ -77,6 +77,7 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         await sandbox.db.read(account.load)
 
     sandbox.on_startup.append(load_account)
+    sandbox.team.on_changed(sending.ACCOUNT, load_account)  # (changed on another replica)
     install_handler(app)
     for router in (v2_send.router, query_routes.router):  # the hot paths, matched first
         include_first(app, router, include_in_schema=False)

@@ -95,6 +95,13 @@ def account(sandbox: Sandbox) -> Account:
     return found
 
 
+async def save_account(sandbox: Sandbox) -> None:
+    """Store the account settings changed in memory; the other replicas (team mode) reload
+    them."""
+    await sandbox.db.write(account(sandbox).save)
+    sandbox.team.changed(ACCOUNT)
+
+
 async def context(sandbox: Sandbox, spec: SendSpec) -> Context:
     """The configuration set and stored template of ``spec`` (no read when it names none);
     SesError when one does not exist or sending is paused."""

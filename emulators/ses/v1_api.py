@@ -385,7 +385,7 @@ async def delete_event_destination(ctx: QueryContext) -> dict[str, Any]:
 async def update_account_sending_enabled(ctx: QueryContext) -> None:
     state = sending.account(ctx.sandbox)
     state.sending_enabled = str(ctx.get("Enabled", "false")).lower() == "true"
-    await ctx.sandbox.db.write(state.save)
+    await sending.save_account(ctx.sandbox)
     return None
 
 

@@ -243,7 +243,7 @@ async def put_sending(request: Request) -> Response:
     sandbox: Sandbox = request.app.state.sandbox
     state = sending.account(sandbox)
     state.sending_enabled = bool(data.get("SendingEnabled", False))
-    await sandbox.db.write(state.save)
+    await sending.save_account(sandbox)
     return answer()
 
 
@@ -256,5 +256,5 @@ async def put_suppression(request: Request) -> Response:
         raise SesError(BAD_REQUEST, "SuppressedReasons may hold BOUNCE and COMPLAINT only.")
     state = sending.account(sandbox)
     state.suppressed_reasons = reasons
-    await sandbox.db.write(state.save)
+    await sending.save_account(sandbox)
     return answer()

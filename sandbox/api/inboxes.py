@@ -66,13 +66,13 @@ async def add_rule(sandbox: Sandbox, text: str) -> InboxRule:
     """Store a rule (InboxRuleError when it cannot be read) and put it in force."""
     rule = InboxRule.parse(text)
     stored = await sandbox.db.write(lambda conn: store.add(conn, rule))
-    await sandbox.reload_inbox_rules()
+    await sandbox.inbox_rules_changed()
     return stored
 
 
 async def delete_rule(sandbox: Sandbox, rule_id: str) -> bool:
     deleted = await sandbox.db.write(lambda conn: store.delete(conn, rule_id))
-    await sandbox.reload_inbox_rules()
+    await sandbox.inbox_rules_changed()
     return deleted
 
 

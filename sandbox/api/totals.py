@@ -6,6 +6,9 @@ messages are announced on the bus), and a value computed while a change landed i
 A new message is announced only once searchable, a moment after its commit (and its SMTP
 250): the count of messages committed is part of the cache key, so a list right after the
 250 counts it.
+
+In team mode nothing is cached: another replica's change reaches this one's bus a moment
+after its commit (and its 250), so a cached value could miss mail already listed.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ class TotalsCache:
 async def totals(sandbox: Sandbox, visible: Visible = None) -> Totals:
     """The current totals of ``sandbox`` (cached on it), or of the ``visible`` inboxes
     (a scoped login's: not cached)."""
-    if visible is not None:
+    if visible is not None or sandbox.team.shared:
         return await sandbox.db.read(lambda conn: _compute(conn, visible))
     cache = sandbox.extensions.get(EXTENSION_KEY)
     if cache is None:

@@ -10,6 +10,16 @@ statuses (Mailgun 406); otherwise the row is retried after the next delay of
 Pending rows survive a restart: the loop simply finds them due again. A provider that builds
 each request itself (inbound mail: a form made from the stored message, or a re-ingest instead
 of a POST) implements :class:`CustomDelivery`; it gets one row at a time and :meth:`post`.
+
+Team mode (replicas on one PostgreSQL database): every replica runs this loop on the same
+outbox. Before sending, a replica *claims* the due rows (``Team.claim``: session advisory
+locks keyed on the row's ``seq``), reads the claimed ones again (one another replica sent
+between the first read and the claim is no longer pending) and releases them once the
+outcome is committed. So each POST is made by one replica. A replica killed mid-delivery
+loses its database session, and with it its claims: the others find the rows still pending
+at their next look (every ``MAX_IDLE`` at most) and send them. A POST the dead replica made
+whose answer it had not committed is sent again, exactly as after a restart on SQLite (at
+most ``PER_URL`` per URL). Trimming old rows is housekeeping: the lead replica's alone.
 """
 
 from __future__ import annotations
@@ -109,7 +119,8 @@ class Dispatcher:
                     await self._round()
                     if time.monotonic() - trimmed_at > TRIM_INTERVAL:
                         trimmed_at = time.monotonic()
-                        await self.sandbox.db.write(outbox.trim)
+                        if await self.sandbox.team.lead():
+                            await self.sandbox.db.write(outbox.trim)
                 except Exception:
                     log.exception("webhook dispatch round failed")
                     await asyncio.sleep(MAX_IDLE)
@@ -130,7 +141,8 @@ class Dispatcher:
         if any(self._provider(i.provider).batch and i.attempts == 0 for i in items):
             await asyncio.sleep(COLLECT_WINDOW)  # let the rest of the batch arrive
             items = await self._due()
-        for group in [] if self._stopping else self._groups(items):
+        items = [] if self._stopping else await self._claim(items)
+        for group in self._groups(items):
             self._in_flight.update(i.seq for i in group)
             task = asyncio.ensure_future(self._send(group))
             self._tasks.add(task)
@@ -145,6 +157,21 @@ class Dispatcher:
     async def _due(self) -> list[OutboxItem]:
         now, busy = time.time(), tuple(self._in_flight)
         return await self.sandbox.db.read(lambda c: outbox.due(c, now, 2000, busy))
+
+    async def _claim(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """Team mode: the rows of ``items`` this replica claimed, as they stand now (alone
+        on SQLite: all of them, with no extra work)."""
+        team = self.sandbox.team
+        if not team.shared or not items:
+            return items
+        claimed = await team.claim([i.seq for i in items])
+        if not claimed:
+            return []
+        now = time.time()
+        fresh = await self.sandbox.db.read(lambda c: outbox.still_due(c, claimed, now))
+        done = set(claimed) - {i.seq for i in fresh}  # sent meanwhile by another replica
+        await team.release(list(done))
+        return fresh
 
     def _groups(self, items: Sequence[OutboxItem]) -> list[list[OutboxItem]]:
         keyed: dict[tuple[str, str, bool], list[OutboxItem]] = defaultdict(list)
@@ -190,8 +217,13 @@ class Dispatcher:
         except Exception:
             log.exception("webhook delivery failed")
         finally:
-            self._in_flight.difference_update(i.seq for i in items)
-            self._wake.set()
+            try:  # released after the outcome's commit (see the module doc), before the rows
+                # may be read as due again (a second claim by this session would stack)
+                if self.sandbox.team.shared:
+                    await self.sandbox.team.release([i.seq for i in items])
+            finally:
+                self._in_flight.difference_update(i.seq for i in items)
+                self._wake.set()
 
     async def post(self, target: str, body: bytes, headers: dict[str, str]) -> AttemptResult:
         """POST ``body`` to ``target`` (its userinfo as Basic auth); the outcome, never raises."""

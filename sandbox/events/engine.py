@@ -37,6 +37,7 @@ UPDATE_DETAILS = "UPDATE events SET details_json = ? WHERE seq = ?"
 # for lifecycles ending within the horizon, and so many at most (a few MB); others are read.
 SCHEDULED_CACHE = 10_000
 SCHEDULED_HORIZON = 60.0  # seconds
+RULES = "event_rules"  # team topic: the live rules changed
 
 
 def _flag(meta: dict[str, Any], *path: str) -> bool:
@@ -70,6 +71,12 @@ class EventEngine:
         # inside write transactions, which the database's write lock serialises)
         self._summaries: dict[str, MessageSummary] = {}
         self._steps_left: dict[str, int] = {}
+        # Team mode: each due step is taken by one replica (see schedule.DUE), which each
+        # look at the table at least every MAX_IDLE, so steps a dead replica planned (or was
+        # applying: its transaction rolled back) are applied by the others. Rule changes
+        # made on one replica are reloaded by the others.
+        self.shared = sandbox.team.shared
+        sandbox.team.on_changed(RULES, self._reload_rules)
 
     # --- recording (inside a write transaction) -------------------------------------------
     def record(
@@ -132,7 +139,8 @@ class EventEngine:
             schedule.insert_steps(conn, schedule.held(steps, now))
         elif steps:
             schedule.insert_steps(conn, steps)
-            if max(row[3] for row in steps) - now <= SCHEDULED_HORIZON:
+            # (in team mode another replica may take the steps, or change the message)
+            if not self.shared and max(row[3] for row in steps) - now <= SCHEDULED_HORIZON:
                 self._remember(message, len(steps))
             self.clock.note(min(row[3] for row in steps))
         with self._lock:
@@ -255,12 +263,18 @@ class EventEngine:
         for rule in await self.sandbox.db.read(rule_store.load):
             self.rules.add(rule)
 
+    async def _reload_rules(self) -> None:
+        """Another replica changed the live rules: take the stored ones."""
+        self.rules.replace_live(await self.sandbox.db.read(rule_store.load))
+
     async def add_rule(self, rule: Rule) -> Rule:
         await self.sandbox.db.write(lambda conn: rule_store.save(conn, rule))
+        self.sandbox.team.changed(RULES)
         return self.rules.add(rule)
 
     async def remove_rule(self, rule_id: str) -> bool:
         stored = await self.sandbox.db.write(lambda conn: rule_store.delete(conn, rule_id))
+        self.sandbox.team.changed(RULES)
         return self.rules.remove(rule_id) or stored
 
     async def set_rule_enabled(self, rule_id: str, enabled: bool) -> Rule | None:
@@ -268,6 +282,7 @@ class EventEngine:
         rule = self.rules.set_enabled(rule_id, enabled)
         if rule is not None:
             await self.sandbox.db.write(lambda conn: rule_store.update(conn, rule))
+            self.sandbox.team.changed(RULES)
         return rule
 
     async def move_rule(self, rule_id: str, position: int) -> list[Rule] | None:
@@ -276,6 +291,7 @@ class EventEngine:
         if order is not None:
             ids = [r.id for r in order]
             await self.sandbox.db.write(lambda conn: rule_store.set_order(conn, ids))
+            self.sandbox.team.changed(RULES)
         return order
 
     def announce(self, recorded: list[DeliveryEvent], wake: bool = True) -> None:

@@ -137,6 +137,22 @@ def due(
     return [_item(row) for row in rows if row["seq"] not in skip][:limit]
 
 
+def still_due(conn: Connection, seqs: Sequence[int], now: float) -> list[OutboxItem]:
+    """Of the rows ``seqs``, those still pending and due, as they are now (team mode: read
+    again once claimed, since another replica may have sent one meanwhile)."""
+    found: list[OutboxItem] = []
+    for start in range(0, len(seqs), 500):
+        chunk = list(seqs[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT * FROM webhook_outbox WHERE seq IN ({marks}) AND status = 'pending'"
+            " AND next_attempt <= ? ORDER BY next_attempt, seq",
+            [*chunk, now],
+        )
+        found += [_item(row) for row in rows]
+    return found
+
+
 def next_due(conn: Connection) -> float | None:
     row = conn.execute(
         "SELECT MIN(next_attempt) FROM webhook_outbox WHERE status = 'pending'"

@@ -202,6 +202,12 @@ class RuleBook:
             self._rules = rules
         return list(rules)
 
+    def replace_live(self, stored: list[Rule]) -> None:
+        """Put ``stored`` (the live rules, as the database has them) in place of the live
+        rules, after the ``--rules-file`` ones (team mode: another replica changed them)."""
+        with self._lock:
+            self._rules = [*(r for r in self._rules if r.origin == "file"), *stored]
+
     def has_stage(self, stage: str) -> bool:
         """Whether any enabled rule acts at ``stage`` (lets callers skip building a context)."""
         return any(rule.enabled and rule.stage == stage for rule in self._rules)

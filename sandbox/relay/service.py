@@ -149,7 +149,8 @@ class Relay:
 
     # --- auto-relay ----------------------------------------------------------------------
     def on_bus(self, event: BusEvent) -> None:
-        if event.type == NEW and isinstance(event.data, MessageSummary):
+        # (a message another replica accepted is relayed there: once, not once per replica)
+        if event.type == NEW and isinstance(event.data, MessageSummary) and not event.remote:
             self._arrivals.put_nowait(event.data)
 
     async def start(self) -> None:

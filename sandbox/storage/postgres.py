@@ -13,7 +13,8 @@ page and counts) see one snapshot.
 
 Several replicas share the database: migrations run under an advisory lock (one replica
 migrates, the others wait, then find nothing left to do). Everything else replicas need to
-agree on (claims, leadership, the change feed) is in :mod:`mailsandbox.storage.team`.
+agree on (claims, leadership, the change feed) is in
+:mod:`mailsandbox.storage.pg_coordination` and :mod:`mailsandbox.team`.
 """
 
 from __future__ import annotations
