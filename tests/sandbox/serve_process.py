@@ -33,7 +33,9 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def serve_command(db: Path, *extra: str, smtp_port: int = 0, http_port: int = 0) -> list[str]:
+def serve_command(
+    db: Path | str, *extra: str, smtp_port: int = 0, http_port: int = 0
+) -> list[str]:
     return [
         sys.executable, "-m", "mailsandbox", "serve", "--db", str(db),
         "--smtp", f"127.0.0.1:{smtp_port}", "--http", f"127.0.0.1:{http_port}", *extra,
@@ -98,15 +100,17 @@ def launch_serve(
     env: Mapping[str, str] | None = None,
     command: list[str] | None = None,
     ports: tuple[int, int] | None = None,
+    cwd: Path | None = None,
 ) -> ServeProcess:
     """Start the CLI on free ports without waiting for it; or run ``command`` (which listens
-    on ``ports``, SMTP and HTTP, as its ``env`` says) with its output beside ``db``."""
+    on ``ports``, SMTP and HTTP, as its ``env`` says) with its output beside ``db``; in
+    ``cwd`` if given."""
     smtp_port, http_port = ports or (free_port(), free_port())
     output = db.with_name(db.name + ".out")
     with output.open("wb") as out, output.with_name(output.name + ".err").open("wb") as err:
         proc = subprocess.Popen(
             command or serve_command(db, *extra, smtp_port=smtp_port, http_port=http_port),
-            stdout=out, stderr=err, env=clean_env(env),
+            stdout=out, stderr=err, env=clean_env(env), cwd=cwd,
         )  # fmt: skip
     return ServeProcess(proc, smtp_port, http_port, output)
 
