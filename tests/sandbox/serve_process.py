@@ -33,9 +33,7 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def serve_command(
-    db: Path | str, *extra: str, smtp_port: int = 0, http_port: int = 0
-) -> list[str]:
+def serve_command(db: Path | str, *extra: str, smtp_port: int = 0, http_port: int = 0) -> list[str]:
     return [
         sys.executable, "-m", "mailsandbox", "serve", "--db", str(db),
         "--smtp", f"127.0.0.1:{smtp_port}", "--http", f"127.0.0.1:{http_port}", *extra,
