@@ -1,17 +1,41 @@
 """Team mode: replicas on one database hear each other's changes and share the work.
 
 :class:`Team` sits on a :class:`~mailsandbox.storage.coordination.Coordination` (see there;
-on SQLite nothing is shared and every call is trivially true). It gives the sandbox:
+on SQLite nothing is shared and every call is trivially true: ``Solo``). The runtime builds
+it from the database and starts it once the database is open. What each replica does:
 
-* the change feed between replicas: every event the mailbox publishes (``new``, ``update``,
-  ``delete``, ``prune``..., delivery ``event``s) goes to the other replicas too, which publish
-  it on their own bus, so their SSE streams, WebSockets and ``/api/v1/wait`` see mail
-  accepted anywhere. Payloads are small (a message or event id; the receiving replica reads
-  the rest from the shared database, where it is already committed);
-* shared state kept in memory (the event engine's rules, SES account settings): a replica
-  that changes it says so with :meth:`changed`, and the others reload it (:meth:`on_changed`);
-* :meth:`lead`: whether this replica runs the housekeeping (retention, outbox trimming);
-* :meth:`claim` / :meth:`release`: which replica sends a webhook outbox row.
+* **Everything a single sandbox does**, on the shared database: SMTP and HTTP ingest (each
+  door answers 250/2xx after its own commit), listing, search, the UI, the emulators.
+* **The change feed**: every event the mailbox publishes (``new``, ``update``, ``delete``,
+  ``prune``..., delivery ``event``s) is relayed (:meth:`relay`, a mailbox relay) to the
+  other replicas, which publish it on their own bus marked ``remote``, so their SSE streams,
+  WebSockets, UI live feeds and ``/api/v1/wait`` see mail accepted anywhere. Payloads are ids
+  (NOTIFY's limit is 8000 bytes): the receiver reads the summary from the shared database,
+  where it is already committed (and searchable: the origin publishes only then). Listeners
+  that *act* on a change (auto-relay) skip remote events: the replica where the message
+  arrived does it, once. Latency is one NOTIFY plus one read: a few milliseconds.
+* **Shared state kept in memory** (event-engine rules, inbox rules, SES account settings,
+  Postmark streams, Resend webhook secrets and API keys): the replica that changes it says
+  so with :meth:`changed` after the commit, and the others reload it from the database
+  (:meth:`on_changed`). Caches of counts (the API's totals, the UI's overview) are off in
+  team mode: another replica's change reaches this bus a moment after its commit.
+* **Work done once**: each webhook outbox row is POSTed by the replica that claimed it
+  (:meth:`claim`, session advisory locks, released after the outcome's commit; see
+  :mod:`mailsandbox.events.dispatcher`), each scheduled event step is applied by the replica
+  whose transaction took its row (``SELECT … FOR UPDATE SKIP LOCKED``, see
+  :mod:`mailsandbox.events.schedule`); retention and outbox trimming run on the lead only
+  (:meth:`lead`). A replica killed with kill -9 loses its database session: its claims and
+  its lead end with it, its open transaction rolls back, and the others (which look at the
+  outbox and the schedule at least once a second) take the work over. Checkpoints are the
+  PostgreSQL server's own business.
+
+Limits: after a lost listener connection the replica resynchronises (reloads shared state,
+tells its live pages to reload) rather than replaying what it missed; per-process figures
+(``/metrics``, Mailpit's runtime stats, rate limits of the emulators) are per replica;
+file-defined event rules switched on/off or moved through the API change on one replica
+only (they are not stored); webhook signing keys that live in files are read from the data
+directory (the working directory in team mode): replicas must share it, or be given the
+keys in their settings.
 """
 
 from __future__ import annotations
@@ -21,9 +45,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from mailsandbox import bus
-from mailsandbox.bus import DELIVERY_EVENT, NEW, BusEvent
+from mailsandbox.bus import DELIVERY_EVENT, NEW, PRUNE, BusEvent
 from mailsandbox.storage import events, messages
-from mailsandbox.storage.coordination import Coordination, Payload
+from mailsandbox.storage.coordination import RESYNC, Coordination, Payload
 from mailsandbox.storage.db import Database
 from mailsandbox.storage.sql import Connection
 
@@ -94,8 +118,10 @@ class Team:
         for payload in batch:
             kind = payload.get("t", "")
             if kind == STATE:
-                for reload in self._reloads.get(str(payload.get("d")), []):
-                    await reload()
+                await self._reload([str(payload.get("d"))])
+            elif kind == RESYNC:  # changes may have been missed: reload everything
+                await self._reload(list(self._reloads))
+                self.bus.publish(BusEvent(PRUNE, None, remote=True))
             elif kind == NEW:
                 if payload["id"] in summaries:  # (else deleted meanwhile)
                     summary = summaries[payload["id"]]
@@ -105,6 +131,14 @@ class Team:
                     self.bus.publish(BusEvent(DELIVERY_EVENT, found[payload["id"]], remote=True))
             elif kind:
                 self.bus.publish(BusEvent(kind, payload.get("d"), payload.get("i"), remote=True))
+
+    async def _reload(self, topics: list[str]) -> None:
+        for topic in topics:
+            for reload in self._reloads.get(topic, []):
+                try:
+                    await reload()
+                except Exception:  # (the next change, or a restart, reloads it)
+                    log.exception("could not reload %s changed by another replica", topic)
 
     # --- sharing the work ----------------------------------------------------------------
     async def lead(self) -> bool:

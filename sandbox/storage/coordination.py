@@ -22,6 +22,9 @@ from typing import Any, Protocol
 from mailsandbox.storage.db import Database
 
 Payload = dict[str, Any]
+# A payload a coordination delivers of its own when it may have missed some (a lost
+# connection): the receiver reloads whatever it keeps of the others' changes.
+RESYNC = "resync"
 Receiver = Callable[[list[Payload]], Awaitable[None]]
 
 

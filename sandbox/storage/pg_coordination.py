@@ -4,8 +4,8 @@ Two connections of its own, on the event loop (psycopg's asyncio connections):
 
 * the *listener* LISTENs on ``mailsandbox_changes`` and hands what other replicas sent to the
   receiver in batches (all that arrived meanwhile, in order). When it loses the server it
-  reconnects and delivers a ``prune`` ("reload") of its own, since it may have missed
-  changes meanwhile;
+  reconnects and delivers a ``resync`` of its own, since it may have missed changes
+  meanwhile (live pages reload, shared state is read again);
 * the *locker* sends (one ``pg_notify`` statement per batch of queued payloads, in order) and
   holds session advisory locks: the housekeeping lead and the claims on outbox rows. A
   session lock lasts until it is released or the session ends: a replica killed with kill
@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 
 from mailsandbox import ids
-from mailsandbox.storage.coordination import Payload, Receiver
+from mailsandbox.storage.coordination import RESYNC, Payload, Receiver
 from mailsandbox.storage.postgres import (
     APPLICATION_NAME,
     CONNECT_TIMEOUT,
@@ -40,7 +40,10 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "mailsandbox_changes"
 LEAD_LOCK = 2  # (LOCK_SPACE, 2): the housekeeping lead
-CLAIM_SPACE = LOCK_SPACE + 1  # (CLAIM_SPACE, seq): an outbox row being sent
+CLAIM_SPACE = LOCK_SPACE + 1  # (CLAIM_SPACE, seq mod 2^31): an outbox row being sent
+# A claim's lock key is the key modulo 2^31 (the two-int form of advisory locks): two rows
+# 2^31 apart share a lock, which at worst delays one of them to the next round.
+CLAIM_KEY = "(k % 2147483648)::int"
 RETRY_FIRST, RETRY_MAX = 0.2, 5.0  # pauses between reconnection attempts (doubling)
 MAX_PAYLOAD = 7900  # NOTIFY's limit is 8000 bytes
 
@@ -100,7 +103,7 @@ class PgCoordination:
         text = json.dumps({"r": self.replica, **payload}, separators=(",", ":"))
         if len(text.encode()) > MAX_PAYLOAD:  # (the feed keeps payloads small: never here)
             log.warning("team notification too large, sending a reload instead")
-            text = json.dumps({"r": self.replica, "t": "prune"})
+            text = json.dumps({"r": self.replica, "t": RESYNC})
         self._outgoing.append(text)
         self._pending.set()
 
@@ -135,7 +138,7 @@ class PgCoordination:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
                     if not first:  # changes may have passed us by meanwhile
-                        self._incoming.put_nowait({"t": "prune"})
+                        self._incoming.put_nowait({"t": RESYNC})
                     first, delay = False, RETRY_FIRST
                     async for notify in conn.notifies():
                         payload = json.loads(notify.payload)
@@ -176,7 +179,9 @@ class PgCoordination:
         async with self._locker_mutex:
             try:
                 conn = await self._locker_connection()
-                if not self._leading:
+                if self._leading:  # (a query finds out whether the session, and the lock, lives)
+                    await conn.execute("SELECT 1")
+                else:
                     cursor = await conn.execute(
                         "SELECT pg_try_advisory_lock(%s, %s)", (LOCK_SPACE, LEAD_LOCK)
                     )
@@ -195,7 +200,8 @@ class PgCoordination:
             try:
                 conn = await self._locker_connection()
                 cursor = await conn.execute(
-                    "SELECT k FROM unnest(%s::int[]) AS k WHERE pg_try_advisory_lock(%s, k)",
+                    "SELECT k FROM unnest(%s::bigint[]) AS k"
+                    f" WHERE pg_try_advisory_lock(%s, {CLAIM_KEY})",
                     (list(keys), CLAIM_SPACE),
                 )
                 return [int(row[0]) for row in await cursor.fetchall()]
@@ -210,7 +216,7 @@ class PgCoordination:
             try:
                 conn = await self._locker_connection()
                 await conn.execute(
-                    "SELECT pg_advisory_unlock(%s, k) FROM unnest(%s::int[]) AS k",
+                    f"SELECT pg_advisory_unlock(%s, {CLAIM_KEY}) FROM unnest(%s::bigint[]) AS k",
                     (CLAIM_SPACE, list(keys)),
                 )
             except psycopg.Error as exc:  # a lost session released them already
