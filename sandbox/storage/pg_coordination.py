@@ -43,7 +43,7 @@ LEAD_LOCK = 2  # (LOCK_SPACE, 2): the housekeeping lead
 CLAIM_SPACE = LOCK_SPACE + 1  # (CLAIM_SPACE, seq mod 2^31): an outbox row being sent
 # A claim's lock key is the key modulo 2^31 (the two-int form of advisory locks): two rows
 # 2^31 apart share a lock, which at worst delays one of them to the next round.
-CLAIM_KEY = "(k % 2147483648)::int"
+CLAIM_KEY = "mod(k, 2147483648)::int"
 RETRY_FIRST, RETRY_MAX = 0.2, 5.0  # pauses between reconnection attempts (doubling)
 MAX_PAYLOAD = 7900  # NOTIFY's limit is 8000 bytes
 
