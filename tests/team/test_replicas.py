@@ -60,6 +60,12 @@ class Frames:
 
         return eventually(arrived, timeout=timeout)
 
+    def kinds(self) -> list[str]:
+        """The types of the frames pushed so far."""
+        while not self.frames.empty():
+            self.seen.append(self.frames.get_nowait())
+        return [frame["Type"] for _, frame in self.seen]
+
 
 @contextlib.contextmanager
 def _websocket(replica: ServeProcess, frames: Frames) -> Iterator[ClientConnection]:
@@ -310,6 +316,12 @@ def test_retention_runs_on_the_lead_replica_and_another_takes_over_when_it_dies(
     assert _subjects(b) == {f"c{n}" for n in range(5, 10)}
 
 
+def _inboxes_of_rules(replica: ServeProcess) -> list[str]:
+    """The inboxes the inbox rules in force on ``replica`` put mail in."""
+    rules = httpx.get(f"{replica.url}/api/v1/inbox-rules", timeout=10).json()["rules"]
+    return [str(r["Inbox"]) for r in rules]
+
+
 def test_settings_kept_in_memory_reload_when_another_replica_changes_them(
     replicas: Replicas,
 ) -> None:
@@ -318,11 +330,7 @@ def test_settings_kept_in_memory_reload_when_another_replica_changes_them(
     rule = httpx.post(f"{a.url}/api/v1/inbox-rules", json={"Rule": "to:*@billing.test=billing"})
     assert rule.status_code == 200
 
-    def b_has_it() -> bool:
-        rules = httpx.get(f"{b.url}/api/v1/inbox-rules").json()["rules"]
-        return [r["Inbox"] for r in rules] == ["billing"]
-
-    eventually(b_has_it, timeout=LIVE)
+    eventually(lambda: _inboxes_of_rules(b) == ["billing"], timeout=LIVE)
     with smtplib.SMTP("127.0.0.1", b.smtp_port, timeout=30) as client:
         client.sendmail("app@example.com", ["ann@billing.test"], "Subject: invoice\r\n\r\nHi\r\n")
     assert httpx.get(f"{a.url}/api/v1/inboxes").json()["inboxes"][0]["Name"] == "billing"
@@ -335,3 +343,26 @@ def test_settings_kept_in_memory_reload_when_another_replica_changes_them(
     eventually(
         lambda: replicas.query("SELECT 1 FROM events WHERE type = 'bounced'"), what="a bounce"
     )
+
+
+def test_a_replica_that_lost_its_listener_connection_resynchronises(replicas: Replicas) -> None:
+    a, b = replicas.start(), replicas.start()
+    on_b = Frames()
+    with _websocket(b, on_b):
+        _send(a, "warm-up")
+        on_b.first("new", "Subject", "warm-up")
+        # The server cuts every replica's LISTEN connection; a change made right then is
+        # not heard by B, which reconnects, then reloads what it keeps and tells its pages.
+        cut = replicas.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE query = 'LISTEN mailsandbox_changes'"
+        )
+        assert len(cut) == 2
+        rule = {"Rule": "to:*@billing.test=billing"}
+        assert httpx.post(f"{a.url}/api/v1/inbox-rules", json=rule).status_code == 200
+        eventually(lambda: "prune" in on_b.kinds(), what="B told its pages to reload")
+        eventually(lambda: _inboxes_of_rules(b) == ["billing"], timeout=LIVE)
+        # And B hears A's changes live again.
+        _send(a, "after")
+        sent = time.monotonic()
+        assert on_b.first("new", "Subject", "after") - sent < LIVE
