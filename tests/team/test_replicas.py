@@ -13,7 +13,7 @@ import smtplib
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -50,12 +50,15 @@ class Frames:
 
     def first(self, kind: str, key: str, value: str, timeout: float = 10.0) -> float:
         """When the first frame ``kind`` whose data has ``key`` = ``value`` arrived."""
+        return self.first_where(kind, lambda data: data[key] == value, timeout)
+
+    def first_where(self, kind: str, test: Callable[[Any], bool], timeout: float = 10.0) -> float:
+        """When the first frame ``kind`` whose data passes ``test`` arrived."""
 
         def arrived() -> float:
-            while not self.frames.empty():
-                self.seen.append(self.frames.get_nowait())
-            found = [at for at, f in self.seen if f["Type"] == kind and f["Data"][key] == value]
-            assert found, f"no {kind} {value} pushed yet"
+            self.kinds()
+            found = [at for at, f in self.seen if f["Type"] == kind and test(f["Data"])]
+            assert found, f"no such {kind} pushed yet: {self.seen}"
             return found[0]
 
         return eventually(arrived, timeout=timeout)
@@ -65,6 +68,11 @@ class Frames:
         while not self.frames.empty():
             self.seen.append(self.frames.get_nowait())
         return [frame["Type"] for _, frame in self.seen]
+
+
+def _ui_arrived(data: dict[str, Any], subject: str) -> bool:
+    """Whether a UI live feed's ``new`` frame announces mail with ``subject``."""
+    return any(m["Subject"] == subject for m in data["Messages"])
 
 
 @contextlib.contextmanager
@@ -80,37 +88,47 @@ def _websocket(replica: ServeProcess, frames: Frames) -> Iterator[ClientConnecti
         yield socket
 
 
-def _sse(replica: ServeProcess, frames: Frames, stop: threading.Event) -> None:
+def _sse(replica: ServeProcess, path: str, frames: Frames, stop: threading.Event) -> None:
     with (
         contextlib.suppress(httpx.HTTPError),  # (the replica stopped at the end)
         httpx.Client(timeout=None) as client,
-        client.stream("GET", f"{replica.url}/api/v1/stream") as response,
+        client.stream("GET", replica.url + path) as response,
     ):
         kind = ""
         for line in response.iter_lines():
             if stop.is_set():
                 return
-            if line.startswith("event: "):
+            if line.startswith("retry: "):  # (the UI's feed says so once subscribed)
+                frames.frames.put((time.monotonic(), {"Type": "open", "Data": None}))
+            elif line.startswith("event: "):
                 kind = line[len("event: ") :]
             elif line.startswith("data: "):
-                frames.frames.put((time.monotonic(), {"Type": kind, "Data": json.loads(line[6:])}))
+                data: Any = line[6:]  # JSON, or a bare id (the UI feed's ``delivery``)
+                with contextlib.suppress(ValueError):
+                    data = json.loads(data)
+                frames.frames.put((time.monotonic(), {"Type": kind, "Data": data}))
 
 
 def test_mail_accepted_by_one_replica_is_listed_found_and_pushed_live_by_the_other(
     replicas: Replicas,
 ) -> None:
     a, b = replicas.start(), replicas.start()
-    on_b_ws, on_b_sse, on_a_ws = Frames(), Frames(), Frames()
+    on_b_ws, on_b_sse, on_b_ui, on_a_ws = Frames(), Frames(), Frames(), Frames()
     stop = threading.Event()
-    threading.Thread(target=_sse, args=(b, on_b_sse, stop), daemon=True).start()
+    for path, frames in (("/api/v1/stream", on_b_sse), ("/ui/events", on_b_ui)):
+        threading.Thread(target=_sse, args=(b, path, frames, stop), daemon=True).start()
     with (
         _websocket(b, on_b_ws),
         _websocket(a, on_a_ws),
     ):
-        # The feeds are open once they pushed something: a first message, through A.
+        # The feeds are subscribed once they pushed something: the counts (Mailpit's feeds),
+        # a retry delay (the UI's). Then a first message, through A.
+        for frames in (on_b_ws, on_b_sse, on_b_ui, on_a_ws):
+            eventually(frames.kinds, what="the feed is subscribed")
         _send(a, "warm-up")
         for frames in (on_b_ws, on_b_sse, on_a_ws):
             frames.first("new", "Subject", "warm-up")
+        on_b_ui.first_where("new", lambda data: _ui_arrived(data, "warm-up"))
         waited: queue.Queue[tuple[float, httpx.Response]] = queue.Queue()
 
         def wait_on_b() -> None:
@@ -126,6 +144,8 @@ def test_mail_accepted_by_one_replica_is_listed_found_and_pushed_live_by_the_oth
         accepted = time.monotonic()  # (the 250 of replica A)
         assert on_b_ws.first("new", "Subject", "team-live") - accepted < LIVE
         assert on_b_sse.first("new", "Subject", "team-live") - accepted < LIVE
+        ui = on_b_ui.first_where("new", lambda data: _ui_arrived(data, "team-live"))
+        assert ui - accepted < LIVE  # (the UI's feed coalesces bursts: 50 ms)
         waiter.join(15)
         answered, response = waited.get_nowait()
         assert response.status_code == 200 and response.json()["Subject"] == "team-live"
