@@ -364,6 +364,16 @@ def test_settings_kept_in_memory_reload_when_another_replica_changes_them(
     eventually(
         lambda: replicas.query("SELECT 1 FROM events WHERE type = 'bounced'"), what="a bounce"
     )
+    # A Postmark message stream created on A is known to B's send path.
+    postmark = {"X-Postmark-Server-Token": "token", "Accept": "application/json"}
+    stream = {"ID": "news", "Name": "News", "MessageStreamType": "Broadcasts"}
+    made = httpx.post(f"{a.url}/message-streams", json=stream, headers=postmark)
+    assert made.status_code == 200, made.text
+
+    def b_knows_it() -> bool:
+        return httpx.get(f"{b.url}/message-streams/news", headers=postmark).status_code == 200
+
+    eventually(b_knows_it, timeout=LIVE)
 
 
 def test_a_replica_that_lost_its_listener_connection_resynchronises(replicas: Replicas) -> None:
