@@ -81,6 +81,7 @@ class Sandbox:
         self.team = Team(self.db, self.bus, coordination.for_database(self.db))
         if self.team.shared:
             self.mailbox.relays.append(self.team.relay)
+            self.bus.on(self._heard)
             self.team.on_changed(INBOX_RULES, self.reload_inbox_rules)
         self.mailbox.inbox_rules = InboxRules(parse_all(settings.inbox_rule))
         self.smtp_stats = SmtpStats()
@@ -113,6 +114,7 @@ class Sandbox:
         self.loop: asyncio.AbstractEventLoop | None = None  # the loop it runs on, once started
         self._tasks: list[asyncio.Task[None]] = []
         self._pruned_at_count = -1
+        self._remote_arrivals = 0  # team mode: mail the other replicas accepted (heard of)
 
     # --- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -240,12 +242,12 @@ class Sandbox:
             self.retention_checks += 1  # (lets a test know a check has run)
             if self.settings.max_messages <= 0 and max_age is None:
                 continue
-            # One replica prunes (the lead: another takes over when it dies); it prunes every
-            # turn, since it does not count what the others accept.
+            # One replica prunes (the lead: another takes over when it dies), counting the
+            # mail the others accepted too.
             if not await self.team.lead():
                 continue
-            accepted = self.mailbox.accepted
-            if accepted == self._pruned_at_count and max_age is None and not self.team.shared:
+            accepted = self.mailbox.accepted + self._remote_arrivals
+            if accepted == self._pruned_at_count and max_age is None:
                 continue
             try:
                 await self.prune_now(max_age)
@@ -253,6 +255,11 @@ class Sandbox:
                 log.exception("retention: pruning failed; retrying in %g s", PRUNE_INTERVAL)
                 continue
             self._pruned_at_count = accepted
+
+    def _heard(self, event: bus.BusEvent) -> None:
+        """Team mode: another replica accepted mail (or this one may have missed some)."""
+        if event.remote and event.type in (bus.NEW, bus.PRUNE):
+            self._remote_arrivals += 1
 
     async def prune_now(self, max_age: float | None = None) -> list[str]:
         min_created = time.time() - max_age if max_age is not None else None
