@@ -35,7 +35,9 @@ tells its live pages to reload) rather than replaying what it missed; per-proces
 file-defined event rules switched on/off or moved through the API change on one replica
 only (they are not stored); webhook signing keys that live in files are read from the data
 directory (the working directory in team mode): replicas must share it, or be given the
-keys in their settings.
+keys in their settings; Resend's "request with this idempotency key still in progress" (409)
+is known per replica (the stored answers are shared: a repeat after the first one finished
+is replayed by any replica).
 """
 
 from __future__ import annotations

@@ -19,7 +19,10 @@ outcome is committed. So each POST is made by one replica. A replica killed mid-
 loses its database session, and with it its claims: the others find the rows still pending
 at their next look (every ``MAX_IDLE`` at most) and send them. A POST the dead replica made
 whose answer it had not committed is sent again, exactly as after a restart on SQLite (at
-most ``PER_URL`` per URL). Trimming old rows is housekeeping: the lead replica's alone.
+most ``PER_URL`` per URL). The one other way to a duplicate: a replica whose coordination
+connection (not the process) is cut loses its claims while its POSTs in flight go on, and
+another replica may claim and post those rows meanwhile. Trimming old rows is housekeeping:
+the lead replica's alone.
 """
 
 from __future__ import annotations
