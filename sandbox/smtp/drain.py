@@ -39,7 +39,7 @@ async def drain(
         listener.server.close()
     handler.begin_draining()
     for session in list(handler.sessions):
-        if not session.receiving_data:
+        if not (session.receiving_data or session.storing):
             session.say_goodbye()
     await _all_closed(handler, grace)
     for session in list(handler.sessions):
