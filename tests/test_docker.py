@@ -222,6 +222,7 @@ def test_team_compose_replicas_run_the_image_on_postgresql(
 ) -> None:
     replicas = replicas_of(team)
     assert len(replicas) == 2
+    assert 'pip install ".[postgres]"' in image.one("RUN")  # psycopg, for --db postgresql://
     postgres = team["services"]["postgres"]
     pg_env = postgres["environment"]
     assert postgres["healthcheck"]["test"] == [
