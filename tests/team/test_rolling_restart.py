@@ -6,8 +6,10 @@ haproxy running ``deploy/haproxy.cfg`` (the file compose mounts). Client threads
 haproxy's SMTP port as applications do: a message not acknowledged with 250 (a 421 from a
 replica shutting down, a dropped connection) is sent again, on a new connection. Meanwhile
 replica 1 is stopped with SIGTERM, waited for, seen down by haproxy, started again and seen up;
-then replica 2. Afterwards haproxy's HTTP lists every acknowledged message exactly once, under
-the id its 250 gave, and nothing else.
+then replica 2. Meanwhile a reader polls the message list through haproxy's HTTP: every
+request is answered (a replica that stops finishes what it serves, haproxy retries a refused
+connection elsewhere). Afterwards haproxy's HTTP lists every acknowledged message exactly
+once, under the id its 250 gave, and nothing else.
 """
 
 from __future__ import annotations
@@ -146,6 +148,29 @@ class Burst:
             return sum(start <= t <= end for t in self.ack_times)
 
 
+@dataclass
+class Reader:
+    """Lists messages through haproxy until told to stop; counts what was not a 200."""
+
+    url: str
+    answered: int = 0
+    failed: list[str] = field(default_factory=list)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=30) as api:
+            while not self.stopping.is_set():
+                try:
+                    status = api.get("/api/v1/messages", params={"limit": 5}).status_code
+                except httpx.HTTPError as exc:
+                    self.failed.append(repr(exc))
+                    continue
+                if status == 200:
+                    self.answered += 1
+                else:
+                    self.failed.append(str(status))
+
+
 @pytest.fixture
 def replicas(postgres_cluster: Cluster, tmp_path: Path) -> Iterator[list[Replica]]:
     db = postgres_cluster.database()
@@ -190,8 +215,9 @@ def listed(proxy: HAProxy) -> Counter[tuple[str, str]]:
 def test_a_rolling_restart_during_an_smtp_burst_loses_nothing(
     replicas: list[Replica], proxy: HAProxy
 ) -> None:
-    burst = Burst(proxy.smtp_port)
+    burst, reader = Burst(proxy.smtp_port), Reader(proxy.url)
     threads = [threading.Thread(target=burst.run, args=(n,)) for n in range(CLIENTS)]
+    threads.append(threading.Thread(target=reader.run))
     for thread in threads:
         thread.start()
     try:
@@ -209,10 +235,12 @@ def test_a_rolling_restart_during_an_smtp_burst_loses_nothing(
         eventually(lambda: len(burst.acknowledged) >= done + 20, timeout=20, what="after")
     finally:
         burst.stopping.set()
+        reader.stopping.set()
         for thread in threads:
             thread.join(60)
     assert not burst.errors, burst.errors
     assert not any(thread.is_alive() for thread in threads)
+    assert reader.answered > 0 and not reader.failed, reader.failed
 
     stored = listed(proxy)
     expected = Counter((subject, id_) for subject, id_ in burst.acknowledged.items())
@@ -220,4 +248,7 @@ def test_a_rolling_restart_during_an_smtp_burst_loses_nothing(
         f"missing: {expected - stored}; extra or duplicated: {stored - expected};"
         f" attempts not acknowledged: {dict(burst.failures)}"
     )
-    print(f"acknowledged {len(expected)}; attempts not acknowledged: {dict(burst.failures)}")
+    print(
+        f"acknowledged {len(expected)}; attempts not acknowledged: {dict(burst.failures)};"
+        f" lists answered through haproxy: {reader.answered}"
+    )
