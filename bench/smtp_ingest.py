@@ -216,11 +216,13 @@ class Sandbox:
         listed = listed_ids(self.http_ports[-1])
         missing_listed = [a for a in acks if a not in listed]
         kill_all(self.procs)
-        missing_stored = [a for a in acks if a not in stored_ids(self.db)]
+        stored = stored_ids(self.db)
+        missing_stored = [a for a in acks if a not in stored]
         print(
             f"{self.target.name}: acknowledged {len(acks)}; listed by the API"
             f" {len(acks) - len(missing_listed)}; in the database after kill -9:"
-            f" {len(acks) - len(missing_stored)}"
+            f" {len(acks) - len(missing_stored)}",
+            flush=True,
         )
         return not missing_listed and not missing_stored
 
