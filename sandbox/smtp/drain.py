@@ -32,9 +32,11 @@ GRACE = 5.0  # seconds a message being sent at shutdown has to arrive
 
 
 async def drain(
-    handler: SandboxHandler, listeners: Sequence[SmtpListener], grace: float = GRACE
+    handler: SandboxHandler, listeners: Sequence[SmtpListener], grace: float | None = None
 ) -> None:
-    """Stop accepting SMTP connections and end the open ones as the module docstring says."""
+    """Stop accepting SMTP connections and end the open ones as the module docstring says
+    (``grace``: :data:`GRACE` unless given)."""
+    grace = GRACE if grace is None else grace
     for listener in listeners:
         listener.server.close()
     handler.begin_draining()
