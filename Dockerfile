@@ -11,7 +11,8 @@ COPY pyproject.toml README.md ./
 COPY sandbox ./sandbox
 COPY web ./web
 COPY emulators ./emulators
-RUN pip install . \
+# The postgres extra (psycopg) lets the same image run team mode (compose.team.yml).
+RUN pip install ".[postgres]" \
     && useradd --system --uid 1000 --home-dir /data mailsandbox \
     && mkdir -p /data \
     && chown mailsandbox /data

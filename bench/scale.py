@@ -8,6 +8,11 @@ list page 1, a full-text search, a field search, and get-message (p50 / p95 of r
 followed by the server's resident memory and the size of the database files.
 
     .venv/bin/python bench/scale.py [--messages 100000] [--db /tmp/scale.db [--reuse]]
+    .venv/bin/python bench/scale.py --backend postgresql [--db postgresql://... [--reuse]]
+
+``--backend postgresql`` measures team mode's storage: the database is ``--db`` (a URL), or a
+new one on a throwaway cluster (``tests/postgres.py``), and its size is
+``pg_database_size``.
 
 ``--reuse`` keeps the messages already in ``--db`` when there are enough (a second run would
 otherwise add another 100,000), and marks them unread again, as after a fresh load (get-message
@@ -29,14 +34,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
+import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from smtp_ingest import free_port, start_sandbox
+from smtp_ingest import free_port, postgres_cluster, start_sandbox
 
 from mailsandbox import ids, indexer
 from mailsandbox.ingest import Inbound, prepare
 from mailsandbox.storage import messages
 from mailsandbox.storage.db import Database
+from mailsandbox.storage.sql import Connection
 
 WORDS = [
     "invoice",
@@ -89,19 +96,21 @@ def templates(count: int = 200) -> list[messages.NewMessage]:
     return result
 
 
-def _insert_all(rows: list[messages.NewMessage]) -> Callable[[sqlite3.Connection], None]:
-    def insert(conn: sqlite3.Connection) -> None:
+def _insert_all(rows: list[messages.NewMessage]) -> Callable[[Connection], None]:
+    def insert(conn: Connection) -> None:
         for row in rows:
             messages.insert_message(conn, row)
 
     return insert
 
 
-def load(db_path: Path, total: int) -> float:
+def load(db: Path | str, total: int) -> float:
     """Insert ``total`` messages through the Database writer; returns seconds taken."""
-    # The schema is already there (serve created it); the search index file is attached as
-    # the server attaches it, so that insert_message fills the index as it goes.
-    database = Database(db_path, [], attachments=[indexer.attachment(db_path)])
+    # The schema is already there (serve created it); on SQLite the search index file is
+    # attached as the server attaches it, so that insert_message fills the index as it goes
+    # (on PostgreSQL the search text is a column of the message's own rows).
+    attachments = [indexer.attachment(db)] if isinstance(db, Path) else []
+    database = Database(db, [], attachments=attachments)
     database.open()
     base = templates()
     started = time.perf_counter()
@@ -123,15 +132,28 @@ def load(db_path: Path, total: int) -> float:
     return time.perf_counter() - started
 
 
-def mark_unread(db_path: Path) -> int:
-    """Mark every message of ``db_path`` unread (as freshly loaded); returns how many it has."""
-    conn = sqlite3.connect(db_path)
+def mark_unread(db: Path | str) -> int:
+    """Mark every message of ``db`` unread (as freshly loaded); returns how many it has."""
+    update, count = "UPDATE messages SET read = 0 WHERE read != 0", "SELECT COUNT(*) FROM messages"
+    if isinstance(db, str):
+        with psycopg.connect(db) as pg:
+            pg.execute(update)
+            return int(pg.execute(count).fetchone()[0])  # type: ignore[index]
+    conn = sqlite3.connect(db)
     try:
         with conn:
-            conn.execute("UPDATE messages SET read = 0 WHERE read != 0")
-        return int(conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
+            conn.execute(update)
+        return int(conn.execute(count).fetchone()[0])
     finally:
         conn.close()
+
+
+def size_mb(db: Path | str) -> float:
+    if isinstance(db, str):
+        with psycopg.connect(db) as pg:
+            row = pg.execute("SELECT pg_database_size(current_database())").fetchone()
+            return int(row[0]) / 1024 / 1024  # type: ignore[index]
+    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1024 / 1024
 
 
 def timed(
@@ -156,13 +178,22 @@ def rss_mb(pid: int) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--db", default="", help="database file (default: a temporary one)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--db", default="", help="database file or URL (default: a temporary one)")
     parser.add_argument("--runs", type=int, default=30, help="requests per timed endpoint")
     parser.add_argument(
         "--reuse", action="store_true", help="keep the messages of --db if it has enough"
     )
     args = parser.parse_args()
-    db = Path(args.db or Path(tempfile.mkdtemp(prefix="mailsandbox-scale-")) / "scale.db")
+    cluster = None
+    db: Path | str
+    if args.backend == "postgresql":
+        if not args.db:
+            cluster = postgres_cluster()
+            args.db = cluster.database(migrated=False)
+        db = args.db
+    else:
+        db = Path(args.db or Path(tempfile.mkdtemp(prefix="mailsandbox-scale-")) / "scale.db")
 
     smtp_port, http_port = free_port(), free_port()
     first = start_sandbox(db, smtp_port, http_port)  # creates the schema
@@ -200,12 +231,13 @@ def main() -> int:
             print(f"{'get message':<24}{statistics.median(message_samples):>9.1f}"
                   f"{statistics.quantiles(message_samples, n=20)[-1]:>9.1f}")  # fmt: skip
         rss, peak = rss_mb(server.pid)
-        size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1024 / 1024
-        print(f"server RSS {rss:.0f} MB (peak {peak:.0f} MB); database {size:.0f} MB")
+        print(f"server RSS {rss:.0f} MB (peak {peak:.0f} MB); database {size_mb(db):.0f} MB")
     finally:
         server.terminate()
         server.wait(30)
-        if not args.db:
+        if cluster is not None:
+            cluster.stop()
+        elif not args.db and isinstance(db, Path):
             shutil.rmtree(db.parent, ignore_errors=True)
     return 0
 

@@ -7,7 +7,12 @@ MAIL/RCPT/DATA) and prints messages/s, the server's CPU per message, and the san
 At the end every acknowledged message must be listed by the API and, after a ``kill -9`` of
 the sandbox, present in the SQLite file: acknowledged means durable.
 
-    .venv/bin/python bench/smtp_ingest.py [--messages 2000] [--rounds 2]
+With ``--postgres`` the same run also measures team mode on a throwaway PostgreSQL cluster
+(``tests/postgres.py``): one replica, and two replicas on one database with the client's
+connections spread over both (CPU per message then sums both replicas). Its acknowledged
+messages too must be in the database after a ``kill -9`` of the replicas.
+
+    .venv/bin/python bench/smtp_ingest.py [--messages 2000] [--rounds 2] [--postgres]
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -91,12 +97,26 @@ class Result:
     cpu_us: float  # server CPU per message
 
 
-async def run_load(port: int, pid: int, conns: int, total: int, acks: list[bytes]) -> Result:
+@dataclass
+class Target:
+    """One server (or several replicas of one sandbox): the client spreads connections over
+    ``ports``; CPU is read from every process of ``pids``."""
+
+    name: str
+    ports: list[int]
+    pids: list[int]
+    acks: list[bytes]
+
+
+async def run_load(target: Target, conns: int, total: int) -> Result:
     template = message_body()
-    before, start = cpu_seconds(pid), time.perf_counter()
+    pids, ports = target.pids, target.ports
+    before, start = sum(map(cpu_seconds, pids)), time.perf_counter()
     per_conn = total // conns
-    await asyncio.gather(*(send_over(port, per_conn, template, acks) for _ in range(conns)))
-    elapsed, cpu = time.perf_counter() - start, cpu_seconds(pid) - before
+    await asyncio.gather(
+        *(send_over(ports[n % len(ports)], per_conn, template, target.acks) for n in range(conns))
+    )
+    elapsed, cpu = time.perf_counter() - start, sum(map(cpu_seconds, pids)) - before
     sent = per_conn * conns
     return Result(sent / elapsed, cpu / sent * 1e6)
 
@@ -135,7 +155,9 @@ def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("server did not start")
 
 
-def start_sandbox(db: Path, smtp_port: int, http_port: int, *extra: str) -> subprocess.Popen[bytes]:
+def start_sandbox(
+    db: Path | str, smtp_port: int, http_port: int, *extra: str
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", "mailsandbox", "serve", "--db", str(db), "--max-messages", "0",
         "--smtp", f"127.0.0.1:{smtp_port}", "--http", f"127.0.0.1:{http_port}",
@@ -165,58 +187,122 @@ def listed_ids(http_port: int) -> set[bytes]:
             start += len(page["messages"])
 
 
+@dataclass
+class Sandbox:
+    """A sandbox under test: its replicas (processes and HTTP ports) and its database."""
+
+    db: Path | str
+    procs: list[subprocess.Popen[bytes]]
+    http_ports: list[int]
+    target: Target
+
+    @classmethod
+    def start(cls, name: str, db: Path | str, replicas: int = 1) -> Sandbox:
+        procs: list[subprocess.Popen[bytes]] = []
+        smtp_ports, http_ports = [], []
+        try:
+            for _ in range(replicas):
+                smtp_ports.append(free_port())
+                http_ports.append(free_port())
+                procs.append(start_sandbox(db, smtp_ports[-1], http_ports[-1]))
+        except BaseException:
+            kill_all(procs)
+            raise
+        return cls(db, procs, http_ports, Target(name, smtp_ports, [p.pid for p in procs], []))
+
+    def check_durable(self) -> bool:
+        """Every acknowledged message listed by the API, and stored after ``kill -9``."""
+        acks = self.target.acks
+        listed = listed_ids(self.http_ports[-1])
+        missing_listed = [a for a in acks if a not in listed]
+        kill_all(self.procs)
+        stored = stored_ids(self.db)
+        missing_stored = [a for a in acks if a not in stored]
+        print(
+            f"{self.target.name}: acknowledged {len(acks)}; listed by the API"
+            f" {len(acks) - len(missing_listed)}; in the database after kill -9:"
+            f" {len(acks) - len(missing_stored)}",
+            flush=True,
+        )
+        return not missing_listed and not missing_stored
+
+
+def stored_ids(db: Path | str) -> set[bytes]:
+    query = "SELECT id FROM messages"
+    if isinstance(db, str):  # a PostgreSQL URL
+        import psycopg
+
+        with psycopg.connect(db) as pg:
+            return {str(row[0]).encode() for row in pg.execute(query)}
+    with sqlite3.connect(db) as conn:
+        return {row[0].encode() for row in conn.execute(query)}
+
+
+def kill_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+
+
+def postgres_cluster() -> Any:
+    """A throwaway cluster (``tests/postgres.py``: Debian's server, as the tests run it)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.postgres import Cluster
+
+    return Cluster.start()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=2000, help="messages per measurement")
     parser.add_argument(
         "--rounds", type=int, default=2, help="measure each case N times, keep best"
     )
+    parser.add_argument(
+        "--postgres", action="store_true", help="also PostgreSQL: one replica and two"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
-    sink_port, smtp_port, http_port = free_port(), free_port(), free_port()
+    sink_port = free_port()
     sink = subprocess.Popen([sys.executable, __file__, "--sink", str(sink_port)])
-    sandbox = start_sandbox(workdir / "bench.db", smtp_port, http_port)
-    acks: list[bytes] = []
+    cluster = postgres_cluster() if args.postgres else None
+    sandboxes: list[Sandbox] = []
     try:
+        sandboxes.append(Sandbox.start("sqlite", workdir / "bench.db"))
+        if cluster is not None:
+            sandboxes.append(Sandbox.start("postgresql", cluster.database()))
+            sandboxes.append(Sandbox.start("postgresql x2", cluster.database(), replicas=2))
         wait_port(sink_port, sink)
-        asyncio.run(run_load(smtp_port, sandbox.pid, 8, 200, acks))  # warm up both
-        asyncio.run(run_load(sink_port, sink.pid, 8, 200, []))
-        print(f"{'case':<22}{'sink msg/s':>12}{'sandbox msg/s':>15}{'ratio':>8}"
+        sink_target = Target("sink", [sink_port], [sink.pid], [])
+        for target in [sink_target, *(s.target for s in sandboxes)]:  # warm up each
+            asyncio.run(run_load(target, 8, 200))
+        print(f"{'case':<36}{'sink msg/s':>12}{'sandbox msg/s':>15}{'ratio':>8}"
               f"{'sink CPU/msg':>15}{'sandbox CPU/msg':>17}")  # fmt: skip
         for conns in (1, 8):
+            targets = [s.target for s in sandboxes if conns >= len(s.target.ports)]
             best: dict[str, Result] = {}
             for _ in range(args.rounds):
-                for name, port, pid, sink_acks in (
-                    ("sink", sink_port, sink.pid, []),
-                    ("sandbox", smtp_port, sandbox.pid, acks),
-                ):
-                    result = asyncio.run(run_load(port, pid, conns, args.messages, sink_acks))
-                    if name not in best or result.rate > best[name].rate:
-                        best[name] = result
-            s, b = best["sink"], best["sandbox"]
-            print(
-                f"{f'{conns} connection(s)':<22}{s.rate:>12.0f}{b.rate:>15.0f}"
-                f"{b.rate / s.rate:>7.0%}{s.cpu_us:>12.0f} us{b.cpu_us:>14.0f} us",
-                flush=True,
-            )
-        listed = listed_ids(http_port)
-        missing_listed = [a for a in acks if a not in listed]
-        sandbox.send_signal(signal.SIGKILL)
-        sandbox.wait()
-        with sqlite3.connect(workdir / "bench.db") as conn:
-            stored = {row[0].encode() for row in conn.execute("SELECT id FROM messages")}
-        missing_stored = [a for a in acks if a not in stored]
-        print(
-            f"acknowledged {len(acks)}; listed by the API {len(acks) - len(missing_listed)};"
-            f" in the database after kill -9: {len(acks) - len(missing_stored)}"
-        )
-        return 1 if missing_listed or missing_stored else 0
+                for target in (sink_target, *targets):  # alternately, the sink first
+                    result = asyncio.run(run_load(target, conns, args.messages))
+                    if target.name not in best or result.rate > best[target.name].rate:
+                        best[target.name] = result
+            s = best["sink"]
+            for target in targets:
+                b = best[target.name]
+                case = f"{target.name}, {conns} connection(s)"
+                print(
+                    f"{case:<36}{s.rate:>12.0f}{b.rate:>15.0f}"
+                    f"{b.rate / s.rate:>7.0%}{s.cpu_us:>12.0f} us{b.cpu_us:>14.0f} us",
+                    flush=True,
+                )
+        durable = [sandbox.check_durable() for sandbox in sandboxes]
+        return 0 if all(durable) else 1
     finally:
-        for proc in (sink, sandbox):
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        kill_all([sink, *(p for s in sandboxes for p in s.procs)])
+        if cluster is not None:
+            cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

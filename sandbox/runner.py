@@ -12,7 +12,7 @@ import contextlib
 import signal
 import socket
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from mailsandbox.app import create_app
 from mailsandbox.config import Settings
 from mailsandbox.http_limits import protocol_class
 from mailsandbox.runtime import Sandbox
+from mailsandbox.smtp.drain import drain
 
 T = TypeVar("T")
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -131,12 +132,18 @@ class SandboxServer(uvicorn.Server):
             self.on_ready(self.sandbox)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        self.sandbox.begin_shutdown()
+        sandbox = self.sandbox
+        sandbox.ready = False  # /readyz answers 503: a load balancer sends no more work here
+        sandbox.begin_shutdown()
+        # SMTP stops accepting; messages being sent are stored and acknowledged, the other
+        # sessions get 421 (see mailsandbox.smtp.drain); all before the database closes.
+        waits: list[Awaitable[Any]] = [drain(sandbox.smtp_handler, sandbox.listeners)]
         # Let the requests in flight (streams and waits end now) finish before uvicorn
         # closes their connections: a WebSocket gets its 1001 close, a wait its 503.
         tasks = set(self.server_state.tasks)
         if tasks:
-            await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)
+            waits.append(asyncio.wait(tasks, timeout=SHUTDOWN_GRACE))
+        await asyncio.gather(*waits)
         await super().shutdown(sockets)
         await self.sandbox.stop()  # done by the lifespan already, unless it never ran
 

@@ -7,18 +7,22 @@ rules engine answer any code at AUTH/MAIL/RCPT/DATA or hang up.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from mailsandbox.ingest import Inbound
 from mailsandbox.mailbox import Mailbox
+
+if TYPE_CHECKING:
+    from mailsandbox.smtp.protocol import SandboxSMTP
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,24 @@ class SandboxHandler:
         self.options = options
         self.stats = stats
         self.policy_hooks: list[PolicyHook] = []
+        # The open sessions, which :func:`mailsandbox.smtp.drain.drain` ends at shutdown.
+        self.sessions: set[SandboxSMTP] = set()
+        self.draining = False
+        self.sessions_closed = asyncio.Event()  # set once draining and no session is left
+
+    def session_opened(self, session: SandboxSMTP) -> None:
+        self.sessions.add(session)
+
+    def session_closed(self, session: SandboxSMTP) -> None:
+        self.sessions.discard(session)
+        if self.draining and not self.sessions:
+            self.sessions_closed.set()
+
+    def begin_draining(self) -> None:
+        """From now on every session ends after its transaction (see the drain module)."""
+        self.draining = True
+        if not self.sessions:
+            self.sessions_closed.set()
 
     # --- authentication ----------------------------------------------------------------
     def authenticate(

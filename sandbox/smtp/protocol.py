@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, AnyStr
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Session, TLSSetupException, syntax
 
 from mailsandbox.smtp.data import read_data
+from mailsandbox.smtp.drain import SHUTTING_DOWN
 from mailsandbox.smtp.handler import DISCONNECT, SmtpOptions
 
 if TYPE_CHECKING:
@@ -79,6 +80,9 @@ class SandboxSMTP(SMTP):
         self._counted = False  # whether this connection is in stats.connections
         self._deadline = 0.0
         self._replies: list[bytes] = []  # held while more pipelined commands are buffered
+        # Where the session is in DATA: shutdown lets a message being sent or stored finish.
+        self.receiving_data = False
+        self.storing = False
 
     async def push(self, status: AnyStr) -> None:
         if isinstance(status, str):
@@ -116,18 +120,33 @@ class SandboxSMTP(SMTP):
                 transport.write(TOO_MANY_CONNECTIONS)  # type: ignore[attr-defined]
                 transport.close()
                 return
+            if self.sandbox_handler.draining:  # accepted as the listener closed
+                transport.write(SHUTTING_DOWN)  # type: ignore[attr-defined]
+                transport.close()
+                return
             stats.connections += 1
             stats.sessions += 1
             self._counted = True
+            self.sandbox_handler.session_opened(self)
         super().connection_made(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
         if self._counted:
             self._counted = False
             self.sandbox_handler.stats.connections -= 1
+            self.sandbox_handler.session_closed(self)
         if self.session is None:  # refused in connection_made: aiosmtpd never took it up
             return
         super().connection_lost(error)
+
+    def say_goodbye(self) -> None:
+        """End the session at shutdown: replies held so far, then 421, then close."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        self._flush_replies()
+        self._writer.write(SHUTTING_DOWN)
+        transport.close()
 
     def _create_session(self) -> Session:
         return SandboxSession(self.loop)
@@ -213,17 +232,28 @@ class SandboxSMTP(SMTP):
         if arg:
             await self.push("501 Syntax: DATA")
             return
-        await self.push("354 End data with <CR><LF>.<CR><LF>")
-        # Every chunk received moves the idle deadline: a slow upload is not cut off.
-        content = await read_data(self._reader, self.data_size_limit or 0, self._reset_timeout)
+        self.receiving_data = True
+        try:
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            # Every chunk received moves the idle deadline: a slow upload is not cut off.
+            limit = self.data_size_limit or 0
+            content = await read_data(self._reader, limit, self._reset_timeout)
+        finally:
+            self.receiving_data = False
         if content is None:
             self._set_post_data_state()
             await self.push("552 5.3.4 Message size exceeds fixed maximum message size")
-            return
-        self.envelope.content = self.envelope.original_content = content
-        status = await self._call_handler_hook("DATA")
-        self._set_post_data_state()
-        await self.push("250 OK" if status is MISSING else status)
+        else:
+            self.envelope.content = self.envelope.original_content = content
+            self.storing = True
+            try:
+                status = await self._call_handler_hook("DATA")
+            finally:
+                self.storing = False
+            self._set_post_data_state()
+            await self.push("250 OK" if status is MISSING else status)
+        if self.sandbox_handler.draining:  # shutting down: this was the session's last message
+            self.say_goodbye()
 
 
 def handshake_failure(session: Session | None, cause: BaseException | None) -> str:
