@@ -47,12 +47,14 @@ def test_a_given_pair_and_a_websocket_over_tls(tmp_path: Path, sandbox_factory: 
     running = sandbox_factory(http_tls_cert=str(cert), http_tls_key=str(key))
     url = running.url.replace("127.0.0.1", "localhost")
     trusted = ssl.create_default_context(cafile=str(cert))
-    assert httpx.get(url + "/api/v1/webui", verify=trusted).status_code == 200
+    assert httpx.get(url + "/api/v1/webui", verify=trusted, timeout=30).status_code == 200
     with connect(url.replace("https", "wss") + "/api/events", ssl=trusted) as socket:
         assert '"Type":"stats"' in socket.recv(timeout=10)
     # the UI's own page posts with its https origin
     same_origin = {"Origin": url, "HX-Request": "true"}
-    answer = httpx.post(url + "/ui/messages/read-all", headers=same_origin, verify=trusted)
+    answer = httpx.post(
+        url + "/ui/messages/read-all", headers=same_origin, verify=trusted, timeout=30
+    )
     assert answer.status_code == 200
 
 
