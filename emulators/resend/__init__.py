@@ -44,15 +44,11 @@ FAMILY = Family(
     fallback=True,
     label="Resend",
 )
-ROUTES = routing.RootRoutes(
-    "resend",
-    PATHS,
-    [*emails_api.ROUTES, *account_api.ROUTES, *templates_api.ROUTES, *webhooks_api.ROUTES],
-)
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    """Attach Resend's routes, tables, signer and webhook adapter to the app."""
+    """Attach Resend's tables, signer, error handler and webhook adapter to the app (the
+    routes: :func:`install_routes`)."""
     surface_of(app).add(FAMILY)
     sandbox.migrations.extend([*idempotency.MIGRATIONS, *account_api.MIGRATIONS])
     signer = svix.Signer(sandbox.settings.resend_webhook_secret, sandbox.settings.data_dir)
@@ -65,5 +61,11 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
 
     sandbox.on_startup.append(load)
     install_handler(app)
-    routing.install(app, ROUTES)
     event_webhooks.register(sandbox, signer)  # delivery events → Resend's webhooks
+
+
+def install_routes(app: FastAPI) -> None:
+    """Add Resend's routes (``mailsandbox.api.lazy_routes`` calls this at the first Resend
+    request)."""
+    endpoints = [*emails_api.ROUTES, *account_api.ROUTES, *templates_api.ROUTES]
+    routing.install(app, routing.RootRoutes("resend", PATHS, [*endpoints, *webhooks_api.ROUTES]))

@@ -18,16 +18,10 @@ from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.ses import (
     config_store,
     event_webhooks,
-    query_routes,
     sending,
     sns_api,
     sns_store,
     template_store,
-    v2_common,
-    v2_config,
-    v2_send,
-    v2_suppressions,
-    v2_templates,
 )
 from mailsandbox.emulators.ses.account import Account
 from mailsandbox.emulators.ses.errors import ERRORS
@@ -63,7 +57,8 @@ FAMILY = Family(
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    """Attach SES's and SNS's routes, tables, signer and webhook adapter to the app."""
+    """Attach SES's and SNS's tables, signer, error handler and webhook adapter to the app (the
+    routes: :func:`install_routes`)."""
     surface_of(app).add(FAMILY)
     sandbox.migrations.extend(
         [*template_store.MIGRATIONS, *config_store.MIGRATIONS, *sns_store.MIGRATIONS]
@@ -78,6 +73,21 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
 
     sandbox.on_startup.append(load_account)
     install_handler(app)
+    event_webhooks.register(sandbox, signer, account)  # delivery events → SNS notifications
+
+
+def install_routes(app: FastAPI, sandbox: Sandbox) -> None:
+    """Add SES's and SNS's routes (imported here: ``mailsandbox.api.lazy_routes`` calls this at
+    the first SES request)."""
+    from mailsandbox.emulators.ses import (
+        query_routes,
+        v2_common,
+        v2_config,
+        v2_send,
+        v2_suppressions,
+        v2_templates,
+    )
+
     for router in (v2_send.router, query_routes.router):  # the hot paths, matched first
         include_first(app, router, include_in_schema=False)
     for router in (
@@ -87,5 +97,5 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         v2_common.fallback,
     ):
         app.include_router(router, include_in_schema=False)
+    signer: SnsSigner = sandbox.extensions[sns_api.SIGNER]
     query_routes.install(app, signer)
-    event_webhooks.register(sandbox, signer, account)  # delivery events → SNS notifications

@@ -1,0 +1,183 @@
+"""The provider emulators' routes are included at the first provider request
+(``mailsandbox.api.lazy_routes``): a sandbox that never sees one never builds them, and the
+request that includes them is answered exactly as every later one (status, headers, body,
+guards, error shapes), while anything that lists the routes sees all of them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mailsandbox.api import lazy_routes
+from mailsandbox.api.lazy_routes import LazyRoutes, LazyRoutesApp
+from mailsandbox.api.surface import ESP_MANAGE, Family, Surface, claims_prefixes
+from mailsandbox.emulators.common.routing import PrefixRoute
+from mailsandbox.emulators.hot_routes import DirectRoute
+from mailsandbox.runner import RunningSandbox
+
+Factory = Callable[..., RunningSandbox]
+CROSS_SITE = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+SENDGRID = {"Authorization": "Bearer SG.key"}
+MAILGUN = {"Authorization": "Basic YXBpOmtleS10ZXN0"}  # api:key-test
+SES = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/ses/aws4_request,"
+    " SignedHeaders=host, Signature=00"
+}
+POSTMARK = {"X-Postmark-Server-Token": "token", "Accept": "application/json"}
+RESEND = {"Authorization": "Bearer re_key"}
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: Any = None
+    data: Any = None
+
+    def send(self, client: httpx.Client) -> httpx.Response:
+        return client.request(
+            self.method, self.path, headers=self.headers, json=self.json, data=self.data
+        )
+
+
+# Per provider: a read (first), an unknown path under its prefix, a wrong method, an invalid
+# send (it stores nothing), a request from another site (and SendGrid: one naming another host).
+CALLS: dict[str, list[Call]] = {
+    "sendgrid": [
+        Call("GET", "/v3/templates?generations=dynamic", SENDGRID),
+        Call("GET", "/v3/no/such/path", SENDGRID),
+        Call("GET", "/v3/mail/send", SENDGRID),
+        Call("POST", "/v3/mail/send", SENDGRID, json={}),
+        Call("DELETE", "/v3/templates/d-1", {**SENDGRID, **CROSS_SITE}),
+        Call("GET", "/v3/templates", {**SENDGRID, "Host": "rebind.example"}),
+    ],
+    "mailgun": [
+        Call("GET", "/v3/domains", MAILGUN),
+        Call("GET", "/v4/no/such/path", MAILGUN),
+        Call("GET", "/v3/mg.example.com/messages", MAILGUN),
+        Call("POST", "/v3/mg.example.com/messages", MAILGUN, data={"to": "a@example.com"}),
+        Call("DELETE", "/v3/mg.example.com/templates/t", {**MAILGUN, **CROSS_SITE}),
+    ],
+    "ses": [
+        Call("GET", "/v2/email/templates", SES),
+        Call("GET", "/v2/email/no/such/path", SES),
+        Call("GET", "/v2/email/outbound-emails", SES),
+        Call("POST", "/v2/email/outbound-emails", SES, json={}),
+        Call("POST", "/", SES, data={"Action": "NoSuchAction"}),
+    ],
+    "postmark": [
+        Call("GET", "/templates?count=10&offset=0", POSTMARK),
+        Call("GET", "/email/no/such/path", POSTMARK),
+        Call("GET", "/email", POSTMARK),
+        Call("POST", "/email", POSTMARK, json={}),
+        Call("DELETE", "/templates/1", {**POSTMARK, **CROSS_SITE}),
+    ],
+    "resend": [
+        Call("GET", "/domains", RESEND),
+        Call("GET", "/emails/no/such/path", RESEND),
+        Call("PUT", "/emails", RESEND),
+        Call("POST", "/emails", RESEND, json={}),
+        Call("DELETE", "/webhooks/w", {**RESEND, **CROSS_SITE}),
+    ],
+}
+VARYING = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
+)  # request ids in error bodies and headers
+
+
+def answer(response: httpx.Response) -> tuple[int, list[tuple[str, str]], str]:
+    headers = sorted(
+        (k, VARYING.sub("<id>", v)) for k, v in response.headers.items() if k != "date"
+    )
+    return response.status_code, headers, VARYING.sub("<id>", response.text)
+
+
+def lazy_of(running: RunningSandbox) -> LazyRoutes:
+    lazy: LazyRoutes = running.app.state.lazy_routes
+    return lazy
+
+
+@pytest.fixture
+def client(sandbox_factory: Factory) -> Iterator[tuple[RunningSandbox, httpx.Client]]:
+    running = sandbox_factory()
+    with httpx.Client(base_url=running.url, timeout=30) as http:
+        yield running, http
+
+
+@pytest.mark.parametrize("provider", sorted(CALLS))
+def test_the_first_request_to_a_provider_is_answered_as_the_next(
+    client: tuple[RunningSandbox, httpx.Client], provider: str
+) -> None:
+    running, http = client
+    assert lazy_of(running).pending
+    for n, call in enumerate(CALLS[provider]):
+        first = answer(call.send(http))
+        assert not lazy_of(running).pending
+        assert (first[0] == 200) == (n == 0), (call, first)  # the read works, the rest are errors
+        assert answer(call.send(http)) == first, call
+
+
+def test_a_sandbox_without_provider_requests_never_builds_their_routes(
+    client: tuple[RunningSandbox, httpx.Client],
+) -> None:
+    running, http = client
+    for path in ("/readyz", "/livez", "/api/v1/messages", "/", "/ui/static/app.css", "/v1/nope"):
+        http.get(path)
+    http.post("/api/v1/send", json={})
+    assert lazy_of(running).pending
+    assert not any(isinstance(r, DirectRoute | PrefixRoute) for r in running.app.router.routes)
+
+
+def test_listing_the_routes_includes_every_provider(
+    client: tuple[RunningSandbox, httpx.Client],
+) -> None:
+    running, http = client
+    paths = http.get("/api/v1/openapi.json").json()["paths"]
+    assert {"/v3/mail/send", "/v3/{domain}/messages"} <= set(paths)
+    assert not lazy_of(running).pending
+
+
+def test_simultaneous_first_requests_include_the_routes_once(
+    client: tuple[RunningSandbox, httpx.Client],
+) -> None:
+    running, http = client
+    calls = [calls[2] for calls in CALLS.values()] * 4  # each provider's wrong method
+    with ThreadPoolExecutor(len(calls)) as pool:
+        answers = list(pool.map(lambda call: answer(call.send(http)), calls))
+    assert answers == [answer(call.send(http)) for call in calls]
+    routes = running.app.routes
+    assert len(routes) == len({id(r) for r in routes})
+    direct = [r.path for r in routes if isinstance(r, DirectRoute)]
+    assert sorted(direct) == sorted(set(direct)) and len(direct) == 5
+
+
+def test_the_routes_land_where_including_them_at_start_up_puts_them() -> None:
+    async def endpoint(request: Request) -> Response:
+        return Response()
+
+    def route(path: str) -> Route:
+        return Route(path, endpoint)
+
+    def install(app: FastAPI) -> None:  # as include_first and an include_router do
+        app.router.routes.insert(0, route("/p/first"))
+        app.router.routes.append(route("/p/last"))
+
+    surface = Surface()
+    surface.add(Family("p", claims_prefixes("/p/"), ESP_MANAGE))
+    app = LazyRoutesApp()
+    app.router.routes[:] = [route("/core")]
+    lazy = lazy_routes.install(app, surface, ["p"], install)
+    app.router.routes.append(route("/ui"))  # added after the providers, as the web UI is
+    assert [r.path for r in app.routes] == ["/p/first", "/core", "/p/last", "/ui"]  # type: ignore[attr-defined]
+    assert not lazy.pending
