@@ -13,9 +13,10 @@ from fastapi import FastAPI
 
 from mailsandbox import __version__, inbound, pop3, relay, web
 from mailsandbox import events as delivery_events
-from mailsandbox.api import build_router, install_http, lazy_routes, surface_of
+from mailsandbox.api import include_routers, install_http
 from mailsandbox.api.checks import install as install_checks
 from mailsandbox.api.docs import install_openapi
+from mailsandbox.api.lazy_routes import LazyRoutesApp, lazy_routes_of
 from mailsandbox.config import Settings
 from mailsandbox.emulators import mailgun, postmark, resend, sendgrid, ses
 from mailsandbox.runtime import Sandbox
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await sandbox.stop()
 
-    app = lazy_routes.LazyRoutesApp(
+    app = LazyRoutesApp(
         title="mailsandbox",
         version=__version__,
         description=(
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     app.state.sandbox = sandbox
-    app.include_router(build_router())
+    include_routers(app)
     install_http(app, settings)
     emulators = (sendgrid, mailgun, ses, postmark, resend)
     for emulator in emulators:
@@ -67,10 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         postmark.install_routes(app)
         resend.install_routes(app)
 
-    # Their routes wait for the first request to a provider (~70 ms of every start, measured:
-    # bench/README.md); they land where installing them here would have put them.
-    families = [emulator.FAMILY.name for emulator in emulators]
-    lazy_routes.install(app, surface_of(app), families, provider_routes)
+    # The providers' and the UI's routes wait for their first request (~110 ms of every start,
+    # measured: bench/README.md); they land where installing them here would have put them.
+    lazy = lazy_routes_of(app)
+    lazy.add([emulator.FAMILY.name for emulator in emulators], provider_routes)
     web.install(app, sandbox)
+    lazy.add([web.FAMILY_NAME], lambda app: web.install_routes(app, sandbox))
     install_openapi(app)
     return app

@@ -1,102 +1,125 @@
-"""The provider emulators' routes, included at the first request that needs them.
+"""Routes included at the first request that needs them: the provider emulators', the web UI's.
 
-Why: importing the five emulators' route modules and building their ~150 routes took ~70 ms of
-the sandbox's ~550 ms start (``bench/startup.py``, bench/README.md), and many sandboxes (one
-per test session, a sidecar per developer) never receive a provider request. Everything else
-of a provider is still installed at start-up, by its ``install()``: its surface family (so
-claims, policies and error shapes are known before any route), migrations, signers, webhook
-adapters, exception handlers. Only the routes wait.
+Why: importing their modules and building their routes took ~110 ms of the sandbox's ~550 ms
+start (``bench/startup.py``, bench/README.md), and many sandboxes never serve them: a pytest
+session uses the REST API and perhaps one provider, a CI job may never open the UI. Everything
+else of those add-ons is still installed at start-up by their ``install()``: surface families
+(so claims, policies and error shapes are known before any route), migrations, signers,
+webhook adapters, exception handlers, static files. Only the routes wait.
 
-When: the routes are included before the router sees the first request whose surface family
-(the same rule the security layer applies) is one of the providers', and before anything lists
-the routes: ``app.routes`` includes them first (:class:`LazyRoutesApp`), and that is what
-FastAPI's OpenAPI document (hence ``/api/docs``) and the route-policy tests read. A lock makes
-two simultaneous first requests (or a test thread listing routes) include them once.
+When: a unit of routes is included before the router sees the first request whose surface
+family (the same rule the security layer applies) is one of the unit's, and before anything
+lists the routes: ``app.routes`` includes every unit first (:class:`LazyRoutesApp`), and that is
+what FastAPI's OpenAPI document (hence ``/api/docs``) and the route-policy tests read. A lock
+makes two simultaneous first requests (or a test thread listing routes) include a unit once.
 
-Same behaviour: the routes are included all at once and land exactly where installing them at
-start-up put them: ``install`` runs on a list holding one marker for "the routes the app had
-when the providers were installed", so what it puts before the marker (``include_first``, the
-root prefixes) goes before those routes and what it appends goes after them and before the
-routes added later (the UI, the docs). The route list is then identical, element for element,
-to the one start-up used to build, so every request (the first one included) is routed as
-before. ``tests/sandbox/api/test_lazy_routes.py`` compares first and second answers.
+Same behaviour: a unit's routes land exactly where installing them at start-up put them.
+``install`` runs on a list holding one marker that stands for the routes the app had then: what
+it puts before the marker (``include_first``, the providers' root prefixes) goes in front of
+those, what it appends goes after them and before the routes added after the unit was
+registered. Whatever the units included so far, the route list is the one start-up would have
+built with those units, element for element; so every request, the first one included, is
+routed as before. ``tests/sandbox/api/test_lazy_routes.py`` compares first and later answers.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mailsandbox.api.families import surface_of
 from mailsandbox.api.surface import Surface
 
 STATE_KEY = "lazy_routes"
+Install = Callable[[FastAPI], None]
 
 
 class _Marker(BaseRoute):
-    """Stands for the app's routes while ``install`` runs (it is never matched)."""
+    """Stands for the app's routes while a unit's ``install`` runs (it is never matched)."""
+
+
+@dataclass
+class _Unit:
+    families: frozenset[str]
+    install: Install | None  # None once included
+    before: frozenset[int]  # ids of the app's routes when the unit was registered
+    front: list[BaseRoute] = field(default_factory=list)  # put before those routes
+    back: list[BaseRoute] = field(default_factory=list)  # appended after them
 
 
 class LazyRoutes:
-    """Routes that ``install(app)`` adds, for requests of ``families`` (names on the surface)."""
+    """The lazily included route units of one app (``app.state.lazy_routes``)."""
 
-    def __init__(
-        self,
-        app: FastAPI,
-        surface: Surface,
-        families: Collection[str],
-        install: Callable[[FastAPI], None],
-    ) -> None:
+    def __init__(self, app: FastAPI, surface: Surface) -> None:
         self._app = app
         self._surface = surface
-        self._families = frozenset(families)
-        self._install: Callable[[FastAPI], None] | None = install
-        self._before = {id(route) for route in app.router.routes}  # routes at install time
+        self._units: list[_Unit] = []
         self._lock = threading.Lock()
-        setattr(app.state, STATE_KEY, self)
+        self.pending = False  # whether some unit is still to be included
 
-    @property
-    def pending(self) -> bool:
-        """Whether the routes are still to be included."""
-        return self._install is not None
+    def add(self, families: Collection[str], install: Install) -> None:
+        """Defer ``install(app)`` (which adds routes, nothing else) to the first request of one
+        of ``families`` (names on the surface)."""
+        before = frozenset(id(route) for route in self._app.router.routes)
+        self._units.append(_Unit(frozenset(families), install, before))
+        self.pending = True
 
-    def wanted_by(self, scope: Scope) -> bool:
-        """Whether the request of ``scope`` (HTTP or WebSocket) belongs to a lazy family."""
+    def wanted_by(self, scope: Scope) -> list[_Unit]:
+        """The units not included yet that serve the request of ``scope``."""
         method = scope.get("method", "GET")  # a WebSocket handshake is a GET
         owner = self._surface.resolve(method, scope["path"], Headers(scope=scope))
-        return owner is not None and owner[0].name in self._families
+        name = owner[0].name if owner is not None else None
+        return [u for u in self._units if u.install is not None and name in u.families]
 
-    def include(self) -> None:
-        """Include the routes now (once; later calls return at once)."""
-        if self._install is None:
-            return
+    def include(self, units: Collection[_Unit] | None = None) -> None:
+        """Include ``units`` (default: all) now; a unit already included is left as it is."""
         with self._lock:
-            install, self._install = self._install, None
-            if install is None:
-                return
-            routes = self._app.router.routes
-            current = list(routes)
-            marker = _Marker()
-            routes[:] = [marker]
-            try:
-                install(self._app)
-            finally:
-                added = list(routes)
-                at = added.index(marker)
-                routes[:] = [
-                    *added[:at],
-                    *(r for r in current if id(r) in self._before),
-                    *added[at + 1 :],
-                    *(r for r in current if id(r) not in self._before),
-                ]
+            for unit in self._units if units is None else units:
+                if unit.install is not None:
+                    self._include(unit, unit.install)
+            self.pending = any(unit.install is not None for unit in self._units)
+
+    def _include(self, unit: _Unit, install: Install) -> None:
+        routes = self._app.router.routes
+        current = list(routes)
+        marker = _Marker()
+        routes[:] = [marker]
+        try:
+            install(self._app)
+        finally:
+            at = routes.index(marker)
+            unit.front, unit.back, unit.install = routes[:at], routes[at + 1 :], None
+            routes[:] = current
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Lay the routes out as start-up would have with the units included so far: the last
+        unit's front routes first, then the app's routes with each unit's back routes after
+        those that were there when it was registered."""
+        routes = self._app.router.routes
+        included = [u for u in self._units if u.install is None]
+        theirs = {id(r) for u in included for r in (*u.front, *u.back)}
+        # The app's own routes, by the number of units registered before each was added.
+        segments: list[list[BaseRoute]] = [[] for _ in range(len(self._units) + 1)]
+        for route in routes:
+            if id(route) not in theirs:
+                segments[sum(id(route) not in u.before for u in self._units)].append(route)
+        laid_out = [r for u in reversed(included) for r in u.front]
+        for n, segment in enumerate(segments):
+            laid_out += segment
+            if n < len(self._units) and self._units[n].install is None:
+                laid_out += self._units[n].back
+        routes[:] = laid_out
 
 
 class LazyRoutesMiddleware:
-    """Includes the lazy routes before the first request of their families is routed."""
+    """Includes the units a request needs before the router sees it."""
 
     def __init__(self, app: ASGIApp, lazy: LazyRoutes) -> None:
         self.app = app
@@ -104,8 +127,10 @@ class LazyRoutesMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         lazy = self.lazy
-        if lazy.pending and scope["type"] in ("http", "websocket") and lazy.wanted_by(scope):
-            lazy.include()
+        if lazy.pending and scope["type"] in ("http", "websocket"):
+            wanted = lazy.wanted_by(scope)
+            if wanted:
+                lazy.include(wanted)
         await self.app(scope, receive, send)
 
 
@@ -117,15 +142,16 @@ class LazyRoutesApp(FastAPI):
     def routes(self) -> list[BaseRoute]:
         # (no state yet while FastAPI.__init__ runs)
         lazy: LazyRoutes | None = getattr(getattr(self, "state", None), STATE_KEY, None)
-        if lazy is not None:
+        if lazy is not None and lazy.pending:
             lazy.include()
         return self.router.routes
 
 
-def install(
-    app: FastAPI, surface: Surface, families: Collection[str], routes: Callable[[FastAPI], None]
-) -> LazyRoutes:
-    """Defer ``routes(app)`` to the first request of ``families`` (or the first route listing)."""
-    lazy = LazyRoutes(app, surface, families, routes)
-    app.add_middleware(LazyRoutesMiddleware, lazy=lazy)
+def lazy_routes_of(app: FastAPI) -> LazyRoutes:
+    """The app's lazy routes (created, with their middleware, at the first call)."""
+    lazy: LazyRoutes | None = getattr(app.state, STATE_KEY, None)
+    if lazy is None:
+        lazy = LazyRoutes(app, surface_of(app))
+        setattr(app.state, STATE_KEY, lazy)
+        app.add_middleware(LazyRoutesMiddleware, lazy=lazy)
     return lazy

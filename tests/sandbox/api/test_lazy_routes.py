@@ -1,4 +1,4 @@
-"""The provider emulators' routes are included at the first provider request
+"""The provider emulators' and the web UI's routes are included at their first request
 (``mailsandbox.api.lazy_routes``): a sandbox that never sees one never builds them, and the
 request that includes them is answered exactly as every later one (status, headers, body,
 guards, error shapes), while anything that lists the routes sees all of them."""
@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mailsandbox.api import lazy_routes
-from mailsandbox.api.lazy_routes import LazyRoutes, LazyRoutesApp
+from mailsandbox.api import surface_of
+from mailsandbox.api.lazy_routes import LazyRoutes, LazyRoutesApp, lazy_routes_of
 from mailsandbox.api.surface import ESP_MANAGE, Family, Surface, claims_prefixes
 from mailsandbox.emulators.common.routing import PrefixRoute
 from mailsandbox.emulators.hot_routes import DirectRoute
@@ -90,6 +90,13 @@ CALLS: dict[str, list[Call]] = {
         Call("POST", "/emails", RESEND, json={}),
         Call("DELETE", "/webhooks/w", {**RESEND, **CROSS_SITE}),
     ],
+    "ui": [
+        Call("GET", "/", {}),
+        Call("GET", "/ui/no/such/page", {}),
+        Call("GET", "/ui/static/no-such-file.css", {}),
+        Call("POST", "/ui/messages/delete-all", {}),  # no proof it came from our pages
+        Call("POST", "/ui/messages/delete-all", CROSS_SITE),
+    ],
 }
 VARYING = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
@@ -104,8 +111,7 @@ def answer(response: httpx.Response) -> tuple[int, list[tuple[str, str]], str]:
 
 
 def lazy_of(running: RunningSandbox) -> LazyRoutes:
-    lazy: LazyRoutes = running.app.state.lazy_routes
-    return lazy
+    return lazy_routes_of(running.app)
 
 
 @pytest.fixture
@@ -115,28 +121,31 @@ def client(sandbox_factory: Factory) -> Iterator[tuple[RunningSandbox, httpx.Cli
         yield running, http
 
 
-@pytest.mark.parametrize("provider", sorted(CALLS))
-def test_the_first_request_to_a_provider_is_answered_as_the_next(
-    client: tuple[RunningSandbox, httpx.Client], provider: str
+@pytest.mark.parametrize("family", sorted(CALLS))
+def test_the_first_request_of_a_family_is_answered_as_the_next(
+    client: tuple[RunningSandbox, httpx.Client], family: str
 ) -> None:
     running, http = client
-    assert lazy_of(running).pending
-    for n, call in enumerate(CALLS[provider]):
+    before = list(running.app.router.routes)
+    for n, call in enumerate(CALLS[family]):
         first = answer(call.send(http))
-        assert not lazy_of(running).pending
         assert (first[0] == 200) == (n == 0), (call, first)  # the read works, the rest are errors
         assert answer(call.send(http)) == first, call
+    assert len(running.app.router.routes) > len(before)  # these routes were included
+    assert lazy_of(running).pending  # and only these: the others are still waiting
 
 
-def test_a_sandbox_without_provider_requests_never_builds_their_routes(
+def test_a_sandbox_that_serves_only_the_api_never_builds_the_others(
     client: tuple[RunningSandbox, httpx.Client],
 ) -> None:
     running, http = client
-    for path in ("/readyz", "/livez", "/api/v1/messages", "/", "/ui/static/app.css", "/v1/nope"):
+    routes = list(running.app.router.routes)
+    for path in ("/readyz", "/livez", "/api/v1/messages", "/api/v1/info", "/v1/nope", "/ui"):
         http.get(path)
     http.post("/api/v1/send", json={})
-    assert lazy_of(running).pending
-    assert not any(isinstance(r, DirectRoute | PrefixRoute) for r in running.app.router.routes)
+    assert running.app.router.routes == routes
+    assert not any(isinstance(r, DirectRoute | PrefixRoute) for r in routes)
+    assert not any(getattr(r, "path", "").startswith("/ui/message") for r in running.app.routes)
 
 
 def test_listing_the_routes_includes_every_provider(
@@ -144,7 +153,7 @@ def test_listing_the_routes_includes_every_provider(
 ) -> None:
     running, http = client
     paths = http.get("/api/v1/openapi.json").json()["paths"]
-    assert {"/v3/mail/send", "/v3/{domain}/messages"} <= set(paths)
+    assert {"/v3/mail/send", "/v3/{domain}/messages", "/api/v1/messages"} <= set(paths)
     assert not lazy_of(running).pending
 
 
@@ -152,7 +161,7 @@ def test_simultaneous_first_requests_include_the_routes_once(
     client: tuple[RunningSandbox, httpx.Client],
 ) -> None:
     running, http = client
-    calls = [calls[2] for calls in CALLS.values()] * 4  # each provider's wrong method
+    calls = [calls[2] for calls in CALLS.values()] * 4  # an error of each family
     with ThreadPoolExecutor(len(calls)) as pool:
         answers = list(pool.map(lambda call: answer(call.send(http)), calls))
     assert answers == [answer(call.send(http)) for call in calls]
@@ -173,11 +182,28 @@ def test_the_routes_land_where_including_them_at_start_up_puts_them() -> None:
         app.router.routes.insert(0, route("/p/first"))
         app.router.routes.append(route("/p/last"))
 
-    surface = Surface()
-    surface.add(Family("p", claims_prefixes("/p/"), ESP_MANAGE))
-    app = LazyRoutesApp()
-    app.router.routes[:] = [route("/core")]
-    lazy = lazy_routes.install(app, surface, ["p"], install)
-    app.router.routes.append(route("/ui"))  # added after the providers, as the web UI is
-    assert [r.path for r in app.routes] == ["/p/first", "/core", "/p/last", "/ui"]  # type: ignore[attr-defined]
-    assert not lazy.pending
+    def install_q(app: FastAPI) -> None:
+        app.router.routes.insert(0, route("/q/first"))
+        app.router.routes.append(route("/q/last"))
+
+    def layout(*included: str) -> list[str]:
+        app = LazyRoutesApp()
+        app.router.routes[:] = [route("/core")]
+        app.state.surface = Surface()  # as install_http sets it up
+        surface_of(app).add(Family("p", claims_prefixes("/p/"), ESP_MANAGE))
+        surface_of(app).add(Family("q", claims_prefixes("/q/"), ESP_MANAGE))
+        lazy = lazy_routes_of(app)
+        lazy.add(["p"], install)
+        app.router.routes.append(route("/static"))  # added between the two units
+        lazy.add(["q"], install_q)
+        app.router.routes.append(route("/docs"))  # and after them
+        for path in included:  # as a first request under that path would
+            lazy.include(
+                lazy.wanted_by({"type": "http", "method": "GET", "path": path, "headers": []})
+            )
+        return [r.path for r in app.router.routes]  # type: ignore[attr-defined]
+
+    at_start_up = ["/q/first", "/p/first", "/core", "/p/last", "/static", "/q/last", "/docs"]
+    assert layout("/p/x", "/q/x") == layout("/q/x", "/p/x") == at_start_up
+    assert layout("/q/x") == ["/q/first", "/core", "/static", "/q/last", "/docs"]
+    assert layout("/p/x") == ["/p/first", "/core", "/p/last", "/static", "/docs"]
