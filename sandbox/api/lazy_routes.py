@@ -8,8 +8,9 @@ else of those add-ons is still installed at start-up by their ``install()``: sur
 webhook adapters, exception handlers, static files. Only the routes wait.
 
 When: a unit of routes is included before the router sees the first request whose surface
-family (the same rule the security layer applies) is one of the unit's, and before anything
-lists the routes: ``app.routes`` includes every unit first (:class:`LazyRoutesApp`), and that is
+family is one of the unit's (the middleware runs inside the security guards, which record the
+family they matched; a request they refuse includes nothing), and before anything lists the
+routes: ``app.routes`` includes every unit first (:class:`LazyRoutesApp`), and that is
 what FastAPI's OpenAPI document (hence ``/api/docs``) and the route-policy tests read. A lock
 makes two simultaneous first requests (or a test thread listing routes) include a unit once.
 
@@ -29,12 +30,10 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
-from starlette.datastructures import Headers
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mailsandbox.api.families import surface_of
-from mailsandbox.api.surface import Surface
+from mailsandbox.api.surface import family_of
 
 STATE_KEY = "lazy_routes"
 Install = Callable[[FastAPI], None]
@@ -56,9 +55,8 @@ class _Unit:
 class LazyRoutes:
     """The lazily included route units of one app (``app.state.lazy_routes``)."""
 
-    def __init__(self, app: FastAPI, surface: Surface) -> None:
+    def __init__(self, app: FastAPI) -> None:
         self._app = app
-        self._surface = surface
         self._units: list[_Unit] = []
         self._lock = threading.Lock()
         self.pending = False  # whether some unit is still to be included
@@ -71,10 +69,10 @@ class LazyRoutes:
         self.pending = True
 
     def wanted_by(self, scope: Scope) -> list[_Unit]:
-        """The units not included yet that serve the request of ``scope``."""
-        method = scope.get("method", "GET")  # a WebSocket handshake is a GET
-        owner = self._surface.resolve(method, scope["path"], Headers(scope=scope))
-        name = owner[0].name if owner is not None else None
+        """The units not included yet that serve the request of ``scope`` (its family was
+        recorded by the security guards)."""
+        family = family_of(scope)
+        name = family.name if family is not None else None
         return [u for u in self._units if u.install is not None and name in u.families]
 
     def include(self, units: Collection[_Unit] | None = None) -> None:
@@ -147,11 +145,16 @@ class LazyRoutesApp(FastAPI):
         return self.router.routes
 
 
+def install(app: FastAPI) -> LazyRoutes:
+    """Set up the app's lazy routes: call it before the security guards are installed, so that
+    its middleware runs inside them (``mailsandbox.api.families.install`` does)."""
+    lazy = LazyRoutes(app)
+    setattr(app.state, STATE_KEY, lazy)
+    app.add_middleware(LazyRoutesMiddleware, lazy=lazy)
+    return lazy
+
+
 def lazy_routes_of(app: FastAPI) -> LazyRoutes:
-    """The app's lazy routes (created, with their middleware, at the first call)."""
-    lazy: LazyRoutes | None = getattr(app.state, STATE_KEY, None)
-    if lazy is None:
-        lazy = LazyRoutes(app, surface_of(app))
-        setattr(app.state, STATE_KEY, lazy)
-        app.add_middleware(LazyRoutesMiddleware, lazy=lazy)
+    """The app's lazy routes (set up by :func:`install`)."""
+    lazy: LazyRoutes = getattr(app.state, STATE_KEY)
     return lazy

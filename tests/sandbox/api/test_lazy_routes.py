@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mailsandbox.api import surface_of
+from mailsandbox.api import lazy_routes
 from mailsandbox.api.lazy_routes import LazyRoutes, LazyRoutesApp, lazy_routes_of
-from mailsandbox.api.surface import ESP_MANAGE, Family, Surface, claims_prefixes
+from mailsandbox.api.surface import ESP_MANAGE, FAMILY_KEY, Family, claims_prefixes
 from mailsandbox.emulators.common.routing import PrefixRoute
 from mailsandbox.emulators.hot_routes import DirectRoute
 from mailsandbox.runner import RunningSandbox
@@ -186,24 +186,21 @@ def test_the_routes_land_where_including_them_at_start_up_puts_them() -> None:
         app.router.routes.insert(0, route("/q/first"))
         app.router.routes.append(route("/q/last"))
 
+    families = {name: Family(name, claims_prefixes(f"/{name}/"), ESP_MANAGE) for name in "pq"}
+
     def layout(*included: str) -> list[str]:
         app = LazyRoutesApp()
         app.router.routes[:] = [route("/core")]
-        app.state.surface = Surface()  # as install_http sets it up
-        surface_of(app).add(Family("p", claims_prefixes("/p/"), ESP_MANAGE))
-        surface_of(app).add(Family("q", claims_prefixes("/q/"), ESP_MANAGE))
-        lazy = lazy_routes_of(app)
+        lazy = lazy_routes.install(app)
         lazy.add(["p"], install)
         app.router.routes.append(route("/static"))  # added between the two units
         lazy.add(["q"], install_q)
         app.router.routes.append(route("/docs"))  # and after them
-        for path in included:  # as a first request under that path would
-            lazy.include(
-                lazy.wanted_by({"type": "http", "method": "GET", "path": path, "headers": []})
-            )
+        for name in included:  # as a first request of that family would
+            lazy.include(lazy.wanted_by({FAMILY_KEY: families[name]}))
         return [r.path for r in app.router.routes]  # type: ignore[attr-defined]
 
     at_start_up = ["/q/first", "/p/first", "/core", "/p/last", "/static", "/q/last", "/docs"]
-    assert layout("/p/x", "/q/x") == layout("/q/x", "/p/x") == at_start_up
-    assert layout("/q/x") == ["/q/first", "/core", "/static", "/q/last", "/docs"]
-    assert layout("/p/x") == ["/p/first", "/core", "/p/last", "/static", "/docs"]
+    assert layout("p", "q") == layout("q", "p") == at_start_up
+    assert layout("q") == ["/q/first", "/core", "/static", "/q/last", "/docs"]
+    assert layout("p") == ["/p/first", "/core", "/p/last", "/static", "/docs"]
