@@ -61,6 +61,10 @@ class LazyRoutes:
         self._lock = threading.Lock()
         self.pending = False  # whether some unit is still to be included
 
+    @property
+    def units(self) -> tuple[_Unit, ...]:
+        return tuple(self._units)
+
     def add(self, families: Collection[str], install: Install) -> None:
         """Defer ``install(app)`` (which adds routes, nothing else) to the first request of one
         of ``families`` (names on the surface)."""

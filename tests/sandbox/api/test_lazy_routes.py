@@ -5,10 +5,12 @@ guards, error shapes), while anything that lists the routes sees all of them."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,9 +23,11 @@ from starlette.routing import Route
 from mailsandbox.api import lazy_routes
 from mailsandbox.api.lazy_routes import LazyRoutes, LazyRoutesApp, lazy_routes_of
 from mailsandbox.api.surface import ESP_MANAGE, FAMILY_KEY, Family, claims_prefixes
+from mailsandbox.app import create_app
 from mailsandbox.emulators.common.routing import PrefixRoute
 from mailsandbox.emulators.hot_routes import DirectRoute
 from mailsandbox.runner import RunningSandbox
+from tests.conftest import make_settings
 
 Factory = Callable[..., RunningSandbox]
 CROSS_SITE = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
@@ -204,3 +208,40 @@ def test_the_routes_land_where_including_them_at_start_up_puts_them() -> None:
     assert layout("p", "q") == layout("q", "p") == at_start_up
     assert layout("q") == ["/q/first", "/core", "/static", "/q/last", "/docs"]
     assert layout("p") == ["/p/first", "/core", "/p/last", "/static", "/docs"]
+
+
+def test_the_app_lays_its_routes_out_as_installing_them_at_start_up_did(tmp_path: Path) -> None:
+    """In any order of first requests, the table ends as it was when create_app installed every
+    route at once (units that would interleave, providers sharing paths, are one unit)."""
+
+    def table(app: FastAPI) -> list[tuple[str, Any, list[str]]]:
+        return [
+            (type(r).__name__, getattr(r, "path", getattr(r, "prefix", None)),
+             [t.name for t in getattr(r, "tables", ())])
+            for r in app.router.routes
+        ]  # fmt: skip
+
+    # At start-up: each unit's install ran straight on the table, after the routes added before
+    # it was registered and before those added after.
+    eager = create_app(make_settings(tmp_path))
+    routes = eager.router.routes
+    own, placed = list(routes), set[int]()
+    routes.clear()
+    for unit in lazy_routes_of(eager).units:
+        routes.extend(r for r in own if id(r) in unit.before and id(r) not in placed)
+        placed |= unit.before
+        assert unit.install is not None
+        unit.install(eager)
+    routes.extend(r for r in own if id(r) not in placed)
+    expected = table(eager)
+
+    listed = create_app(make_settings(tmp_path))
+    assert listed.routes  # listing them includes every unit
+    assert table(listed) == expected
+    units = len(lazy_routes_of(listed).units)
+    for order in itertools.permutations(range(units)):
+        fresh = create_app(make_settings(tmp_path))
+        lazy = lazy_routes_of(fresh)
+        for i in order:
+            lazy.include([lazy.units[i]])
+        assert table(fresh) == expected, order
