@@ -2,10 +2,11 @@
 and v4, account), domains, tags and stats, routes (inbound).
 
 ``install(app, sandbox)`` is the entry point the composition root calls: it adds the template
-and tag tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``), the
-emulators' error handler (for :class:`~.errors.MailgunError`) and every route. ``/v3`` domain
-routes use the ``mgdomain`` path convertor (a segment with a dot), so they never shadow
-SendGrid's; the dotless families (``/v4/...``, ``/v1/analytics/...``, ``/v1/webhooks``) are
+and tag tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``) and
+the emulators' error handler (for :class:`~.errors.MailgunError`); ``install_routes(app)`` adds
+every route, at the first request to Mailgun or SendGrid (``mailsandbox.api.lazy_routes``).
+``/v3`` domain routes use the ``mgdomain`` path convertor (a segment with a dot), so they never
+shadow SendGrid's; the dotless families (``/v4/...``, ``/v1/analytics/...``, ``/v1/webhooks``) are
 Mailgun's alone (esp-contracts.md, "Routing both ESPs on one HTTP port").
 """
 

@@ -5,8 +5,9 @@ bounces, message streams and their suppressions, outbound messages, webhooks.
 migrations, the streams (in memory for the send path, loaded at start), the emulators' error
 handler, its family on the HTTP surface (route policies, error shape; ``/templates`` and
 ``/webhooks`` are shared with Resend and are Postmark's when the request carries
-``X-Postmark-Server-Token``), the routes (ahead of the app's other routes, see
-:mod:`~mailsandbox.emulators.common.routing`) and the webhook adapter.
+``X-Postmark-Server-Token``) and the webhook adapter; ``install_routes(app)`` adds the routes
+(ahead of the app's other routes, see :mod:`~mailsandbox.emulators.common.routing`) at the
+first request to Postmark, Resend or SES (``mailsandbox.api.lazy_routes``).
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ POSTed Svix-signed.
 migrations, the Svix signer (``sandbox.extensions["resend.signer"]``: the account secret and
 each webhook's), the idempotency keys, the emulators' error handler, its family on the HTTP
 surface (route policies, error shape; ``/templates`` and ``/webhooks`` are shared with Postmark
-and are Resend's unless the request carries Postmark's token header), the routes (ahead of the
-app's other routes, see :mod:`~mailsandbox.emulators.common.routing`) and the webhook adapter.
+and are Resend's unless the request carries Postmark's token header) and the webhook adapter;
+``install_routes(app)`` adds the routes (ahead of the app's other routes, see
+:mod:`~mailsandbox.emulators.common.routing`) at the first request to Resend, Postmark or SES
+(``mailsandbox.api.lazy_routes``).
 """
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 suppressions and unsubscribe groups, Email Activity, scopes, event webhook settings, Inbound
 Parse (settings API and the parse POSTs).
 
-``install(app, sandbox)`` is the only entry point: it registers the routes and the error
-handler, adds the tables' migrations (templates, unsubscribe groups, batches), and creates the
-webhook signer (``sandbox.extensions["sendgrid.signer"]``) and the optional rate limiter.
+``install(app, sandbox)`` registers the error handler, adds the tables' migrations (templates,
+unsubscribe groups, batches), and creates the webhook signer
+(``sandbox.extensions["sendgrid.signer"]``) and the optional rate limiter;
+``install_routes(app)`` adds the routes, at the first request to SendGrid or Mailgun
+(``mailsandbox.api.lazy_routes``).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 
 ``install(app, sandbox)`` is the entry point the composition root calls: it adds the tables'
 migrations, the SNS signing key and certificate (``sandbox.extensions["ses.sns_signer"]``), the
-account settings, the error handler, the routes (the send paths first, see
-``emulators.hot_routes``) and the webhook adapter.
+account settings, the error handler and the webhook adapter; ``install_routes(app, sandbox)``
+adds the routes (the send paths first, see ``emulators.hot_routes``) at the first request to
+SES, Postmark or Resend (``mailsandbox.api.lazy_routes``).
 """
 
 from __future__ import annotations
