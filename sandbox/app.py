@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for emulator in (sendgrid, mailgun, ses, postmark, resend):
         emulator.install(app, sandbox)
 
-    # The providers' and the UI's routes wait for their first request (~110 ms of every start,
+    # The providers' and the UI's routes wait for their first request (~100 ms of every start,
     # measured: bench/README.md) and land where installing them here would have put them.
     # Providers whose paths meet come together: SendGrid and Mailgun under /v3; SES (POST /),
     # Postmark and Resend at the root (their hot routes interleave at the front of the table).
