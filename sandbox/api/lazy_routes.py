@@ -13,6 +13,9 @@ family they matched; a request they refuse includes nothing), and before anythin
 routes: ``app.routes`` includes every unit first (:class:`LazyRoutesApp`), and that is
 what FastAPI's OpenAPI document (hence ``/api/docs``) and the route-policy tests read. A lock
 makes two simultaneous first requests (or a test thread listing routes) include a unit once.
+Requests include units in the server's event loop, between two routings. Listing ``app.routes``
+from another thread (tests do, before they send requests) changes the table in that thread: a
+request routed at that very moment could miss a route, so list from the loop or before serving.
 
 Same behaviour: a unit's routes land exactly where installing them at start-up put them.
 ``install`` runs on a list holding one marker that stands for the routes the app had then: what
