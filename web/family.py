@@ -72,9 +72,12 @@ def ui_scoping(scoping: Scoping) -> None:
     )
 
 
+NAME = "ui"
+
+
 def ui_family(renderer: Renderer) -> Family:
     return Family(
-        "ui",
+        NAME,
         CLAIMS,
         UI_PAGE,
         routes=(

@@ -156,6 +156,7 @@ def install(app: FastAPI, table: RootRoutes) -> None:
 
 
 def root_specs(app: FastAPI) -> list[tuple[str, str]]:
-    """Every ``(method, path template)`` the providers at the root serve."""
-    prefixes: dict[str, PrefixRoute] = getattr(app.state, STATE_KEY, None) or {}
-    return sorted({s for r in prefixes.values() for t in r.tables for s in t.specs()})
+    """Every ``(method, path template)`` the providers at the root serve (read from
+    ``app.routes``, which lists the routes not included yet too: ``api.lazy_routes``)."""
+    prefixes = [r for r in app.routes if isinstance(r, PrefixRoute)]
+    return sorted({s for r in prefixes for t in r.tables for s in t.specs()})

@@ -2,10 +2,11 @@
 and v4, account), domains, tags and stats, routes (inbound).
 
 ``install(app, sandbox)`` is the entry point the composition root calls: it adds the template
-and tag tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``), the
-emulators' error handler (for :class:`~.errors.MailgunError`) and every route. ``/v3`` domain
-routes use the ``mgdomain`` path convertor (a segment with a dot), so they never shadow
-SendGrid's; the dotless families (``/v4/...``, ``/v1/analytics/...``, ``/v1/webhooks``) are
+and tag tables' migrations, the webhook signer (``sandbox.extensions["mailgun.signer"]``) and
+the emulators' error handler (for :class:`~.errors.MailgunError`); ``install_routes(app)`` adds
+every route, at the first request to Mailgun or SendGrid (``mailsandbox.api.lazy_routes``).
+``/v3`` domain routes use the ``mgdomain`` path convertor (a segment with a dot), so they never
+shadow SendGrid's; the dotless families (``/v4/...``, ``/v1/analytics/...``, ``/v1/webhooks``) are
 Mailgun's alone (esp-contracts.md, "Routing both ESPs on one HTTP port").
 """
 
@@ -17,25 +18,7 @@ from mailsandbox.api import surface_of
 from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, claims_pattern, rules
 from mailsandbox.emulators.common.errors import install_handler
 from mailsandbox.emulators.hot_routes import include_first
-from mailsandbox.emulators.mailgun import (
-    account_webhooks,
-    domains,
-    event_webhooks,
-    events_api,
-    logs,
-    messages,
-    route_delivery,
-    routes_api,
-    stats,
-    stored_messages,
-    suppressions,
-    tag_store,
-    tags,
-    template_store,
-    templates,
-    webhooks,
-    webhooks_v4,
-)
+from mailsandbox.emulators.mailgun import event_webhooks, route_delivery, tag_store, template_store
 from mailsandbox.emulators.mailgun.auth import enforced_key
 from mailsandbox.emulators.mailgun.errors import ERRORS
 from mailsandbox.emulators.mailgun.signing import MailgunSigner
@@ -59,12 +42,36 @@ FAMILY = Family(
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    """Attach Mailgun's routes, tables and webhook signer to the app."""
+    """Attach Mailgun's tables, webhook signer, error handler and webhooks to the app (the
+    routes: :func:`install_routes`)."""
     surface_of(app).add(FAMILY)
     sandbox.migrations.extend([*template_store.MIGRATIONS, *tag_store.MIGRATIONS])
     signer = MailgunSigner(sandbox.settings.mailgun_webhook_signing_key, sandbox.settings.data_dir)
     sandbox.extensions["mailgun.signer"] = signer
     install_handler(app)
+    event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks
+    route_delivery.register(sandbox, signer)  # inbound mail → the routes' actions
+
+
+def install_routes(app: FastAPI) -> None:
+    """Add Mailgun's routes (imported here: ``mailsandbox.api.lazy_routes`` calls this at the
+    first Mailgun request)."""
+    from mailsandbox.emulators.mailgun import (
+        account_webhooks,
+        domains,
+        events_api,
+        logs,
+        messages,
+        routes_api,
+        stats,
+        stored_messages,
+        suppressions,
+        tags,
+        templates,
+        webhooks,
+        webhooks_v4,
+    )
+
     include_first(app, messages.router, tags=["Mailgun"])  # the hot path, matched first
     for module in (
         templates,
@@ -81,5 +88,3 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         routes_api,
     ):
         app.include_router(module.router, tags=["Mailgun"])
-    event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks
-    route_delivery.register(sandbox, signer)  # inbound mail → the routes' actions

@@ -5,8 +5,9 @@ bounces, message streams and their suppressions, outbound messages, webhooks.
 migrations, the streams (in memory for the send path, loaded at start), the emulators' error
 handler, its family on the HTTP surface (route policies, error shape; ``/templates`` and
 ``/webhooks`` are shared with Resend and are Postmark's when the request carries
-``X-Postmark-Server-Token``), the routes (ahead of the app's other routes, see
-:mod:`~mailsandbox.emulators.common.routing`) and the webhook adapter.
+``X-Postmark-Server-Token``) and the webhook adapter; ``install_routes(app)`` adds the routes
+(ahead of the app's other routes, see :mod:`~mailsandbox.emulators.common.routing`) at the
+first request to Postmark, Resend or SES (``mailsandbox.api.lazy_routes``).
 """
 
 from __future__ import annotations
@@ -17,16 +18,7 @@ from mailsandbox.api import surface_of
 from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, claims_any, rules
 from mailsandbox.emulators.common import routing
 from mailsandbox.emulators.common.errors import install_handler
-from mailsandbox.emulators.postmark import (
-    bounces_api,
-    email_api,
-    event_webhooks,
-    messages_api,
-    streams,
-    templates,
-    templates_api,
-    webhooks_api,
-)
+from mailsandbox.emulators.postmark import event_webhooks, streams, templates
 from mailsandbox.emulators.postmark.errors import ERRORS
 from mailsandbox.emulators.postmark.wire import PATHS, SHARED_PATHS, claims_shared, enforced_key
 from mailsandbox.runtime import Sandbox
@@ -53,22 +45,11 @@ FAMILY = Family(
     label="Postmark",
     key_flag="--postmark-server-token",
 )
-ROUTES = routing.RootRoutes(
-    "postmark",
-    (*PATHS, *SHARED_PATHS),
-    [
-        *email_api.ROUTES,
-        *templates_api.ROUTES,
-        *bounces_api.ROUTES,
-        *streams.ROUTES,
-        *messages_api.ROUTES,
-        *webhooks_api.ROUTES,
-    ],
-)
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    """Attach Postmark's routes, tables and webhook adapter to the app."""
+    """Attach Postmark's tables, error handler and webhook adapter to the app (the routes:
+    :func:`install_routes`)."""
     surface_of(app).add(FAMILY)
     sandbox.migrations.extend([*streams.MIGRATIONS, *templates.MIGRATIONS])
     cache = streams.Streams(sandbox)
@@ -76,5 +57,30 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     sandbox.on_startup.append(cache.load)
     sandbox.team.on_changed(streams.EXTENSION, cache.load)  # (changed on another replica)
     install_handler(app)
-    routing.install(app, ROUTES)
     event_webhooks.register(sandbox)  # delivery events → Postmark's webhooks
+
+
+def install_routes(app: FastAPI) -> None:
+    """Add Postmark's routes (imported here: ``mailsandbox.api.lazy_routes`` calls this at the
+    first Postmark request)."""
+    from mailsandbox.emulators.postmark import (
+        bounces_api,
+        email_api,
+        messages_api,
+        templates_api,
+        webhooks_api,
+    )
+
+    table = routing.RootRoutes(
+        "postmark",
+        (*PATHS, *SHARED_PATHS),
+        [
+            *email_api.ROUTES,
+            *templates_api.ROUTES,
+            *bounces_api.ROUTES,
+            *streams.ROUTES,
+            *messages_api.ROUTES,
+            *webhooks_api.ROUTES,
+        ],
+    )
+    routing.install(app, table)

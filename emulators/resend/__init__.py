@@ -6,8 +6,10 @@ POSTed Svix-signed.
 migrations, the Svix signer (``sandbox.extensions["resend.signer"]``: the account secret and
 each webhook's), the idempotency keys, the emulators' error handler, its family on the HTTP
 surface (route policies, error shape; ``/templates`` and ``/webhooks`` are shared with Postmark
-and are Resend's unless the request carries Postmark's token header), the routes (ahead of the
-app's other routes, see :mod:`~mailsandbox.emulators.common.routing`) and the webhook adapter.
+and are Resend's unless the request carries Postmark's token header) and the webhook adapter;
+``install_routes(app)`` adds the routes (ahead of the app's other routes, see
+:mod:`~mailsandbox.emulators.common.routing`) at the first request to Resend, Postmark or SES
+(``mailsandbox.api.lazy_routes``).
 """
 
 from __future__ import annotations
@@ -44,15 +46,11 @@ FAMILY = Family(
     fallback=True,
     label="Resend",
 )
-ROUTES = routing.RootRoutes(
-    "resend",
-    PATHS,
-    [*emails_api.ROUTES, *account_api.ROUTES, *templates_api.ROUTES, *webhooks_api.ROUTES],
-)
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    """Attach Resend's routes, tables, signer and webhook adapter to the app."""
+    """Attach Resend's tables, signer, error handler and webhook adapter to the app (the
+    routes: :func:`install_routes`)."""
     surface_of(app).add(FAMILY)
     sandbox.migrations.extend([*idempotency.MIGRATIONS, *account_api.MIGRATIONS])
     signer = svix.Signer(sandbox.settings.resend_webhook_secret, sandbox.settings.data_dir)
@@ -66,5 +64,11 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     sandbox.on_startup.append(load)
     sandbox.team.on_changed(TEAM_TOPIC, load)  # (changed on another replica)
     install_handler(app)
-    routing.install(app, ROUTES)
     event_webhooks.register(sandbox, signer)  # delivery events → Resend's webhooks
+
+
+def install_routes(app: FastAPI) -> None:
+    """Add Resend's routes (``mailsandbox.api.lazy_routes`` calls this at the first Resend
+    request)."""
+    endpoints = [*emails_api.ROUTES, *account_api.ROUTES, *templates_api.ROUTES]
+    routing.install(app, routing.RootRoutes("resend", PATHS, [*endpoints, *webhooks_api.ROUTES]))

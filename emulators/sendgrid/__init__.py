@@ -2,9 +2,11 @@
 suppressions and unsubscribe groups, Email Activity, scopes, event webhook settings, Inbound
 Parse (settings API and the parse POSTs).
 
-``install(app, sandbox)`` is the only entry point: it registers the routes and the error
-handler, adds the tables' migrations (templates, unsubscribe groups, batches), and creates the
-webhook signer (``sandbox.extensions["sendgrid.signer"]``) and the optional rate limiter.
+``install(app, sandbox)`` registers the error handler, adds the tables' migrations (templates,
+unsubscribe groups, batches), and creates the webhook signer
+(``sandbox.extensions["sendgrid.signer"]``) and the optional rate limiter;
+``install_routes(app)`` adds the routes, at the first request to SendGrid or Mailgun
+(``mailsandbox.api.lazy_routes``).
 """
 
 from __future__ import annotations
@@ -16,21 +18,11 @@ from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, claims_prefixe
 from mailsandbox.emulators.common.errors import install_handler
 from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.sendgrid import (
-    activity_api,
-    asm_api,
     asm_store,
-    batch_api,
     batch_store,
-    classifications_api,
     event_webhooks,
     inbound_parse,
-    mail,
-    parse_api,
-    scopes_api,
-    suppressions_api,
     template_store,
-    templates_api,
-    webhooks_api,
 )
 from mailsandbox.emulators.sendgrid.auth import RateLimiter, enforced_key, parse_rate
 from mailsandbox.emulators.sendgrid.errors import ERRORS
@@ -52,7 +44,8 @@ FAMILY = Family(
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    """Attach SendGrid's routes, storage and signer to the app."""
+    """Attach SendGrid's storage, signer, error handler and webhooks to the app (the routes:
+    :func:`install_routes`)."""
     surface_of(app).add(FAMILY)
     sandbox.migrations.extend(
         [*template_store.MIGRATIONS, *asm_store.MIGRATIONS, *batch_store.MIGRATIONS]
@@ -62,6 +55,26 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     if rate is not None:
         sandbox.extensions["sendgrid.rate_limiter"] = RateLimiter(*rate)
     install_handler(app)
+    event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks
+    inbound_parse.register(sandbox)  # mail to a parse hostname → the parse webhook
+
+
+def install_routes(app: FastAPI) -> None:
+    """Add SendGrid's routes (imported here: ``mailsandbox.api.lazy_routes`` calls this at the
+    first SendGrid request)."""
+    from mailsandbox.emulators.sendgrid import (
+        activity_api,
+        asm_api,
+        batch_api,
+        classifications_api,
+        mail,
+        parse_api,
+        scopes_api,
+        suppressions_api,
+        templates_api,
+        webhooks_api,
+    )
+
     include_first(app, mail.router, tags=["SendGrid"])  # the hot path, matched first
     for module in (
         templates_api,
@@ -75,5 +88,3 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         parse_api,
     ):
         app.include_router(module.router, tags=["SendGrid"])
-    event_webhooks.register(sandbox)  # delivery events → this ESP's webhooks
-    inbound_parse.register(sandbox)  # mail to a parse hostname → the parse webhook

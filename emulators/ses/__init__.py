@@ -3,8 +3,9 @@
 
 ``install(app, sandbox)`` is the entry point the composition root calls: it adds the tables'
 migrations, the SNS signing key and certificate (``sandbox.extensions["ses.sns_signer"]``), the
-account settings, the error handler, the routes (the send paths first, see
-``emulators.hot_routes``) and the webhook adapter.
+account settings, the error handler and the webhook adapter; ``install_routes(app, sandbox)``
+adds the routes (the send paths first, see ``emulators.hot_routes``) at the first request to
+SES, Postmark or Resend (``mailsandbox.api.lazy_routes``).
 """
 
 from __future__ import annotations
@@ -18,16 +19,10 @@ from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.ses import (
     config_store,
     event_webhooks,
-    query_routes,
     sending,
     sns_api,
     sns_store,
     template_store,
-    v2_common,
-    v2_config,
-    v2_send,
-    v2_suppressions,
-    v2_templates,
 )
 from mailsandbox.emulators.ses.account import Account
 from mailsandbox.emulators.ses.errors import ERRORS
@@ -63,7 +58,8 @@ FAMILY = Family(
 
 
 def install(app: FastAPI, sandbox: Sandbox) -> None:
-    """Attach SES's and SNS's routes, tables, signer and webhook adapter to the app."""
+    """Attach SES's and SNS's tables, signer, error handler and webhook adapter to the app (the
+    routes: :func:`install_routes`)."""
     surface_of(app).add(FAMILY)
     sandbox.migrations.extend(
         [*template_store.MIGRATIONS, *config_store.MIGRATIONS, *sns_store.MIGRATIONS]
@@ -79,6 +75,21 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     sandbox.on_startup.append(load_account)
     sandbox.team.on_changed(sending.ACCOUNT, load_account)  # (changed on another replica)
     install_handler(app)
+    event_webhooks.register(sandbox, signer, account)  # delivery events → SNS notifications
+
+
+def install_routes(app: FastAPI, sandbox: Sandbox) -> None:
+    """Add SES's and SNS's routes (imported here: ``mailsandbox.api.lazy_routes`` calls this at
+    the first SES request)."""
+    from mailsandbox.emulators.ses import (
+        query_routes,
+        v2_common,
+        v2_config,
+        v2_send,
+        v2_suppressions,
+        v2_templates,
+    )
+
     for router in (v2_send.router, query_routes.router):  # the hot paths, matched first
         include_first(app, router, include_in_schema=False)
     for router in (
@@ -88,5 +99,5 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
         v2_common.fallback,
     ):
         app.include_router(router, include_in_schema=False)
+    signer: SnsSigner = sandbox.extensions[sns_api.SIGNER]
     query_routes.install(app, signer)
-    event_webhooks.register(sandbox, signer, account)  # delivery events → SNS notifications

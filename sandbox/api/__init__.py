@@ -1,6 +1,6 @@
 """The REST API: Mailpit-compatible ``/api/v1`` message endpoints, ``/view``, plus our extensions.
 
-``build_router()`` is the entry point the composition root includes. Each module owns one
+``include_routers(app)`` is the entry point the composition root calls. Each module owns one
 concern and exposes ``router``; add yours to ``ROUTERS`` (one line) to extend the API.
 ``install_http(app, settings)`` sets up the route table (``families.py``, ``surface.py``), the
 error shapes and the security guards in front of everything; add-ons add their families with
@@ -9,7 +9,7 @@ error shapes and the security guards in front of everything; add-ons add their f
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import FastAPI
 
 from mailsandbox.api import (
     checks,
@@ -62,11 +62,13 @@ ROUTERS = [
 ]
 
 
-def build_router() -> APIRouter:
-    router = APIRouter()
-    for module_router in ROUTERS:
-        router.include_router(module_router)
-    return router
+def include_routers(app: FastAPI) -> None:
+    """Include every module's router in ``app``, each directly: FastAPI (0.165) analyses again
+    every route of a router nested in the one it includes, at once (~20 ms of each start for
+    these), where a router included directly is analysed at the first request routed past it
+    (``/readyz``, the first, matches before the others)."""
+    for router in ROUTERS:
+        app.include_router(router)
 
 
-__all__ = ["build_router", "install_http", "surface_of"]
+__all__ = ["include_routers", "install_http", "surface_of"]

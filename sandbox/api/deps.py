@@ -20,7 +20,10 @@ MAX_BODY = 5 * 1024 * 1024
 MAX_INT = 2**31 - 1
 
 
-def get_sandbox(request: Request) -> Sandbox:
+async def get_sandbox(request: Request) -> Sandbox:
+    """The app's Sandbox (``async``: FastAPI runs a plain function dependency in a worker
+    thread, a hop per request; the first one also imports anyio's thread pool, ~15 ms on
+    the way to the first ``/readyz``)."""
     sandbox: Sandbox = request.app.state.sandbox
     return sandbox
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from mailsandbox.api import error_shapes, scoping, security
+from mailsandbox.api import error_shapes, lazy_routes, scoping, security
 from mailsandbox.api.error_shapes import MAILPIT
 from mailsandbox.api.surface import (
     API,
@@ -64,5 +64,6 @@ def install(app: FastAPI, settings: Settings) -> Surface:
         surface.add(family)
     app.state.surface = surface
     error_shapes.install(app)
+    lazy_routes.install(app)  # its middleware inside the guards: it reads the family they match
     security.install(app, surface, settings, scoping.install(app))
     return surface

@@ -13,7 +13,7 @@ from mailsandbox.runner import RunningSandbox
 
 
 def test_send_routes_come_first(running: RunningSandbox) -> None:
-    routes = running.app.router.routes
+    routes = running.app.routes  # (every route, the providers' included at once)
     assert isinstance(routes[0], DirectRoute)
     direct = [i for i, r in enumerate(routes) if isinstance(r, DirectRoute)]
     core = next(i for i, r in enumerate(routes) if getattr(r, "path", "").startswith("/api/"))
