@@ -28,6 +28,7 @@ from mailsandbox.storage import inbox_rules as inbox_rule_store
 from mailsandbox.storage.db import Database, Migration
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
 from mailsandbox.storage.sql import Connection
+from mailsandbox.tasks import cancel_and_wait
 from mailsandbox.team import Team
 
 log = logging.getLogger(__name__)
@@ -183,11 +184,7 @@ class Sandbox:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(listener.server.wait_closed(), 2)
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(tasks)
         await self.team.stop()  # (its lead and claims pass to the other replicas)
         await asyncio.to_thread(self.db.close)
         await asyncio.to_thread(self.mailbox.index.stop)  # after the writer's last commit

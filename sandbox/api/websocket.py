@@ -20,6 +20,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from mailsandbox.api import feed
 from mailsandbox.api.scoping import login_of
 from mailsandbox.runtime import Sandbox
+from mailsandbox.tasks import cancel_and_wait
 
 router = APIRouter(tags=["live"])
 
@@ -65,9 +66,7 @@ async def events(websocket: WebSocket) -> None:
         asyncio.create_task(_ignore_messages(websocket)),
     }
     done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    await cancel_and_wait(pending)
     for task in done:
         failure = task.exception()
         if failure is not None and not isinstance(failure, WebSocketDisconnect | OSError):

@@ -35,6 +35,7 @@ from mailsandbox.storage.postgres import (
     LOCK_SPACE,
     describe_error,
 )
+from mailsandbox.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +89,7 @@ class PgCoordination:
     async def stop(self) -> None:
         await self._flush()
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(tasks)
         if self._locker is not None:
             with contextlib.suppress(Exception):
                 await self._locker.close()  # (its locks end with the session)
