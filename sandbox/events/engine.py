@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from mailsandbox import bus, ids, ingest
@@ -38,6 +39,10 @@ UPDATE_DETAILS = "UPDATE events SET details_json = ? WHERE seq = ?"
 SCHEDULED_CACHE = 10_000
 SCHEDULED_HORIZON = 60.0  # seconds
 RULES = "event_rules"  # team topic: the live rules changed
+# Due steps applied per transaction. A tick's drain holds the write lock while it runs, and
+# message ingest waits for it meanwhile: 500 steps took ~45 ms at 1,400 messages/s, the tail
+# of SMTP ingest's latency (bench/README.md, "Latency"); 32 take a few ms.
+DRAIN_CHUNK = 32
 
 
 def _flag(meta: dict[str, Any], *path: str) -> bool:
@@ -227,12 +232,15 @@ class EventEngine:
         return rows
 
     def apply_due(self, conn: Connection, now: float) -> list[DeliveryEvent]:
-        """Apply every scheduled step that is due (runs in one write transaction)."""
-        return self._apply_due(conn, now)[0]
+        """Apply every scheduled step that is due (up to ``schedule.BATCH``; runs in one
+        write transaction)."""
+        return self._apply_due(conn, now, schedule.BATCH)[0]
 
-    def _apply_due(self, conn: Connection, now: float) -> tuple[list[DeliveryEvent], int]:
-        """:meth:`apply_due`, and how many outbox rows it wrote."""
-        rows, found = schedule.take_due(conn, now, known=self._summaries)
+    def _apply_due(
+        self, conn: Connection, now: float, limit: int
+    ) -> tuple[list[DeliveryEvent], int]:
+        """:meth:`apply_due` of at most ``limit`` steps, and how many outbox rows it wrote."""
+        rows, found = schedule.take_due(conn, now, limit, known=self._summaries)
         out: list[DeliveryEvent] = []
         written = 0
         for row in rows:
@@ -253,8 +261,9 @@ class EventEngine:
         return out, written
 
     def _drain(self, conn: Connection, now: float) -> tuple[list[DeliveryEvent], int, float | None]:
-        """One tick: the due steps applied, the outbox rows written, when the next is due."""
-        recorded, written = self._apply_due(conn, now)
+        """One transaction of a tick: up to ``DRAIN_CHUNK`` due steps applied, the outbox rows
+        written, when the next step is due (``<= now``: more are due already)."""
+        recorded, written = self._apply_due(conn, now, DRAIN_CHUNK)
         return recorded, written, schedule.next_due(conn)
 
     # --- async side ------------------------------------------------------------------------
@@ -366,16 +375,23 @@ class EventEngine:
 
     async def run(self) -> None:
         """Apply scheduled steps as they fall due (resumes whatever a restart left pending):
-        each tick drains every due step in one deferred write, which the writer may share
-        with other deferred work (search indexing)."""
+        each tick drains every due step, the first ``DRAIN_CHUNK`` in a deferred write, which
+        the writer may share with other deferred work (search indexing), the rest in writes of
+        ``DRAIN_CHUNK`` each."""
         while True:
             await self.clock.wait()
             next_due = None
             try:
-                recorded, written, next_due = await self.sandbox.db.defer(
-                    lambda c: self._drain(c, time.time())
-                )
-                self.announce(recorded, written > 0)
+                write = self.sandbox.db.defer
+                while True:
+                    now = time.time()
+                    recorded, written, next_due = await write(partial(self._drain, now=now))
+                    self.announce(recorded, written > 0)
+                    if next_due is None or next_due > now:
+                        break
+                    # More were due: the rest at once, a chunk per transaction, so message
+                    # writes waiting for the write lock get it between chunks.
+                    write = self.sandbox.db.write
             except Exception:
                 log.exception("event engine step failed")
             self.clock.drained(next_due)

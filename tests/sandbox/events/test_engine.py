@@ -9,6 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from mailsandbox.events.engine import DRAIN_CHUNK
 from mailsandbox.runner import RunningSandbox
 from tests.sandbox.events.conftest import smtp_send, suppressed, types_of, wait_events
 
@@ -137,3 +138,23 @@ def test_scheduled_steps_resume_after_restart(
     with httpx.Client(base_url=second.url) as api:
         found = wait_events(api, message_id, lambda e: "bounced" in types_of(e), timeout=5)
     assert types_of(found) == ["queued", "deferred", "bounced"]
+
+
+def test_a_backlog_of_due_steps_bigger_than_a_drain_chunk_is_applied_once_each(
+    sandbox_factory: Callable[..., RunningSandbox],
+) -> None:
+    """Steps left by a stop fall due together after the restart: more than one drain
+    transaction's worth (``DRAIN_CHUNK``), applied in chunks, each exactly once."""
+    count = 3 * DRAIN_CHUNK + 7
+    first = sandbox_factory()
+    with httpx.Client(base_url=first.url) as api:
+        rule = {"recipient": "backlog@example.com", "outcome": "deferred", "attempts": 1}
+        api.post("/api/v1/rules", json={**rule, "then": "bounced"}).raise_for_status()
+        sent = [smtp_send(first, ["backlog@example.com"]) for _ in range(count)]
+        wait_events(api, sent[-1], lambda e: "deferred" in types_of(e))
+    first.stop()  # every final bounce is still ~1 s away
+    second = sandbox_factory()
+    with httpx.Client(base_url=second.url) as api:
+        for message_id in sent:
+            found = wait_events(api, message_id, lambda e: "bounced" in types_of(e), timeout=10)
+            assert types_of(found) == ["queued", "deferred", "bounced"], message_id
