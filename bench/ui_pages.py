@@ -10,7 +10,9 @@ without the SMTP round trips), then measures over real HTTP:
 - live latency: Debian chromium (Playwright) has the inbox open, a message is sent over SMTP,
   and the time until its row is in the page is taken (in the browser's own clock).
 
-Targets (issue 3): p50 < 150 ms per page, new message on an open page < 1 s.
+Targets: inbox and message pages p50 <= 20 ms (issue 19; issue 3 asked for 150 ms), new
+message on an open page < 1 s (issue 3). The search page is reported, not a page target (issue
+19 counts it with the searches: <= 50 ms).
 
     .venv/bin/python bench/ui_pages.py [--messages 100000] [--samples 40]
 """
@@ -36,6 +38,8 @@ from mailsandbox.runner import RunningSandbox, start_in_thread
 from mailsandbox.storage import messages
 
 BATCH = 5000
+PAGE_TARGET_MS = 20
+PAGES = ("inbox /", "inbox / after a change", "inbox, middle page", "message /view/{ID}")
 WORDS = [
     "invoice",
     "welcome",
@@ -185,9 +189,10 @@ def main() -> None:
             p50s = {name: report(name, times) for name, times in results.items()}
             live = live_latency(running, options.live_rounds)
             report("new mail -> open page", live)
-            ok = p50s["inbox / after a change"] < 150 and p50s["message /view/{ID}"] < 150
+            ok = all(p50s[name] <= PAGE_TARGET_MS for name in PAGES)
             ok = ok and statistics.median(live) < 1000
-            print("targets (inbox/message p50 < 150 ms, live < 1 s):", "met" if ok else "MISSED")
+            print(f"targets (inbox/message p50 <= {PAGE_TARGET_MS} ms, live < 1 s):",
+                  "met" if ok else "MISSED")  # fmt: skip
         finally:
             running.stop()
 
