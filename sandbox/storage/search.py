@@ -454,6 +454,36 @@ def _page(start: int, limit: int) -> slice:
     return slice(start, start + limit if limit >= 0 else None)
 
 
+def _first_pass(conn: Connection, where: Condition) -> list[Row]:
+    """Up to ``FIRST_PASS`` + 1 matches ``(seq, read, ...)``, newest first.
+
+    SQLite reads back from the newest rowid, a walk in file order that stops at the limit,
+    then sorts what it found by ``created``. Walking the ``created`` index instead fetches each
+    row out of file order: for a query with few matches, which reads every row, that cost 55
+    against 35 ms at 100,000 messages. When all the matches were found, the sort gives their
+    order. Otherwise they are the newest by seq, which is the newest by ``created`` unless the
+    clock stepped back (checked as in :func:`_newest_first`); if it did, the ``created`` index
+    decides, as on PostgreSQL.
+    """
+    ordered = f"SELECT seq, read FROM messages WHERE {where.sql} {ORDER} LIMIT {FIRST_PASS + 1}"
+    if is_postgresql(conn):
+        return _execute(conn, ordered, where.args)
+    rows = _execute(
+        conn,
+        f"SELECT seq, read, created FROM messages WHERE {where.sql}"
+        f" ORDER BY seq DESC LIMIT {FIRST_PASS + 1}",
+        where.args,
+    )
+    rows.sort(key=lambda row: (row[2], row[0]), reverse=True)
+    if len(rows) <= FIRST_PASS:
+        return rows
+    later = conn.execute(
+        "SELECT 1 FROM messages WHERE created > ? AND +seq < ? LIMIT 1",
+        (rows[-1][2], min(row[0] for row in rows)),
+    ).fetchone()
+    return rows if later is None else _execute(conn, ordered, where.args)
+
+
 def _search_general(conn: Connection, where: Condition, start: int, limit: int) -> SearchPage:
     """Any query, through its compiled ``where``.
 
@@ -461,9 +491,7 @@ def _search_general(conn: Connection, where: Condition, start: int, limit: int) 
     gives the counts and the page at once. Only bigger result sets pay for a separate count.
     """
     source = f"messages WHERE {where.sql}"
-    first = _execute(
-        conn, f"SELECT seq, read FROM {source} {ORDER} LIMIT {FIRST_PASS + 1}", where.args
-    )
+    first = _first_pass(conn, where)
     end = start + limit if limit >= 0 else None
     if len(first) <= FIRST_PASS:
         total, unread = len(first), sum(1 for row in first if not row[1])

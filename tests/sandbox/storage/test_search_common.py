@@ -17,7 +17,7 @@ from mailsandbox.ingest import Inbound, prepare
 from mailsandbox.storage import messages, search
 from mailsandbox.storage.db import Database
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
-from mailsandbox.storage.sql import Connection
+from mailsandbox.storage.sql import Connection, Row
 from tests.conftest import Databases
 
 COUNT = 40
@@ -134,6 +134,31 @@ def test_agrees_with_the_general_path(db: Database, monkeypatch: pytest.MonkeyPa
         general = run(q, s, lim)
         assert (page.total, page.unread) == (general.total, general.unread), (q, s, lim)
         assert [m.id for m in page.messages] == [m.id for m in general.messages], (q, s, lim)
+
+
+def test_the_general_first_pass_agrees_with_the_created_order(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Field queries (the general path): on SQLite its first pass walks back from the newest
+    rowid and sorts; the answers equal those of the plain ``ORDER BY created`` pass, whatever
+    the clock did. Queries with more matches than the first pass, fewer, and none."""
+    queries = ["subject:message", "from:shop1", "subject:message -from:shop2", "is:unread",
+               "to:user3", "subject:message is:read", "from:nobody"]  # fmt: skip
+
+    def plain(conn: Connection, where: search.Condition) -> list[Row]:
+        sql = f"SELECT seq, read FROM messages WHERE {where.sql} {search.ORDER} LIMIT ?"
+        return conn.execute(sql, [*where.args, search.FIRST_PASS + 1]).fetchall()
+
+    def run(query: str, start: int, limit: int) -> search.SearchPage:
+        return db.read_sync(lambda conn: search.search(conn, query, start=start, limit=limit))
+
+    walked = {(q, s, lim): run(q, s, lim) for q in queries for s, lim in PAGES}
+    assert any(page.total > FIRST_PASS for page in walked.values())
+    monkeypatch.setattr(search, "_first_pass", plain)
+    for (q, s, lim), page in walked.items():
+        ordered = run(q, s, lim)
+        assert (page.total, page.unread) == (ordered.total, ordered.unread), (q, s, lim)
+        assert [m.id for m in page.messages] == [m.id for m in ordered.messages], (q, s, lim)
 
 
 # Whether the newest 1 / 3 matches by seq are the newest by created (else every match is sorted)
