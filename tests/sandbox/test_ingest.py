@@ -168,3 +168,27 @@ def test_a_cancelled_ingest_that_committed_is_still_indexed_and_announced(
         return page.total
 
     assert running.call(cancel_after_submit()) == 1
+
+
+def test_an_index_made_before_the_merge_setting_takes_it_and_still_finds_its_mail(
+    tmp_path: Path, sandbox_factory: Callable[..., RunningSandbox]
+) -> None:
+    """``indexer.AUTOMERGE`` lives in the index file: one written by an earlier version (FTS5's
+    default) gets it at the next start, and its messages are found as before."""
+    first = sandbox_factory()
+    with smtplib.SMTP(first.smtp_host, first.smtp_port, timeout=10) as client:
+        client.sendmail("a@example.com", ["b@example.com"], b"Subject: s\r\n\r\nnumbat\r\n")
+    first.stop()
+    index_file = indexer.attachment(make_settings(tmp_path).db_path).path
+    setting = "SELECT v FROM messages_fts_config WHERE k = 'automerge'"
+    with sqlite3.connect(index_file) as conn:  # as an earlier version left it
+        conn.execute("DELETE FROM messages_fts_config WHERE k = 'automerge'")
+    with sqlite3.connect(index_file) as conn:
+        assert conn.execute(setting).fetchone() is None
+
+    second = sandbox_factory()
+    page = second.sandbox.db.read_sync(lambda conn: search.search(conn, "numbat"))
+    assert page.total == 1
+    second.stop()
+    with sqlite3.connect(index_file) as conn:
+        assert conn.execute(setting).fetchone() == (indexer.AUTOMERGE,)
