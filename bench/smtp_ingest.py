@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from startup import launch_env
 
 FROM, TO = "bench@example.com", "inbox@example.com"
 QUEUED = re.compile(rb"queued as (\w+)")
@@ -227,10 +228,11 @@ class Launched:
 def launch(
     command: list[str], smtp_port: int, ready_url: str | None = None, quiet: bool = False
 ) -> Launched:
-    """Start ``command``; ``quiet`` drops its stderr too (maildump logs every message there)."""
+    """Start ``command``; ``quiet`` drops its stderr too (maildump logs every message there).
+    The environment is ``bench/startup.py``'s: bytecode caching on, as every user has it."""
     start = time.perf_counter()
     stderr = subprocess.DEVNULL if quiet else None
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+    proc = subprocess.Popen(command, env=launch_env(), stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         smtp_s = wait_for(lambda: port_open(smtp_port), proc) - start
         ready_s = None
