@@ -15,14 +15,14 @@ Each server runs in its own process, a **fresh process for every measurement** (
 One asyncio client sends 5 KB messages over 1 and over 8 connections, one command per round
 trip as Postfix's ``smtp-source`` does (the method of issue 19's table; neither stock aiosmtpd
 nor maildump advertises PIPELINING). ``--pipelining`` sends MAIL, RCPT and DATA in one write to
-the sink and the sandbox instead (maildump, which then stalls ~40-50 ms per message, most
-likely as its three small replies meet Nagle's algorithm and the client's delayed ACK, is left
-out). Cells alternate between the servers (the order rotates every round); each case is
-measured ``--rounds`` times and the medians printed: messages/s, p50/p99 latency per message
-(from writing the end-of-data ``.`` to reading its reply), the server's CPU time per message
-(from ``/proc``), idle RSS (``VmRSS`` as soon as the server is ready) and start-up time (exec
-to accepting SMTP; and to the first 200 from ``/readyz``, or from maildump's web page); then
-the ratios the issue's targets use: mailsandbox / sink and mailsandbox / maildump.
+the sink and the sandbox instead (maildump is left out: pipelined, its RCPT and DATA replies
+wait ~40 ms per message for the client's delayed ACK, Nagle's algorithm on its side). Cells
+alternate between the servers (the order rotates every round); each case is measured
+``--rounds`` times and the medians printed: messages/s, p50/p99 latency per message (from
+writing the end-of-data ``.`` to reading its reply), the server's CPU time per message (from
+``/proc``), idle RSS (``VmRSS`` as soon as the server is ready) and start-up time (exec to
+accepting SMTP; and to the first 200 from ``/readyz``, or from maildump's web page); then the
+ratios the issue's targets use: mailsandbox / sink and mailsandbox / maildump.
 
 After each of its cells every message the sandbox acknowledged must be listed by the API and,
 after a ``kill -9``, present in the database: acknowledged means durable.
@@ -467,7 +467,7 @@ def main() -> int:
 
     servers = [Server("aiosmtpd sink", sink_cell)]
     if args.pipelining and not args.no_maildump:  # 20-100 msg/s: minutes per cell
-        print("--pipelining: maildump left out (it stalls ~40 ms per pipelined message)")
+        print("--pipelining: maildump left out (pipelined, it stalls ~40 ms per message)")
     elif not args.no_maildump:
         program = maildump_program()
         servers += [maildump_server(program, on_disk=True), maildump_server(program, False)]
