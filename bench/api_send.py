@@ -13,6 +13,14 @@ add another ESP by writing its function and listing it in ``TARGETS``. At the en
 target's stored send is compared with SendGrid's measured in the same run.
 
     .venv/bin/python bench/api_send.py [--requests 2000] [--rounds 2] [--target sendgrid]
+
+``--versus-smtp`` measures instead what issue 19 compares: in one run, SMTP ingest of the 5 KB
+message (``bench/smtp_ingest.py``'s client) and each provider's stored send carrying the same
+text (SendGrid, Mailgun, SES v2, Postmark and Resend unless ``--target`` says), 8 connections,
+a fresh sandbox per cell, cells alternating, medians of ``--rounds``; and prints each
+provider's rate / the SMTP rate:
+
+    .venv/bin/python bench/api_send.py --versus-smtp [--requests 2000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -21,9 +29,8 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import shutil
-import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +41,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import smtp_ingest
+from smtp_ingest import cpu_seconds, free_port, start_sandbox
 
 CONNECTIONS = 8
 
@@ -250,12 +261,6 @@ async def run_load(port: int, request: bytes, total: int) -> tuple[float, list[i
     return len(statuses) / (time.perf_counter() - start), statuses
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def measure(pid: int, port: int, request: bytes, total: int) -> tuple[float, float, list[int]]:
     """(requests/s, server CPU µs per request, statuses) of one load run."""
     before = cpu_seconds(pid)
@@ -264,12 +269,6 @@ def measure(pid: int, port: int, request: bytes, total: int) -> tuple[float, flo
 
 
 # --- the two servers ---------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def run_bare(port: int, status: int) -> None:
     """A FastAPI app whose every POST answers ``status`` with an empty body, doing nothing."""
     import uvicorn
@@ -298,17 +297,6 @@ def wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def start_sandbox(db: Path, http_port: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-m", "mailsandbox", "serve", "--db", str(db), "--max-messages", "0",
-        "--smtp", f"127.0.0.1:{free_port()}", "--http", f"127.0.0.1:{http_port}",
-        "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=Path(__file__).parents[1])
-    wait_http(f"http://127.0.0.1:{http_port}/readyz", proc)
-    return proc
-
-
 def stored_count(http_port: int) -> int:
     response = httpx.get(f"http://127.0.0.1:{http_port}/api/v1/messages?limit=1", timeout=60)
     return int(response.json()["total"])
@@ -321,7 +309,7 @@ def bench(target: Target, requests: int, rounds: int) -> tuple[float, float]:
     bare = subprocess.Popen(
         [sys.executable, __file__, "--bare", str(bare_port), str(target.bare_status)]
     )
-    sandbox = start_sandbox(workdir / "bench.db", http_port)
+    sandbox = start_sandbox(workdir / "bench.db", free_port(), http_port)
     request = target.request()
     accepted = 0
     try:
@@ -372,6 +360,66 @@ def bench(target: Target, requests: int, rounds: int) -> tuple[float, float]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+# --- issue 19: each provider's stored send against SMTP ingest, in one run ----------------
+VERSUS_SMTP = ["sendgrid", "mailgun", "ses", "postmark", "resend"]
+
+
+def versus_cell(name: str, requests: int, warmup: int) -> tuple[float, float]:
+    """One fresh sandbox, warmed up, then ``requests`` sends of ``name`` ("smtp": SMTP ingest
+    with ``bench/smtp_ingest.py``'s client) over 8 connections: (sends/s, CPU µs per send).
+    Every acknowledged send must be stored."""
+    workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
+    smtp_port, http_port = free_port(), free_port()
+    sandbox = start_sandbox(workdir / "bench.db", smtp_port, http_port)
+    try:
+        if name == "smtp":
+            target = smtp_ingest.Target("smtp", [smtp_port], [sandbox.pid], [])
+            asyncio.run(smtp_ingest.run_load(target, CONNECTIONS, warmup))
+            result = asyncio.run(smtp_ingest.run_load(target, CONNECTIONS, requests))
+            rate, cpu, accepted = result.rate, result.cpu_us, len(target.acks)
+        else:
+            esp = TARGETS[name]()
+            request = esp.request()
+            _, warm = asyncio.run(run_load(http_port, request, warmup))
+            rate, cpu, statuses = measure(sandbox.pid, http_port, request, requests)
+            if set(warm + statuses) != {esp.bare_status}:
+                raise RuntimeError(f"{name}: unexpected statuses {sorted(set(statuses))}")
+            accepted = len(warm) + len(statuses)
+        stored = stored_count(http_port)
+        if stored != accepted:
+            raise RuntimeError(f"{name}: {accepted} acknowledged, {stored} stored")
+        return rate, cpu
+    finally:
+        smtp_ingest.kill_all([sandbox])
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def versus_smtp(names: list[str], requests: int, rounds: int) -> int:
+    """SMTP ingest of the 5 KB message and each provider's send API carrying the same text, 8
+    connections, a fresh sandbox per cell, cells alternating (the order rotates every round);
+    medians of ``rounds``, and each provider's rate / the SMTP rate (issue 19: >= 0.8)."""
+    cases = ["smtp", *names]
+    figures: dict[str, list[tuple[float, float]]] = {case: [] for case in cases}
+    print(f"load average at the start: {smtp_ingest.load_average()}", flush=True)
+    for round_no in range(rounds):
+        turn = round_no % len(cases)
+        for case in cases[turn:] + cases[:turn]:
+            rate, cpu = versus_cell(case, requests, warmup=200)
+            figures[case].append((rate, cpu))
+            print(f"round {round_no + 1}, {case}: {rate:.0f}/s, {cpu:.0f} µs CPU", flush=True)
+    print(f"load average at the end: {smtp_ingest.load_average()}")
+    smtp_rate = statistics.median(rate for rate, _ in figures["smtp"])
+    smtp_cpu = statistics.median(cpu for _, cpu in figures["smtp"])
+    print(f"\n{'send':<10}{'per s':>8}{'CPU µs':>8}{'rate / SMTP':>13}{'CPU / SMTP':>12}")
+    for case in cases:
+        rate = statistics.median(rate for rate, _ in figures[case])
+        cpu = statistics.median(cpu for _, cpu in figures[case])
+        print(
+            f"{case:<10}{rate:>8.0f}{cpu:>8.0f}{rate / smtp_rate:>12.2f}x{cpu / smtp_cpu:>11.2f}x"
+        )
+    return 0
+
+
 def main() -> int:
     if sys.argv[1:2] == ["--bare"]:
         run_bare(int(sys.argv[2]), int(sys.argv[3]))
@@ -380,7 +428,14 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000, help="requests per measurement")
     parser.add_argument("--rounds", type=int, default=2, help="measure N times, keep the best")
     parser.add_argument("--target", choices=sorted(TARGETS), action="append")
+    parser.add_argument(
+        "--versus-smtp",
+        action="store_true",
+        help="each target's stored send against SMTP ingest (fresh sandbox per cell, medians)",
+    )
     args = parser.parse_args()
+    if args.versus_smtp:
+        return versus_smtp(args.target or VERSUS_SMTP, args.requests, args.rounds)
     figures = {
         name: bench(TARGETS[name](), args.requests, args.rounds)
         for name in args.target or sorted(TARGETS)

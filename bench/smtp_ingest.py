@@ -1,18 +1,38 @@
-"""SMTP ingest benchmark: the sandbox against a bare aiosmtpd sink, in the same run.
+"""SMTP ingest benchmark: mailsandbox beside stock aiosmtpd and maildump, in one run.
 
-Both servers run in their own process and listen with ``loop.create_server`` (the sandbox as
-``python -m mailsandbox serve``; the sink as stock aiosmtpd whose handler discards each message).
-One asyncio client sends 5 KB messages over 1 and over 8 connections (PIPELINING for
-MAIL/RCPT/DATA) and prints messages/s, the server's CPU per message, and the sandbox/sink ratio.
-At the end every acknowledged message must be listed by the API and, after a ``kill -9`` of
-the sandbox, present in the SQLite file: acknowledged means durable.
+Each server runs in its own process, a **fresh process for every measurement** (cell):
+
+* ``mailsandbox``: ``python -m mailsandbox serve --max-messages 0`` on a temporary SQLite file;
+* ``aiosmtpd sink``: stock aiosmtpd whose handler discards every message
+  (``bench/aiosmtpd_sink.py``, the ceiling of aiosmtpd here);
+* ``maildump 1.0``: the SQLite-backed catcher from PyPI (gevent, the standard library's
+  ``smtpd``; one commit per message), installed by this script into its own virtualenv,
+  ``~/.cache/mailsandbox-bench/maildump``, on first use, and run as its README says
+  (``maildump --smtp-port P --http-port H``), twice: with ``--db FILE`` (durable, as the
+  sandbox is) and without, its default, an in-memory database (what issue 19's table
+  measured, judging by its figures).
+
+One asyncio client sends 5 KB messages over 1 and over 8 connections, one command per round
+trip as Postfix's ``smtp-source`` does (the method of issue 19's table; neither stock aiosmtpd
+nor maildump advertises PIPELINING). ``--pipelining`` sends MAIL, RCPT and DATA in one write to
+the sink and the sandbox instead (maildump is left out: pipelined, its RCPT and DATA replies
+wait ~40 ms per message for the client's delayed ACK, Nagle's algorithm on its side). Cells
+alternate between the servers (the order rotates every round); each case is measured
+``--rounds`` times and the medians printed: messages/s, p50/p99 latency per message (from
+writing the end-of-data ``.`` to reading its reply), the server's CPU time per message (from
+``/proc``), idle RSS (``VmRSS`` as soon as the server is ready) and start-up time (exec to
+accepting SMTP; and to the first 200 from ``/readyz``, or from maildump's web page); then the
+ratios the issue's targets use: mailsandbox / sink and mailsandbox / maildump.
+
+After each of its cells every message the sandbox acknowledged must be listed by the API and,
+after a ``kill -9``, present in the database: acknowledged means durable.
 
 With ``--postgres`` the same run also measures team mode on a throwaway PostgreSQL cluster
 (``tests/postgres.py``): one replica, and two replicas on one database with the client's
-connections spread over both (CPU per message then sums both replicas). Its acknowledged
-messages too must be in the database after a ``kill -9`` of the replicas.
+connections spread over both (8 connections only; CPU per message then sums both replicas).
 
-    .venv/bin/python bench/smtp_ingest.py [--messages 2000] [--rounds 2] [--postgres]
+    .venv/bin/python bench/smtp_ingest.py [--messages 2000] [--rounds 3] [--pipelining]
+        [--postgres] [--no-maildump]
 """
 
 from __future__ import annotations
@@ -25,18 +45,23 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from startup import launch_env
 
 FROM, TO = "bench@example.com", "inbox@example.com"
 QUEUED = re.compile(rb"queued as (\w+)")
+BENCH = Path(__file__).resolve().parent
+MAILDUMP = "maildump==1.0"
 
 
 def free_port() -> int:
@@ -66,18 +91,34 @@ async def read_reply(reader: asyncio.StreamReader) -> bytes:
             return line
 
 
-async def send_over(port: int, count: int, template: bytes, acks: list[bytes]) -> None:
+async def send_over(
+    port: int,
+    count: int,
+    template: bytes,
+    acks: list[bytes],
+    latencies: list[float],
+    pipelining: bool = False,
+) -> None:
+    """Send ``count`` messages over one connection: one command per round trip as
+    ``smtp-source`` does, or with ``pipelining`` MAIL, RCPT and DATA in one write."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     await read_reply(reader)
     writer.write(b"EHLO bench.example.com\r\n")
     await read_reply(reader)
-    envelope = f"MAIL FROM:<{FROM}>\r\nRCPT TO:<{TO}>\r\nDATA\r\n".encode()
+    commands = [f"MAIL FROM:<{FROM}>\r\n".encode(), f"RCPT TO:<{TO}>\r\n".encode(), b"DATA\r\n"]
+    writes = [b"".join(commands)] if pipelining else commands
     for _ in range(count):
-        writer.write(envelope)
-        for _ in range(3):
-            await read_reply(reader)
+        for write in writes:
+            writer.write(write)
+            if not pipelining:
+                await read_reply(reader)
+        if pipelining:
+            for _ in commands:
+                await read_reply(reader)
         writer.write(template.replace(b"%d", str(len(acks)).encode(), 1) + b".\r\n")
+        sent = time.perf_counter()
         reply = await read_reply(reader)
+        latencies.append(time.perf_counter() - sent)
         if reply.startswith(b"250"):
             found = QUEUED.search(reply)
             acks.append(found.group(1) if found else b"")
@@ -91,10 +132,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in 0..1)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))]
+
+
 @dataclass
 class Result:
     rate: float  # messages per second
     cpu_us: float  # server CPU per message
+    p50_ms: float  # latency per message: end-of-data sent to its reply read
+    p99_ms: float
 
 
 @dataclass
@@ -108,71 +164,117 @@ class Target:
     acks: list[bytes]
 
 
-async def run_load(target: Target, conns: int, total: int) -> Result:
+async def run_load(target: Target, conns: int, total: int, pipelining: bool = False) -> Result:
     template = message_body()
     pids, ports = target.pids, target.ports
+    latencies: list[float] = []
     before, start = sum(map(cpu_seconds, pids)), time.perf_counter()
     per_conn = total // conns
     await asyncio.gather(
-        *(send_over(ports[n % len(ports)], per_conn, template, target.acks) for n in range(conns))
+        *(
+            send_over(ports[n % len(ports)], per_conn, template, target.acks, latencies, pipelining)
+            for n in range(conns)
+        )
     )
     elapsed, cpu = time.perf_counter() - start, sum(map(cpu_seconds, pids)) - before
     sent = per_conn * conns
-    return Result(sent / elapsed, cpu / sent * 1e6)
+    return Result(
+        sent / elapsed,
+        cpu / sent * 1e6,
+        percentile(latencies, 0.5) * 1e3,
+        percentile(latencies, 0.99) * 1e3,
+    )
 
 
-# --- the two servers ---------------------------------------------------------------------
-def run_sink(port: int) -> None:
-    """Stock aiosmtpd on ``loop.create_server``; its handler discards every message."""
-    from aiosmtpd.smtp import SMTP
-
-    class Discard:
-        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-            return "250 OK"
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(
-            lambda: SMTP(Discard(), enable_SMTPUTF8=True, decode_data=False, loop=loop),
-            "127.0.0.1",
-            port,
-        )
-        await server.serve_forever()
-
-    asyncio.run(main())
+# --- starting a server -------------------------------------------------------------------
+def port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
-def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+def http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_for(check: Callable[[], bool], proc: subprocess.Popen[bytes]) -> float:
+    """Poll ``check`` every 5 ms (start-up is measured with it) until true; its time."""
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("server exited early")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
+            raise RuntimeError(f"{proc.args!r} exited early ({proc.returncode})")
+        if check():
+            return time.perf_counter()
+        time.sleep(0.005)
+    raise RuntimeError(f"{proc.args!r} did not start")
 
 
-def start_sandbox(
-    db: Path | str, smtp_port: int, http_port: int, *extra: str
-) -> subprocess.Popen[bytes]:
+@dataclass
+class Launched:
+    """One server process, timed from exec: to accepting SMTP, and to its HTTP readiness
+    (``/readyz`` 200 for the sandbox, the web page for maildump); its RSS once ready."""
+
+    proc: subprocess.Popen[bytes]
+    smtp_s: float
+    ready_s: float | None
+    rss_mib: float
+
+
+def launch(
+    command: list[str], smtp_port: int, ready_url: str | None = None, quiet: bool = False
+) -> Launched:
+    """Start ``command``; ``quiet`` drops its stderr too (maildump logs every message there).
+    The environment is ``bench/startup.py``'s: bytecode caching on, as every user has it."""
+    start = time.perf_counter()
+    stderr = subprocess.DEVNULL if quiet else None
+    proc = subprocess.Popen(command, env=launch_env(), stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        smtp_s = wait_for(lambda: port_open(smtp_port), proc) - start
+        ready_s = None
+        if ready_url is not None:
+            ready_s = wait_for(lambda: http_ok(ready_url), proc) - start
+        return Launched(proc, smtp_s, ready_s, rss_mib(proc.pid))
+    except BaseException:
+        kill_all([proc])
+        raise
+
+
+def launch_sandbox(db: Path | str, smtp_port: int, http_port: int, *extra: str) -> Launched:
     command = [
         sys.executable, "-m", "mailsandbox", "serve", "--db", str(db), "--max-messages", "0",
         "--smtp", f"127.0.0.1:{smtp_port}", "--http", f"127.0.0.1:{http_port}",
         "--log-level", "warning", *extra,
     ]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    try:
-        wait_port(smtp_port, proc)
-        wait_port(http_port, proc)  # uvicorn binds after the lifespan started SMTP
-        httpx.get(f"http://127.0.0.1:{http_port}/readyz", timeout=10).raise_for_status()
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    return proc
+    return launch(command, smtp_port, f"http://127.0.0.1:{http_port}/readyz")
+
+
+def start_sandbox(
+    db: Path | str, smtp_port: int, http_port: int, *extra: str
+) -> subprocess.Popen[bytes]:
+    """A sandbox process, ready (``/readyz`` answered 200)."""
+    return launch_sandbox(db, smtp_port, http_port, *extra).proc
+
+
+def maildump_program() -> Path:
+    """``maildump`` in its own virtualenv, installed on first use. It lives in the user's cache
+    (``~/.cache/mailsandbox-bench/maildump``), not in the tree: the layout tests and linters
+    that walk ``bench/`` would otherwise read its ~1,400 third-party files."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    venv = cache / "mailsandbox-bench" / "maildump"
+    program = venv / "bin" / "maildump"
+    if not program.exists():  # pip writes the entry point last: its presence means installed
+        if sys.version_info >= (3, 12):
+            raise SystemExit("maildump 1.0 needs Python 3.11 or older (asyncore, smtpd)")
+        print(f"installing {MAILDUMP} into {venv}", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "--disable-pip-version-check", MAILDUMP], check=True)
+    return program
 
 
 def listed_ids(http_port: int) -> set[bytes]:
@@ -185,46 +287,6 @@ def listed_ids(http_port: int) -> set[bytes]:
             if not page["messages"]:
                 return found
             start += len(page["messages"])
-
-
-@dataclass
-class Sandbox:
-    """A sandbox under test: its replicas (processes and HTTP ports) and its database."""
-
-    db: Path | str
-    procs: list[subprocess.Popen[bytes]]
-    http_ports: list[int]
-    target: Target
-
-    @classmethod
-    def start(cls, name: str, db: Path | str, replicas: int = 1) -> Sandbox:
-        procs: list[subprocess.Popen[bytes]] = []
-        smtp_ports, http_ports = [], []
-        try:
-            for _ in range(replicas):
-                smtp_ports.append(free_port())
-                http_ports.append(free_port())
-                procs.append(start_sandbox(db, smtp_ports[-1], http_ports[-1]))
-        except BaseException:
-            kill_all(procs)
-            raise
-        return cls(db, procs, http_ports, Target(name, smtp_ports, [p.pid for p in procs], []))
-
-    def check_durable(self) -> bool:
-        """Every acknowledged message listed by the API, and stored after ``kill -9``."""
-        acks = self.target.acks
-        listed = listed_ids(self.http_ports[-1])
-        missing_listed = [a for a in acks if a not in listed]
-        kill_all(self.procs)
-        stored = stored_ids(self.db)
-        missing_stored = [a for a in acks if a not in stored]
-        print(
-            f"{self.target.name}: acknowledged {len(acks)}; listed by the API"
-            f" {len(acks) - len(missing_listed)}; in the database after kill -9:"
-            f" {len(acks) - len(missing_stored)}",
-            flush=True,
-        )
-        return not missing_listed and not missing_stored
 
 
 def stored_ids(db: Path | str) -> set[bytes]:
@@ -245,69 +307,229 @@ def kill_all(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
+# --- one cell: a fresh server for one measurement ----------------------------------------
+@dataclass
+class Cell:
+    """The processes of one server for one measurement; for a sandbox, its database (checked
+    after ``kill -9``) and its HTTP ports (for the API listing)."""
+
+    target: Target
+    launched: list[Launched]
+    db: Path | str | None = None
+    http_ports: list[int] = field(default_factory=list)
+    cleanup: Callable[[], None] | None = None
+
+    def finish(self) -> str:
+        """Kill the server; for a sandbox, check that every acknowledged message was listed
+        by the API and stored after ``kill -9`` (raises if not). A line for the report."""
+        procs = [launched.proc for launched in self.launched]
+        try:
+            if self.db is None:
+                return ""
+            acks = self.target.acks
+            listed = listed_ids(self.http_ports[-1])
+            kill_all(procs)
+            stored = stored_ids(self.db)
+            n_listed = sum(1 for a in acks if a in listed)
+            n_stored = sum(1 for a in acks if a in stored)
+            line = f"; acknowledged {len(acks)}, listed {n_listed}, after kill -9 {n_stored}"
+            if n_listed != len(acks) or n_stored != len(acks):
+                raise RuntimeError(f"{self.target.name}: acknowledged messages lost{line}")
+            return line
+        finally:
+            kill_all(procs)
+            if self.cleanup is not None:
+                self.cleanup()
+
+
+@dataclass
+class Server:
+    name: str
+    start: Callable[[Path], Cell]  # a fresh server, given a fresh directory
+    min_conns: int = 1  # replicas: each needs a connection of its own
+
+
+def sink_cell(workdir: Path) -> Cell:
+    port = free_port()
+    launched = launch([sys.executable, str(BENCH / "aiosmtpd_sink.py"), str(port)], port)
+    return Cell(Target("aiosmtpd sink", [port], [launched.proc.pid], []), [launched])
+
+
+def maildump_server(program: Path, on_disk: bool) -> Server:
+    """maildump with ``--db FILE`` (SQLite's defaults: a rollback journal and an fsync per
+    message), or with no ``--db``: its default, an in-memory SQLite database."""
+    name = "maildump 1.0 --db file" if on_disk else "maildump 1.0 in memory"
+
+    def start(workdir: Path) -> Cell:
+        smtp, http = free_port(), free_port()
+        command = [str(program), "--smtp-port", str(smtp), "--http-port", str(http)]
+        command += ["--db", str(workdir / "maildump.db")] if on_disk else []
+        # It binds SMTP first, then opens its database, then serves HTTP.
+        launched = launch(command, smtp, f"http://127.0.0.1:{http}/", quiet=True)
+        return Cell(Target(name, [smtp], [launched.proc.pid], []), [launched])
+
+    return Server(name, start)
+
+
+def sandbox_server(
+    name: str,
+    database: Callable[[Path], Path | str],
+    replicas: int = 1,
+    drop: Callable[[Any], None] | None = None,
+) -> Server:
+    def start(workdir: Path) -> Cell:
+        db = database(workdir)
+        launched: list[Launched] = []
+        smtp_ports, http_ports = [], []
+        try:
+            for _ in range(replicas):
+                smtp_ports.append(free_port())
+                http_ports.append(free_port())
+                launched.append(launch_sandbox(db, smtp_ports[-1], http_ports[-1]))
+        except BaseException:
+            kill_all([one.proc for one in launched])
+            raise
+        pids = [one.proc.pid for one in launched]
+        cleanup = (lambda: drop(db)) if drop is not None else None
+        return Cell(Target(name, smtp_ports, pids, []), launched, db, http_ports, cleanup)
+
+    return Server(name, start, min_conns=replicas)
+
+
 def postgres_cluster() -> Any:
     """A throwaway cluster (``tests/postgres.py``: Debian's server, as the tests run it)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(BENCH.parent))
     from tests.postgres import Cluster
 
     return Cluster.start()
 
 
+# --- the run -----------------------------------------------------------------------------
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def report(
+    servers: list[Server],
+    results: dict[tuple[str, int], list[Result]],
+    starts: dict[str, list[Launched]],
+) -> None:
+    def med(name: str, conns: int, attr: str) -> float | None:
+        runs = results.get((name, conns))
+        return statistics.median(getattr(r, attr) for r in runs) if runs else None
+
+    def cell(value: float | None, width: int, digits: int = 0) -> str:
+        return f"{'-' if value is None else f'{value:.{digits}f}':>{width}}"
+
+    print(
+        f"\n{'server':<30}{'msg/s 1c':>9}{'msg/s 8c':>9}{'p50 ms 8c':>10}{'p99 ms 8c':>10}"
+        f"{'p99 ms 1c':>10}{'CPU µs 1c':>10}{'CPU µs 8c':>10}{'idle RSS MiB':>13}"
+        f"{'start s':>8}{'ready s':>8}"
+    )
+    for server in servers:
+        name, launched = server.name, starts[server.name]
+        ready = [one.ready_s for one in launched if one.ready_s is not None]
+        print(
+            f"{name:<30}{cell(med(name, 1, 'rate'), 9)}{cell(med(name, 8, 'rate'), 9)}"
+            f"{cell(med(name, 8, 'p50_ms'), 10, 2)}{cell(med(name, 8, 'p99_ms'), 10, 2)}"
+            f"{cell(med(name, 1, 'p99_ms'), 10, 2)}{cell(med(name, 1, 'cpu_us'), 10)}"
+            f"{cell(med(name, 8, 'cpu_us'), 10)}"
+            f"{cell(statistics.median(one.rss_mib for one in launched), 13, 1)}"
+            f"{cell(statistics.median(one.smtp_s for one in launched), 8, 2)}"
+            f"{cell(statistics.median(ready) if ready else None, 8, 2)}"
+        )
+    print()
+    for server in servers:
+        if not server.name.startswith("mailsandbox"):
+            continue
+        bases = [(s.name, 0.9 if s.name.startswith("maildump") else 0.8) for s in servers]
+        for base, goal in bases:
+            if base.startswith("mailsandbox"):
+                continue
+            ratios = []
+            for conns in (1, 8):
+                ours, theirs = med(server.name, conns, "rate"), med(base, conns, "rate")
+                if ours is not None and theirs is not None:
+                    ratios.append(f"{ours / theirs:.2f}x at {conns} connection(s)")
+            if ratios:
+                print(f"{server.name} / {base}: {', '.join(ratios)} (target >= {goal}x)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=2000, help="messages per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="cells per case; medians kept")
     parser.add_argument(
-        "--rounds", type=int, default=2, help="measure each case N times, keep best"
+        "--warmup", type=int, default=200, help="messages sent to each fresh server first"
     )
+    parser.add_argument(
+        "--pipelining", action="store_true", help="MAIL, RCPT and DATA in one write"
+    )
+    parser.add_argument("--no-maildump", action="store_true", help="leave maildump out")
     parser.add_argument(
         "--postgres", action="store_true", help="also PostgreSQL: one replica and two"
     )
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
-    sink_port = free_port()
-    sink = subprocess.Popen([sys.executable, __file__, "--sink", str(sink_port)])
+    servers = [Server("aiosmtpd sink", sink_cell)]
+    if args.pipelining and not args.no_maildump:  # 20-100 msg/s: minutes per cell
+        print("--pipelining: maildump left out (pipelined, it stalls ~40 ms per message)")
+    elif not args.no_maildump:
+        program = maildump_program()
+        servers += [maildump_server(program, on_disk=True), maildump_server(program, False)]
+    servers.append(sandbox_server("mailsandbox", lambda workdir: workdir / "bench.db"))
     cluster = postgres_cluster() if args.postgres else None
-    sandboxes: list[Sandbox] = []
+    if cluster is not None:
+        servers.append(
+            sandbox_server("mailsandbox postgresql", lambda _: cluster.database(), 1, cluster.drop)
+        )
+        servers.append(
+            sandbox_server(
+                "mailsandbox postgresql x2", lambda _: cluster.database(), 2, cluster.drop
+            )
+        )
+
+    workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
+    results: dict[tuple[str, int], list[Result]] = {}
+    starts: dict[str, list[Launched]] = {server.name: [] for server in servers}
+    print(f"load average at the start: {load_average()}", flush=True)
     try:
-        sandboxes.append(Sandbox.start("sqlite", workdir / "bench.db"))
-        if cluster is not None:
-            sandboxes.append(Sandbox.start("postgresql", cluster.database()))
-            sandboxes.append(Sandbox.start("postgresql x2", cluster.database(), replicas=2))
-        wait_port(sink_port, sink)
-        sink_target = Target("sink", [sink_port], [sink.pid], [])
-        for target in [sink_target, *(s.target for s in sandboxes)]:  # warm up each
-            asyncio.run(run_load(target, 8, 200))
-        print(f"{'case':<36}{'sink msg/s':>12}{'sandbox msg/s':>15}{'ratio':>8}"
-              f"{'sink CPU/msg':>15}{'sandbox CPU/msg':>17}")  # fmt: skip
-        for conns in (1, 8):
-            targets = [s.target for s in sandboxes if conns >= len(s.target.ports)]
-            best: dict[str, Result] = {}
-            for _ in range(args.rounds):
-                for target in (sink_target, *targets):  # alternately, the sink first
-                    result = asyncio.run(run_load(target, conns, args.messages))
-                    if target.name not in best or result.rate > best[target.name].rate:
-                        best[target.name] = result
-            s = best["sink"]
-            for target in targets:
-                b = best[target.name]
-                case = f"{target.name}, {conns} connection(s)"
-                print(
-                    f"{case:<36}{s.rate:>12.0f}{b.rate:>15.0f}"
-                    f"{b.rate / s.rate:>7.0%}{s.cpu_us:>12.0f} us{b.cpu_us:>14.0f} us",
-                    flush=True,
-                )
-        durable = [sandbox.check_durable() for sandbox in sandboxes]
-        return 0 if all(durable) else 1
+        cells = 0
+        for round_no in range(args.rounds):
+            turn = round_no % len(servers)  # rotate: no server always measured first
+            for conns in (1, 8):
+                for server in servers[turn:] + servers[:turn]:
+                    if conns < server.min_conns:
+                        continue
+                    cells += 1
+                    (workdir / str(cells)).mkdir()
+                    cell = server.start(workdir / str(cells))
+                    try:
+                        load = (cell.target, conns, args.messages, args.pipelining)
+                        asyncio.run(run_load(cell.target, 8, args.warmup, args.pipelining))
+                        result = asyncio.run(run_load(*load))
+                    finally:
+                        durable = cell.finish()
+                    results.setdefault((server.name, conns), []).append(result)
+                    starts[server.name].extend(cell.launched)
+                    first = cell.launched[0]
+                    ready = "" if first.ready_s is None else f"/{first.ready_s:.2f}"
+                    print(
+                        f"round {round_no + 1}, {conns} connection(s), {server.name}:"
+                        f" {result.rate:.0f} msg/s, p50/p99 {result.p50_ms:.2f}/"
+                        f"{result.p99_ms:.2f} ms, CPU {result.cpu_us:.0f} µs/msg;"
+                        f" start {first.smtp_s:.2f}{ready} s, idle RSS"
+                        f" {first.rss_mib:.1f} MiB{durable}",
+                        flush=True,
+                    )
+        print(f"load average at the end: {load_average()}")
+        report(servers, results, starts)
+        return 0
     finally:
-        kill_all([sink, *(p for s in sandboxes for p in s.procs)])
         if cluster is not None:
             cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--sink":
-        run_sink(int(sys.argv[2]))
-    else:
-        sys.exit(main())
+    sys.exit(main())
