@@ -13,7 +13,8 @@ neighbours. Message ingest schedules its jobs ``inline``: on SQLite, those of on
 turn are committed together on the loop itself, sparing the thread hand-overs, unless the
 writer thread is busy. :meth:`Database.defer` queues work that may wait a few milliseconds to
 be batched with more of its kind (the event engine's steps), run in its own transaction.
-Between its jobs the writer thread lets the backend do its upkeep (SQLite: WAL checkpoints).
+A thread of its own lets the backend do its upkeep (SQLite: WAL checkpoints) beside the
+writer: a checkpoint takes tens of milliseconds, which every queued write used to wait for.
 Reads run on a small thread pool, each thread with its own connection.
 """
 
@@ -42,7 +43,7 @@ WriteFn = Callable[[Connection], Any]
 MigrationStep = Callable[[Connection], None]
 MAX_BATCH = 256
 DEFER_DELAY = 0.05  # deferred jobs wait this long for company (readers can hurry them)
-MAINTAIN_EVERY = 0.5  # seconds between the backend's upkeep rounds on the writer thread
+MAINTAIN_EVERY = 0.5  # seconds between the backend's upkeep rounds (its own thread)
 BUSY_RETRIES = 5  # reruns of a write transaction whose snapshot went stale (see transaction)
 # Deferred, not IMMEDIATE: IMMEDIATE would take the write lock of every attached SQLite file
 # too (the search index has a writer of its own); the writer thread is the only one writing
@@ -217,6 +218,8 @@ class Database:
         self.on_rollback: list[Callable[[], None]] = []
         self._jobs: queue.SimpleQueue[WriteJob | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
+        self._upkeep: threading.Thread | None = None
+        self._upkeep_stop = threading.Event()
         self._readers = concurrent.futures.ThreadPoolExecutor(
             max_workers=read_threads, thread_name_prefix="db-read"
         )
@@ -251,6 +254,9 @@ class Database:
         self.backend.writer_started(self._conn)
         self._writer = threading.Thread(target=self._write_loop, name="db-writer", daemon=True)
         self._writer.start()
+        self._upkeep_stop.clear()
+        self._upkeep = threading.Thread(target=self._upkeep_loop, name="db-upkeep", daemon=True)
+        self._upkeep.start()
 
     def check_files(self) -> None:
         """Before :meth:`open`: a database that cannot be used stops the start with a
@@ -258,6 +264,10 @@ class Database:
         self.backend.check()
 
     def close(self) -> None:
+        if self._upkeep is not None:  # first: its checkpoint connection closes with the writer
+            self._upkeep_stop.set()
+            self._upkeep.join(timeout=30)
+            self._upkeep = None
         if self._writer is not None:
             self._jobs.put(None)
             self._writer.join(timeout=30)
@@ -392,7 +402,6 @@ class Database:
         deferred_since = 0.0
         try:
             while True:
-                self.backend.maintain(self)
                 if deferred:
                     wait = deferred_since + DEFER_DELAY - time.monotonic()
                     try:
@@ -402,10 +411,7 @@ class Database:
                         deferred = []
                         continue
                 else:
-                    try:
-                        job = self._jobs.get(timeout=MAINTAIN_EVERY)
-                    except queue.Empty:
-                        continue
+                    job = self._jobs.get()
                 batch: list[WriteJob] = []
                 hurry = False
                 while job is not None:
@@ -439,6 +445,14 @@ class Database:
                 conn, self._conn = self._conn, None
                 if conn is not None:
                     conn.close()
+
+    def _upkeep_loop(self) -> None:
+        """The backend's upkeep, every ``MAINTAIN_EVERY`` seconds until :meth:`close`."""
+        while not self._upkeep_stop.wait(MAINTAIN_EVERY):
+            try:
+                self.backend.maintain(self)
+            except Exception:  # (logged; the next round tries again)
+                log.exception("database upkeep failed")
 
     def _run_batch(self, jobs: list[WriteJob]) -> None:
         with self._lock:

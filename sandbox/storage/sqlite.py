@@ -2,8 +2,8 @@
 
 Connections are plain ``sqlite3`` connections (autocommit mode: transactions are explicit
 ``BEGIN``/``COMMIT``), configured for WAL. Other SQLite files every connection attaches (the
-search index, which has a writer of its own) are :class:`Attachment` s. The database's writer
-thread calls :meth:`SqliteBackend.maintain` between its jobs: it checkpoints the WAL, off the
+search index, which has a writer of its own) are :class:`Attachment` s. The database's upkeep
+thread calls :meth:`SqliteBackend.maintain` beside the writer: it checkpoints the WAL, off the
 ingest path, and truncates it when writes pause (or it grows past ``WAL_LIMIT``), so the file
 does not keep the size of the biggest burst until shutdown.
 """
@@ -191,8 +191,8 @@ class SqliteBackend:
 
     def writer_started(self, conn: Connection) -> None:
         # Checkpoints (copying the WAL into the database file) would run inside whichever
-        # commit crosses the threshold, often on the event loop; the writer thread runs them
-        # instead, on a connection of its own, between its jobs (see ``maintain``).
+        # commit crosses the threshold, often on the event loop; the database's upkeep thread
+        # runs them instead, on a connection of its own, beside the writer (see ``maintain``).
         conn.execute("PRAGMA wal_autocheckpoint=0")
         self._checkpoints = connect(self.path)
         self._checkpointed = time.monotonic()
@@ -206,10 +206,10 @@ class SqliteBackend:
         self._last_commit = time.monotonic()
 
     def maintain(self, db: Database) -> None:
-        """On the writer thread, between jobs: copy what the WAL holds into the database
-        file, without blocking anyone (PASSIVE: frames a reader still needs stay for the next
-        round); then truncate the WAL when writes have paused or it grew past ``WAL_LIMIT``
-        (see :meth:`_truncate`)."""
+        """On the upkeep thread: copy what the WAL holds into the database file, without
+        blocking anyone (PASSIVE: the writer appends to the WAL meanwhile, and frames a reader
+        still needs stay for the next round); then truncate the WAL when writes have paused or
+        it grew past ``WAL_LIMIT`` (see :meth:`_truncate`)."""
         conn = self._checkpoints
         if conn is None or time.monotonic() - self._checkpointed < CHECKPOINT_EVERY:
             return

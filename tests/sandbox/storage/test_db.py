@@ -231,6 +231,32 @@ def test_the_writer_checkpoints_the_wal_into_the_database_file(
     eventually(lambda: checkpointed() == 100, what="all 100 rows in the main file")
 
 
+def test_writes_do_not_wait_for_the_backends_upkeep(
+    location: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint takes tens of milliseconds on a busy database: writes, queued ones
+    included, commit meanwhile (the upkeep has a thread of its own)."""
+    inside, release = threading.Event(), threading.Event()
+    database = Database(location, [_migration()])
+    original = database.backend.maintain
+
+    def slow_upkeep(db: Database) -> None:
+        inside.set()
+        release.wait(30)  # an upkeep round that lasts until the test ends it
+        original(db)
+
+    monkeypatch.setattr(database.backend, "maintain", slow_upkeep)
+    monkeypatch.setattr(dbmod, "MAINTAIN_EVERY", 0.01)
+    database.open()
+    try:
+        eventually(inside.is_set, what="an upkeep round under way")
+        futures = [database.submit(_insert(n)) for n in range(1, 6)]
+        assert [f.result(timeout=10) for f in futures] == [1, 2, 3, 4, 5]
+    finally:
+        release.set()
+        database.close()
+
+
 @pytest.mark.sqlite_only
 def test_inline_jobs_go_to_a_busy_writer_without_blocking_the_loop(database: Database) -> None:
     inside, release = threading.Event(), threading.Event()
