@@ -16,6 +16,7 @@ from typing import Any
 from mailsandbox import tagging
 from mailsandbox.logins import Visible
 from mailsandbox.mime import Address, ParsedMessage, PartInfo
+from mailsandbox.storage import rawcodec
 from mailsandbox.storage.sql import (
     POSTGRESQL,
     SQLITE,
@@ -97,7 +98,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
 """
 # (PostgreSQL: the new seq comes back with the INSERT, as its cursor's ``lastrowid``.)
 INSERT_MESSAGE = Sql(_INSERT_MESSAGE, postgresql=_INSERT_MESSAGE + " RETURNING seq")
-INSERT_RAW = "INSERT INTO message_raw (seq, raw) VALUES (?, ?)"
+INSERT_RAW = "INSERT INTO message_raw (seq, raw, codec) VALUES (?, ?, ?)"
 INSERT_TAG = "INSERT INTO message_tags (message_seq, tag) VALUES (?, ?) ON CONFLICT DO NOTHING"
 INSERT_FTS = "INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)"
 
@@ -138,7 +139,9 @@ def insert_message(conn: Connection, msg: NewMessage, *, index: bool = True) -> 
     )
     seq = cursor.lastrowid
     assert seq is not None
-    conn.execute(INSERT_RAW, (seq, msg.raw))
+    # Compressed here, by the connection that writes it: the writer thread for big messages
+    # (zlib releases the GIL meanwhile), the event loop's inline batch for small ones.
+    conn.execute(INSERT_RAW, (seq, *rawcodec.pack(msg.raw)))
     if p.parts:
         conn.executemany(
             "INSERT INTO message_parts (message_seq, part_id, filename, content_type, content_id,"
@@ -383,17 +386,18 @@ def inboxes_of(conn: Connection, message_ids: Sequence[str]) -> dict[str, str]:
 
 
 def get_raw(conn: Connection, message_id: str) -> bytes | None:
+    """The raw bytes of message ``message_id`` (None if there is no such message)."""
     row = conn.execute(
-        "SELECT r.raw FROM message_raw r JOIN messages m ON m.seq = r.seq WHERE m.id = ?",
+        "SELECT r.raw, r.codec FROM message_raw r JOIN messages m ON m.seq = r.seq WHERE m.id = ?",
         (message_id,),
     ).fetchone()
-    return bytes(row[0]) if row else None
+    return rawcodec.unpack(bytes(row[0]), row[1]) if row else None
 
 
 def get_raw_at(conn: Connection, seq: int) -> bytes | None:
     """The raw bytes of the message stored at ``seq``."""
-    row = conn.execute("SELECT raw FROM message_raw WHERE seq = ?", (seq,)).fetchone()
-    return bytes(row[0]) if row else None
+    row = conn.execute("SELECT raw, codec FROM message_raw WHERE seq = ?", (seq,)).fetchone()
+    return rawcodec.unpack(bytes(row[0]), row[1]) if row else None
 
 
 def get_parts(conn: Connection, seq: int) -> list[PartInfo]:
