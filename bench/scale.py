@@ -5,7 +5,8 @@ store (the same rows ingest writes, parsed by the same code), in transactions of
 loading takes a minute instead of an SMTP session of 100,000 messages. Then the sandbox is
 started as ``python -m mailsandbox serve`` on that database and timed through its HTTP API:
 list page 1, a full-text search, a field search, and get-message (p50 / p95 of repeated calls),
-followed by the server's resident memory and the size of the database files.
+followed by the server's resident memory and the size of the database files (the messages
+file and the search file, against the raw bytes of the messages: issue 19's ratio).
 
     .venv/bin/python bench/scale.py [--messages 100000] [--db /tmp/scale.db [--reuse]]
     .venv/bin/python bench/scale.py --backend postgresql [--db postgresql://... [--reuse]]
@@ -148,12 +149,34 @@ def mark_unread(db: Path | str) -> int:
         conn.close()
 
 
-def size_mb(db: Path | str) -> float:
+RAW_BYTES = "SELECT SUM(size), (SELECT SUM(LENGTH(raw)) FROM message_raw) FROM messages"
+
+
+def disk(db: Path | str) -> str:
+    """Where the bytes are (MB of 10^6 bytes, as issue 19 counts them): the messages file and
+    the search file (SQLite; with their WALs), the raw bytes received and as stored, and the
+    ratio of the files to the raw bytes."""
     if isinstance(db, str):
         with psycopg.connect(db) as pg:
-            row = pg.execute("SELECT pg_database_size(current_database())").fetchone()
-            return int(row[0]) / 1024 / 1024  # type: ignore[index]
-    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1024 / 1024
+            total = pg.execute("SELECT pg_database_size(current_database())").fetchone()[0]  # type: ignore[index]
+            raw, stored = pg.execute(RAW_BYTES).fetchone()  # type: ignore[misc]
+        files = f"database {total / 1e6:.0f} MB"
+    else:
+        conn = sqlite3.connect(db)
+        try:
+            raw, stored = conn.execute(RAW_BYTES).fetchone()
+        finally:
+            conn.close()
+        main = sum(p.stat().st_size for p in db.parent.glob(db.name + "-wal"))
+        main += db.stat().st_size
+        search = sum(p.stat().st_size for p in db.parent.glob(db.name + "-search*"))
+        total = main + search
+        files = f"messages file {main / 1e6:.0f} MB + search file {search / 1e6:.0f} MB"
+    return (
+        f"{files} = {total / 1e6:.0f} MB; raw {raw / 1e6:.0f} MB received,"
+        f" {stored / 1e6:.0f} MB stored ({raw / stored:.2f}x smaller); files / raw"
+        f" {total / raw:.2f}x"
+    )
 
 
 def timed(
@@ -231,7 +254,8 @@ def main() -> int:
             print(f"{'get message':<24}{statistics.median(message_samples):>9.1f}"
                   f"{statistics.quantiles(message_samples, n=20)[-1]:>9.1f}")  # fmt: skip
         rss, peak = rss_mb(server.pid)
-        print(f"server RSS {rss:.0f} MB (peak {peak:.0f} MB); database {size_mb(db):.0f} MB")
+        print(f"server RSS {rss:.0f} MB (peak {peak:.0f} MB)")
+        print(disk(db))
     finally:
         server.terminate()
         server.wait(30)

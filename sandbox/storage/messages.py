@@ -8,6 +8,7 @@ JSON shapes: the API turns :class:`MessageSummary` into Mailpit's wire format.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,15 @@ class NewMessage:
     # ``mailsandbox.ingest.summary_of``) and the delivery events written with it so far.
     summary: MessageSummary | None = None
     events: list[Any] = field(default_factory=list)
+
+    @functools.cached_property
+    def stored(self) -> tuple[bytes, int]:
+        """``raw`` as ``message_raw`` keeps it: ``(bytes, codec)`` (see
+        :func:`~mailsandbox.storage.rawcodec.pack`), computed once. Ingest computes it in
+        ``prepare``, on a worker thread for big messages: compressing one costs ~25 ms per MB
+        of base64, which the writer thread (that every other write waits for) should not
+        spend. (A copy made with ``dataclasses.replace`` computes its own.)"""
+        return rawcodec.pack(self.raw)
 
 
 @dataclass
@@ -139,9 +149,7 @@ def insert_message(conn: Connection, msg: NewMessage, *, index: bool = True) -> 
     )
     seq = cursor.lastrowid
     assert seq is not None
-    # Compressed here, by the connection that writes it: the writer thread for big messages
-    # (zlib releases the GIL meanwhile), the event loop's inline batch for small ones.
-    conn.execute(INSERT_RAW, (seq, *rawcodec.pack(msg.raw)))
+    conn.execute(INSERT_RAW, (seq, *msg.stored))
     if p.parts:
         conn.executemany(
             "INSERT INTO message_parts (message_seq, part_id, filename, content_type, content_id,"
