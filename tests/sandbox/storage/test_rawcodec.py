@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import zlib
 
@@ -31,6 +32,15 @@ def test_pack_compresses_what_shrinks_and_keeps_the_rest_plain() -> None:
     assert rawcodec.pack(b"") == (b"", rawcodec.PLAIN)
     with pytest.raises(ValueError, match="unknown raw message codec 7"):
         rawcodec.unpack(b"x", 7)
+
+
+def test_a_big_message_of_base64_is_huffman_coded_and_comes_back() -> None:
+    attachment = base64.encodebytes(os.urandom(3_000_000)).replace(b"\n", b"\r\n")
+    raw = TEXT + attachment  # 4 MB: base64 at its end, as mail puts its attachments
+    stored, codec = rawcodec.pack(raw)
+    assert codec == rawcodec.DEFLATE
+    assert len(raw) / len(stored) > 1.3  # (Huffman codes 64 symbols in ~6 bits)
+    assert rawcodec.unpack(stored, codec) == raw
 
 
 @pytest.mark.parametrize("size", [1, 1000, 65_536, 1024 * 1024])
