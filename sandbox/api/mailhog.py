@@ -112,24 +112,24 @@ def _containing(conn: Connection, where: str, args: list[Any], query: str) -> li
     contain ``query`` (ASCII case ignored). The raw bytes are read a batch at a time."""
     needle = query.encode("utf-8").lower()  # (bytes.lower folds ASCII only, as LIKE does)
     order = "ORDER BY m.created DESC, m.seq DESC"
-    rows = conn.execute(f"SELECT m.seq, m.subject FROM messages m WHERE {where} {order}", args)
-    candidates = [(seq, subject) for seq, subject in rows.fetchall()]
-    found: set[int] = {
-        seq for seq, subject in candidates if needle in subject.encode("utf-8", "replace").lower()
-    }
-    rest = [seq for seq, _ in candidates if seq not in found]
-    for first in range(0, len(rest), _SCAN_BATCH):
-        batch = rest[first : first + _SCAN_BATCH]
-        stored = conn.execute(
-            f"SELECT seq, raw, codec FROM message_raw WHERE seq IN ({','.join('?' * len(batch))})",
+    seqs = [
+        row[0] for row in conn.execute(f"SELECT m.seq FROM messages m WHERE {where} {order}", args)
+    ]
+    found: set[int] = set()
+    for first in range(0, len(seqs), _SCAN_BATCH):
+        batch = seqs[first : first + _SCAN_BATCH]
+        rows = conn.execute(
+            "SELECT m.seq, m.subject, r.raw, r.codec FROM messages m"
+            f" JOIN message_raw r ON r.seq = m.seq WHERE m.seq IN ({','.join('?' * len(batch))})",
             batch,
         )
         found.update(
             seq
-            for seq, raw, codec in stored
-            if needle in rawcodec.unpack(bytes(raw), codec).lower()
+            for seq, subject, raw, codec in rows
+            if needle in subject.encode("utf-8", "replace").lower()
+            or needle in rawcodec.unpack(bytes(raw), codec).lower()
         )
-    return [seq for seq, _ in candidates if seq in found]
+    return [seq for seq in seqs if seq in found]
 
 
 def _fetch(
