@@ -16,6 +16,9 @@ file and the search file, against the raw bytes of the messages: issue 19's rati
 new one on a throwaway cluster (``tests/postgres.py``), and its size is
 ``pg_database_size``.
 
+The first start of the server on ``--db`` is timed: on a database of an earlier version it
+includes the migrations (e.g. issue 19's compression of every stored message).
+
 ``--reuse`` keeps the messages already in ``--db`` when there are enough (a second run would
 otherwise add another 100,000), and marks them unread again, as after a fresh load (get-message
 marks messages read, and the unread count of a search depends on it).
@@ -220,7 +223,11 @@ def main() -> int:
         db = Path(args.db or Path(tempfile.mkdtemp(prefix="mailsandbox-scale-")) / "scale.db")
 
     smtp_port, http_port = free_port(), free_port()
-    first = start_sandbox(db, smtp_port, http_port)  # creates the schema
+    if isinstance(db, Path) and db.exists():
+        print(disk(db))  # (as found: e.g. a database of an earlier version, to migrate)
+    started = time.perf_counter()
+    first = start_sandbox(db, smtp_port, http_port)  # creates the schema (or migrates it)
+    print(f"first start (schema, migrations) {time.perf_counter() - started:.1f} s")
     first.terminate()
     first.wait(30)
     kept = mark_unread(db) if args.reuse else 0
