@@ -164,7 +164,7 @@ def disk(db: Path | str) -> str:
         with psycopg.connect(db) as pg:
             total = pg.execute("SELECT pg_database_size(current_database())").fetchone()[0]  # type: ignore[index]
             raw, stored = pg.execute(RAW_BYTES).fetchone()  # type: ignore[misc]
-        files = f"database {total / 1e6:.0f} MB"
+        files = "database"
     else:
         conn = sqlite3.connect(db)
         try:
@@ -175,9 +175,9 @@ def disk(db: Path | str) -> str:
         main += db.stat().st_size
         search = sum(p.stat().st_size for p in db.parent.glob(db.name + "-search*"))
         total = main + search
-        files = f"messages file {main / 1e6:.0f} MB + search file {search / 1e6:.0f} MB"
+        files = f"messages file {main / 1e6:.0f} MB + search file {search / 1e6:.0f} MB ="
     return (
-        f"{files} = {total / 1e6:.0f} MB; raw {raw / 1e6:.0f} MB received,"
+        f"{files} {total / 1e6:.0f} MB; raw {raw / 1e6:.0f} MB received,"
         f" {stored / 1e6:.0f} MB stored ({raw / stored:.2f}x smaller); files / raw"
         f" {total / raw:.2f}x"
     )

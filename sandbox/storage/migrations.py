@@ -235,29 +235,39 @@ def _core_0400_postgresql(conn: Connection) -> None:
     )
 
 
-PACK_BATCH = 256  # rows compressed per round of migration 0500 (bounds its memory)
+PACK_ROWS = 256  # at most this many rows compressed per round of migration 0500...
+PACK_BYTES = 16 * 1024 * 1024  # ...and this many raw bytes (a round holds them in memory)
 
 
 def pack_stored_raw(conn: Connection) -> int:
-    """Compress every ``message_raw`` row still stored plain (batches in seq order, so that
-    memory stays bounded at any size); returns how many were compressed. Rows that would not
-    shrink stay plain (see :func:`~mailsandbox.storage.rawcodec.pack`)."""
-    packed, last = 0, 0
-    while True:
-        rows = conn.execute(
-            "SELECT seq, raw FROM message_raw WHERE codec = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (rawcodec.PLAIN, last, PACK_BATCH),
-        ).fetchall()
-        if not rows:
-            return packed
-        for seq, raw in rows:
+    """Compress every ``message_raw`` row still stored plain, a round of a few rows at a time
+    (memory stays bounded whatever the database holds); returns how many were compressed.
+    Rows that would not shrink stay plain. (:func:`~mailsandbox.storage.rawcodec.pack` may
+    learn better ways to compress: whatever it wrote reads back, its codec says how.)"""
+    sizes = conn.execute(
+        "SELECT seq, LENGTH(raw) FROM message_raw WHERE codec = ? ORDER BY seq",
+        (rawcodec.PLAIN,),
+    ).fetchall()
+    rounds: list[list[int]] = []
+    room = 0
+    for seq, size in sizes:
+        if not rounds or len(rounds[-1]) >= PACK_ROWS or (size > room and rounds[-1]):
+            rounds.append([])
+            room = PACK_BYTES
+        rounds[-1].append(seq)
+        room -= size
+    packed = 0
+    for seqs in rounds:
+        marks = ",".join("?" * len(seqs))
+        rows = conn.execute(f"SELECT seq, raw FROM message_raw WHERE seq IN ({marks})", seqs)
+        for seq, raw in rows.fetchall():
             stored, codec = rawcodec.pack(bytes(raw))
             if codec != rawcodec.PLAIN:
                 conn.execute(
                     "UPDATE message_raw SET raw = ?, codec = ? WHERE seq = ?", (stored, codec, seq)
                 )
                 packed += 1
-        last = rows[-1][0]
+    return packed
 
 
 def _core_0500(conn: Connection) -> None:
