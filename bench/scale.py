@@ -4,8 +4,10 @@ The messages are written straight through the sandbox's own ``Database`` writer 
 store (the same rows ingest writes, parsed by the same code), in transactions of 1,000, so
 loading takes a minute instead of an SMTP session of 100,000 messages. Then the sandbox is
 started as ``python -m mailsandbox serve`` on that database and timed through its HTTP API:
-list page 1, a full-text search, a field search, and get-message (p50 / p95 of repeated calls),
-followed by the server's resident memory and the size of the database files.
+list page 1, a full-text search, a field search, get-message (p50 / p95 of repeated calls) and
+MailHog's ``containing`` search, which scans every raw message (p50 / max of a few calls),
+followed by the server's resident memory and the size of the database files (the messages
+file and the search file, against the raw bytes of the messages: issue 19's ratio).
 
     .venv/bin/python bench/scale.py [--messages 100000] [--db /tmp/scale.db [--reuse]]
     .venv/bin/python bench/scale.py --backend postgresql [--db postgresql://... [--reuse]]
@@ -13,6 +15,9 @@ followed by the server's resident memory and the size of the database files.
 ``--backend postgresql`` measures team mode's storage: the database is ``--db`` (a URL), or a
 new one on a throwaway cluster (``tests/postgres.py``), and its size is
 ``pg_database_size``.
+
+The first start of the server on ``--db`` is timed: on a database of an earlier version it
+includes the migrations (e.g. issue 19's compression of every stored message).
 
 ``--reuse`` keeps the messages already in ``--db`` when there are enough (a second run would
 otherwise add another 100,000), and marks them unread again, as after a fresh load (get-message
@@ -148,12 +153,34 @@ def mark_unread(db: Path | str) -> int:
         conn.close()
 
 
-def size_mb(db: Path | str) -> float:
+RAW_BYTES = "SELECT SUM(size), (SELECT SUM(LENGTH(raw)) FROM message_raw) FROM messages"
+
+
+def disk(db: Path | str) -> str:
+    """Where the bytes are (MB of 10^6 bytes, as issue 19 counts them): the messages file and
+    the search file (SQLite; with their WALs), the raw bytes received and as stored, and the
+    ratio of the files to the raw bytes."""
     if isinstance(db, str):
         with psycopg.connect(db) as pg:
-            row = pg.execute("SELECT pg_database_size(current_database())").fetchone()
-            return int(row[0]) / 1024 / 1024  # type: ignore[index]
-    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 1024 / 1024
+            total = pg.execute("SELECT pg_database_size(current_database())").fetchone()[0]  # type: ignore[index]
+            raw, stored = pg.execute(RAW_BYTES).fetchone()  # type: ignore[misc]
+        files = "database"
+    else:
+        conn = sqlite3.connect(db)
+        try:
+            raw, stored = conn.execute(RAW_BYTES).fetchone()
+        finally:
+            conn.close()
+        main = sum(p.stat().st_size for p in db.parent.glob(db.name + "-wal"))
+        main += db.stat().st_size
+        search = sum(p.stat().st_size for p in db.parent.glob(db.name + "-search*"))
+        total = main + search
+        files = f"messages file {main / 1e6:.0f} MB + search file {search / 1e6:.0f} MB ="
+    return (
+        f"{files} {total / 1e6:.0f} MB; raw {raw / 1e6:.0f} MB received,"
+        f" {stored / 1e6:.0f} MB stored ({raw / stored:.2f}x smaller); files / raw"
+        f" {total / raw:.2f}x"
+    )
 
 
 def timed(
@@ -196,7 +223,11 @@ def main() -> int:
         db = Path(args.db or Path(tempfile.mkdtemp(prefix="mailsandbox-scale-")) / "scale.db")
 
     smtp_port, http_port = free_port(), free_port()
-    first = start_sandbox(db, smtp_port, http_port)  # creates the schema
+    if isinstance(db, Path) and db.exists():
+        print(disk(db))  # (as found: e.g. a database of an earlier version, to migrate)
+    started = time.perf_counter()
+    first = start_sandbox(db, smtp_port, http_port)  # creates the schema (or migrates it)
+    print(f"first start (schema, migrations) {time.perf_counter() - started:.1f} s")
     first.terminate()
     first.wait(30)
     kept = mark_unread(db) if args.reuse else 0
@@ -230,8 +261,13 @@ def main() -> int:
                 )
             print(f"{'get message':<24}{statistics.median(message_samples):>9.1f}"
                   f"{statistics.quantiles(message_samples, n=20)[-1]:>9.1f}")  # fmt: skip
+            # MailHog's "containing" reads every raw message (a full scan): fewer runs.
+            params = {"kind": "containing", "query": "not in any message"}
+            scan = timed(api, "/api/v2/search", params, max(3, args.runs // 10))
+            print(f"{'mailhog containing':<24}{statistics.median(scan):>9.1f}{max(scan):>9.1f}")
         rss, peak = rss_mb(server.pid)
-        print(f"server RSS {rss:.0f} MB (peak {peak:.0f} MB); database {size_mb(db):.0f} MB")
+        print(f"server RSS {rss:.0f} MB (peak {peak:.0f} MB)")
+        print(disk(db))
     finally:
         server.terminate()
         server.wait(30)

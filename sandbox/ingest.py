@@ -19,7 +19,7 @@ from typing import Any
 
 from mailsandbox import ids, mime, tagging
 from mailsandbox.inbox_rules import Facts, InboxRules
-from mailsandbox.storage import messages
+from mailsandbox.storage import messages, rawcodec
 from mailsandbox.storage.sql import Connection
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def prepare(
         inbox = rules.choose(Facts(raw, parsed, inbound.mail_from, inbound.rcpt_tos)) or inbox
     addresses = [parsed.from_, *parsed.to, *parsed.cc, *parsed.bcc] if plus_tags else []
     tags = tagging.clean_tags([*inbound.tags, *parsed.x_tags, *tagging.plus_tags(addresses)])
-    return messages.NewMessage(
+    new = messages.NewMessage(
         id=ids.new_id(),
         created=round(time.time(), 3),
         raw=raw,
@@ -149,6 +149,8 @@ def prepare(
         metadata=dict(inbound.metadata),
         parse_error=parse_error,
     )
+    new.stored = rawcodec.pack(raw)  # compressed here, off the writer (see NewMessage.stored)
+    return new
 
 
 def summary_of(new: messages.NewMessage, seq: int) -> messages.MessageSummary:

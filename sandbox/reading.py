@@ -12,7 +12,8 @@ requests to ask for at once:
 - at most ``HEAVY_SLOTS`` jobs on big messages (over ``HEAVY_BYTES``: a parse, a part's
   decoding) run at once; the others wait for a slot;
 - the raw source is streamed from the database in chunks (:meth:`MessageReader.raw_chunks`),
-  never loaded whole, and its start (header block, the UI's raw preview) is read on its own;
+  never loaded whole, and its start (header block, the UI's raw preview) is read on its own
+  (stored compressed, it is inflated as it is read: :class:`RawStream`);
 - after a job on a big message, freed memory is handed back to the operating system
   (:func:`release_memory`), which glibc would otherwise keep for the process.
 """
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from mailsandbox import mime
-from mailsandbox.storage import messages
+from mailsandbox.storage import messages, rawcodec
 from mailsandbox.storage.db import Database
 from mailsandbox.storage.sql import Connection, is_postgresql
 
@@ -43,6 +44,7 @@ HEAVY_SLOTS = 2
 CHUNK_BYTES = 1024 * 1024  # raw source streamed this much at a time
 HEAD_LIMIT = 1024 * 1024  # a header block longer than this is cut (no blank line found)
 RAW_SLICE = "SELECT substr(raw, ?, ?) FROM message_raw WHERE seq = ?"  # (PostgreSQL)
+RAW_CODEC = "SELECT codec FROM message_raw WHERE seq = ?"
 OFF_LOOP_CHARS = 64 * 1024  # markup rewritten on a worker thread above this (see compute)
 _SEPARATOR = b"\r\n\r\n"
 
@@ -119,14 +121,15 @@ def open_stored(conn: Connection, seq: int, fallback_subject: str = "") -> Opene
 
 def read_prefix(conn: Connection, seq: int, limit: int) -> bytes:
     """The first ``limit`` bytes of a message's raw source (without reading the rest)."""
-    return read_chunk(conn, seq, 0, limit)
+    return RawStream(seq).read(conn, limit)
 
 
-def read_chunk(conn: Connection, seq: int, offset: int, size: int = CHUNK_BYTES) -> bytes:
-    """``size`` bytes of a message's raw source from ``offset`` ("" once deleted meanwhile).
+def read_stored(conn: Connection, seq: int, offset: int, size: int) -> bytes:
+    """``size`` stored bytes of a message from ``offset`` ("" once deleted meanwhile).
 
     SQLite reads them through its incremental blob API; PostgreSQL keeps raw messages out of
-    line and uncompressed (``STORAGE EXTERNAL``), so ``substr`` fetches only those bytes."""
+    line and uncompressed by itself (``STORAGE EXTERNAL``: they are compressed already, see
+    :mod:`mailsandbox.storage.rawcodec`), so ``substr`` fetches only those bytes."""
     if is_postgresql(conn):
         row = conn.execute(RAW_SLICE, (offset + 1, size, seq)).fetchone()
         return bytes(row[0]) if row else b""
@@ -137,6 +140,27 @@ def read_chunk(conn: Connection, seq: int, offset: int, size: int = CHUNK_BYTES)
             return blob.read(size)
     except sqlite3.OperationalError:  # deleted meanwhile: the stream ends
         return b""
+
+
+class RawStream:
+    """A message's raw source read in order, a piece per :meth:`read` (each may run on a
+    different reader connection): its stored bytes are fetched a slice at a time and
+    unpacked as they come (:class:`~mailsandbox.storage.rawcodec.Unpacker`)."""
+
+    def __init__(self, seq: int) -> None:
+        self.seq = seq
+        self._unpacker: rawcodec.Unpacker | None = None
+
+    def read(self, conn: Connection, size: int = CHUNK_BYTES) -> bytes:
+        """Up to ``size`` more bytes of the raw source (b"" at its end or once deleted)."""
+        if self._unpacker is None:
+            row = conn.execute(RAW_CODEC, (self.seq,)).fetchone()
+            if row is None:
+                return b""
+            self._unpacker = rawcodec.Unpacker(row[0])
+        return self._unpacker.read(
+            lambda offset, count: read_stored(conn, self.seq, offset, count), size
+        )
 
 
 def _load_malloc_trim() -> Callable[[int], int] | None:
@@ -285,15 +309,16 @@ class MessageReader:
 
     async def raw_chunks(self, seq: int, size: int) -> AsyncIterator[bytes]:
         """The raw source, ``CHUNK_BYTES`` at a time (ends early if the message is deleted)."""
+        stream = RawStream(seq)
 
-        def read(conn: Connection, offset: int) -> bytes:
-            chunk = read_chunk(conn, seq, offset)
+        def read(conn: Connection) -> bytes:
+            chunk = stream.read(conn)
             if size > HEAVY_BYTES and not is_postgresql(conn):
                 conn.execute("PRAGMA shrink_memory")  # (see release_memory)
             return chunk
 
-        for offset in range(0, size, CHUNK_BYTES):
-            chunk = await self.db.read(functools.partial(read, offset=offset))
+        for _ in range(0, size, CHUNK_BYTES):
+            chunk = await self.db.read(read)
             if not chunk:
                 return
             yield chunk

@@ -16,8 +16,9 @@ from mailsandbox.api.schemas import go_time
 from mailsandbox.api.scoping import visible_inboxes
 from mailsandbox.logins import Visible
 from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import rawcodec
 from mailsandbox.storage.messages import visible_sql
-from mailsandbox.storage.sql import POSTGRESQL, SQLITE, Connection, Row
+from mailsandbox.storage.sql import POSTGRESQL, Connection, Row
 
 router = APIRouter(tags=["mailhog"])
 
@@ -25,28 +26,15 @@ MAX_LIMIT = 250
 MAX_DEPTH = 20  # multipart levels split into MIME parts; deeper ones stay in their Body
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 # MailHog's search: a substring, ASCII case ignored (SQLite's LIKE; ILIKE on PostgreSQL's
-# "C"-collated columns). "containing" looks in the raw bytes: on PostgreSQL through their
-# ``escape`` encoding, the pattern encoded the same way (see :func:`_escape_bytes`).
+# "C"-collated columns). "containing" looks in the raw bytes, which are stored compressed: they
+# are read and searched here (:func:`_containing`), as the LIKE on them did (byte substrings,
+# ASCII case folded), on either backend.
 _KINDS = {
     "from": "(m.mail_from {like} ? ESCAPE '\\' OR m.from_json {like} ? ESCAPE '\\')",
     "to": "(m.recipients {like} ? ESCAPE '\\' OR m.to_json {like} ? ESCAPE '\\')",
-    "containing": "({raw} {like} ? ESCAPE '\\' OR m.subject {like} ? ESCAPE '\\')",
+    "containing": "",
 }
-_RAW_TEXT = {SQLITE: "CAST(r.raw AS TEXT)", POSTGRESQL: "encode(r.raw, 'escape')"}
-
-
-def _escape_bytes(text: str) -> str:
-    """``text`` as PostgreSQL's ``encode(bytea, 'escape')`` writes its UTF-8 bytes: a
-    backslash doubled, NUL and bytes from 0x80 as ``\\ooo`` octal, the rest as they are."""
-    out = []
-    for byte in text.encode("utf-8"):
-        if byte == 0x5C:
-            out.append("\\\\")
-        elif byte == 0 or byte >= 0x80:
-            out.append(f"\\{byte:03o}")
-        else:
-            out.append(chr(byte))
-    return "".join(out)
+_SCAN_BATCH = 200  # raw messages read at a time by a "containing" search (bounds memory)
 
 
 def _like(text: str) -> str:
@@ -95,7 +83,8 @@ def _mime(content_type: str, body: str, depth: int = 0) -> dict[str, Any] | None
 
 
 def _message(row: Row) -> dict[str, Any]:
-    text = bytes(row["raw"]).decode("utf-8", "surrogateescape")
+    raw = rawcodec.unpack(bytes(row["raw"]), row["codec"])
+    text = raw.decode("utf-8", "surrogateescape")
     content = _content(text)
     mime = content["MIME"]
     content["MIME"] = None
@@ -118,6 +107,31 @@ def _page_args(start: str | None, limit: str | None) -> tuple[int, int]:
     return int_param(start, 0), min(limit_n, MAX_LIMIT) if limit_n > 0 else 50
 
 
+def _containing(conn: Connection, where: str, args: list[Any], query: str) -> list[int]:
+    """The seqs, newest first, of the messages matching ``where`` whose raw bytes or subject
+    contain ``query`` (ASCII case ignored). The raw bytes are read a batch at a time."""
+    needle = query.encode("utf-8").lower()  # (bytes.lower folds ASCII only, as LIKE does)
+    order = "ORDER BY m.created DESC, m.seq DESC"
+    seqs = [
+        row[0] for row in conn.execute(f"SELECT m.seq FROM messages m WHERE {where} {order}", args)
+    ]
+    found: set[int] = set()
+    for first in range(0, len(seqs), _SCAN_BATCH):
+        batch = seqs[first : first + _SCAN_BATCH]
+        rows = conn.execute(
+            "SELECT m.seq, m.subject, r.raw, r.codec FROM messages m"
+            f" JOIN message_raw r ON r.seq = m.seq WHERE m.seq IN ({','.join('?' * len(batch))})",
+            batch,
+        )
+        found.update(
+            seq
+            for seq, subject, raw, codec in rows
+            if needle in subject.encode("utf-8", "replace").lower()
+            or needle in rawcodec.unpack(bytes(raw), codec).lower()
+        )
+    return [seq for seq in seqs if seq in found]
+
+
 def _fetch(
     conn: Connection,
     where: str,
@@ -125,13 +139,19 @@ def _fetch(
     start: int,
     limit: int,
     visible: Visible,
+    containing: str | None = None,
 ) -> Any:
     seen, seen_args = visible_sql(visible, "m.inbox")
     where, args = f"({where}) AND {seen}", [*args, *seen_args]
+    if containing is not None:
+        matched = _containing(conn, where, args, containing)
+        total, page = len(matched), matched[start : start + limit]
+        where, args, start = f"m.seq IN ({','.join('?' * len(page)) or 'NULL'})", page, 0
     base = f"FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE {where}"
-    total = conn.execute(f"SELECT COUNT(*) {base}", args).fetchone()[0]
+    if containing is None:
+        total = conn.execute(f"SELECT COUNT(*) {base}", args).fetchone()[0]
     rows = conn.execute(
-        f"SELECT m.id, m.mail_from, m.recipients, m.created, r.raw {base}"
+        f"SELECT m.id, m.mail_from, m.recipients, m.created, r.raw, r.codec {base}"
         " ORDER BY m.created DESC, m.seq DESC LIMIT ? OFFSET ?",
         [*args, limit, start],
     ).fetchall()
@@ -146,10 +166,11 @@ def _page(
     limit: int,
     visible: Visible,
     media_type: str = "text/json",
+    containing: str | None = None,
 ) -> Response:
     """A page of messages as MailHog's envelope, rendered here, on the reader thread: it holds
     every message's raw source (twice), too big to encode on the event loop."""
-    total, items = _fetch(conn, where, args, start, limit, visible)
+    total, items = _fetch(conn, where, args, start, limit, visible, containing)
     envelope = {"total": total, "count": len(items), "start": start, "items": items}
     return GoJSONResponse(envelope, media_type=media_type)
 
@@ -177,13 +198,15 @@ async def search(
     if kind not in _KINDS or not query:
         return Response(status_code=400)
     start_n, limit_n = _page_args(start, limit)
-    dialect = sandbox.db.dialect
-    postgresql = dialect == POSTGRESQL
-    where = _KINDS[kind].format(like="ILIKE" if postgresql else "LIKE", raw=_RAW_TEXT[dialect])
-    first = _like(_escape_bytes(query) if postgresql and kind == "containing" else query)
-    args = [first, _like(query)]
+    if kind == "containing":
+        where, args, containing = "TRUE", [], query
+    else:
+        like = "ILIKE" if sandbox.db.dialect == POSTGRESQL else "LIKE"
+        where, args, containing = _KINDS[kind].format(like=like), [_like(query)] * 2, None
     return await sandbox.reader.run(
-        lambda conn: _page(conn, where, args, start_n, limit_n, visible, "application/json")
+        lambda conn: _page(
+            conn, where, args, start_n, limit_n, visible, "application/json", containing
+        )
     )
 
 

@@ -71,6 +71,10 @@ class Migration:
     id: str
     apply: MigrationStep
     postgresql: MigrationStep | None = None
+    # The step frees much of the file (e.g. rewrites every row smaller): once it has
+    # committed, SQLite's file is rebuilt to give the space back (VACUUM; PostgreSQL's
+    # autovacuum reuses it in place).
+    compact: bool = False
 
     def step(self, backend: str) -> MigrationStep | None:
         return self.apply if backend == SQLITE else self.postgresql
@@ -316,6 +320,20 @@ class Database:
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
+            if self.dialect == SQLITE and any(m.compact for m in pending):
+                self._compact(conn)
+
+    @staticmethod
+    def _compact(conn: Connection) -> None:
+        """Rebuild SQLite's main file without its free pages (outside any transaction, as
+        VACUUM must be), then empty the WAL it went through. A stop halfway loses nothing:
+        the file just keeps its free pages. Its copy goes to a temporary file, not memory
+        (``temp_store``), or a big database would need its size in RAM."""
+        started = time.perf_counter()
+        conn.execute("PRAGMA temp_store=FILE")
+        conn.execute("VACUUM main")
+        conn.execute("PRAGMA main.wal_checkpoint(TRUNCATE)").fetchall()
+        log.info("database compacted in %.1f s", time.perf_counter() - started)
 
     def applied_migrations(self) -> list[str]:
         return self.read_sync(lambda conn: [row[0] for row in conn.execute(APPLIED)])

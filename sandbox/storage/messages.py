@@ -8,6 +8,7 @@ JSON shapes: the API turns :class:`MessageSummary` into Mailpit's wire format.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 from mailsandbox import tagging
 from mailsandbox.logins import Visible
 from mailsandbox.mime import Address, ParsedMessage, PartInfo
+from mailsandbox.storage import rawcodec
 from mailsandbox.storage.sql import (
     POSTGRESQL,
     SQLITE,
@@ -47,6 +49,15 @@ class NewMessage:
     # ``mailsandbox.ingest.summary_of``) and the delivery events written with it so far.
     summary: MessageSummary | None = None
     events: list[Any] = field(default_factory=list)
+
+    @functools.cached_property
+    def stored(self) -> tuple[bytes, int]:
+        """``raw`` as ``message_raw`` keeps it: ``(bytes, codec)`` (see
+        :func:`~mailsandbox.storage.rawcodec.pack`), computed once. Ingest computes it in
+        ``prepare``, on a worker thread for big messages: compressing one costs ~25 ms per MB
+        of base64, which the writer thread (that every other write waits for) should not
+        spend. (A copy made with ``dataclasses.replace`` computes its own.)"""
+        return rawcodec.pack(self.raw)
 
 
 @dataclass
@@ -97,7 +108,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
 """
 # (PostgreSQL: the new seq comes back with the INSERT, as its cursor's ``lastrowid``.)
 INSERT_MESSAGE = Sql(_INSERT_MESSAGE, postgresql=_INSERT_MESSAGE + " RETURNING seq")
-INSERT_RAW = "INSERT INTO message_raw (seq, raw) VALUES (?, ?)"
+INSERT_RAW = "INSERT INTO message_raw (seq, raw, codec) VALUES (?, ?, ?)"
 INSERT_TAG = "INSERT INTO message_tags (message_seq, tag) VALUES (?, ?) ON CONFLICT DO NOTHING"
 INSERT_FTS = "INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)"
 
@@ -138,7 +149,7 @@ def insert_message(conn: Connection, msg: NewMessage, *, index: bool = True) -> 
     )
     seq = cursor.lastrowid
     assert seq is not None
-    conn.execute(INSERT_RAW, (seq, msg.raw))
+    conn.execute(INSERT_RAW, (seq, *msg.stored))
     if p.parts:
         conn.executemany(
             "INSERT INTO message_parts (message_seq, part_id, filename, content_type, content_id,"
@@ -383,17 +394,18 @@ def inboxes_of(conn: Connection, message_ids: Sequence[str]) -> dict[str, str]:
 
 
 def get_raw(conn: Connection, message_id: str) -> bytes | None:
+    """The raw bytes of message ``message_id`` (None if there is no such message)."""
     row = conn.execute(
-        "SELECT r.raw FROM message_raw r JOIN messages m ON m.seq = r.seq WHERE m.id = ?",
+        "SELECT r.raw, r.codec FROM message_raw r JOIN messages m ON m.seq = r.seq WHERE m.id = ?",
         (message_id,),
     ).fetchone()
-    return bytes(row[0]) if row else None
+    return rawcodec.unpack(bytes(row[0]), row[1]) if row else None
 
 
 def get_raw_at(conn: Connection, seq: int) -> bytes | None:
     """The raw bytes of the message stored at ``seq``."""
-    row = conn.execute("SELECT raw FROM message_raw WHERE seq = ?", (seq,)).fetchone()
-    return bytes(row[0]) if row else None
+    row = conn.execute("SELECT raw, codec FROM message_raw WHERE seq = ?", (seq,)).fetchone()
+    return rawcodec.unpack(bytes(row[0]), row[1]) if row else None
 
 
 def get_parts(conn: Connection, seq: int) -> list[PartInfo]:

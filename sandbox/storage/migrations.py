@@ -11,8 +11,9 @@ files have nothing to do there).
 
 PostgreSQL conventions (docs/team.md): text columns ``COLLATE "C"`` (byte order and ASCII-only
 case folding, as SQLite's ``BINARY`` and ``NOCASE``), flags stay ``INTEGER`` 0/1, ``seq``
-columns are identities, raw messages ``BYTEA`` kept out of line uncompressed (``STORAGE
-EXTERNAL``: reading a slice reads only that slice), and the search text has a trigram index.
+columns are identities, raw messages ``BYTEA`` kept out of line and not compressed again by
+PostgreSQL (``STORAGE EXTERNAL``: reading a slice reads only that slice; the bytes are zlib's
+since 0500, see ``sandbox.storage.rawcodec``), and the search text has a trigram index.
 Packages outside the core (the event engine, the emulators) bring their own ``Migration``
 lists, namespaced by id, and the composition root passes them all to
 :class:`~sandbox.storage.db.Database`.
@@ -20,6 +21,7 @@ lists, namespaced by id, and the composition root passes them all to
 
 from __future__ import annotations
 
+from mailsandbox.storage import rawcodec
 from mailsandbox.storage.db import NOT_NEEDED, Migration
 from mailsandbox.storage.sql import Connection
 
@@ -233,8 +235,60 @@ def _core_0400_postgresql(conn: Connection) -> None:
     )
 
 
+PACK_ROWS = 256  # at most this many rows compressed per round of migration 0500...
+PACK_BYTES = 16 * 1024 * 1024  # ...and this many raw bytes (a round holds them in memory)
+
+
+def pack_stored_raw(conn: Connection) -> int:
+    """Compress every ``message_raw`` row still stored plain, a round of a few rows at a time
+    (memory stays bounded whatever the database holds); returns how many were compressed.
+    Rows that would not shrink stay plain. (:func:`~mailsandbox.storage.rawcodec.pack` may
+    learn better ways to compress: whatever it wrote reads back, its codec says how.)"""
+    sizes = conn.execute(
+        "SELECT seq, LENGTH(raw) FROM message_raw WHERE codec = ? ORDER BY seq",
+        (rawcodec.PLAIN,),
+    ).fetchall()
+    rounds: list[list[int]] = []
+    room = 0
+    for seq, size in sizes:
+        if not rounds or len(rounds[-1]) >= PACK_ROWS or (size > room and rounds[-1]):
+            rounds.append([])
+            room = PACK_BYTES
+        rounds[-1].append(seq)
+        room -= size
+    packed = 0
+    for seqs in rounds:
+        marks = ",".join("?" * len(seqs))
+        rows = conn.execute(f"SELECT seq, raw FROM message_raw WHERE seq IN ({marks})", seqs)
+        for seq, raw in rows.fetchall():
+            stored, codec = rawcodec.pack(bytes(raw))
+            if codec != rawcodec.PLAIN:
+                conn.execute(
+                    "UPDATE message_raw SET raw = ?, codec = ? WHERE seq = ?", (stored, codec, seq)
+                )
+                packed += 1
+    return packed
+
+
+def _core_0500(conn: Connection) -> None:
+    # Raw messages compressed (issue 19): rows say how they are stored; the existing ones
+    # are compressed here, in the migration's transaction, and the file shrinks once it has
+    # committed (``compact``: VACUUM, see bench/README.md "Disk (issue 19)" for its cost).
+    run_statements(conn, "ALTER TABLE message_raw ADD COLUMN codec INTEGER DEFAULT 0 NOT NULL")
+    pack_stored_raw(conn)
+
+
+def _core_0500_postgresql(conn: Connection) -> None:
+    # The same; PostgreSQL's autovacuum makes the old rows' space reusable (``VACUUM FULL
+    # message_raw`` gives it back to the file system, see docs/team.md). The column keeps
+    # STORAGE EXTERNAL: its bytes are compressed already, and slices of them stay cheap.
+    run_statements(conn, "ALTER TABLE message_raw ADD COLUMN codec INTEGER DEFAULT 0 NOT NULL")
+    pack_stored_raw(conn)
+
+
 CORE_MIGRATIONS: list[Migration] = [
     Migration("core.0001_initial", _core_0001, postgresql=_core_0001_postgresql),
     Migration("core.0300_drop_prefix_indexes", _core_0300, postgresql=NOT_NEEDED),
     Migration("core.0400_inbox_rules", _core_0400, postgresql=_core_0400_postgresql),
+    Migration("core.0500_compress_raw", _core_0500, postgresql=_core_0500_postgresql, compact=True),
 ]

@@ -8,6 +8,7 @@ Timestamps are epoch seconds (float, millisecond precision). Lists and objects a
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
 
@@ -43,10 +44,13 @@ class MessageRow(SQLModel, table=True):
 
 
 class MessageRawRow(SQLModel, table=True):
+    """A message's bytes as stored: ``codec`` says how (see ``sandbox.storage.rawcodec``)."""
+
     __tablename__ = "message_raw"
 
     seq: int = Field(primary_key=True, foreign_key="messages.seq")
     raw: bytes
+    codec: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})  # 0 plain
 
 
 class MessagePartRow(SQLModel, table=True):
