@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from mailsandbox import startup
+from mailsandbox.storage import txmemo
 from mailsandbox.storage.sql import POSTGRESQL, SQLITE, Connection, Sql
 from mailsandbox.storage.sqlite import Attachment, SqliteBackend, stale_snapshot
 
@@ -145,9 +146,10 @@ def transaction(
     """
     for attempt in range(BUSY_RETRIES + 1):
         try:
-            conn.execute(BEGIN)
-            result = body()
-            conn.execute("COMMIT")
+            with txmemo.scope(conn):
+                conn.execute(BEGIN)
+                result = body()
+                conn.execute("COMMIT")
             return result
         except Exception as exc:
             if attempt == BUSY_RETRIES or not stale_snapshot(exc):

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox import ids
+from mailsandbox.storage import txmemo
 from mailsandbox.storage.sql import Connection, Row
+
+MEMO_KEY = "webhook_endpoints"  # (see list_endpoints)
 
 
 @dataclass
@@ -59,6 +62,7 @@ def save(conn: Connection, endpoint: WebhookEndpoint) -> WebhookEndpoint:
         endpoint.updated,
         json.dumps(endpoint.details),
     )
+    txmemo.forget(conn, MEMO_KEY)
     if endpoint.id and get(conn, endpoint.id) is not None:
         conn.execute(
             "UPDATE webhook_endpoints SET provider = ?, scope = ?, url = ?, events_json = ?,"
@@ -79,6 +83,7 @@ def save(conn: Connection, endpoint: WebhookEndpoint) -> WebhookEndpoint:
 
 
 def delete(conn: Connection, endpoint_id: str) -> bool:
+    txmemo.forget(conn, MEMO_KEY)
     return conn.execute("DELETE FROM webhook_endpoints WHERE id = ?", (endpoint_id,)).rowcount > 0
 
 
@@ -90,14 +95,17 @@ def get(conn: Connection, endpoint_id: str) -> WebhookEndpoint | None:
 def list_endpoints(
     conn: Connection, provider: str | None = None, scope: str | None = None
 ) -> list[WebhookEndpoint]:
-    where: list[str] = []
-    args: list[Any] = []
-    if provider is not None:
-        where.append("provider = ?")
-        args.append(provider)
-    if scope is not None:
-        where.append("scope = ?")
-        args.append(scope)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = conn.execute(f"SELECT * FROM webhook_endpoints {clause} ORDER BY seq", args).fetchall()
-    return [_from_row(row) for row in rows]
+    """The endpoints (of ``provider``, of ``scope``) in the order they were created. In a write
+    transaction the table is read once (see :mod:`mailsandbox.storage.txmemo`: ingest asks
+    for every message); each call gets endpoints of its own to change."""
+    rows = txmemo.once(conn, MEMO_KEY, lambda: _all_rows(conn))
+    return [
+        _from_row(row)
+        for row in rows
+        if (provider is None or row["provider"] == provider)
+        and (scope is None or row["scope"] == scope)
+    ]
+
+
+def _all_rows(conn: Connection) -> list[Row]:
+    return conn.execute("SELECT * FROM webhook_endpoints ORDER BY seq").fetchall()
