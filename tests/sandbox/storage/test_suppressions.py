@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from mailsandbox.storage import suppressions as store
 from mailsandbox.storage.db import Database
-from mailsandbox.storage.migrations import CORE_MIGRATIONS
 from mailsandbox.storage.sql import Connection
 from mailsandbox.storage.suppressions import Suppression
-from tests.conftest import Databases
 
 
-@pytest.fixture
-def database(tmp_path: Path, databases: Databases) -> Iterator[Database]:
-    database = Database(databases.new(tmp_path), list(CORE_MIGRATIONS))
-    database.open()
-    yield database
-    database.close()
-
-
-def test_counts_and_search_by_part_of_an_address(database: Database) -> None:
+def test_counts_and_search_by_part_of_an_address(core_database: Database) -> None:
     def fill(conn: Connection) -> None:
         for kind, scope, email in [
             ("bounce", "", "ann_smith@example.com"),
@@ -34,16 +19,18 @@ def test_counts_and_search_by_part_of_an_address(database: Database) -> None:
         ]:
             store.add(conn, Suppression(kind, email, scope))
 
-    database.write_sync(fill)
+    core_database.write_sync(fill)
 
-    counts = database.read_sync(store.counts)
-    underscores = database.read_sync(
+    counts = core_database.read_sync(store.counts)
+    underscores = core_database.read_sync(
         lambda conn: store.count_entries(conn, "bounce", email_contains="_SMITH")
     )
-    percent = database.read_sync(
+    percent = core_database.read_sync(
         lambda conn: [e.email for e in store.list_entries(conn, "bounce", email_contains="0%")]
     )
-    scoped = database.read_sync(lambda conn: store.count_entries(conn, "bounce", "mg.example.com"))
+    scoped = core_database.read_sync(
+        lambda conn: store.count_entries(conn, "bounce", "mg.example.com")
+    )
     assert counts == {("", "bounce"): 3, ("", "unsubscribe"): 1, ("mg.example.com", "bounce"): 1}
     assert underscores == 1  # "_" is a literal underscore, not any character
     assert percent == ["100%@example.com"]

@@ -3,32 +3,19 @@ message), and still exact when the transaction itself changes them (both backend
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from mailsandbox.storage import webhooks as store
 from mailsandbox.storage.db import Database
-from mailsandbox.storage.migrations import CORE_MIGRATIONS
 from mailsandbox.storage.sql import Connection
 from mailsandbox.storage.webhooks import WebhookEndpoint
-from tests.conftest import Databases
-
-
-@pytest.fixture
-def database(tmp_path: Path, databases: Databases) -> Iterator[Database]:
-    database = Database(databases.new(tmp_path), list(CORE_MIGRATIONS))
-    database.open()
-    yield database
-    database.close()
 
 
 def _urls(conn: Connection, provider: str | None = None, scope: str | None = None) -> list[str]:
     return [e.url for e in store.list_endpoints(conn, provider, scope)]
 
 
-def test_a_transaction_sees_its_own_changes(database: Database) -> None:
+def test_a_transaction_sees_its_own_changes(core_database: Database) -> None:
     def scenario(conn: Connection) -> list[list[str]]:
         seen = [_urls(conn, "sendgrid")]
         first = store.save(conn, WebhookEndpoint("sendgrid", "http://a.test/"))
@@ -44,7 +31,7 @@ def test_a_transaction_sees_its_own_changes(database: Database) -> None:
         seen.append(_urls(conn))
         return seen
 
-    assert database.write_sync(scenario) == [
+    assert core_database.write_sync(scenario) == [
         [],
         ["http://a.test/"],
         ["http://changed.test/"],
@@ -53,21 +40,21 @@ def test_a_transaction_sees_its_own_changes(database: Database) -> None:
         ["http://changed.test/"],
         ["http://b.test/"],
     ]
-    assert database.read_sync(_urls) == ["http://b.test/"]
+    assert core_database.read_sync(_urls) == ["http://b.test/"]
 
 
-def test_the_next_transaction_sees_a_change_committed_before_it(database: Database) -> None:
-    assert database.write_sync(lambda conn: _urls(conn, "generic")) == []
-    saved = database.write_sync(
+def test_the_next_transaction_sees_a_change_committed_before_it(core_database: Database) -> None:
+    assert core_database.write_sync(lambda conn: _urls(conn, "generic")) == []
+    saved = core_database.write_sync(
         lambda conn: store.save(conn, WebhookEndpoint("generic", "http://new.test/"))
     )
-    assert database.write_sync(lambda conn: _urls(conn, "generic")) == ["http://new.test/"]
-    database.write_sync(lambda conn: store.delete(conn, saved.id))
-    assert database.write_sync(lambda conn: _urls(conn, "generic")) == []
+    assert core_database.write_sync(lambda conn: _urls(conn, "generic")) == ["http://new.test/"]
+    core_database.write_sync(lambda conn: store.delete(conn, saved.id))
+    assert core_database.write_sync(lambda conn: _urls(conn, "generic")) == []
 
 
 @pytest.mark.sqlite_only  # (the statement trace is sqlite3's)
-def test_the_table_is_read_once_per_write_transaction(database: Database) -> None:
+def test_the_table_is_read_once_per_write_transaction(core_database: Database) -> None:
     def scenario(conn: Connection) -> int:
         reads: list[str] = []
         conn.set_trace_callback(  # type: ignore[attr-defined]
@@ -82,5 +69,5 @@ def test_the_table_is_read_once_per_write_transaction(database: Database) -> Non
             conn.set_trace_callback(None)  # type: ignore[attr-defined]
         return len(reads)
 
-    assert database.write_sync(scenario) == 1
-    assert database.read_sync(scenario) == 24  # outside a write transaction: as asked
+    assert core_database.write_sync(scenario) == 1
+    assert core_database.read_sync(scenario) == 24  # outside a write transaction: as asked
