@@ -87,7 +87,7 @@ def server_config(app: FastAPI) -> uvicorn.Config:
         ssl_keyfile=key,
         log_level="warning",
         lifespan="on",
-        http=protocol_class(settings),  # h11 with header/body read timeouts, a connection cap
+        http=protocol_class(settings),  # httptools with read timeouts and limits, a connection cap
         # A backstop: at shutdown streams and long polls end at once (``Sandbox.begin_shutdown``);
         # only a request stuck elsewhere could still hold it, and is cancelled after this.
         timeout_graceful_shutdown=2,

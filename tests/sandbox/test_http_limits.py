@@ -13,12 +13,12 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 
-import h11
+import httptools
 import pytest
 from uvicorn.protocols.http.flow_control import FlowControl
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from mailsandbox.http_limits import LimitedH11Protocol
+from mailsandbox.http_limits import MAX_HEAD, LimitedProtocol
 from mailsandbox.runner import RunningSandbox
 from tests.waiting import eventually
 
@@ -193,20 +193,45 @@ def test_a_thousand_half_sent_requests_do_not_pile_up(sandbox_factory: Factory) 
             sock.close()
 
 
+def test_a_request_head_over_the_limit_gets_400_but_a_large_complete_one_is_served(
+    connect: Callable[[], socket.socket],
+) -> None:
+    """llhttp buffers an unfinished header without bound: 16 KiB of incomplete head is a 400
+    (h11's limit); a larger head that arrives complete in one piece is served, as with h11."""
+    big = connect()
+    big.sendall(b"GET /livez HTTP/1.1\r\nHost: localhost\r\nX-Long: " + b"a" * MAX_HEAD)
+    answer = closed_by_server(big)
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert answer.endswith(b"\r\n\r\nInvalid HTTP request received.")
+
+    whole = connect()
+    whole.sendall(b"GET /livez HTTP/1.1\r\nHost: localhost\r\nX-Long: %s\r\n\r\n" % (b"a" * 20000))
+    assert whole.recv(65536).startswith(b"HTTP/1.1 200 OK")
+
+
 def test_the_uvicorn_members_the_limits_rely_on_exist() -> None:
-    """LimitedH11Protocol extends uvicorn's H11Protocol (written for uvicorn 0.55): fail loudly
-    if an upgrade renames what it overrides or reads."""
+    """LimitedProtocol extends uvicorn's HttpToolsProtocol (written for uvicorn 0.55): fail
+    loudly if an upgrade renames what it overrides or reads."""
     for name in (
         "connection_made",
         "data_received",
+        "on_message_begin",
+        "on_url",
+        "on_header",
+        "on_headers_complete",
+        "on_message_complete",
         "on_response_complete",
         "handle_websocket_upgrade",
         "connection_lost",
     ):
-        assert callable(getattr(H11Protocol, name)), name
-        assert name in LimitedH11Protocol.__dict__, name
-    init = H11Protocol.__init__.__code__.co_names
-    for attribute in ("conn", "flow", "transport", "connections", "loop", "client"):
+        assert callable(getattr(HttpToolsProtocol, name)), name
+        assert name in LimitedProtocol.__dict__, name
+    assert callable(HttpToolsProtocol.send_400_response)
+    init = HttpToolsProtocol.__init__.__code__.co_names
+    for attribute in ("flow", "transport", "connections", "loop", "client"):
         assert attribute in init, attribute
     assert "read_paused" in FlowControl.__init__.__code__.co_names
-    assert h11.IDLE and h11.SEND_BODY and hasattr(h11.Connection, "trailing_data")
+    # the parser calls these back by name (uvicorn passes the protocol to it)
+    # each request's cycle calls back the protocol's on_response_complete, ours included
+    assert "on_response_complete" in HttpToolsProtocol.on_headers_complete.__code__.co_names
+    assert httptools.HttpRequestParser and httptools.HttpParserError
