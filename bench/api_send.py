@@ -21,6 +21,10 @@ a fresh sandbox per cell, cells alternating, medians of ``--rounds``; and prints
 provider's rate / the SMTP rate:
 
     .venv/bin/python bench/api_send.py --versus-smtp [--requests 2000] [--rounds 3]
+
+``--against COMMIT`` (with ``--versus-smtp``) measures every cell also with the sandbox of
+``COMMIT`` (``bench/startup.py``'s ``package_tree``, first on ``PYTHONPATH``), the two
+alternating cell by cell, and prints both tables: before and after in the same run.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import smtp_ingest
 from smtp_ingest import cpu_seconds, free_port, start_sandbox
+from startup import package_tree
 
 CONNECTIONS = 8
 
@@ -364,13 +369,15 @@ def bench(target: Target, requests: int, rounds: int) -> tuple[float, float]:
 VERSUS_SMTP = ["sendgrid", "mailgun", "ses", "postmark", "resend"]
 
 
-def versus_cell(name: str, requests: int, warmup: int) -> tuple[float, float]:
-    """One fresh sandbox, warmed up, then ``requests`` sends of ``name`` ("smtp": SMTP ingest
-    with ``bench/smtp_ingest.py``'s client) over 8 connections: (sends/s, CPU µs per send).
-    Every acknowledged send must be stored."""
+def versus_cell(
+    name: str, requests: int, warmup: int, pythonpath: Path | None = None
+) -> tuple[float, float]:
+    """One fresh sandbox (of ``pythonpath``'s tree if given), warmed up, then ``requests``
+    sends of ``name`` ("smtp": SMTP ingest with ``bench/smtp_ingest.py``'s client) over 8
+    connections: (sends/s, CPU µs per send). Every acknowledged send must be stored."""
     workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
     smtp_port, http_port = free_port(), free_port()
-    sandbox = start_sandbox(workdir / "bench.db", smtp_port, http_port)
+    sandbox = start_sandbox(workdir / "bench.db", smtp_port, http_port, pythonpath=pythonpath)
     try:
         if name == "smtp":
             target = smtp_ingest.Target("smtp", [smtp_port], [sandbox.pid], [])
@@ -394,29 +401,43 @@ def versus_cell(name: str, requests: int, warmup: int) -> tuple[float, float]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def versus_smtp(names: list[str], requests: int, rounds: int) -> int:
+def versus_smtp(names: list[str], requests: int, rounds: int, against: str | None = None) -> int:
     """SMTP ingest of the 5 KB message and each provider's send API carrying the same text, 8
     connections, a fresh sandbox per cell, cells alternating (the order rotates every round);
-    medians of ``rounds``, and each provider's rate / the SMTP rate (issue 19: >= 0.8)."""
+    medians of ``rounds``, and each provider's rate / the SMTP rate (issue 19: >= 0.8).
+    ``against``: each cell also with that commit's sandbox, right after this tree's."""
     cases = ["smtp", *names]
-    figures: dict[str, list[tuple[float, float]]] = {case: [] for case in cases}
-    print(f"load average at the start: {smtp_ingest.load_average()}", flush=True)
-    for round_no in range(rounds):
-        turn = round_no % len(cases)
-        for case in cases[turn:] + cases[:turn]:
-            rate, cpu = versus_cell(case, requests, warmup=200)
-            figures[case].append((rate, cpu))
-            print(f"round {round_no + 1}, {case}: {rate:.0f}/s, {cpu:.0f} µs CPU", flush=True)
+    trees: dict[str, Path | None] = {"this tree": None}
+    with tempfile.TemporaryDirectory() as tmp:
+        if against:
+            trees = {f"at {against}": package_tree(against, Path(tmp) / "then"), **trees}
+        figures = {(tree, case): [] for tree in trees for case in cases}
+        print(f"load average at the start: {smtp_ingest.load_average()}", flush=True)
+        for round_no in range(rounds):
+            turn = round_no % len(cases)
+            for case in cases[turn:] + cases[:turn]:
+                for tree, path in trees.items():
+                    rate, cpu = versus_cell(case, requests, 200, path)
+                    figures[tree, case].append((rate, cpu))
+                    print(
+                        f"round {round_no + 1}, {tree}, {case}: {rate:.0f}/s, {cpu:.0f} µs CPU",
+                        flush=True,
+                    )
     print(f"load average at the end: {smtp_ingest.load_average()}")
-    smtp_rate = statistics.median(rate for rate, _ in figures["smtp"])
-    smtp_cpu = statistics.median(cpu for _, cpu in figures["smtp"])
-    print(f"\n{'send':<10}{'per s':>8}{'CPU µs':>8}{'rate / SMTP':>13}{'CPU / SMTP':>12}")
-    for case in cases:
-        rate = statistics.median(rate for rate, _ in figures[case])
-        cpu = statistics.median(cpu for _, cpu in figures[case])
-        print(
-            f"{case:<10}{rate:>8.0f}{cpu:>8.0f}{rate / smtp_rate:>12.2f}x{cpu / smtp_cpu:>11.2f}x"
-        )
+    for tree in trees:
+        print(f"\n{tree}: medians of {rounds} (min-max of the rate / SMTP ratio per round)")
+        print(f"{'send':<10}{'per s':>8}{'CPU µs':>8}{'rate / SMTP':>13}{'CPU / SMTP':>12}  range")
+        smtp = figures[tree, "smtp"]
+        smtp_rate = statistics.median(rate for rate, _ in smtp)
+        smtp_cpu = statistics.median(cpu for _, cpu in smtp)
+        for case in cases:
+            rate = statistics.median(rate for rate, _ in figures[tree, case])
+            cpu = statistics.median(cpu for _, cpu in figures[tree, case])
+            ratios = [r / s for (r, _), (s, _) in zip(figures[tree, case], smtp, strict=True)]
+            print(
+                f"{case:<10}{rate:>8.0f}{cpu:>8.0f}{rate / smtp_rate:>12.2f}x"
+                f"{cpu / smtp_cpu:>11.2f}x  {min(ratios):.2f}-{max(ratios):.2f}"
+            )
     return 0
 
 
@@ -433,9 +454,12 @@ def main() -> int:
         action="store_true",
         help="each target's stored send against SMTP ingest (fresh sandbox per cell, medians)",
     )
+    parser.add_argument(
+        "--against", metavar="COMMIT", help="with --versus-smtp: also measure COMMIT's sandbox"
+    )
     args = parser.parse_args()
     if args.versus_smtp:
-        return versus_smtp(args.target or VERSUS_SMTP, args.requests, args.rounds)
+        return versus_smtp(args.target or VERSUS_SMTP, args.requests, args.rounds, args.against)
     figures = {
         name: bench(TARGETS[name](), args.requests, args.rounds)
         for name in args.target or sorted(TARGETS)

@@ -226,13 +226,21 @@ class Launched:
 
 
 def launch(
-    command: list[str], smtp_port: int, ready_url: str | None = None, quiet: bool = False
+    command: list[str],
+    smtp_port: int,
+    ready_url: str | None = None,
+    quiet: bool = False,
+    pythonpath: Path | None = None,
 ) -> Launched:
     """Start ``command``; ``quiet`` drops its stderr too (maildump logs every message there).
-    The environment is ``bench/startup.py``'s: bytecode caching on, as every user has it."""
+    The environment is ``bench/startup.py``'s: bytecode caching on, as every user has it;
+    ``pythonpath`` (``startup.package_tree``) runs another commit's sandbox."""
     start = time.perf_counter()
     stderr = subprocess.DEVNULL if quiet else None
-    proc = subprocess.Popen(command, env=launch_env(), stdout=subprocess.DEVNULL, stderr=stderr)
+    env = launch_env()
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         smtp_s = wait_for(lambda: port_open(smtp_port), proc) - start
         ready_s = None
@@ -244,20 +252,23 @@ def launch(
         raise
 
 
-def launch_sandbox(db: Path | str, smtp_port: int, http_port: int, *extra: str) -> Launched:
+def launch_sandbox(
+    db: Path | str, smtp_port: int, http_port: int, *extra: str, pythonpath: Path | None = None
+) -> Launched:
     command = [
         sys.executable, "-m", "mailsandbox", "serve", "--db", str(db), "--max-messages", "0",
         "--smtp", f"127.0.0.1:{smtp_port}", "--http", f"127.0.0.1:{http_port}",
         "--log-level", "warning", *extra,
     ]  # fmt: skip
-    return launch(command, smtp_port, f"http://127.0.0.1:{http_port}/readyz")
+    ready = f"http://127.0.0.1:{http_port}/readyz"
+    return launch(command, smtp_port, ready, pythonpath=pythonpath)
 
 
 def start_sandbox(
-    db: Path | str, smtp_port: int, http_port: int, *extra: str
+    db: Path | str, smtp_port: int, http_port: int, *extra: str, pythonpath: Path | None = None
 ) -> subprocess.Popen[bytes]:
     """A sandbox process, ready (``/readyz`` answered 200)."""
-    return launch_sandbox(db, smtp_port, http_port, *extra).proc
+    return launch_sandbox(db, smtp_port, http_port, *extra, pythonpath=pythonpath).proc
 
 
 def maildump_program() -> Path:
