@@ -33,7 +33,6 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mailsandbox.config import Settings
-from mailsandbox.http_coalesce import CoalescingTransport
 
 log = logging.getLogger(__name__)
 WARN_EVERY = 10.0  # seconds between two "too many connections" warnings (a flood logs little)
@@ -70,7 +69,6 @@ class LimitedProtocol(HttpToolsProtocol):
         self._begins = 0  # requests that began in the data being parsed
         self._head_seen = 0  # bytes of request line and headers the callbacks delivered
         self._head_size = 0  # bytes of the incomplete head received so far
-        self._coalescing: CoalescingTransport | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -88,7 +86,6 @@ class LimitedProtocol(HttpToolsProtocol):
                 )
             transport.abort()
             return
-        self._coalescing = CoalescingTransport(transport, self.loop)
         self._arm()
 
     def data_received(self, data: bytes) -> None:
@@ -123,13 +120,6 @@ class LimitedProtocol(HttpToolsProtocol):
         self._phase = Phase.BODY
         self._awaiting_first = False
         super().on_headers_complete()
-        if self.cycle is not None and self.cycle.transport is self.transport and self._coalescing:
-            self.cycle.transport = self._coalescing  # type: ignore[assignment]
-
-    def send_400_response(self, msg: str) -> None:
-        if self._coalescing is not None:  # what a cycle wrote goes first
-            self._coalescing.flush()
-        super().send_400_response(msg)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
