@@ -67,7 +67,6 @@ class LimitedProtocol(HttpToolsProtocol):
         self._awaiting_first = True
         self._upgraded = False
         self._begins = 0  # requests that began in the data being parsed
-        self._head_seen = 0  # bytes of request line and headers the callbacks delivered
         self._head_size = 0  # bytes of the incomplete head received so far
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -92,10 +91,10 @@ class LimitedProtocol(HttpToolsProtocol):
         before, self._begins = self._phase, 0
         super().data_received(data)
         if self._phase is Phase.HEAD and not self._upgraded and not self.transport.is_closing():
-            # All of data is head unless it also ended an earlier request (pipelined): then
-            # the head is what the callbacks saw (an unfinished header counts with more data).
-            whole = self._begins == 0 or (self._begins == 1 and before is not Phase.BODY)
-            self._head_size += len(data) if whole else self._head_seen
+            # All of data is head unless it also ended an earlier request (pipelined: then
+            # its head part goes uncounted, at most one read; what follows counts).
+            if self._begins == 0 or (self._begins == 1 and before is Phase.WAITING):
+                self._head_size += len(data)
             if self._head_size > MAX_HEAD:
                 log.warning("HTTP: request head over %d bytes (%s)", MAX_HEAD, self.client)
                 self.send_400_response(INVALID)
@@ -106,15 +105,7 @@ class LimitedProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._phase = Phase.HEAD
         self._begins += 1
-        self._head_seen = self._head_size = 0
-
-    def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        self._head_seen += len(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        super().on_header(name, value)
-        self._head_seen += len(name) + len(value) + 4  # ": " and CRLF
+        self._head_size = 0
 
     def on_headers_complete(self) -> None:
         self._phase = Phase.BODY

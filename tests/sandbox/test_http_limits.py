@@ -216,8 +216,6 @@ def test_the_uvicorn_members_the_limits_rely_on_exist() -> None:
         "connection_made",
         "data_received",
         "on_message_begin",
-        "on_url",
-        "on_header",
         "on_headers_complete",
         "on_message_complete",
         "on_response_complete",
