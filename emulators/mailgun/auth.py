@@ -8,6 +8,7 @@ Also registers the ``mgdomain`` path convertor (a segment containing a dot), so 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 from starlette.convertors import Convertor, register_url_convertor
@@ -84,6 +85,24 @@ async def caller(request: Request) -> Caller:
     return Caller(key=key, domain=domain, sandbox=sandbox)
 
 
+_BASES: dict[tuple[Any, ...], str] = {}  # what base_url made of each way in, a few at most
+
+
 def base_url(request: Request) -> str:
-    """``http://host:port`` as the client reached us (paging links are absolute)."""
-    return str(request.base_url).rstrip("/")
+    """``http://host:port`` as the client reached us (paging links are absolute; every send
+    records it). Starlette's ``request.base_url``, built once per scheme, server address,
+    Host header and root path it depends on: building it was ~2.5 % of a send's CPU."""
+    scope = request.scope
+    server = scope.get("server")
+    key = (
+        scope.get("scheme", "http"),
+        tuple(server) if server else None,
+        next((value for name, value in scope["headers"] if name == b"host"), None),
+        scope.get("app_root_path", scope.get("root_path", "")),
+    )
+    found = _BASES.get(key)
+    if found is None:
+        if len(_BASES) >= 256:  # Host is the client's to choose: keep the memo small
+            _BASES.clear()
+        found = _BASES[key] = str(request.base_url).rstrip("/")
+    return found

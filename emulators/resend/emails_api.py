@@ -52,7 +52,9 @@ async def _idempotent(request: Request, serve: Any) -> Response:
     """Serve ``serve()`` (``(status, body)``) once per Idempotency-Key."""
     raw = await request.body()
     key = request.headers.get(idempotency.HEADER)
-    async with _keys(request).guard(key, idempotency.fingerprint(request.url.path, raw)) as slot:
+    # (only a key's requests are compared: without one, no hash of the body and the URL)
+    print_ = idempotency.fingerprint(request.url.path, raw) if key is not None else ""
+    async with _keys(request).guard(key, print_) as slot:
         if slot.replay is not None:
             return Response(slot.replay.body, slot.replay.status, media_type="application/json")
         status, text = await serve()

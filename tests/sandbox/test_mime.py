@@ -9,7 +9,7 @@ from collections.abc import Callable
 from email import message_from_bytes
 from email.message import EmailMessage, Message
 from email.policy import SMTP, compat32
-from email.utils import getaddresses
+from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -598,3 +598,28 @@ def test_tidy_matches_the_regular_expressions() -> None:
         parts = ["".join(rng.choice(_WHITE) for _ in range(rng.randint(0, 6))) for _ in range(5)]
         text = re.sub(r"[ \t\r\f\v]+", " ", "".join(parts))
         assert text_module._tidy(parts) == re.sub(r"\s*\n\s*", "\n", text).strip(), parts
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Sat, 05 Dec 2026 07:41:31 +0000",
+        "Sat, 05 Dec 2026 07:41:31 GMT",
+        "5 Dec 2026 07:41:31 -0500",
+        "Sat, 05 Dec 2026 07:41:31 -0000",  # no zone information: a naive datetime
+        "not a date",
+        "Sat, 05 Foo 2026 07:41:31 +0000",
+    ],
+)
+def test_parse_date_remembers_the_last_answer_and_gives_the_plain_parse(value: str) -> None:
+    """parse_date keeps its last answer (the fast path): it must equal the plain parse,
+    first and again, and after another value."""
+    try:
+        plain = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        plain = None
+    for _ in range(2):
+        found = mime.parse_date(value)
+        assert found == plain and repr(found) == repr(plain)
+    mime.parse_date("Thu, 01 Jan 1970 00:00:00 +0000")
+    assert repr(mime.parse_date(value)) == repr(plain)
