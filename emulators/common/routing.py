@@ -48,11 +48,6 @@ def claims_root(prefixes: Sequence[str]) -> Claim:
     return claims_prefixes(*(f"{p}/" for p in prefixes), exact=tuple(prefixes))
 
 
-def under(path: str, prefixes: Sequence[str]) -> bool:
-    """Whether ``path`` is one of ``prefixes`` or below one."""
-    return any(path == p or path.startswith(p + "/") for p in prefixes)
-
-
 @dataclass
 class _Compiled:
     methods: frozenset[str]

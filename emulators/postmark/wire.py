@@ -16,9 +16,9 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.datastructures import Headers
 
+from mailsandbox.api.surface import reads_headers_under, under
 from mailsandbox.emulators.common.auth import header_token
 from mailsandbox.emulators.common.json_body import BodyError, read_json
-from mailsandbox.emulators.common.routing import under
 from mailsandbox.emulators.postmark.errors import (
     BAD_TOKEN,
     BAD_TOKEN_MESSAGE,
@@ -48,10 +48,13 @@ class Caller:
         return self.token == TEST_TOKEN
 
 
-def claims_shared(_method: str, path: str, headers: Headers) -> bool:
+def _claims_shared(_method: str, path: str, headers: Headers) -> bool:
     """Whether a request on a path Postmark shares with Resend (``/templates``, ``/webhooks``)
     is Postmark's: it carries Postmark's token header (Resend's carry a Bearer key)."""
     return TOKEN_HEADER in headers and under(path, SHARED_PATHS)
+
+
+claims_shared = reads_headers_under(SHARED_PATHS, _claims_shared)
 
 
 def enforced_key(request: Request) -> bool:

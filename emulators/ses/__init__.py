@@ -13,7 +13,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from mailsandbox.api import surface_of
-from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, claims_any, claims_prefixes, rules
+from mailsandbox.api.surface import (
+    ESP_MANAGE,
+    ESP_SEND,
+    Family,
+    claims_any,
+    claims_method_path,
+    claims_prefixes,
+    rules,
+)
 from mailsandbox.emulators.common.errors import install_handler
 from mailsandbox.emulators.hot_routes import include_first
 from mailsandbox.emulators.ses import (
@@ -39,7 +47,7 @@ FAMILY = Family(
     "ses",
     claims_any(
         claims_prefixes("/v2/email/", CERT_PREFIX, exact=("/v2/email", LINK_PATH)),
-        lambda method, path, _headers: path == "/" and method == "POST",
+        claims_method_path(lambda method, path, _headers: path == "/" and method == "POST"),
     ),
     ESP_MANAGE,
     routes=rules(

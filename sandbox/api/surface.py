@@ -105,11 +105,32 @@ KeyCheck = Callable[[Request], bool]  # does the request carry a key the provide
 
 
 PATH_ONLY = "_surface_path_only"  # a claim that looks at the method and path, never headers
+HEADER_PATHS = "_surface_header_paths"  # the paths under which a claim reads headers
 
 
 def _path_only(claim: Claim) -> Claim:
     setattr(claim, PATH_ONLY, True)
     return claim
+
+
+def claims_method_path(claim: Claim) -> Claim:
+    """Mark ``claim`` (a function of the method and path only) as one that reads no header."""
+    return _path_only(claim)
+
+
+def reads_headers_under(prefixes: Sequence[str], claim: Claim) -> Claim:
+    """Mark ``claim`` as reading headers only for paths equal to or below one of ``prefixes``
+    (elsewhere its answer depends on the method and path alone)."""
+    setattr(claim, HEADER_PATHS, tuple(prefixes))
+    return claim
+
+
+def header_paths(claim: Claim) -> tuple[str, ...] | None:
+    """The paths under which ``claim`` reads headers: () if never, None if anywhere."""
+    if getattr(claim, PATH_ONLY, False):
+        return ()
+    found: tuple[str, ...] | None = getattr(claim, HEADER_PATHS, None)
+    return found
 
 
 def claims_prefixes(*prefixes: str, exact: Sequence[str] = ()) -> Claim:
@@ -137,7 +158,12 @@ def claims_any(*claims: Claim) -> Claim:
     def combined(method: str, path: str, headers: Headers) -> bool:
         return any(claim(method, path, headers) for claim in claims)
 
-    return _path_only(combined) if all(getattr(c, PATH_ONLY, False) for c in claims) else combined
+    parts = [header_paths(c) for c in claims]
+    if all(part == () for part in parts):
+        return _path_only(combined)
+    if all(part is not None for part in parts):
+        return reads_headers_under([p for part in parts for p in part or ()], combined)
+    return combined
 
 
 @dataclass(frozen=True)
@@ -206,17 +232,22 @@ class Surface:
 
     def __init__(self) -> None:
         self._families: list[Family] = []
-        # (method, path) → answer, while no family's claim reads headers: most requests repeat
-        # a few paths (the send routes above all), so each is matched once.
+        # (method, path) → answer, for the paths where no family's claim reads headers: most
+        # requests repeat a few paths (the send routes above all), so each is matched once.
         self._cache: dict[tuple[str, str], tuple[Family, Policy] | None] | None = {}
+        self._header_paths: tuple[str, ...] = ()  # where a claim reads headers: not cached
 
     def add(self, family: Family) -> None:
         if any(f.name == family.name for f in self._families):
             raise ValueError(f"family {family.name!r} is already on the surface")
         self._families.append(family)
         self._families.sort(key=lambda f: f.fallback)  # stable: order kept within each group
-        path_only = all(getattr(f.claims, PATH_ONLY, False) for f in self._families)
-        self._cache = {} if path_only else None
+        parts = [header_paths(f.claims) for f in self._families]
+        if any(part is None for part in parts):  # a claim may read headers on any path
+            self._cache, self._header_paths = None, ()
+        else:
+            self._cache = {}
+            self._header_paths = tuple(p for part in parts for p in part or ())
 
     @property
     def families(self) -> tuple[Family, ...]:
@@ -231,6 +262,8 @@ class Surface:
     def resolve(self, method: str, path: str, headers: Headers) -> tuple[Family, Policy] | None:
         """The family owning the request and the policy of its route (None: no family)."""
         cache, key = self._cache, (method, path)
+        if cache is not None and self._header_paths and under(path, self._header_paths):
+            cache = None  # a claim reads this request's headers: decide afresh
         if cache is not None and key in cache:
             return cache[key]
         family = self.family_for(method, path, headers)
@@ -240,6 +273,11 @@ class Surface:
                 cache.clear()
             cache[key] = answer
         return answer
+
+
+def under(path: str, prefixes: Sequence[str]) -> bool:
+    """Whether ``path`` is one of ``prefixes`` or below one."""
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
 FAMILY_KEY = "mailsandbox.family"  # scope key: the Family the security middleware matched

@@ -435,3 +435,22 @@ def test_a_route_outside_every_family_is_not_served(tmp_path: Path) -> None:
         assert (answer.status_code, answer.text) == (404, "404 page not found\n")
     finally:
         running.stop()
+
+
+def test_the_memo_answers_as_the_families_do(tmp_path: Path) -> None:
+    """The surface remembers its answer per (method, path) except where a claim reads
+    headers (Postmark's token on /templates and /webhooks, shared with Resend): every route,
+    with and without that header, asked twice, resolves as the families decide afresh."""
+    app = create_app(Settings(db=str(tmp_path / "memo.db")))
+    surface: Surface = app.state.surface
+    assert surface._cache is not None  # every claim says where it reads headers
+    postmark = Headers({"X-Postmark-Server-Token": "POSTMARK_API_TEST"})
+    owners = set()
+    for method, template in routes_of(app):
+        verb, path = "GET" if method == "WEBSOCKET" else method, sample_path(template)
+        for headers in (Headers(), postmark, Headers()):
+            family = surface.family_for(verb, path, headers)
+            plain = None if family is None else (family, family.policy_for(verb, path))
+            assert surface.resolve(verb, path, headers) == plain, (verb, path, headers)
+            owners.add((path, None if family is None else family.name))
+    assert ("/templates", "postmark") in owners and ("/templates", "resend") in owners
