@@ -14,9 +14,10 @@ protocol with three limits from :class:`~mailsandbox.config.Settings`:
   does not count.
 - ``--http-max-connections``: connections above the cap are closed as soon as they open.
 
-The parser is httptools (llhttp, in C) rather than h11 (pure Python): a request costs ~8 % less
-server CPU (bench/README.md, "after httptools"). llhttp buffers an unfinished header without
-bound; :data:`MAX_HEAD` restores h11's limit (16 KiB of request head still incomplete: 400).
+The parser is httptools (llhttp, in C) rather than h11 (pure Python): the HTTP layer costs
+~40 µs of server CPU per request instead of ~134 (``bench/http_protocol.py``; bench/README.md,
+"after httptools"). llhttp buffers an unfinished header without bound: :data:`MAX_HEAD`
+restores h11's limit (16 KiB of request head still incomplete: 400).
 
 Written against uvicorn 0.55's ``HttpToolsProtocol`` (``tests/sandbox/test_http_limits.py``
 fails loudly if the members used here change).
