@@ -14,9 +14,11 @@ import time
 from collections.abc import Callable, Iterator
 
 import httptools
+import httpx
 import pytest
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from websockets.sync.client import connect as ws_connect
 
 from mailsandbox.http_limits import MAX_HEAD, LimitedProtocol
 from mailsandbox.runner import RunningSandbox
@@ -137,6 +139,19 @@ def test_keep_alive_requests_are_served_and_idle_ones_expire(
     started = time.monotonic()
     assert closed_by_server(sock) == b""
     assert time.monotonic() - started < HEADER_TIMEOUT + 5
+
+
+def test_a_websocket_outlives_both_deadlines(limited: RunningSandbox) -> None:
+    """The upgrade cancels the read deadlines: the WebSocket's own pings keep it open."""
+    url = limited.url.replace("http://", "ws://", 1) + "/api/events"
+    with ws_connect(url, open_timeout=10) as connection:
+        assert json.loads(connection.recv(timeout=10))["Type"] == "stats"  # sent on connect
+        with pytest.raises(TimeoutError):  # (a close would raise ConnectionClosed instead)
+            connection.recv(timeout=HEADER_TIMEOUT + BODY_TIMEOUT + 0.5)
+        with httpx.Client(base_url=limited.url, timeout=10) as api:
+            body = {"From": {"Email": "a@example.com"}, "To": [{"Email": "b@example.com"}]}
+            assert api.post("/api/v1/send", json={**body, "Subject": "late"}).status_code == 200
+        assert json.loads(connection.recv(timeout=10))["Type"] == "new"
 
 
 def test_connections_above_the_cap_are_closed(sandbox_factory: Factory) -> None:
