@@ -375,23 +375,22 @@ class EventEngine:
 
     async def run(self) -> None:
         """Apply scheduled steps as they fall due (resumes whatever a restart left pending):
-        each tick drains every due step, the first ``DRAIN_CHUNK`` in a deferred write, which
-        the writer may share with other deferred work (search indexing), the rest in writes of
-        ``DRAIN_CHUNK`` each."""
+        each tick drains every due step, ``DRAIN_CHUNK`` per transaction, so message writes
+        waiting for the write lock get it between chunks. The chunks are inline writes, as
+        message ingest's are (see ``Database.schedule``): on SQLite they run on the event loop,
+        in one transaction with the messages of the same loop turn."""
         while True:
             await self.clock.wait()
             next_due = None
             try:
-                write = self.sandbox.db.defer
                 while True:
                     now = time.time()
-                    recorded, written, next_due = await write(partial(self._drain, now=now))
+                    recorded, written, next_due = await self.sandbox.db.write(
+                        partial(self._drain, now=now), inline=True
+                    )
                     self.announce(recorded, written > 0)
                     if next_due is None or next_due > now:
                         break
-                    # More were due: the rest at once, a chunk per transaction, so message
-                    # writes waiting for the write lock get it between chunks.
-                    write = self.sandbox.db.write
             except Exception:
                 log.exception("event engine step failed")
             self.clock.drained(next_due)

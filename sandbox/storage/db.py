@@ -9,10 +9,9 @@ Every write goes through one connection, one transaction at a time (its lock). U
 and runs it in one transaction (group commit); a job's future resolves only after COMMIT
 returned, which is what lets SMTP answer 250 "after commit". If a job raises, the batch is
 rolled back and its jobs are rerun one transaction each, so one failing job cannot spoil its
-neighbours. Message ingest schedules its jobs ``inline``: on SQLite, those of one event-loop
-turn are committed together on the loop itself, sparing the thread hand-overs, unless the
-writer thread is busy. :meth:`Database.defer` queues work that may wait a few milliseconds to
-be batched with more of its kind (the event engine's steps), run in its own transaction.
+neighbours. Message ingest and the event engine's steps schedule their jobs ``inline``: on
+SQLite, those of one event-loop turn are committed together on the loop itself, sparing the
+thread hand-overs, unless the writer thread is busy.
 A thread of its own lets the backend do its upkeep (SQLite: WAL checkpoints) beside the
 writer: a checkpoint takes tens of milliseconds, which every queued write used to wait for.
 Reads run on a small thread pool, each thread with its own connection.
@@ -43,7 +42,6 @@ log = logging.getLogger(__name__)
 WriteFn = Callable[[Connection], Any]
 MigrationStep = Callable[[Connection], None]
 MAX_BATCH = 256
-DEFER_DELAY = 0.05  # deferred jobs wait this long for company (readers can hurry them)
 MAINTAIN_EVERY = 0.5  # seconds between the backend's upkeep rounds (its own thread)
 BUSY_RETRIES = 5  # reruns of a write transaction whose snapshot went stale (see transaction)
 # Deferred, not IMMEDIATE: IMMEDIATE would take the write lock of every attached SQLite file
@@ -99,8 +97,6 @@ class Backend(Protocol):
     def writer_started(self, conn: Connection) -> None: ...
 
     def writer_stopped(self) -> None: ...
-
-    def committed(self) -> None: ...
 
     def maintain(self, db: Database) -> None: ...
 
@@ -169,8 +165,6 @@ class WriteJob:
     fn: WriteFn
     future: concurrent.futures.Future[Any] | None = None
     waiter: asyncio.Future[Any] | None = None
-    deferred: bool = False
-    expedite: bool = False  # run whatever is deferred now (someone is waiting for it)
     started: bool = False  # set by the writer thread when the job's transaction begins
 
 
@@ -188,10 +182,6 @@ APPLIED = Sql(
 )
 # A migration takes the write lock at once (SQLite: it may not wait for it halfway).
 BEGIN_MIGRATION = Sql("BEGIN IMMEDIATE", postgresql="BEGIN")
-
-
-def _no_op(conn: Connection) -> None:
-    return None
 
 
 def _settle_waiters(outcomes: list[Outcome]) -> None:
@@ -341,29 +331,28 @@ class Database:
         return self.read_sync(lambda conn: [row[0] for row in conn.execute(APPLIED)])
 
     # --- writing ---------------------------------------------------------------------
-    async def write(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn(conn)`` in the writer's transaction; returns after it is committed."""
-        result: T = await self.schedule(fn).waiter  # type: ignore[misc]
+    async def write(self, fn: Callable[[Connection], T], *, inline: bool = False) -> T:
+        """Run ``fn(conn)`` in the writer's transaction; returns after it is committed.
+        ``inline``: see :meth:`schedule`."""
+        result: T = await self.schedule(fn, inline=inline).waiter  # type: ignore[misc]
         return result
 
-    async def defer(self, fn: Callable[[Connection], T]) -> T:
-        """Like :meth:`write`, but the job may wait up to ``DEFER_DELAY`` to be batched."""
-        result: T = await self.schedule(fn, deferred=True).waiter  # type: ignore[misc]
-        return result
-
-    def schedule(self, fn: WriteFn, *, deferred: bool = False, inline: bool = False) -> WriteJob:
+    def schedule(self, fn: WriteFn, *, inline: bool = False) -> WriteJob:
         """Queue ``fn`` from the event loop; ``job.waiter`` resolves after its commit.
 
         With ``inline`` (and a backend that allows it: SQLite), the job is written on the
         event loop itself at its next turn, in one transaction with every other inline job
         scheduled meanwhile (the writer's connection, under its lock), unless the writer
-        thread is busy or has work queued: then they go to it as usual. Message ingest uses
-        it: a group commit without the two thread hand-overs (and GIL hand-offs) per batch
-        that a write through the writer thread costs.
+        thread is busy or has work queued: then they go to it as usual. Message ingest and the
+        event engine use it: a group commit without the two thread hand-overs (and GIL
+        hand-offs) per batch that a write through the writer thread costs. (The writer
+        thread's Python work competes with the loop for the GIL, and while the OS has that
+        thread switched out mid-transaction, every write waits for its lock: issue 19 measured
+        the SMTP p99 at 8 connections falling when the engine's steps moved to the loop.)
         """
         loop = asyncio.get_running_loop()
-        job = WriteJob(fn, waiter=loop.create_future(), deferred=deferred)
-        if inline and not deferred and self.backend.inline_writes:
+        job = WriteJob(fn, waiter=loop.create_future())
+        if inline and self.backend.inline_writes:
             if not self._inline:
                 loop.call_soon(self._write_inline)
             self._inline.append(job)
@@ -396,18 +385,12 @@ class Database:
             if locked:
                 self._lock.release()
 
-    def submit(
-        self, fn: Callable[[Connection], T], *, deferred: bool = False
-    ) -> concurrent.futures.Future[T]:
+    def submit(self, fn: Callable[[Connection], T]) -> concurrent.futures.Future[T]:
         """Queue ``fn`` from any thread; the returned future resolves after its commit."""
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         future.set_running_or_notify_cancel()
-        self._put(WriteJob(fn, future=future, deferred=deferred))
+        self._put(WriteJob(fn, future=future))
         return future
-
-    def expedite(self) -> None:
-        """Ask the writer to run deferred jobs now instead of waiting for company."""
-        self._put(WriteJob(_no_op, expedite=True))
 
     def _put(self, job: WriteJob) -> None:
         if self._writer is None:
@@ -418,32 +401,12 @@ class Database:
         return self.submit(fn).result()
 
     def _write_loop(self) -> None:
-        deferred: list[WriteJob] = []
-        deferred_since = 0.0
         try:
             while True:
-                if deferred:
-                    wait = deferred_since + DEFER_DELAY - time.monotonic()
-                    try:
-                        job = self._jobs.get(timeout=wait) if wait > 0 else self._jobs.get_nowait()
-                    except queue.Empty:
-                        self._run_batch(deferred)
-                        deferred = []
-                        continue
-                else:
-                    job = self._jobs.get()
+                job: WriteJob | None = self._jobs.get()
                 batch: list[WriteJob] = []
-                hurry = False
                 while job is not None:
-                    hurry = hurry or job.expedite
-                    if job.expedite:
-                        pass
-                    elif job.deferred:
-                        if not deferred:
-                            deferred_since = time.monotonic()
-                        deferred.append(job)
-                    else:
-                        batch.append(job)
+                    batch.append(job)
                     if len(batch) >= MAX_BATCH:
                         break
                     try:
@@ -452,13 +415,8 @@ class Database:
                         break
                 if batch:
                     self._run_batch(batch)
-                if job is None:  # closing: finish what was deferred, then stop
-                    if deferred:
-                        self._run_batch(deferred)
+                if job is None:  # closing: everything queued before was written
                     return
-                if deferred and (hurry or time.monotonic() - deferred_since >= DEFER_DELAY):
-                    self._run_batch(deferred)
-                    deferred = []
         finally:
             self.backend.writer_stopped()
             with self._lock:
@@ -527,7 +485,6 @@ class Database:
 
     def _committed(self) -> None:
         self.commits += 1
-        self.backend.committed()
         for hook in self.on_commit:
             hook()
 

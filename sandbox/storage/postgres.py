@@ -287,9 +287,6 @@ class PostgresBackend:
     def writer_stopped(self) -> None:
         return None
 
-    def committed(self) -> None:
-        return None
-
     def maintain(self, db: object) -> None:
         return None  # the server checkpoints and vacuums on its own
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY = 0.5  # seconds between WAL checkpoints by the writer thread
-# The WAL only shrinks when truncated: the writer thread truncates it once writes pause for
+# The WAL only shrinks when truncated: the upkeep thread truncates it once changes pause for
 # IDLE_TRUNCATE seconds, or as soon as it passes WAL_LIMIT (if no reader holds an old
 # snapshot); a WAL reset also cuts the file to WAL_LIMIT (journal_size_limit).
 IDLE_TRUNCATE = 1.0
@@ -49,6 +49,10 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA cache_size=-8000")
     conn.execute("PRAGMA temp_store=MEMORY")
     conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
 def truncate_wal(conn: Connection, schema: str = "main") -> bool:
@@ -148,8 +152,12 @@ class SqliteBackend:
         self.attachments = list(attachments)
         self._checkpoints: sqlite3.Connection | None = None
         self._checkpointed = 0.0
-        self._last_commit = 0.0  # time.monotonic() of the last commit
-        self._truncated_at = -1  # ``db.commits`` when the WAL was last truncated
+        # ``PRAGMA data_version`` as the upkeep connection last saw it, and when it changed:
+        # it changes when another connection commits changes, not for a transaction that wrote
+        # nothing (the event engine looks at its schedule every second in one).
+        self._version: int | None = None
+        self._changed = 0.0
+        self._truncated_version: int | None = None  # ``data_version`` at the last truncation
 
     def __str__(self) -> str:
         return str(self.path)
@@ -202,9 +210,6 @@ class SqliteBackend:
             self._checkpoints.close()
             self._checkpoints = None
 
-    def committed(self) -> None:
-        self._last_commit = time.monotonic()
-
     def maintain(self, db: Database) -> None:
         """On the upkeep thread: copy what the WAL holds into the database file, without
         blocking anyone (PASSIVE: the writer appends to the WAL meanwhile, and frames a reader
@@ -216,8 +221,11 @@ class SqliteBackend:
         self._checkpointed = time.monotonic()
         try:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            idle = time.monotonic() - self._last_commit >= IDLE_TRUNCATE
-            if (idle and db.commits != self._truncated_at) or self._wal_size() > WAL_LIMIT:
+            version = _data_version(conn)
+            if version != self._version:
+                self._version, self._changed = version, time.monotonic()
+            idle = time.monotonic() - self._changed >= IDLE_TRUNCATE
+            if (idle and version != self._truncated_version) or self._wal_size() > WAL_LIMIT:
                 self._truncate(db, conn)
         except sqlite3.Error as exc:
             log.warning("checkpoint failed: %s", exc)
@@ -236,9 +244,8 @@ class SqliteBackend:
         with db.try_write_lock() as locked:
             if not locked:
                 return
-            commits = db.commits
             if truncate_wal(conn):
-                self._truncated_at = commits
+                self._truncated_version = _data_version(conn)  # under the lock: no commit since
 
     def broken(self, conn: Connection) -> bool:
         return False  # a file connection does not drop

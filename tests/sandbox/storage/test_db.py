@@ -1,4 +1,4 @@
-"""The Database: group commit, failing jobs isolated, deferred jobs, migrations, read barrier
+"""The Database: group commit, failing jobs isolated, migrations, read barrier, WAL upkeep
 (on both backends; inline writes and WAL checkpoints are SQLite's own)."""
 
 from __future__ import annotations
@@ -105,28 +105,12 @@ def test_write_sync_from_a_thread(database: Database) -> None:
         database.write_sync(_insert(7))
 
 
-def test_deferred_jobs_are_batched_and_expedite_runs_them(database: Database) -> None:
-    async def scenario() -> tuple[bool, int]:
-        jobs = [database.schedule(_insert(n), deferred=True) for n in range(10, 15)]
-        await asyncio.sleep(0)  # one loop turn: not a wait (deferred jobs wait 50 ms)
-        still_waiting = not any(job.waiter.done() for job in jobs if job.waiter)
-        commits = database.commits
-        database.expedite()
-        await asyncio.gather(*(job.waiter for job in jobs if job.waiter))
-        return still_waiting, database.commits - commits
-
-    still_waiting, commits = asyncio.run(scenario())
-    assert still_waiting
-    assert commits == 1  # five deferred jobs, one transaction
-    assert _rows(database) == [10, 11, 12, 13, 14]
-
-
-def test_close_finishes_deferred_work(location: str) -> None:
+def test_close_finishes_queued_work(location: str) -> None:
     database = Database(location, [_migration()])
     database.open()
-    future = database.submit(_insert(5), deferred=True)
+    futures = [database.submit(_insert(n)) for n in range(5, 10)]
     database.close()
-    assert future.result(5) == 5
+    assert [future.result(5) for future in futures] == [5, 6, 7, 8, 9]
 
 
 def test_read_barrier_runs_before_reads(database: Database) -> None:
@@ -229,6 +213,32 @@ def test_the_writer_checkpoints_the_wal_into_the_database_file(
                 return 0
 
     eventually(lambda: checkpointed() == 100, what="all 100 rows in the main file")
+
+
+@pytest.mark.sqlite_only
+def test_the_wal_is_cut_once_changes_pause_though_empty_transactions_go_on(
+    database: Database,
+) -> None:
+    """The event engine looks at its schedule in a write transaction every second, which
+    changes nothing when nothing is due: the WAL must still be truncated once changes pause."""
+    for n in range(1, 101):
+        database.write_sync(_insert(n))
+    wal = Path(f"{database.path}-wal")
+    assert wal.stat().st_size > 0
+    stop = threading.Event()
+
+    def look_without_changing() -> None:
+        while not stop.is_set():
+            database.write_sync(lambda conn: conn.execute("SELECT COUNT(*) FROM t").fetchone())
+
+    looker = threading.Thread(target=look_without_changing)
+    looker.start()
+    try:
+        eventually(lambda: wal.stat().st_size == 0, timeout=15, what="the WAL truncated")
+    finally:
+        stop.set()
+        looker.join()
+    assert _rows(database) == list(range(1, 101))
 
 
 def test_writes_do_not_wait_for_the_backends_upkeep(
