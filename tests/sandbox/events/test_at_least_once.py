@@ -110,13 +110,13 @@ def _refused_retried_after_a_restart_and_replayed(
     receiver.wait_for(1)
     with httpx.Client(base_url=second.url) as api:
 
-        def accepted_delivery() -> dict[str, object] | None:
+        def accepted_delivery() -> str:
             deliveries = api.get("/api/v1/webhooks/deliveries").json()["deliveries"]
-            return next((d for d in deliveries if d["OK"]), None)
+            return next((str(d["ID"]) for d in deliveries if d["OK"]), "")
 
         # The outcome is recorded once the receiver's answer is read: just after it saw the POST.
         delivered = eventually(accepted_delivery, what="the accepted delivery recorded")
-        assert api.post(f"/api/v1/webhooks/deliveries/{delivered['ID']}/replay").status_code == 200
+        assert api.post(f"/api/v1/webhooks/deliveries/{delivered}/replay").status_code == 200
     receiver.wait_for(2)
     assert len(receiver.requests) >= 4  # two refused, the retry after the restart, the replay
 
