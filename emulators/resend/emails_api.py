@@ -53,8 +53,8 @@ async def _idempotent(request: Request, serve: Any) -> Response:
     raw = await request.body()
     key = request.headers.get(idempotency.HEADER)
     # (only a key's requests are compared: without one, no hash of the body and the URL)
-    print_ = idempotency.fingerprint(request.url.path, raw) if key is not None else ""
-    async with _keys(request).guard(key, print_) as slot:
+    fingerprint = idempotency.fingerprint(request.url.path, raw) if key is not None else ""
+    async with _keys(request).guard(key, fingerprint) as slot:
         if slot.replay is not None:
             return Response(slot.replay.body, slot.replay.status, media_type="application/json")
         status, text = await serve()
