@@ -132,6 +132,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of process ``pid`` with its children, living (read now) and exited (counted
+    once reaped): PostgreSQL's postmaster and its backends."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+        if int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def client_cpu_seconds() -> float:
+    """This process's CPU time: the load generator's."""
+    times = os.times()
+    return times.user + times.system
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -151,6 +172,11 @@ class Result:
     cpu_us: float  # server CPU per message
     p50_ms: float  # latency per message: end-of-data sent to its reply read
     p99_ms: float
+    # Shares of the machine's cores while measuring (CPU seconds / elapsed / cores): the
+    # server (every replica), the PostgreSQL server (team mode) and this load generator.
+    server_share: float = 0.0
+    database_share: float | None = None
+    client_share: float = 0.0
 
 
 @dataclass
@@ -162,12 +188,16 @@ class Target:
     ports: list[int]
     pids: list[int]
     acks: list[bytes]
+    database_pid: int | None = None  # PostgreSQL's postmaster (its backends are its children)
 
 
 async def run_load(target: Target, conns: int, total: int, pipelining: bool = False) -> Result:
     template = message_body()
     pids, ports = target.pids, target.ports
     latencies: list[float] = []
+    database = target.database_pid
+    db_before = tree_cpu_seconds(database) if database is not None else 0.0
+    client_before = client_cpu_seconds()
     before, start = sum(map(cpu_seconds, pids)), time.perf_counter()
     per_conn = total // conns
     await asyncio.gather(
@@ -177,12 +207,17 @@ async def run_load(target: Target, conns: int, total: int, pipelining: bool = Fa
         )
     )
     elapsed, cpu = time.perf_counter() - start, sum(map(cpu_seconds, pids)) - before
-    sent = per_conn * conns
+    client = client_cpu_seconds() - client_before
+    db = tree_cpu_seconds(database) - db_before if database is not None else None
+    sent, cores = per_conn * conns, os.cpu_count() or 1
     return Result(
         sent / elapsed,
         cpu / sent * 1e6,
         percentile(latencies, 0.5) * 1e3,
         percentile(latencies, 0.99) * 1e3,
+        cpu / elapsed / cores,
+        None if db is None else db / elapsed / cores,
+        client / elapsed / cores,
     )
 
 
@@ -376,6 +411,7 @@ def sandbox_server(
     database: Callable[[Path], Path | str],
     replicas: int = 1,
     drop: Callable[[Any], None] | None = None,
+    database_pid: int | None = None,
 ) -> Server:
     def start(workdir: Path) -> Cell:
         db = database(workdir)
@@ -391,7 +427,8 @@ def sandbox_server(
             raise
         pids = [one.proc.pid for one in launched]
         cleanup = (lambda: drop(db)) if drop is not None else None
-        return Cell(Target(name, smtp_ports, pids, []), launched, db, http_ports, cleanup)
+        target = Target(name, smtp_ports, pids, [], database_pid)
+        return Cell(target, launched, db, http_ports, cleanup)
 
     return Server(name, start, min_conns=replicas)
 
@@ -404,7 +441,17 @@ def postgres_cluster() -> Any:
     return Cluster.start()
 
 
+def postmaster_pid(cluster: Any) -> int:
+    """The cluster's postmaster (the first line of its ``postmaster.pid``)."""
+    return int((cluster.directory / "data" / "postmaster.pid").read_text().split()[0])
+
+
 # --- the run -----------------------------------------------------------------------------
+def database_share(result: Result) -> str:
+    share = result.database_share
+    return "" if share is None else f", postgres {share:.0%}"
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -453,6 +500,40 @@ def report(
                     ratios.append(f"{ours / theirs:.2f}x at {conns} connection(s)")
             if ratios:
                 print(f"{server.name} / {base}: {', '.join(ratios)} (target >= {goal}x)")
+    team = [s.name for s in servers if s.name.startswith("mailsandbox postgresql")]
+    if team:
+        cpu_split(team, results, med)
+
+
+def cpu_split(
+    team: list[str],
+    results: dict[tuple[str, int], list[Result]],
+    med: Callable[[str, int, str], float | None],
+) -> None:
+    """Team mode: PostgreSQL against SQLite mode, and where the cores went (medians)."""
+    print()
+    for name in team:
+        ratios = []
+        for conns in (1, 8):
+            ours, sqlite = med(name, conns, "rate"), med("mailsandbox", conns, "rate")
+            if ours is not None and sqlite is not None:
+                ratios.append(f"{ours / sqlite:.2f}x at {conns} connection(s)")
+        if ratios:
+            print(f"{name} / mailsandbox (SQLite): {', '.join(ratios)}")
+    print(f"\nshare of the {os.cpu_count()} cores while measuring (medians):")
+    print(f"{'server, connections':<36}{'replicas':>9}{'postgres':>9}{'client':>8}{'idle':>7}")
+    for name in ["mailsandbox", *team]:
+        for conns in (1, 8):
+            if (name, conns) not in results:
+                continue
+            shares = [med(name, conns, attr) for attr in ("server_share", "client_share")]
+            database = med(name, conns, "database_share") if name in team else 0.0
+            server, client = (share or 0.0 for share in shares)
+            idle = 1 - server - client - (database or 0.0)
+            print(
+                f"{f'{name}, {conns}':<36}{server:>9.0%}"
+                f"{'-' if name not in team else f'{database:.0%}':>9}{client:>8.0%}{idle:>7.0%}"
+            )
 
 
 def main() -> int:
@@ -480,14 +561,13 @@ def main() -> int:
     servers.append(sandbox_server("mailsandbox", lambda workdir: workdir / "bench.db"))
     cluster = postgres_cluster() if args.postgres else None
     if cluster is not None:
-        servers.append(
-            sandbox_server("mailsandbox postgresql", lambda _: cluster.database(), 1, cluster.drop)
-        )
-        servers.append(
-            sandbox_server(
-                "mailsandbox postgresql x2", lambda _: cluster.database(), 2, cluster.drop
+        postmaster = postmaster_pid(cluster)
+        for name, replicas in (("mailsandbox postgresql", 1), ("mailsandbox postgresql x2", 2)):
+            servers.append(
+                sandbox_server(
+                    name, lambda _: cluster.database(), replicas, cluster.drop, postmaster
+                )
             )
-        )
 
     workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
     results: dict[tuple[str, int], list[Result]] = {}
@@ -519,7 +599,8 @@ def main() -> int:
                         f" {result.rate:.0f} msg/s, p50/p99 {result.p50_ms:.2f}/"
                         f"{result.p99_ms:.2f} ms, CPU {result.cpu_us:.0f} µs/msg;"
                         f" start {first.smtp_s:.2f}{ready} s, idle RSS"
-                        f" {first.rss_mib:.1f} MiB{durable}",
+                        f" {first.rss_mib:.1f} MiB; cores: server {result.server_share:.0%}"
+                        f"{database_share(result)}, client {result.client_share:.0%}{durable}",
                         flush=True,
                     )
         print(f"load average at the end: {load_average()}")
