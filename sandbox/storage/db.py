@@ -34,7 +34,7 @@ from typing import Any, Protocol, TypeVar
 
 from mailsandbox import startup
 from mailsandbox.storage import txmemo
-from mailsandbox.storage.sql import POSTGRESQL, SQLITE, Connection, Sql
+from mailsandbox.storage.sql import POSTGRESQL, SQLITE, Connection, Sql, pipelined
 from mailsandbox.storage.sqlite import Attachment, SqliteBackend, stale_snapshot
 
 T = TypeVar("T")
@@ -146,7 +146,8 @@ def transaction(
     """
     for attempt in range(BUSY_RETRIES + 1):
         try:
-            with txmemo.scope(conn):
+            # (pipelined: the COMMIT has succeeded once the block is left without an error)
+            with txmemo.scope(conn), pipelined(conn):
                 conn.execute(BEGIN)
                 result = body()
                 conn.execute("COMMIT")
