@@ -2,14 +2,15 @@
 
 Every message a group commit writes asks the same settings of the database: which webhook
 endpoints exist (inbound routing asks for SendGrid's parse settings and Mailgun's routes, the
-new-message webhook for its URLs). Read once per transaction instead of once per hook and per
-message, they cost one statement per group commit: on PostgreSQL each statement is a round
-trip, and these were 14 % of a replica's writer thread (bench/README.md). The memo lives from
-BEGIN to the end of the transaction (:func:`mailsandbox.storage.db.transaction` opens it): its
-messages see the settings as they were at the first read (on PostgreSQL, a change another
-replica commits meanwhile counts from the next transaction, a few milliseconds later). A write
-to the memoized table drops it (:func:`forget`). Outside a write transaction :func:`once` just
-reads.
+new-message webhook for its URLs), whether any suppression list holds anything (the event
+engine asks for every recipient). Read once per transaction instead of once per hook, message
+and recipient, they cost one statement per group commit: on PostgreSQL each statement waited
+for is a round trip, and these were 14 % and 18 % of a replica's writer thread
+(bench/README.md). The memo lives from BEGIN to the end of the transaction
+(:func:`mailsandbox.storage.db.transaction` opens it): its messages see the settings as they
+were at the first read (on PostgreSQL, a change another replica commits meanwhile counts from
+the next transaction, a few milliseconds later). A write to the memoized table drops it
+(:func:`forget`). Outside a write transaction :func:`once` just reads.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def scope(conn: Connection) -> Iterator[None]:
         yield
     finally:
         _memos.pop(id(conn), None)
+
+
+def active(conn: Connection) -> bool:
+    """Whether ``conn`` is in a write transaction that memoizes (a :func:`scope`)."""
+    return id(conn) in _memos
 
 
 def once(conn: Connection, key: str, read: Callable[[], T]) -> T:
