@@ -10,16 +10,22 @@ pipelined it (see the statement's text: pipeline mode is used for ``executemany`
 With ``--profile FILE`` it also records the replica with py-spy (``--threads --idle``, raw
 collapsed stacks: ``--profiler`` names the program) during the measured load.
 
+With ``--baseline COMMIT`` the replica runs the package as of ``COMMIT`` instead (its tree first
+on ``PYTHONPATH``, ``bench/startup.py``'s ``package_tree``): the same count before a change.
+
     .venv/bin/python bench/pg_statements.py [--messages 1000] [--conns 8] [--profile FILE]
+        [--baseline COMMIT]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psycopg
@@ -32,12 +38,13 @@ from smtp_ingest import (
     postmaster_pid,
     run_load,
 )
+from startup import package_tree
 
 sys.path.insert(0, str(BENCH.parent))
 from tests import postgres  # (the project's root: on the path just above)
 
 STATS = """
-SELECT calls, total_exec_time, regexp_replace(query, '\\s+', ' ', 'g')
+SELECT calls, total_exec_time, max_exec_time, regexp_replace(query, '\\s+', ' ', 'g')
 FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = %s)
 ORDER BY calls DESC, total_exec_time DESC
 """
@@ -50,19 +57,22 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=110, help="characters of SQL shown")
     parser.add_argument("--profile", type=Path, help="py-spy's collapsed stacks, written here")
     parser.add_argument("--profiler", default="py-spy", help="the py-spy program")
+    parser.add_argument("--baseline", metavar="COMMIT", help="run the package as of COMMIT")
     args = parser.parse_args()
 
     postgres.SETTINGS["shared_preload_libraries"] = "pg_stat_statements"
     postgres.SETTINGS["pg_stat_statements.track"] = "all"
     cluster = postgres.Cluster.start()
     proc = None
+    workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-statements-"))
     try:
+        tree = package_tree(args.baseline, workdir) if args.baseline else None
         url = cluster.database()
         name = url.rsplit("/", 1)[-1]
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         smtp, http = free_port(), free_port()
-        proc = launch_sandbox(url, smtp, http).proc
+        proc = launch_sandbox(url, smtp, http, pythonpath=tree).proc
         target = Target("postgresql", [smtp], [proc.pid], [], postmaster_pid(cluster))
         asyncio.run(run_load(target, args.conns, 200))  # warm-up: prepared statements, caches
         with psycopg.connect(url, autocommit=True) as admin:
@@ -80,7 +90,7 @@ def main() -> int:
         sent = args.messages // args.conns * args.conns
         with psycopg.connect(url, autocommit=True) as admin:
             rows = admin.execute(STATS, (name,)).fetchall()
-        rows = [r for r in rows if "pg_stat_statements" not in r[2]]
+        rows = [r for r in rows if "pg_stat_statements" not in r[3]]
         calls = sum(r[0] for r in rows)
         exec_ms = sum(r[1] for r in rows)
         print(
@@ -90,17 +100,18 @@ def main() -> int:
             f" {result.server_share:.0%}, postgres {result.database_share or 0:.0%}, client"
             f" {result.client_share:.0%}\n"
         )
-        print(f"{'per msg':>8}{'calls %':>8}{'time %':>8}  statement")
-        for count, spent, query in rows:
+        print(f"{'per msg':>8}{'calls %':>8}{'time %':>8}{'mean µs':>8}{'max ms':>8}  statement")
+        for count, spent, longest, query in rows:
             print(
                 f"{count / sent:8.2f}{100 * count / calls:8.1f}{100 * spent / exec_ms:8.1f}"
-                f"  {query[: args.width]}"
+                f"{spent / count * 1000:8.0f}{longest:8.1f}  {query[: args.width]}"
             )
         return 0
     finally:
         if proc is not None:
             kill_all([proc])
         cluster.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -31,8 +31,13 @@ With ``--postgres`` the same run also measures team mode on a throwaway PostgreS
 (``tests/postgres.py``): one replica, and two replicas on one database with the client's
 connections spread over both (8 connections only; CPU per message then sums both replicas).
 
+With ``--baseline COMMIT`` team mode is also measured as of ``COMMIT`` (its package tree put
+first on ``PYTHONPATH``, ``bench/startup.py``'s ``package_tree``), cells alternating with this
+tree's. With PostgreSQL, each measurement also reports the share of the machine's cores used by
+the replicas, by the PostgreSQL server (postmaster and backends) and by this load generator.
+
     .venv/bin/python bench/smtp_ingest.py [--messages 2000] [--rounds 3] [--pipelining]
-        [--postgres] [--no-maildump]
+        [--postgres [--baseline COMMIT]] [--no-maildump]
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from startup import launch_env
+from startup import launch_env, package_tree
 
 FROM, TO = "bench@example.com", "inbox@example.com"
 QUEUED = re.compile(rb"queued as (\w+)")
@@ -261,13 +266,21 @@ class Launched:
 
 
 def launch(
-    command: list[str], smtp_port: int, ready_url: str | None = None, quiet: bool = False
+    command: list[str],
+    smtp_port: int,
+    ready_url: str | None = None,
+    quiet: bool = False,
+    pythonpath: Path | None = None,
 ) -> Launched:
     """Start ``command``; ``quiet`` drops its stderr too (maildump logs every message there).
-    The environment is ``bench/startup.py``'s: bytecode caching on, as every user has it."""
+    The environment is ``bench/startup.py``'s: bytecode caching on, as every user has it;
+    ``pythonpath`` puts another tree of the package first (``--baseline``)."""
     start = time.perf_counter()
     stderr = subprocess.DEVNULL if quiet else None
-    proc = subprocess.Popen(command, env=launch_env(), stdout=subprocess.DEVNULL, stderr=stderr)
+    env = launch_env()
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         smtp_s = wait_for(lambda: port_open(smtp_port), proc) - start
         ready_s = None
@@ -279,13 +292,15 @@ def launch(
         raise
 
 
-def launch_sandbox(db: Path | str, smtp_port: int, http_port: int, *extra: str) -> Launched:
+def launch_sandbox(
+    db: Path | str, smtp_port: int, http_port: int, *extra: str, pythonpath: Path | None = None
+) -> Launched:
     command = [
         sys.executable, "-m", "mailsandbox", "serve", "--db", str(db), "--max-messages", "0",
         "--smtp", f"127.0.0.1:{smtp_port}", "--http", f"127.0.0.1:{http_port}",
         "--log-level", "warning", *extra,
     ]  # fmt: skip
-    return launch(command, smtp_port, f"http://127.0.0.1:{http_port}/readyz")
+    return launch(command, smtp_port, f"http://127.0.0.1:{http_port}/readyz", False, pythonpath)
 
 
 def start_sandbox(
@@ -412,6 +427,7 @@ def sandbox_server(
     replicas: int = 1,
     drop: Callable[[Any], None] | None = None,
     database_pid: int | None = None,
+    pythonpath: Path | None = None,
 ) -> Server:
     def start(workdir: Path) -> Cell:
         db = database(workdir)
@@ -421,7 +437,9 @@ def sandbox_server(
             for _ in range(replicas):
                 smtp_ports.append(free_port())
                 http_ports.append(free_port())
-                launched.append(launch_sandbox(db, smtp_ports[-1], http_ports[-1]))
+                launched.append(
+                    launch_sandbox(db, smtp_ports[-1], http_ports[-1], pythonpath=pythonpath)
+                )
         except BaseException:
             kill_all([one.proc for one in launched])
             raise
@@ -550,8 +568,14 @@ def main() -> int:
     parser.add_argument(
         "--postgres", action="store_true", help="also PostgreSQL: one replica and two"
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="COMMIT",
+        help="with --postgres: also team mode as of COMMIT (its tree first on PYTHONPATH)",
+    )
     args = parser.parse_args()
 
+    workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
     servers = [Server("aiosmtpd sink", sink_cell)]
     if args.pipelining and not args.no_maildump:  # 20-100 msg/s: minutes per cell
         print("--pipelining: maildump left out (pipelined, it stalls ~40 ms per message)")
@@ -562,14 +586,21 @@ def main() -> int:
     cluster = postgres_cluster() if args.postgres else None
     if cluster is not None:
         postmaster = postmaster_pid(cluster)
-        for name, replicas in (("mailsandbox postgresql", 1), ("mailsandbox postgresql x2", 2)):
-            servers.append(
-                sandbox_server(
-                    name, lambda _: cluster.database(), replicas, cluster.drop, postmaster
+        trees: list[tuple[str, Path | None]] = [("", None)]
+        if args.baseline:
+            trees.append((f" @{args.baseline}", package_tree(args.baseline, workdir / "base")))
+        for suffix, tree in trees:
+            for name, replicas in (("postgresql", 1), ("postgresql x2", 2)):
+                servers.append(
+                    sandbox_server(
+                        f"mailsandbox {name}{suffix}",
+                        lambda _: cluster.database(),
+                        replicas,
+                        cluster.drop,
+                        postmaster,
+                        tree,
+                    )
                 )
-            )
-
-    workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
     results: dict[tuple[str, int], list[Result]] = {}
     starts: dict[str, list[Launched]] = {server.name: [] for server in servers}
     print(f"load average at the start: {load_average()}", flush=True)

@@ -41,15 +41,13 @@ INBOX_RULES = "inbox_rules"  # team topic: the stored inbox rules changed
 def record_queued(conn: Connection, new: messages.NewMessage, seq: int) -> None:
     """Write hook: every envelope recipient of an accepted message starts as ``queued``
     (kept in ``new.events`` for the hooks that follow)."""
-    for recipient in new.recipients:
-        new.events.append(
-            events.add(
-                conn,
-                events.DeliveryEvent(
-                    message_id=new.id, type="queued", recipient=recipient, provider=new.source
-                ),
-            )
+    queued = [
+        events.DeliveryEvent(
+            message_id=new.id, type="queued", recipient=recipient, provider=new.source
         )
+        for recipient in new.recipients
+    ]
+    new.events += events.add_all(conn, queued)
 
 
 class Sandbox:
