@@ -23,7 +23,7 @@ from mailsandbox.inbox_rules import InboxRules, parse_all
 from mailsandbox.mailbox import Mailbox
 from mailsandbox.reading import MessageReader
 from mailsandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
-from mailsandbox.storage import coordination, events, messages
+from mailsandbox.storage import coordination, events, messages, suppressions, webhooks
 from mailsandbox.storage import inbox_rules as inbox_rule_store
 from mailsandbox.storage.db import Database, Migration
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
@@ -66,6 +66,7 @@ class Sandbox:
                 attachments=[indexer.attachment(settings.db_path)],
             )
         self.db.check_files()
+        self.db.read_ahead += [webhooks.READ_AHEAD, suppressions.READ_AHEAD]  # (per message)
         self.reader = MessageReader(self.db)  # parsed messages for the read routes
         self.mailbox = Mailbox(
             self.db,

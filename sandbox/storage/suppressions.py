@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox.storage import txmemo
-from mailsandbox.storage.sql import Connection, Row, limit_value
+from mailsandbox.storage.sql import Connection, Cursor, Row, limit_value
 
 KINDS = (
     "bounce",
@@ -176,7 +176,7 @@ def suppressed_kinds(conn: Connection, email: str, scopes: tuple[str, ...] = (""
     lists hold anything at all is read once (:mod:`~mailsandbox.storage.txmemo`; :func:`add`
     forgets it): most sandboxes have none, and then a recipient costs no statement (on
     PostgreSQL a round trip, 18 % of a replica's writer thread, bench/README.md)."""
-    if txmemo.active(conn) and not txmemo.once(conn, MEMO_KEY, lambda: _any(conn)):
+    if txmemo.active(conn) and not txmemo.once(conn, MEMO_KEY, lambda: READ_AHEAD.read(conn)):
         return []
     marks = ",".join("?" * len(scopes))
     rows = conn.execute(
@@ -186,5 +186,12 @@ def suppressed_kinds(conn: Connection, email: str, scopes: tuple[str, ...] = (""
     return [row[0] for row in rows]
 
 
-def _any(conn: Connection) -> bool:
-    return conn.execute("SELECT 1 FROM suppressions LIMIT 1").fetchone() is not None
+def _found(cursor: Cursor) -> bool:
+    return cursor.fetchone() is not None
+
+
+# Whether any list holds anything, as suppressed_kinds memoizes it: read with each write
+# transaction's BEGIN on PostgreSQL (the Sandbox gives it to its Database; see txmemo).
+READ_AHEAD = txmemo.ReadAhead(
+    MEMO_KEY, lambda conn: conn.execute("SELECT 1 FROM suppressions LIMIT 1"), _found
+)

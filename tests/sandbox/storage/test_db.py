@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from mailsandbox.storage import db as dbmod
-from mailsandbox.storage import sql
+from mailsandbox.storage import sql, txmemo
 from mailsandbox.storage.db import Database, Migration
 from mailsandbox.storage.sql import Connection
 from tests.conftest import Databases
@@ -163,6 +163,30 @@ def test_a_pipelined_transaction_reads_what_a_plain_one_reads(location: str) -> 
     assert answers[0] == answers[1]
     assert answers[0][0] == 2 and answers[0][-1] == 2  # (counts, not -1 for "unknown")
     assert tables[0] == tables[1] == [(2, "y"), (3, "y"), (4, None)]
+
+
+def test_a_read_sent_ahead_answers_as_the_plain_read(database: Database) -> None:
+    """A memoized read the database sends with every BEGIN (on PostgreSQL; SQLite reads it
+    when asked): the job gets what reading it then would give, a write it forgets is read
+    again, and a job that never asks is not disturbed."""
+    ahead = txmemo.ReadAhead(
+        "test.count",
+        lambda conn: conn.execute("SELECT count(*), max(n) FROM t"),
+        lambda cursor: tuple(cursor.fetchone()),
+    )
+    database.read_ahead.append(ahead)
+    database.write_sync(_insert(3))  # (never asks)
+
+    def job(conn: Connection) -> list[object]:
+        first = txmemo.once(conn, ahead.key, lambda: ahead.read(conn))
+        conn.execute("INSERT INTO t (n) VALUES (9)")
+        kept = txmemo.once(conn, ahead.key, lambda: ahead.read(conn))
+        txmemo.forget(conn, ahead.key)
+        again = txmemo.once(conn, ahead.key, lambda: ahead.read(conn))
+        return [first, kept, again, ahead.read(conn)]
+
+    assert database.write_sync(job) == [(1, 3), (1, 3), (2, 9), (2, 9)]
+    assert _rows(database) == [3, 9]
 
 
 def test_deferred_jobs_are_batched_and_expedite_runs_them(database: Database) -> None:
