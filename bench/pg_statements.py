@@ -4,8 +4,9 @@ Starts the throwaway cluster of ``tests/postgres.py`` with ``pg_stat_statements`
 ``serve`` replica on it, warms it up, resets the statistics, sends ``--messages`` 5 KB
 messages over ``--conns`` connections (``bench/smtp_ingest.py``'s client), and prints every
 statement the server ran meanwhile: calls per message, its share of the calls and of the
-server's execution time, and the total. Each call is a client round trip unless psycopg
-pipelined it (see the statement's text: pipeline mode is used for ``executemany``).
+server's execution time, and the total; then the CPU per message of the replica and of the
+PostgreSQL server, and the requests sent to PostgreSQL per message: TCP data segments, from
+``ss`` (each round trip is one, more only for a request bigger than a segment).
 
 With ``--profile FILE`` it also records the replica with py-spy (``--threads --idle``, raw
 collapsed stacks: ``--profiler`` names the program) during the measured load.
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
 import shutil
 import signal
 import subprocess
@@ -48,6 +51,16 @@ SELECT calls, total_exec_time, max_exec_time, regexp_replace(query, '\\s+', ' ',
 FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = %s)
 ORDER BY calls DESC, total_exec_time DESC
 """
+
+
+def segments_to(port: int) -> int:
+    """Data segments sent so far to ``127.0.0.1:port`` over the open TCP connections (``ss``):
+    the replicas' requests to PostgreSQL, one per round trip (more for a big one)."""
+    listing = subprocess.run(
+        ["ss", "-tinH", "state", "established", "dst", f"127.0.0.1:{port}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return sum(int(n) for n in re.findall(r"\bdata_segs_out:(\d+)", listing))
 
 
 def main() -> int:
@@ -83,11 +96,15 @@ def main() -> int:
                 args.profiler, "record", "--pid", str(proc.pid), "--threads", "--idle",
                 "--rate", "250", "--format", "raw", "--output", str(args.profile),
             ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        segments = segments_to(cluster.port)
         result = asyncio.run(run_load(target, args.conns, args.messages))
+        segments = segments_to(cluster.port) - segments
         if spy is not None:
             spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
             spy.wait(timeout=60)
         sent = args.messages // args.conns * args.conns
+        cores = os.cpu_count() or 1
+        database_us = (result.database_share or 0) * cores / result.rate * 1e6
         with psycopg.connect(url, autocommit=True) as admin:
             rows = admin.execute(STATS, (name,)).fetchall()
         rows = [r for r in rows if "pg_stat_statements" not in r[3]]
@@ -96,9 +113,11 @@ def main() -> int:
         print(
             f"{sent} messages over {args.conns} connection(s): {result.rate:.0f} msg/s;"
             f" {calls} statements, {calls / sent:.2f} per message,"
-            f" {exec_ms / sent * 1000:.0f} µs of server execution per message; cores: replica"
-            f" {result.server_share:.0%}, postgres {result.database_share or 0:.0%}, client"
-            f" {result.client_share:.0%}\n"
+            f" {exec_ms / sent * 1000:.0f} µs of server execution per message\n"
+            f"CPU per message: replica {result.cpu_us:.0f} µs, PostgreSQL {database_us:.0f} µs;"
+            f" requests to PostgreSQL (TCP data segments) per message: {segments / sent:.2f};"
+            f" cores: replica {result.server_share:.0%},"
+            f" postgres {result.database_share or 0:.0%}, client {result.client_share:.0%}\n"
         )
         print(f"{'per msg':>8}{'calls %':>8}{'time %':>8}{'mean µs':>8}{'max ms':>8}  statement")
         for count, spent, longest, query in rows:
