@@ -66,7 +66,8 @@ class Sandbox:
                 attachments=[indexer.attachment(settings.db_path)],
             )
         self.db.check_files()
-        self.db.read_ahead += [webhooks.READ_AHEAD, suppressions.READ_AHEAD]  # (per message)
+        # (what every ingest asks in its transaction: sent with the BEGIN on PostgreSQL)
+        self.db.read_ahead += [webhooks.READ_AHEAD, suppressions.READ_AHEAD]
         self.reader = MessageReader(self.db)  # parsed messages for the read routes
         self.mailbox = Mailbox(
             self.db,

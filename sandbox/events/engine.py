@@ -112,8 +112,7 @@ class EventEngine:
         written = 0
         for event, message in recorded:
             provider = providers.get(self.sandbox, message.source)
-            # the SES mailbox simulator's addresses are never put on a suppression list (AWS
-            # docs)
+            # the SES simulator's addresses are never put on a suppression list (AWS docs)
             simulator = is_simulator(event.recipient)
             entry = None if simulator else provider.suppression_for(event, message)
             if entry is not None:
