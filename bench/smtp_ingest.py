@@ -31,8 +31,13 @@ With ``--postgres`` the same run also measures team mode on a throwaway PostgreS
 (``tests/postgres.py``): one replica, and two replicas on one database with the client's
 connections spread over both (8 connections only; CPU per message then sums both replicas).
 
+With ``--baseline COMMIT`` team mode is also measured as of ``COMMIT`` (its package tree put
+first on ``PYTHONPATH``, ``bench/startup.py``'s ``package_tree``), cells alternating with this
+tree's. With PostgreSQL, each measurement also reports the share of the machine's cores used by
+the replicas, by the PostgreSQL server (postmaster and backends) and by this load generator.
+
     .venv/bin/python bench/smtp_ingest.py [--messages 2000] [--rounds 3] [--pipelining]
-        [--postgres] [--no-maildump]
+        [--postgres [--baseline COMMIT]] [--no-maildump]
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from startup import launch_env
+from startup import launch_env, package_tree
 
 FROM, TO = "bench@example.com", "inbox@example.com"
 QUEUED = re.compile(rb"queued as (\w+)")
@@ -132,6 +137,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of process ``pid`` with its children, living (read now) and exited (counted
+    once reaped): PostgreSQL's postmaster and its backends."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+        if int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def client_cpu_seconds() -> float:
+    """This process's CPU time: the load generator's."""
+    times = os.times()
+    return times.user + times.system
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -151,6 +177,11 @@ class Result:
     cpu_us: float  # server CPU per message
     p50_ms: float  # latency per message: end-of-data sent to its reply read
     p99_ms: float
+    # Shares of the machine's cores while measuring (CPU seconds / elapsed / cores): the
+    # server (every replica), the PostgreSQL server (team mode) and this load generator.
+    server_share: float = 0.0
+    database_share: float | None = None
+    client_share: float = 0.0
 
 
 @dataclass
@@ -162,12 +193,16 @@ class Target:
     ports: list[int]
     pids: list[int]
     acks: list[bytes]
+    database_pid: int | None = None  # PostgreSQL's postmaster (its backends are its children)
 
 
 async def run_load(target: Target, conns: int, total: int, pipelining: bool = False) -> Result:
     template = message_body()
     pids, ports = target.pids, target.ports
     latencies: list[float] = []
+    database = target.database_pid
+    db_before = tree_cpu_seconds(database) if database is not None else 0.0
+    client_before = client_cpu_seconds()
     before, start = sum(map(cpu_seconds, pids)), time.perf_counter()
     per_conn = total // conns
     await asyncio.gather(
@@ -177,12 +212,17 @@ async def run_load(target: Target, conns: int, total: int, pipelining: bool = Fa
         )
     )
     elapsed, cpu = time.perf_counter() - start, sum(map(cpu_seconds, pids)) - before
-    sent = per_conn * conns
+    client = client_cpu_seconds() - client_before
+    db = tree_cpu_seconds(database) - db_before if database is not None else None
+    sent, cores = per_conn * conns, os.cpu_count() or 1
     return Result(
         sent / elapsed,
         cpu / sent * 1e6,
         percentile(latencies, 0.5) * 1e3,
         percentile(latencies, 0.99) * 1e3,
+        cpu / elapsed / cores,
+        None if db is None else db / elapsed / cores,
+        client / elapsed / cores,
     )
 
 
@@ -234,7 +274,7 @@ def launch(
 ) -> Launched:
     """Start ``command``; ``quiet`` drops its stderr too (maildump logs every message there).
     The environment is ``bench/startup.py``'s: bytecode caching on, as every user has it;
-    ``pythonpath`` (``startup.package_tree``) runs another commit's sandbox."""
+    ``pythonpath`` (``startup.package_tree``) runs another commit's sandbox (``--baseline``)."""
     start = time.perf_counter()
     stderr = subprocess.DEVNULL if quiet else None
     env = launch_env()
@@ -387,6 +427,8 @@ def sandbox_server(
     database: Callable[[Path], Path | str],
     replicas: int = 1,
     drop: Callable[[Any], None] | None = None,
+    database_pid: int | None = None,
+    pythonpath: Path | None = None,
 ) -> Server:
     def start(workdir: Path) -> Cell:
         db = database(workdir)
@@ -396,13 +438,16 @@ def sandbox_server(
             for _ in range(replicas):
                 smtp_ports.append(free_port())
                 http_ports.append(free_port())
-                launched.append(launch_sandbox(db, smtp_ports[-1], http_ports[-1]))
+                launched.append(
+                    launch_sandbox(db, smtp_ports[-1], http_ports[-1], pythonpath=pythonpath)
+                )
         except BaseException:
             kill_all([one.proc for one in launched])
             raise
         pids = [one.proc.pid for one in launched]
         cleanup = (lambda: drop(db)) if drop is not None else None
-        return Cell(Target(name, smtp_ports, pids, []), launched, db, http_ports, cleanup)
+        target = Target(name, smtp_ports, pids, [], database_pid)
+        return Cell(target, launched, db, http_ports, cleanup)
 
     return Server(name, start, min_conns=replicas)
 
@@ -415,7 +460,17 @@ def postgres_cluster() -> Any:
     return Cluster.start()
 
 
+def postmaster_pid(cluster: Any) -> int:
+    """The cluster's postmaster (the first line of its ``postmaster.pid``)."""
+    return int((cluster.directory / "data" / "postmaster.pid").read_text().split()[0])
+
+
 # --- the run -----------------------------------------------------------------------------
+def database_share(result: Result) -> str:
+    share = result.database_share
+    return "" if share is None else f", postgres {share:.0%}"
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -464,6 +519,40 @@ def report(
                     ratios.append(f"{ours / theirs:.2f}x at {conns} connection(s)")
             if ratios:
                 print(f"{server.name} / {base}: {', '.join(ratios)} (target >= {goal}x)")
+    team = [s.name for s in servers if s.name.startswith("mailsandbox postgresql")]
+    if team:
+        cpu_split(team, results, med)
+
+
+def cpu_split(
+    team: list[str],
+    results: dict[tuple[str, int], list[Result]],
+    med: Callable[[str, int, str], float | None],
+) -> None:
+    """Team mode: PostgreSQL against SQLite mode, and where the cores went (medians)."""
+    print()
+    for name in team:
+        ratios = []
+        for conns in (1, 8):
+            ours, sqlite = med(name, conns, "rate"), med("mailsandbox", conns, "rate")
+            if ours is not None and sqlite is not None:
+                ratios.append(f"{ours / sqlite:.2f}x at {conns} connection(s)")
+        if ratios:
+            print(f"{name} / mailsandbox (SQLite): {', '.join(ratios)}")
+    print(f"\nshare of the {os.cpu_count()} cores while measuring (medians):")
+    print(f"{'server, connections':<36}{'replicas':>9}{'postgres':>9}{'client':>8}{'idle':>7}")
+    for name in ["mailsandbox", *team]:
+        for conns in (1, 8):
+            if (name, conns) not in results:
+                continue
+            shares = [med(name, conns, attr) for attr in ("server_share", "client_share")]
+            database = med(name, conns, "database_share") if name in team else 0.0
+            server, client = (share or 0.0 for share in shares)
+            idle = 1 - server - client - (database or 0.0)
+            print(
+                f"{f'{name}, {conns}':<36}{server:>9.0%}"
+                f"{'-' if name not in team else f'{database:.0%}':>9}{client:>8.0%}{idle:>7.0%}"
+            )
 
 
 def main() -> int:
@@ -480,8 +569,14 @@ def main() -> int:
     parser.add_argument(
         "--postgres", action="store_true", help="also PostgreSQL: one replica and two"
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="COMMIT",
+        help="with --postgres: also team mode as of COMMIT (its tree first on PYTHONPATH)",
+    )
     args = parser.parse_args()
 
+    workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
     servers = [Server("aiosmtpd sink", sink_cell)]
     if args.pipelining and not args.no_maildump:  # 20-100 msg/s: minutes per cell
         print("--pipelining: maildump left out (pipelined, it stalls ~40 ms per message)")
@@ -491,16 +586,22 @@ def main() -> int:
     servers.append(sandbox_server("mailsandbox", lambda workdir: workdir / "bench.db"))
     cluster = postgres_cluster() if args.postgres else None
     if cluster is not None:
-        servers.append(
-            sandbox_server("mailsandbox postgresql", lambda _: cluster.database(), 1, cluster.drop)
-        )
-        servers.append(
-            sandbox_server(
-                "mailsandbox postgresql x2", lambda _: cluster.database(), 2, cluster.drop
-            )
-        )
-
-    workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
+        postmaster = postmaster_pid(cluster)
+        trees: list[tuple[str, Path | None]] = [("", None)]
+        if args.baseline:
+            trees.append((f" @{args.baseline}", package_tree(args.baseline, workdir / "base")))
+        for suffix, tree in trees:
+            for name, replicas in (("postgresql", 1), ("postgresql x2", 2)):
+                servers.append(
+                    sandbox_server(
+                        f"mailsandbox {name}{suffix}",
+                        lambda _: cluster.database(),
+                        replicas,
+                        cluster.drop,
+                        postmaster,
+                        tree,
+                    )
+                )
     results: dict[tuple[str, int], list[Result]] = {}
     starts: dict[str, list[Launched]] = {server.name: [] for server in servers}
     print(f"load average at the start: {load_average()}", flush=True)
@@ -530,7 +631,8 @@ def main() -> int:
                         f" {result.rate:.0f} msg/s, p50/p99 {result.p50_ms:.2f}/"
                         f"{result.p99_ms:.2f} ms, CPU {result.cpu_us:.0f} µs/msg;"
                         f" start {first.smtp_s:.2f}{ready} s, idle RSS"
-                        f" {first.rss_mib:.1f} MiB{durable}",
+                        f" {first.rss_mib:.1f} MiB; cores: server {result.server_share:.0%}"
+                        f"{database_share(result)}, client {result.client_share:.0%}{durable}",
                         flush=True,
                     )
         print(f"load average at the end: {load_average()}")

@@ -23,7 +23,7 @@ from mailsandbox.inbox_rules import InboxRules, parse_all
 from mailsandbox.mailbox import Mailbox
 from mailsandbox.reading import MessageReader
 from mailsandbox.smtp.server import SandboxHandler, SmtpListener, SmtpOptions, SmtpStats, listen
-from mailsandbox.storage import coordination, events, messages
+from mailsandbox.storage import coordination, events, messages, suppressions, webhooks
 from mailsandbox.storage import inbox_rules as inbox_rule_store
 from mailsandbox.storage.db import Database, Migration
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
@@ -41,15 +41,13 @@ INBOX_RULES = "inbox_rules"  # team topic: the stored inbox rules changed
 def record_queued(conn: Connection, new: messages.NewMessage, seq: int) -> None:
     """Write hook: every envelope recipient of an accepted message starts as ``queued``
     (kept in ``new.events`` for the hooks that follow)."""
-    for recipient in new.recipients:
-        new.events.append(
-            events.add(
-                conn,
-                events.DeliveryEvent(
-                    message_id=new.id, type="queued", recipient=recipient, provider=new.source
-                ),
-            )
+    queued = [
+        events.DeliveryEvent(
+            message_id=new.id, type="queued", recipient=recipient, provider=new.source
         )
+        for recipient in new.recipients
+    ]
+    new.events += events.add_all(conn, queued)
 
 
 class Sandbox:
@@ -68,6 +66,8 @@ class Sandbox:
                 attachments=[indexer.attachment(settings.db_path)],
             )
         self.db.check_files()
+        # (what every ingest asks in its transaction: sent with the BEGIN on PostgreSQL)
+        self.db.read_ahead += [webhooks.READ_AHEAD, suppressions.READ_AHEAD]
         self.reader = MessageReader(self.db)  # parsed messages for the read routes
         self.mailbox = Mailbox(
             self.db,

@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -93,18 +94,32 @@ class EventEngine:
 
     def _store(self, conn: Connection, event: DeliveryEvent, message: MessageSummary) -> int:
         """:meth:`record`; returns how many outbox rows it wrote."""
-        provider = providers.get(self.sandbox, message.source)
-        event.provider = event.provider or message.source
-        event.id = event.id or ids.new_id()
-        event.created = event.created or round(time.time(), 6)
-        event.details.update(provider.ids(event, message))
-        events.add(conn, event)
-        # the SES mailbox simulator's addresses are never put on a suppression list (AWS docs)
-        entry = None if is_simulator(event.recipient) else provider.suppression_for(event, message)
-        if entry is not None:
-            entry.details = {"message_id": message.id, "event_id": event.id}
-            suppressions.add(conn, entry)
-        return outbox.enqueue_event(conn, provider, event, message)
+        return self._store_all(conn, [(event, message)])
+
+    def _store_all(
+        self, conn: Connection, recorded: Sequence[tuple[DeliveryEvent, MessageSummary]]
+    ) -> int:
+        """:meth:`record` of several events: the events rows first, in one statement (see
+        :func:`~mailsandbox.storage.events.add_all`), then each one's suppression entry and
+        webhooks, in order; returns how many outbox rows it wrote."""
+        for event, message in recorded:
+            provider = providers.get(self.sandbox, message.source)
+            event.provider = event.provider or message.source
+            event.id = event.id or ids.new_id()
+            event.created = event.created or round(time.time(), 6)
+            event.details.update(provider.ids(event, message))
+        events.add_all(conn, [event for event, _ in recorded])
+        written = 0
+        for event, message in recorded:
+            provider = providers.get(self.sandbox, message.source)
+            # the SES simulator's addresses are never put on a suppression list (AWS docs)
+            simulator = is_simulator(event.recipient)
+            entry = None if simulator else provider.suppression_for(event, message)
+            if entry is not None:
+                entry.details = {"message_id": message.id, "event_id": event.id}
+                suppressions.add(conn, entry)
+            written += outbox.enqueue_event(conn, provider, event, message)
+        return written
 
     def on_ingest(self, conn: Connection, new: messages.NewMessage, seq: int) -> None:
         """Write hook: webhooks for the accept, then a plan for every recipient."""
@@ -241,8 +256,7 @@ class EventEngine:
     ) -> tuple[list[DeliveryEvent], int]:
         """:meth:`apply_due` of at most ``limit`` steps, and how many outbox rows it wrote."""
         rows, found = schedule.take_due(conn, now, limit, known=self._summaries)
-        out: list[DeliveryEvent] = []
-        written = 0
+        recorded: list[tuple[DeliveryEvent, MessageSummary]] = []
         for row in rows:
             self._forget(row["message_id"])
             message = found.get(row["message_id"])
@@ -256,9 +270,9 @@ class EventEngine:
                 code=row["code"],
                 details=schedule.details_of(row),
             )
-            written += self._store(conn, event, message)
-            out.append(event)
-        return out, written
+            recorded.append((event, message))
+        written = self._store_all(conn, recorded)
+        return [event for event, _ in recorded], written
 
     def _drain(self, conn: Connection, now: float) -> tuple[list[DeliveryEvent], int, float | None]:
         """One transaction of a tick: up to ``DRAIN_CHUNK`` due steps applied, the outbox rows

@@ -55,7 +55,8 @@ def take_due(
     rows = conn.execute(DUE, (now, limit)).fetchall()
     if not rows:
         return [], {}
-    conn.executemany("DELETE FROM event_schedule WHERE seq = ?", [(r["seq"],) for r in rows])
+    taken = [row["seq"] for row in rows]  # (at most BATCH: one statement, not one per step)
+    conn.execute(f"DELETE FROM event_schedule WHERE seq IN ({','.join('?' * len(taken))})", taken)
     ids = list({row["message_id"]: None for row in rows})
     known = known or {}
     found: dict[str, MessageSummary] = {}

@@ -33,7 +33,14 @@ from typing import Any, Protocol, TypeVar
 
 from mailsandbox import startup
 from mailsandbox.storage import txmemo
-from mailsandbox.storage.sql import POSTGRESQL, SQLITE, Connection, Sql
+from mailsandbox.storage.sql import (
+    POSTGRESQL,
+    SQLITE,
+    Connection,
+    Sql,
+    is_postgresql,
+    pipelined,
+)
 from mailsandbox.storage.sqlite import Attachment, SqliteBackend, stale_snapshot
 
 T = TypeVar("T")
@@ -129,10 +136,15 @@ def backend_for(location: str | Path, attachments: Sequence[Attachment] = ()) ->
 
 
 def transaction(
-    conn: Connection, body: Callable[[], T], on_retry: Callable[[], None] | None = None
+    conn: Connection,
+    body: Callable[[], T],
+    on_retry: Callable[[], None] | None = None,
+    read_ahead: Sequence[txmemo.ReadAhead] = (),
 ) -> T:
     """``body()`` between BEGIN and COMMIT on ``conn``; raises if it fails (the transaction
-    left to roll back).
+    left to roll back). On PostgreSQL ``read_ahead`` is sent right after the BEGIN (see
+    :mod:`~mailsandbox.storage.txmemo`); on SQLite, where a read is a function call, each is
+    read only if asked for.
 
     A transaction that read an attached file (the search index) before that file's own writer
     committed cannot then write it: SQLite answers SQLITE_BUSY at once, which no busy timeout
@@ -142,8 +154,11 @@ def transaction(
     """
     for attempt in range(BUSY_RETRIES + 1):
         try:
-            with txmemo.scope(conn):
+            # (pipelined: the COMMIT has succeeded once the block is left without an error)
+            with txmemo.scope(conn), pipelined(conn):
                 conn.execute(BEGIN)
+                if read_ahead and is_postgresql(conn):
+                    txmemo.send_ahead(conn, read_ahead)
                 result = body()
                 conn.execute("COMMIT")
             return result
@@ -226,6 +241,9 @@ class Database:
         self._lock = threading.Lock()  # held while a transaction runs on ``_conn``
         self._inline: list[WriteJob] = []  # to write on the event loop at its next turn
         self.read_barrier: ReadBarrier | None = None
+        # Memoized reads most write transactions make: on PostgreSQL each is sent with the
+        # BEGIN (see txmemo.ReadAhead; the Sandbox gives the core's).
+        self.read_ahead: list[txmemo.ReadAhead] = []
 
     @property
     def dialect(self) -> str:
@@ -470,7 +488,10 @@ class Database:
         """Run ``jobs`` in one transaction and commit; the results (raises on failure, the
         transaction left to roll back). The jobs are written to be rerun (see ``on_rollback``)."""
         return transaction(
-            conn, lambda: [job.fn(conn) for job in jobs], on_retry=lambda: self._rolled_back(conn)
+            conn,
+            lambda: [job.fn(conn) for job in jobs],
+            on_retry=lambda: self._rolled_back(conn),
+            read_ahead=self.read_ahead,
         )
 
     def _run_alone(self, conn: Connection, job: WriteJob) -> Outcome:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox import ids
-from mailsandbox.storage.sql import Connection, Row, Sql, limit_value
+from mailsandbox.storage.sql import Connection, Row, limit_value
 
 TYPES = (
     "queued",
@@ -61,32 +61,48 @@ def _from_row(row: Row) -> DeliveryEvent:
 
 _INSERT = (
     "INSERT INTO events (id, message_id, recipient, type, created, provider, reason, code,"
-    " details_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " details_json) VALUES "
 )
-INSERT = Sql(_INSERT, postgresql=_INSERT + " RETURNING seq")
+_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+CHUNK = 500  # rows per INSERT (9 parameters each: well within either engine's limit)
 
 
 def add(conn: Connection, event: DeliveryEvent) -> DeliveryEvent:
-    if event.type not in TYPES:
-        raise ValueError(f"unknown event type {event.type!r}")
-    event.id = event.id or ids.new_id()
-    event.created = event.created or round(time.time(), 6)
-    cursor = conn.execute(
-        INSERT,
-        (
-            event.id,
-            event.message_id,
-            event.recipient,
-            event.type,
-            event.created,
-            event.provider,
-            event.reason,
-            event.code,
-            json.dumps(event.details, default=str),
-        ),
-    )
-    event.seq = cursor.lastrowid or 0
+    add_all(conn, [event])
     return event
+
+
+def add_all(conn: Connection, new: Sequence[DeliveryEvent]) -> Sequence[DeliveryEvent]:
+    """Store events (in this order) with one statement per ``CHUNK``; each gets its ``id``
+    (unless it has one), ``created`` and ``seq``. One statement, because on PostgreSQL each
+    one whose result is read (the new seq) is a round trip: the event engine stores the
+    events of every step a tick applies at once, and ingest the ``queued`` event of every
+    recipient of a message."""
+    for event in new:
+        if event.type not in TYPES:
+            raise ValueError(f"unknown event type {event.type!r}")
+    for start in range(0, len(new), CHUNK):
+        chunk = new[start : start + CHUNK]
+        parameters: list[Any] = []
+        for event in chunk:
+            event.id = event.id or ids.new_id()
+            event.created = event.created or round(time.time(), 6)
+            parameters += (
+                event.id,
+                event.message_id,
+                event.recipient,
+                event.type,
+                event.created,
+                event.provider,
+                event.reason,
+                event.code,
+                json.dumps(event.details, default=str),
+            )
+        rows = ",".join([_ROW] * len(chunk))
+        seqs = dict(conn.execute(f"{_INSERT}{rows} RETURNING id, seq", parameters).fetchall())
+        for event in chunk:
+            event.seq = seqs[event.id]
+    return new
 
 
 def by_ids(conn: Connection, event_ids: Sequence[str]) -> list[DeliveryEvent]:

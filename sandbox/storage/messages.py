@@ -113,43 +113,63 @@ INSERT_TAG = "INSERT INTO message_tags (message_seq, tag) VALUES (?, ?) ON CONFL
 INSERT_FTS = "INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)"
 
 
+# PostgreSQL: the message, its raw bytes and its search text in one statement (a round trip
+# and two statements' overhead fewer per message; SQLite has no data-modifying CTEs, and there
+# a statement is a function call). The FTS row is optional: ``{fts}`` is "" or _WITH_FTS.
+_TOGETHER = (
+    "WITH m AS ("
+    + _INSERT_MESSAGE
+    + " RETURNING seq), r AS (INSERT INTO message_raw (seq, raw, codec) SELECT seq, ?, ? FROM m)"
+    "{fts} SELECT seq FROM m"
+)
+_WITH_FTS = ", f AS (INSERT INTO messages_fts (rowid, search_text) SELECT seq, ? FROM m)"
+INSERT_TOGETHER = {True: _TOGETHER.format(fts=_WITH_FTS), False: _TOGETHER.format(fts="")}
+
+
 def insert_message(conn: Connection, msg: NewMessage, *, index: bool = True) -> int:
     """Write a message with its raw bytes, parts, tags and search text; returns its seq.
 
     With ``index=False`` no search-index row is written (ingest leaves that to
     :mod:`mailsandbox.indexer`, which inserts it a few milliseconds later).
     """
+    text = msg.parsed.search_text if index else None
+    write = _insert_together if is_postgresql(conn) else _insert_apart
+    seq = write(conn, _message_values(msg), msg.stored, text)
+    _insert_parts_and_tags(conn, msg, seq)
+    return seq
+
+
+def _message_values(msg: NewMessage) -> tuple[Any, ...]:
+    """The parameters of ``INSERT_MESSAGE``."""
     p = msg.parsed
-    cursor = conn.execute(
-        INSERT_MESSAGE,
-        (
-            msg.id,
-            msg.created,
-            msg.inbox,
-            msg.source,
-            msg.username,
-            msg.mail_from,
-            json.dumps(msg.recipients, ensure_ascii=False),
-            p.message_id,
-            json.dumps(p.from_.as_json(), ensure_ascii=False),
-            _addresses_json(p.to),
-            _addresses_json(p.cc),
-            _addresses_json(p.bcc),
-            _addresses_json(p.reply_to),
-            p.return_path,
-            p.subject,
-            p.date.isoformat() if p.date else "",
-            len(msg.raw),
-            p.snippet,
-            len(p.attachments),
-            len(p.inlines),
-            json.dumps(msg.metadata, ensure_ascii=False, default=str),
-            msg.parse_error,
-        ),
+    return (
+        msg.id,
+        msg.created,
+        msg.inbox,
+        msg.source,
+        msg.username,
+        msg.mail_from,
+        json.dumps(msg.recipients, ensure_ascii=False),
+        p.message_id,
+        json.dumps(p.from_.as_json(), ensure_ascii=False),
+        _addresses_json(p.to),
+        _addresses_json(p.cc),
+        _addresses_json(p.bcc),
+        _addresses_json(p.reply_to),
+        p.return_path,
+        p.subject,
+        p.date.isoformat() if p.date else "",
+        len(msg.raw),
+        p.snippet,
+        len(p.attachments),
+        len(p.inlines),
+        json.dumps(msg.metadata, ensure_ascii=False, default=str),
+        msg.parse_error,
     )
-    seq = cursor.lastrowid
-    assert seq is not None
-    conn.execute(INSERT_RAW, (seq, *msg.stored))
+
+
+def _insert_parts_and_tags(conn: Connection, msg: NewMessage, seq: int) -> None:
+    p = msg.parsed
     if p.parts:
         conn.executemany(
             "INSERT INTO message_parts (message_seq, part_id, filename, content_type, content_id,"
@@ -175,9 +195,27 @@ def insert_message(conn: Connection, msg: NewMessage, *, index: bool = True) -> 
             INSERT_TAG,
             [(seq, tag) for tag in msg.tags],
         )
-    if index:
-        conn.execute(INSERT_FTS, (seq, p.search_text))
+
+
+def _insert_apart(
+    conn: Connection, values: Sequence[Any], stored: tuple[bytes, int], text: str | None
+) -> int:
+    """The message's row, its raw bytes, its search text (unless None): a statement each."""
+    seq = conn.execute(INSERT_MESSAGE, values).lastrowid
+    assert seq is not None
+    conn.execute(INSERT_RAW, (seq, *stored))
+    if text is not None:
+        conn.execute(INSERT_FTS, (seq, text))
     return seq
+
+
+def _insert_together(
+    conn: Connection, values: Sequence[Any], stored: tuple[bytes, int], text: str | None
+) -> int:
+    """:func:`_insert_apart` in one statement (PostgreSQL's data-modifying CTEs)."""
+    extra = (*stored,) if text is None else (*stored, text)
+    row = conn.execute(INSERT_TOGETHER[text is not None], (*values, *extra)).fetchone()
+    return int(row[0])
 
 
 def delete_by_seqs(conn: Connection, seqs: Sequence[int]) -> None:

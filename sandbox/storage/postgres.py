@@ -151,37 +151,50 @@ def _without_nul(parameters: Any) -> Any:
 
 # --- connections --------------------------------------------------------------------------
 class PgCursor:
-    """A finished statement's results, as ``sqlite3.Cursor`` gives them."""
+    """A statement's results, as ``sqlite3.Cursor`` gives them. In pipeline mode (see
+    :meth:`PgConnection.pipeline`) the statement may still be on its way: asking for any
+    result first waits for it (and for everything sent before it: one round trip)."""
 
     def __init__(self, conn: PgConnection, cursor: psycopg.Cursor[Any]) -> None:
         self._conn = conn
         self._cursor = cursor
 
+    def _ready(self) -> psycopg.Cursor[Any]:
+        """The cursor, with its results arrived."""
+        pipeline = self._conn.pipelined
+        if pipeline is not None and self._cursor.pgresult is None:
+            pipeline.sync()
+        return self._cursor
+
     @property
     def rowcount(self) -> int:
-        return self._cursor.rowcount
+        return self._ready().rowcount
 
     @property
     def lastrowid(self) -> int | None:
         """The new row's id: what an ``INSERT ... RETURNING seq`` returned (the PostgreSQL
         variants of the frequent inserts say so, sparing a round trip), else the last value
         this session drew from a sequence (an identity column)."""
-        if self._cursor.description is not None:
-            returned = self._cursor.fetchone()
+        cursor = self._ready()
+        if cursor.description is not None:
+            returned = cursor.fetchone()
             return int(returned[0]) if returned else None
         row = self._conn.raw.execute("SELECT lastval()").fetchone()
         return int(row[0]) if row else None
 
     def fetchone(self) -> Any:
-        return self._cursor.fetchone() if self._cursor.description is not None else None
+        cursor = self._ready()
+        return cursor.fetchone() if cursor.description is not None else None
 
     def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall() if self._cursor.description is not None else []
+        cursor = self._ready()
+        return cursor.fetchall() if cursor.description is not None else []
 
     def __iter__(self) -> Iterator[Any]:
-        if self._cursor.description is None:
+        cursor = self._ready()
+        if cursor.description is None:
             return iter(())
-        return iter(self._cursor)
+        return iter(cursor)
 
 
 class PgConnection:
@@ -191,6 +204,25 @@ class PgConnection:
 
     def __init__(self, raw: psycopg.Connection[Any]) -> None:
         self.raw = raw
+        self.pipelined: psycopg.Pipeline | None = None  # inside :meth:`pipeline`
+
+    @contextlib.contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """Pipeline mode for this block (the writer's transactions, see
+        :func:`~mailsandbox.storage.sql.pipelined`): statements are sent without waiting for
+        their results, so those nobody reads (most inserts of a message) cost no round trip
+        of their own; reading any result waits for everything sent so far. An error surfaces
+        at the next wait, at the latest when the block ends, which waits for the rest:
+        leaving the block without an exception means every statement in it succeeded."""
+        if self.pipelined is not None:
+            yield
+            return
+        with self.raw.pipeline() as pipeline:
+            self.pipelined = pipeline
+            try:
+                yield
+            finally:
+                self.pipelined = None
 
     def execute(self, sql: str, parameters: Parameters = (), /) -> PgCursor:
         cursor = self.raw.cursor()

@@ -14,6 +14,7 @@ picks fragments with :func:`is_postgresql`. See docs/team.md ("Storage design").
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -77,6 +78,16 @@ class Sql(str):
 def is_postgresql(conn: Connection) -> bool:
     """Whether ``conn`` talks to PostgreSQL (its adapter says so; sqlite3 has no dialect)."""
     return getattr(conn, "dialect", SQLITE) == POSTGRESQL
+
+
+def pipelined(conn: Connection) -> contextlib.AbstractContextManager[None]:
+    """A block whose statements need not each wait for their results (PostgreSQL's pipeline
+    mode, see :meth:`~mailsandbox.storage.postgres.PgConnection.pipeline`; a result that is
+    read still waits). The writer's transactions run in one: on PostgreSQL every statement
+    waited for is a round trip, and most of a message's inserts return nothing anyone reads.
+    On SQLite, where a statement is a function call, it changes nothing."""
+    pipeline = getattr(conn, "pipeline", None)
+    return pipeline() if pipeline is not None else contextlib.nullcontext()
 
 
 def limit_value(conn: Connection, limit: int) -> int | None:

@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailsandbox.storage.sql import Connection, Row, limit_value
+from mailsandbox.storage import txmemo
+from mailsandbox.storage.sql import Connection, Cursor, Row, limit_value
 
 KINDS = (
     "bounce",
@@ -27,6 +28,9 @@ KINDS = (
     "complaint",
     "whitelist",
 )
+
+
+MEMO_KEY = "suppressions.any"  # whether any list holds anything (see suppressed_kinds)
 
 
 @dataclass
@@ -59,6 +63,7 @@ def add(conn: Connection, item: Suppression) -> Suppression:
         raise ValueError(f"unknown suppression kind {item.kind!r}")
     item.email = item.email.strip().lower()
     item.created = item.created or round(time.time(), 3)
+    txmemo.forget(conn, MEMO_KEY)
     conn.execute(
         "INSERT INTO suppressions (kind, scope, email, reason, code, created, details_json)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -166,10 +171,27 @@ def counts(conn: Connection) -> dict[tuple[str, str], int]:
 
 
 def suppressed_kinds(conn: Connection, email: str, scopes: tuple[str, ...] = ("",)) -> list[str]:
-    """Which lists hold ``email`` in any of ``scopes`` (what the event engine checks first)."""
+    """Which lists hold ``email`` in any of ``scopes`` (what the event engine checks first,
+    for every recipient of every message it ingests). In a write transaction, whether the
+    lists hold anything at all is read once (:mod:`~mailsandbox.storage.txmemo`; :func:`add`
+    forgets it): most sandboxes have none, and then a recipient costs no statement (on
+    PostgreSQL a round trip, 18 % of a replica's writer thread, bench/README.md)."""
+    if txmemo.active(conn) and not txmemo.once(conn, MEMO_KEY, lambda: READ_AHEAD.read(conn)):
+        return []
     marks = ",".join("?" * len(scopes))
     rows = conn.execute(
         f"SELECT DISTINCT kind FROM suppressions WHERE email = ? AND scope IN ({marks})",
         (email.strip().lower(), *scopes),
     ).fetchall()
     return [row[0] for row in rows]
+
+
+def _found(cursor: Cursor) -> bool:
+    return cursor.fetchone() is not None
+
+
+# Whether any list holds anything, as suppressed_kinds memoizes it: read with each write
+# transaction's BEGIN on PostgreSQL (the Sandbox gives it to its Database; see txmemo).
+READ_AHEAD = txmemo.ReadAhead(
+    MEMO_KEY, lambda conn: conn.execute("SELECT 1 FROM suppressions LIMIT 1"), _found
+)

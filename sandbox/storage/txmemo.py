@@ -2,29 +2,61 @@
 
 Every message a group commit writes asks the same settings of the database: which webhook
 endpoints exist (inbound routing asks for SendGrid's parse settings and Mailgun's routes, the
-new-message webhook for its URLs). Read once per transaction instead of once per hook and per
-message, they cost one statement per group commit: on PostgreSQL each statement is a round
-trip, and these were 14 % of a replica's writer thread (bench/README.md). The memo lives from
-BEGIN to the end of the transaction (:func:`mailsandbox.storage.db.transaction` opens it): its
-messages see the settings as they were at the first read (on PostgreSQL, a change another
-replica commits meanwhile counts from the next transaction, a few milliseconds later). A write
-to the memoized table drops it (:func:`forget`). Outside a write transaction :func:`once` just
-reads.
+new-message webhook for its URLs), whether any suppression list holds anything (the event
+engine asks for every recipient). Read once per transaction instead of once per hook, message
+and recipient, they cost one statement per group commit: on PostgreSQL each statement waited
+for is a round trip, and these were 14 % and 18 % of a replica's writer thread
+(bench/README.md). The memo lives from BEGIN to the end of the transaction
+(:func:`mailsandbox.storage.db.transaction` opens it): its messages see the settings as they
+were at the first read (on PostgreSQL, a change another replica commits meanwhile counts from
+the next transaction, a few milliseconds later). A write to the memoized table drops it
+(:func:`forget`). Outside a write transaction :func:`once` just reads.
+
+On PostgreSQL the database sends the reads it is given as :class:`ReadAhead` right after each
+BEGIN, without waiting for them (the writer's transactions are pipelined, see
+:func:`~mailsandbox.storage.sql.pipelined`): their answers come back with whatever the
+transaction waits for first, instead of costing a round trip each when first asked.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from mailsandbox.storage.sql import Connection
+from mailsandbox.storage.sql import Connection, Cursor
 
 T = TypeVar("T")
 
 # id(connection) -> the memo of the transaction it is in (a connection runs one transaction at
 # a time, on one thread; sqlite3 connections take no weak references, hence the id)
 _memos: dict[int, dict[str, Any]] = {}
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """A memoized read a write transaction may send before it is asked for: ``send`` runs its
+    statement, ``finish`` makes the memo's value of its cursor (``finish(send(conn))`` is
+    the plain read)."""
+
+    key: str
+    send: Callable[[Connection], Cursor]
+    finish: Callable[[Cursor], Any]
+
+    def read(self, conn: Connection) -> Any:
+        return self.finish(self.send(conn))
+
+
+@dataclass
+class _Sent:
+    """A :class:`ReadAhead` sent, its answer not read yet."""
+
+    cursor: Cursor
+    finish: Callable[[Cursor], Any]
+
+
+_MISSING = object()
 
 
 @contextlib.contextmanager
@@ -37,15 +69,31 @@ def scope(conn: Connection) -> Iterator[None]:
         _memos.pop(id(conn), None)
 
 
+def active(conn: Connection) -> bool:
+    """Whether ``conn`` is in a write transaction that memoizes (a :func:`scope`)."""
+    return id(conn) in _memos
+
+
+def send_ahead(conn: Connection, reads: Sequence[ReadAhead]) -> None:
+    """Send ``reads`` now, in this transaction of ``conn``; :func:`once` takes their answers."""
+    memo = _memos[id(conn)]
+    for read in reads:
+        memo[read.key] = _Sent(read.send(conn), read.finish)
+
+
 def once(conn: Connection, key: str, read: Callable[[], T]) -> T:
-    """``read()``, or what it returned earlier in this transaction of ``conn``."""
+    """``read()``, or what it returned earlier in this transaction of ``conn`` (or the answer
+    of the same read sent ahead, see :func:`send_ahead`)."""
     memo = _memos.get(id(conn))
     if memo is None:
         return read()
-    if key not in memo:
-        memo[key] = read()
-    value: T = memo[key]
-    return value
+    value = memo.get(key, _MISSING)
+    if value is _MISSING:
+        value = memo[key] = read()
+    elif isinstance(value, _Sent):
+        value = memo[key] = value.finish(value.cursor)
+    found: T = value
+    return found
 
 
 def forget(conn: Connection, key: str) -> None:

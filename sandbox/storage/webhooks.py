@@ -11,7 +11,7 @@ from typing import Any
 
 from mailsandbox import ids
 from mailsandbox.storage import txmemo
-from mailsandbox.storage.sql import Connection, Row
+from mailsandbox.storage.sql import Connection, Cursor, Row
 
 MEMO_KEY = "webhook_endpoints"  # (see list_endpoints)
 
@@ -98,7 +98,7 @@ def list_endpoints(
     """The endpoints (of ``provider``, of ``scope``) in the order they were created. In a write
     transaction the table is read once (see :mod:`mailsandbox.storage.txmemo`: ingest asks
     for every message); each call gets endpoints of its own to change."""
-    rows = txmemo.once(conn, MEMO_KEY, lambda: _all_rows(conn))
+    rows = txmemo.once(conn, MEMO_KEY, lambda: READ_AHEAD.read(conn))
     return [
         _from_row(row)
         for row in rows
@@ -107,5 +107,12 @@ def list_endpoints(
     ]
 
 
-def _all_rows(conn: Connection) -> list[Row]:
-    return conn.execute("SELECT * FROM webhook_endpoints ORDER BY seq").fetchall()
+def _all_rows(cursor: Cursor) -> list[Row]:
+    return cursor.fetchall()
+
+
+# Every endpoint, as list_endpoints memoizes them: read with each write transaction's BEGIN
+# on PostgreSQL (the Sandbox gives it to its Database; see txmemo.ReadAhead).
+READ_AHEAD = txmemo.ReadAhead(
+    MEMO_KEY, lambda conn: conn.execute("SELECT * FROM webhook_endpoints ORDER BY seq"), _all_rows
+)

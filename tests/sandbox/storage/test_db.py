@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from mailsandbox.storage import db as dbmod
+from mailsandbox.storage import sql, txmemo
 from mailsandbox.storage.db import Database, Migration
 from mailsandbox.storage.sql import Connection
 from tests.conftest import Databases
@@ -103,6 +104,89 @@ def test_write_sync_from_a_thread(database: Database) -> None:
     assert database.write_sync(_insert(7)) == 7
     with pytest.raises(INTEGRITY_ERRORS):
         database.write_sync(_insert(7))
+
+
+def _unread_duplicate(conn: Connection) -> None:
+    """Inserts a row twice and reads no result: pipelined, the error is still on its way
+    when the job returns."""
+    conn.execute("INSERT INTO t (n) VALUES (900)")
+    conn.execute("INSERT INTO t (n) VALUES (900)")
+
+
+def test_an_error_nobody_read_still_fails_its_job_and_nothing_else(database: Database) -> None:
+    """The writer's transactions are pipelined on PostgreSQL (statements sent without
+    waiting): a failing statement whose result no one reads fails its job at the commit, the
+    job is not acknowledged, and its neighbours in the batch are committed."""
+
+    async def mixed() -> list[object]:
+        jobs = [database.write(_insert(1)), database.write(_unread_duplicate)]
+        return await asyncio.gather(*jobs, database.write(_insert(2)), return_exceptions=True)
+
+    first, failed, last = asyncio.run(mixed())
+    assert (first, last) == (1, 2)
+    assert isinstance(failed, INTEGRITY_ERRORS)
+    assert _rows(database) == [1, 2]
+
+
+def _statements(conn: Connection) -> list[object]:
+    """Every result the stores read (rows, counts, new ids), after writes nobody read."""
+    conn.execute("INSERT INTO t (n, note) VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+    conn.execute("UPDATE t SET note = 'x' WHERE n > 1")
+    changed = conn.execute("UPDATE t SET note = 'y' WHERE n > 1").rowcount
+    many = conn.executemany("INSERT INTO t (n) VALUES (?)", [(4,), (5,)])
+    added = conn.execute("INSERT INTO t (n, note) VALUES (6, 'z') RETURNING n").lastrowid
+    first = conn.execute("SELECT n, note FROM t WHERE n = 2").fetchone()
+    conn.execute("DELETE FROM t WHERE n = 1")
+    rows = [tuple(row) for row in conn.execute("SELECT n, note FROM t ORDER BY n")]
+    none = conn.execute("SELECT n FROM t WHERE n > 100").fetchall()
+    deleted = conn.execute("DELETE FROM t WHERE n >= 5").rowcount
+    return [changed, many.rowcount >= 0, added, tuple(first), first["note"], rows, none, deleted]
+
+
+def test_a_pipelined_transaction_reads_what_a_plain_one_reads(location: str) -> None:
+    """Pipeline mode (the writer's, :func:`~mailsandbox.storage.sql.pipelined`) against
+    statements each waited for: the same results, the same rows committed."""
+    answers, tables = [], []
+    for pipeline in (False, True):
+        conn = dbmod.backend_for(location).connect()
+        try:
+            conn.execute("DROP TABLE IF EXISTS t")
+            _schema(conn)
+            mode = sql.pipelined(conn) if pipeline else contextlib.nullcontext()
+            with mode:
+                conn.execute("BEGIN")
+                answers.append(_statements(conn))
+                conn.execute("COMMIT")
+            tables.append([tuple(r) for r in conn.execute("SELECT * FROM t ORDER BY n")])
+        finally:
+            conn.close()
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 2 and answers[0][-1] == 2  # (counts, not -1 for "unknown")
+    assert tables[0] == tables[1] == [(2, "y"), (3, "y"), (4, None)]
+
+
+def test_a_read_sent_ahead_answers_as_the_plain_read(database: Database) -> None:
+    """A memoized read the database sends with every BEGIN (on PostgreSQL; SQLite reads it
+    when asked): the job gets what reading it then would give, a write it forgets is read
+    again, and a job that never asks is not disturbed."""
+    ahead = txmemo.ReadAhead(
+        "test.count",
+        lambda conn: conn.execute("SELECT count(*), max(n) FROM t"),
+        lambda cursor: tuple(cursor.fetchone()),
+    )
+    database.read_ahead.append(ahead)
+    database.write_sync(_insert(3))  # (never asks)
+
+    def job(conn: Connection) -> list[object]:
+        first = txmemo.once(conn, ahead.key, lambda: ahead.read(conn))
+        conn.execute("INSERT INTO t (n) VALUES (9)")
+        kept = txmemo.once(conn, ahead.key, lambda: ahead.read(conn))
+        txmemo.forget(conn, ahead.key)
+        again = txmemo.once(conn, ahead.key, lambda: ahead.read(conn))
+        return [first, kept, again, ahead.read(conn)]
+
+    assert database.write_sync(job) == [(1, 3), (1, 3), (2, 9), (2, 9)]
+    assert _rows(database) == [3, 9]
 
 
 def test_close_finishes_queued_work(location: str) -> None:
