@@ -49,7 +49,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import smtp_ingest
 from smtp_ingest import cpu_seconds, free_port, start_sandbox
-from startup import package_tree
+from startup import package_tree, working_tree
 
 CONNECTIONS = 8
 
@@ -409,8 +409,11 @@ def versus_smtp(names: list[str], requests: int, rounds: int, against: str | Non
     cases = ["smtp", *names]
     trees: dict[str, Path | None] = {"this tree": None}
     with tempfile.TemporaryDirectory() as tmp:
-        if against:
-            trees = {f"at {against}": package_tree(against, Path(tmp) / "then"), **trees}
+        if against:  # both sides from PYTHONPATH (see startup.working_tree)
+            trees = {
+                f"at {against}": package_tree(against, Path(tmp) / "then"),
+                "this tree": working_tree(Path(tmp) / "now"),
+            }
         figures = {(tree, case): [] for tree in trees for case in cases}
         print(f"load average at the start: {smtp_ingest.load_average()}", flush=True)
         for round_no in range(rounds):

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from startup import launch_env, package_tree
+from startup import launch_env, package_tree, working_tree
 
 FROM, TO = "bench@example.com", "inbox@example.com"
 QUEUED = re.compile(rb"queued as (\w+)")
@@ -588,8 +588,11 @@ def main() -> int:
     if cluster is not None:
         postmaster = postmaster_pid(cluster)
         trees: list[tuple[str, Path | None]] = [("", None)]
-        if args.baseline:
-            trees.append((f" @{args.baseline}", package_tree(args.baseline, workdir / "base")))
+        if args.baseline:  # both sides from PYTHONPATH (see startup.working_tree)
+            trees = [
+                ("", working_tree(workdir / "now")),
+                (f" @{args.baseline}", package_tree(args.baseline, workdir / "base")),
+            ]
         for suffix, tree in trees:
             for name, replicas in (("postgresql", 1), ("postgresql x2", 2)):
                 servers.append(
