@@ -583,16 +583,17 @@ def main() -> int:
     elif not args.no_maildump:
         program = maildump_program()
         servers += [maildump_server(program, on_disk=True), maildump_server(program, False)]
-    servers.append(sandbox_server("mailsandbox", lambda workdir: workdir / "bench.db"))
+    # With a baseline, every cell of this tree runs from PYTHONPATH too (startup.working_tree).
+    this_tree = working_tree(workdir / "now") if args.postgres and args.baseline else None
+    servers.append(
+        sandbox_server("mailsandbox", lambda workdir: workdir / "bench.db", pythonpath=this_tree)
+    )
     cluster = postgres_cluster() if args.postgres else None
     if cluster is not None:
         postmaster = postmaster_pid(cluster)
-        trees: list[tuple[str, Path | None]] = [("", None)]
-        if args.baseline:  # both sides from PYTHONPATH (see startup.working_tree)
-            trees = [
-                ("", working_tree(workdir / "now")),
-                (f" @{args.baseline}", package_tree(args.baseline, workdir / "base")),
-            ]
+        trees: list[tuple[str, Path | None]] = [("", this_tree)]
+        if args.baseline:
+            trees.append((f" @{args.baseline}", package_tree(args.baseline, workdir / "base")))
         for suffix, tree in trees:
             for name, replicas in (("postgresql", 1), ("postgresql x2", 2)):
                 servers.append(
