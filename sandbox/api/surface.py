@@ -108,14 +108,10 @@ PATH_ONLY = "_surface_path_only"  # a claim that looks at the method and path, n
 HEADER_PATHS = "_surface_header_paths"  # the paths under which a claim reads headers
 
 
-def _path_only(claim: Claim) -> Claim:
-    setattr(claim, PATH_ONLY, True)
-    return claim
-
-
 def claims_method_path(claim: Claim) -> Claim:
     """Mark ``claim`` (a function of the method and path only) as one that reads no header."""
-    return _path_only(claim)
+    setattr(claim, PATH_ONLY, True)
+    return claim
 
 
 def reads_headers_under(prefixes: Sequence[str], claim: Claim) -> Claim:
@@ -136,7 +132,7 @@ def header_paths(claim: Claim) -> tuple[str, ...] | None:
 def claims_prefixes(*prefixes: str, exact: Sequence[str] = ()) -> Claim:
     """Paths starting with one of ``prefixes`` (or equal to one of ``exact``)."""
     exact_set = frozenset(exact)
-    return _path_only(
+    return claims_method_path(
         lambda _method, path, _headers: path in exact_set or path.startswith(prefixes)
     )
 
@@ -149,7 +145,7 @@ def claims_pattern(pattern: str, methods: Sequence[str] = ()) -> Claim:
     def claim(method: str, path: str, _headers: Headers) -> bool:
         return (not allowed or method in allowed) and compiled.match(path) is not None
 
-    return _path_only(claim)
+    return claims_method_path(claim)
 
 
 def claims_any(*claims: Claim) -> Claim:
@@ -160,7 +156,7 @@ def claims_any(*claims: Claim) -> Claim:
 
     parts = [header_paths(c) for c in claims]
     if all(part == () for part in parts):
-        return _path_only(combined)
+        return claims_method_path(combined)
     if all(part is not None for part in parts):
         return reads_headers_under([p for part in parts for p in part or ()], combined)
     return combined

@@ -102,16 +102,15 @@ class EventEngine:
         """:meth:`record` of several events: the events rows first, in one statement (see
         :func:`~mailsandbox.storage.events.add_all`), then each one's suppression entry and
         webhooks, in order; returns how many outbox rows it wrote."""
-        for event, message in recorded:
-            provider = providers.get(self.sandbox, message.source)
+        by_event = [providers.get(self.sandbox, message.source) for _, message in recorded]
+        for (event, message), provider in zip(recorded, by_event, strict=True):
             event.provider = event.provider or message.source
             event.id = event.id or ids.new_id()
             event.created = event.created or round(time.time(), 6)
             event.details.update(provider.ids(event, message))
         events.add_all(conn, [event for event, _ in recorded])
         written = 0
-        for event, message in recorded:
-            provider = providers.get(self.sandbox, message.source)
+        for (event, message), provider in zip(recorded, by_event, strict=True):
             # the SES simulator's addresses are never put on a suppression list (AWS docs)
             simulator = is_simulator(event.recipient)
             entry = None if simulator else provider.suppression_for(event, message)

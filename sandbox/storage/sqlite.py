@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_EVERY = 0.5  # seconds between WAL checkpoints by the writer thread
 # The WAL only shrinks when truncated: the upkeep thread truncates it once changes pause for
 # IDLE_TRUNCATE seconds, or as soon as it passes WAL_LIMIT (if no reader holds an old
 # snapshot); a WAL reset also cuts the file to WAL_LIMIT (journal_size_limit).
@@ -151,7 +150,6 @@ class SqliteBackend:
         self.path = path
         self.attachments = list(attachments)
         self._checkpoints: sqlite3.Connection | None = None
-        self._checkpointed = 0.0
         # ``PRAGMA data_version`` as the upkeep connection last saw it, and when it changed:
         # it changes when another connection commits changes, not for a transaction that wrote
         # nothing (the event engine looks at its schedule every second in one).
@@ -203,7 +201,6 @@ class SqliteBackend:
         # runs them instead, on a connection of its own, beside the writer (see ``maintain``).
         conn.execute("PRAGMA wal_autocheckpoint=0")
         self._checkpoints = connect(self.path)
-        self._checkpointed = time.monotonic()
 
     def writer_stopped(self) -> None:
         if self._checkpoints is not None:
@@ -211,14 +208,13 @@ class SqliteBackend:
             self._checkpoints = None
 
     def maintain(self, db: Database) -> None:
-        """On the upkeep thread: copy what the WAL holds into the database file, without
-        blocking anyone (PASSIVE: the writer appends to the WAL meanwhile, and frames a reader
-        still needs stay for the next round); then truncate the WAL when writes have paused or
-        it grew past ``WAL_LIMIT`` (see :meth:`_truncate`)."""
+        """On the upkeep thread, every ``MAINTAIN_EVERY``: copy what the WAL holds into the
+        database file, without blocking anyone (PASSIVE: the writer appends to the WAL
+        meanwhile, and frames a reader still needs stay for the next round); then truncate the
+        WAL when changes have paused or it grew past ``WAL_LIMIT`` (see :meth:`_truncate`)."""
         conn = self._checkpoints
-        if conn is None or time.monotonic() - self._checkpointed < CHECKPOINT_EVERY:
+        if conn is None:
             return
-        self._checkpointed = time.monotonic()
         try:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             version = _data_version(conn)
