@@ -17,7 +17,7 @@ from typing import Any
 from mailsandbox import tagging
 from mailsandbox.logins import Visible
 from mailsandbox.mime import Address, ParsedMessage, PartInfo
-from mailsandbox.storage import rawcodec
+from mailsandbox.storage import rawcodec, txmemo
 from mailsandbox.storage.sql import (
     POSTGRESQL,
     SQLITE,
@@ -100,12 +100,11 @@ def _addresses(text: str) -> list[Address]:
 
 
 # --- writes ------------------------------------------------------------------------------
-_INSERT_MESSAGE = """
-INSERT INTO messages (id, created, inbox, source, username, mail_from, recipients, message_id,
+_MESSAGE_COLUMNS = """id, created, inbox, source, username, mail_from, recipients, message_id,
     from_json, to_json, cc_json, bcc_json, reply_to_json, return_path, subject, date, size,
-    snippet, attachments, inlines, read, metadata_json, parse_error)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
-"""
+    snippet, attachments, inlines, read, metadata_json, parse_error"""
+_MESSAGE_VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?"
+_INSERT_MESSAGE = f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({_MESSAGE_VALUES})"
 # (PostgreSQL: the new seq comes back with the INSERT, as its cursor's ``lastrowid``.)
 INSERT_MESSAGE = Sql(_INSERT_MESSAGE, postgresql=_INSERT_MESSAGE + " RETURNING seq")
 INSERT_RAW = "INSERT INTO message_raw (seq, raw, codec) VALUES (?, ?, ?)"
@@ -115,15 +114,40 @@ INSERT_FTS = "INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)"
 
 # PostgreSQL: the message, its raw bytes and its search text in one statement (a round trip
 # and two statements' overhead fewer per message; SQLite has no data-modifying CTEs, and there
-# a statement is a function call). The FTS row is optional: ``{fts}`` is "" or _WITH_FTS.
-_TOGETHER = (
-    "WITH m AS ("
-    + _INSERT_MESSAGE
-    + " RETURNING seq), r AS (INSERT INTO message_raw (seq, raw, codec) SELECT seq, ?, ? FROM m)"
-    "{fts} SELECT seq FROM m"
-)
-_WITH_FTS = ", f AS (INSERT INTO messages_fts (rowid, search_text) SELECT seq, ? FROM m)"
-INSERT_TOGETHER = {True: _TOGETHER.format(fts=_WITH_FTS), False: _TOGETHER.format(fts="")}
+# a statement is a function call). The FTS row is optional. With a seq reserved ahead (see
+# reserve_seqs) the message is inserted with it, and nothing is read back: nothing to wait for.
+def _together(reserved: bool, fts: bool) -> str:
+    insert = (
+        f"INSERT INTO messages (seq, {_MESSAGE_COLUMNS}) VALUES (?, {_MESSAGE_VALUES})"
+        if reserved
+        else _INSERT_MESSAGE
+    )
+    with_fts = ", f AS (INSERT INTO messages_fts (rowid, search_text) SELECT seq, ? FROM m)"
+    return (
+        f"WITH m AS ({insert} RETURNING seq),"
+        " r AS (INSERT INTO message_raw (seq, raw, codec) SELECT seq, ?, ? FROM m)"
+        f"{with_fts if fts else ''} SELECT seq FROM m"
+    )
+
+
+INSERT_TOGETHER = {(r, f): _together(r, f) for r in (False, True) for f in (False, True)}
+
+# PostgreSQL: ``n`` message seqs drawn at once, for a batch's messages (see reserve_seqs).
+RESERVE = "SELECT nextval(pg_get_serial_sequence('messages', 'seq')) FROM generate_series(1, ?)"
+RESERVED = "messages.seq"  # the txmemo key of the seqs reserved for a write transaction
+
+
+def reserve_seqs(n: int) -> txmemo.ReadAhead:
+    """``n`` message seqs for the write transaction to take (:func:`txmemo.take`), drawn from
+    the identity's sequence with its BEGIN on PostgreSQL: a message then needs no wait for its
+    own seq (a round trip, its insert's whole run on the server, each). The seqs are those the
+    inserts would have drawn, in the same order, a moment earlier; one not taken (a job that
+    failed) is a gap, as a rolled-back insert leaves."""
+    return txmemo.ReadAhead(
+        RESERVED,
+        lambda conn: conn.execute(RESERVE, (n,)),
+        lambda cursor: [int(row[0]) for row in cursor],
+    )
 
 
 def insert_message(conn: Connection, msg: NewMessage, *, index: bool = True) -> int:
@@ -214,7 +238,11 @@ def _insert_together(
 ) -> int:
     """:func:`_insert_apart` in one statement (PostgreSQL's data-modifying CTEs)."""
     extra = (*stored,) if text is None else (*stored, text)
-    row = conn.execute(INSERT_TOGETHER[text is not None], (*values, *extra)).fetchone()
+    seq = txmemo.take(conn, RESERVED)
+    if seq is not None:
+        conn.execute(INSERT_TOGETHER[True, text is not None], (seq, *values, *extra))
+        return int(seq)
+    row = conn.execute(INSERT_TOGETHER[False, text is not None], (*values, *extra)).fetchone()
     return int(row[0])
 
 
