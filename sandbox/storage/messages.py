@@ -109,20 +109,24 @@ _INSERT_MESSAGE = f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({_MESSAGE_
 INSERT_MESSAGE = Sql(_INSERT_MESSAGE, postgresql=_INSERT_MESSAGE + " RETURNING seq")
 INSERT_RAW = "INSERT INTO message_raw (seq, raw, codec) VALUES (?, ?, ?)"
 INSERT_TAG = "INSERT INTO message_tags (message_seq, tag) VALUES (?, ?) ON CONFLICT DO NOTHING"
-INSERT_FTS = "INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)"
+INSERT_FTS = Sql(
+    "INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)",
+    postgresql="INSERT INTO messages_fts_pending (rowid, search_text) VALUES (?, ?)",
+)
 
 
 # PostgreSQL: the message, its raw bytes and its search text in one statement (a round trip
 # and two statements' overhead fewer per message; SQLite has no data-modifying CTEs, and there
-# a statement is a function call). The FTS row is optional. With a seq reserved ahead (see
-# reserve_seqs) the message is inserted with it, and nothing is read back: nothing to wait for.
+# a statement is a function call). The search text goes to messages_fts_pending, which
+# mailsandbox.pg_indexer empties into messages_fts after the commit. With a seq reserved ahead
+# (see reserve_seqs) the message is inserted with it, and nothing is read back.
 def _together(reserved: bool, fts: bool) -> str:
     insert = (
         f"INSERT INTO messages (seq, {_MESSAGE_COLUMNS}) VALUES (?, {_MESSAGE_VALUES})"
         if reserved
         else _INSERT_MESSAGE
     )
-    with_fts = ", f AS (INSERT INTO messages_fts (rowid, search_text) SELECT seq, ? FROM m)"
+    with_fts = ", f AS (INSERT INTO messages_fts_pending (rowid, search_text) SELECT seq, ? FROM m)"
     return (
         f"WITH m AS ({insert} RETURNING seq),"
         " r AS (INSERT INTO message_raw (seq, raw, codec) SELECT seq, ?, ? FROM m)"
@@ -251,14 +255,23 @@ def delete_by_seqs(conn: Connection, seqs: Sequence[int]) -> None:
     for start in range(0, len(seqs), 500):
         chunk = list(seqs[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        for table, column in (
-            ("message_raw", "seq"),
-            ("message_parts", "message_seq"),
-            ("message_tags", "message_seq"),
-            ("messages_fts", "rowid"),
-            ("messages", "seq"),
-        ):
+        for table, column in _owned(conn):
             conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
+
+
+def _owned(conn: Connection) -> list[tuple[str, str]]:
+    """The tables of a message's rows (table, column of its seq), the message's own last. On
+    PostgreSQL a pending search text is deleted before the indexed ones: a move of it under
+    way (mailsandbox.pg_indexer) is waited for, and what it moved is then deleted too."""
+    pending = [("messages_fts_pending", "rowid")] if is_postgresql(conn) else []
+    return [
+        ("message_raw", "seq"),
+        ("message_parts", "message_seq"),
+        ("message_tags", "message_seq"),
+        *pending,
+        ("messages_fts", "rowid"),
+        ("messages", "seq"),
+    ]
 
 
 def update_metadata(conn: Connection, message_id: str, metadata: dict[str, Any]) -> bool:
@@ -271,7 +284,7 @@ def update_metadata(conn: Connection, message_id: str, metadata: dict[str, Any])
 
 
 def delete_all(conn: Connection) -> None:
-    for table in ("message_raw", "message_parts", "message_tags", "messages_fts", "messages"):
+    for table, _ in _owned(conn):
         conn.execute(f"DELETE FROM {table}")
 
 

@@ -20,8 +20,9 @@ index), and the page comes from the newest matching rowids, which FTS5 yields wi
 evaluating the rest, checked against the ``created`` order (:func:`_newest_first`).
 
 On PostgreSQL the same language compiles to the same conditions but for two pieces: free text
-is ``LIKE '%term%'`` on ``messages_fts.search_text`` (a trigram GIN index answers it: the
-substring semantics of FTS5's trigram tokenizer, for terms of any length), and field filters
+is ``LIKE '%term%'`` on the search texts (``messages_fts``, whose trigram GIN index answers
+it: the substring semantics of FTS5's trigram tokenizer, for terms of any length, and the few
+texts still waiting for that index, see :mod:`mailsandbox.pg_indexer`), and field filters
 use ``ILIKE`` (SQLite's ``LIKE`` ignores ASCII case; on a ``"C"``-collated column, ``ILIKE``
 folds exactly ASCII, too). Every query takes the general road there.
 """
@@ -122,11 +123,15 @@ _FTS_MATCH = "seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)
 _FTS_ROW = (
     "EXISTS (SELECT 1 FROM messages_fts f WHERE f.rowid = messages.seq AND f.messages_fts MATCH ?)"
 )
-_TEXT_LIKE = "seq IN (SELECT rowid FROM messages_fts WHERE search_text LIKE ? ESCAPE '\\')"
+_TEXT_LIKE = "seq IN (SELECT rowid FROM {texts} WHERE search_text LIKE ? ESCAPE '\\')"
 _TEXT_LIKE_ROW = (
-    "EXISTS (SELECT 1 FROM messages_fts f WHERE f.rowid = messages.seq"
+    "EXISTS (SELECT 1 FROM {texts} f WHERE f.rowid = messages.seq"
     " AND f.search_text LIKE ? ESCAPE '\\')"
 )
+_SQLITE_TEXTS = "messages_fts"
+# PostgreSQL: a view of messages_fts and of the texts still waiting to be indexed there
+# (mailsandbox.pg_indexer), which a search must find too.
+_POSTGRESQL_TEXTS = "search_texts"
 SELECTIVE = 2000  # an FTS term with at most this many hits is worth looking up first
 _JSON_KEYS = '{"name": "", "address": ""}'
 _SIZE_RE = re.compile(r"^(\d+)(\.\d+)?\s?([a-z]{1,2})?$")
@@ -242,10 +247,11 @@ def _free_text(value: str, plan: Plan) -> Condition | None:
     if not term:
         return None
     if plan.postgresql:  # (the search text and the term are both lower-cased already)
-        return Condition(_TEXT_LIKE_ROW if plan.single_row else _TEXT_LIKE, [_like(term)])
+        like = _TEXT_LIKE_ROW if plan.single_row else _TEXT_LIKE
+        return Condition(like.format(texts=_POSTGRESQL_TEXTS), [_like(term)])
     if len(term) >= 3:
         return Condition(_FTS_ROW if plan.single_row else _FTS_MATCH, [_phrase(term)])
-    return Condition(_TEXT_LIKE, [_like(term)])
+    return Condition(_TEXT_LIKE.format(texts=_SQLITE_TEXTS), [_like(term)])
 
 
 def _in_metadata(paths: tuple[str, ...], where: str, args: list[object]) -> Condition:

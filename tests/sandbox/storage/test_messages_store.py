@@ -12,7 +12,7 @@ import pytest
 from mailsandbox.ingest import Inbound, prepare
 from mailsandbox.storage import messages
 from mailsandbox.storage.db import Database
-from mailsandbox.storage.sql import Connection
+from mailsandbox.storage.sql import Connection, is_postgresql
 
 MESSAGE = (
     b"From: Ann <ann@example.com>\r\nTo: bob@example.org\r\nSubject: Plans \xc3\xa9t\xc3\xa9\r\n"
@@ -30,7 +30,8 @@ def _rows(conn: Connection, seq: int) -> list[object]:
     names = message.keys()  # (a sqlite3.Row iterates over its values)
     fields = {k: message[k] for k in names if k not in ("id", "seq")}
     raw = conn.execute("SELECT raw, codec FROM message_raw WHERE seq = ?", (seq,)).fetchone()
-    fts = conn.execute("SELECT search_text FROM messages_fts WHERE rowid = ?", (seq,)).fetchall()
+    texts = "search_texts" if is_postgresql(conn) else "messages_fts"  # (and those pending)
+    fts = conn.execute(f"SELECT search_text FROM {texts} WHERE rowid = ?", (seq,)).fetchall()
     parts = conn.execute(
         "SELECT part_id, filename, size, sha256 FROM message_parts WHERE message_seq = ?", (seq,)
     ).fetchall()
