@@ -30,6 +30,7 @@ or handed out one at a time:
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ from typing import Any, TypeVar
 from mailsandbox.storage.sql import Connection, Cursor
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # id(connection) -> the memo of the transaction it is in (a connection runs one transaction at
 # a time, on one thread; sqlite3 connections take no weak references, hence the id)
@@ -132,10 +134,15 @@ def after_commit(conn: Connection, cursor: Cursor, finish: Callable[[Cursor], No
 
 
 def committed(conn: Connection) -> None:
-    """The transaction of ``conn`` committed: read what :func:`after_commit` kept."""
+    """The transaction of ``conn`` committed: read what :func:`after_commit` kept. (A
+    ``finish`` that raises is logged: raising would make its writer run a committed batch
+    again.)"""
     memo = _memos.get(id(conn))
     for cursor, finish in [] if memo is None else memo.pop(_AFTER_COMMIT, []):
-        finish(cursor)
+        try:
+            finish(cursor)
+        except Exception:
+            log.exception("reading an answer after the commit failed")
 
 
 def forget(conn: Connection, key: str) -> None:
