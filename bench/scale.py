@@ -44,7 +44,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from smtp_ingest import free_port, postgres_cluster, start_sandbox
 
-from mailsandbox import ids, indexer
+from mailsandbox import ids, indexer, pg_indexer
 from mailsandbox.ingest import Inbound, prepare
 from mailsandbox.storage import messages
 from mailsandbox.storage.db import Database
@@ -113,7 +113,8 @@ def load(db: Path | str, total: int) -> float:
     """Insert ``total`` messages through the Database writer; returns seconds taken."""
     # The schema is already there (serve created it); on SQLite the search index file is
     # attached as the server attaches it, so that insert_message fills the index as it goes
-    # (on PostgreSQL the search text is a column of the message's own rows).
+    # (on PostgreSQL the search text is written with the message, then moved into the
+    # indexed table, as the server's search-mover does: mailsandbox.pg_indexer).
     attachments = [indexer.attachment(db)] if isinstance(db, Path) else []
     database = Database(db, [], attachments=attachments)
     database.open()
@@ -133,6 +134,11 @@ def load(db: Path | str, total: int) -> float:
                 dataclasses.replace(template, id=ids.new_id(), created=created + n, parsed=parsed)
             )
         database.write_sync(_insert_all(rows))
+    if not isinstance(db, Path):  # what the server's search-mover thread does after commits
+        conn = database.connect()
+        while pg_indexer.move_pending(conn):
+            pass
+        conn.close()
     database.close()
     return time.perf_counter() - started
 

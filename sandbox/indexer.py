@@ -1,9 +1,9 @@
 """Making stored messages searchable: :class:`SearchIndex`, and how each backend does it.
 
-On PostgreSQL (:class:`InlineIndex`) a message's search text is written in the message's own
-transaction (its trigram index is maintained by the server): searchable once committed, on
-every replica at once. On SQLite (:class:`SearchIndexer`) indexing runs beside the message
-writer, in its own SQLite file and on its own thread, as follows.
+On PostgreSQL (:class:`~mailsandbox.pg_indexer.PgIndexer`) a message's search text is written
+in the message's own transaction: searchable once committed, on every replica at once (and
+moved into the trigram index on a thread). On SQLite (:class:`SearchIndexer`) indexing runs
+beside the message writer, in its own SQLite file and on its own thread, as follows.
 
 FTS5 trigram indexing costs more than storing a message, nearly all of it in SQLite's C code,
 which runs without the GIL. So the index lives in a file of its own next to the database
@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mailsandbox import mime
+from mailsandbox.pg_indexer import PgIndexer
 from mailsandbox.storage import messages
 from mailsandbox.storage.db import NOT_NEEDED, Database, Migration, transaction
 from mailsandbox.storage.sql import SQLITE, Connection
@@ -164,36 +165,11 @@ class SearchIndex(Protocol):
     def incomplete(self) -> str: ...
 
 
-class InlineIndex:
-    """PostgreSQL: the index row is written with the message (nothing to wait for)."""
-
-    deferred = False
-
-    def stage(self, seq: int, message_id: str, text: str) -> None:
-        return None
-
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        return None
-
-    def stop(self) -> None:
-        return None
-
-    def indexed_future(self) -> asyncio.Future[None]:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
-
-    async def wait(self) -> None:
-        return None
-
-    def incomplete(self) -> str:
-        return ""
-
-
 def for_database(db: Database) -> SearchIndex:
-    """The search index of ``db``: its own file and thread on SQLite, inline on PostgreSQL."""
+    """The search index of ``db``: its own file and thread on SQLite, texts moved into the
+    trigram index by a thread on PostgreSQL (:mod:`mailsandbox.pg_indexer`)."""
     if db.dialect != SQLITE:
-        return InlineIndex()
+        return PgIndexer(db)
     indexer = SearchIndexer(db)
     db.read_barrier = indexer.wait  # reads see acknowledged messages as searchable
     return indexer

@@ -126,7 +126,7 @@ class Mailbox:
             )
         # Small ones are written on the event loop with the others of this turn (see
         # Database.schedule); big ones by the writer thread.
-        job = self.db.schedule(self._write(new), inline=small)
+        job = self.db.schedule(self._write(new), inline=small, seqs=1)
         assert job.waiter is not None
         committed: list[store.MessageSummary] = []
         # Indexing and the announcement hang off the commit itself, so they happen even if

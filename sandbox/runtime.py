@@ -68,6 +68,7 @@ class Sandbox:
         self.db.check_files()
         # (what every ingest asks in its transaction: sent with the BEGIN on PostgreSQL)
         self.db.read_ahead += [webhooks.READ_AHEAD, suppressions.READ_AHEAD]
+        self.db.reserve = messages.reserve_seqs
         self.reader = MessageReader(self.db)  # parsed messages for the read routes
         self.mailbox = Mailbox(
             self.db,

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from mailsandbox.runtime import Sandbox
 
 log = logging.getLogger(__name__)
-UPDATE_DETAILS = "UPDATE events SET details_json = ? WHERE seq = ?"
+UPDATE_DETAILS = "UPDATE events SET details_json = ? WHERE id = ?"
 # Summaries kept for the steps ahead of a message, so applying them needs no read back: only
 # for lifecycles ending within the horizon, and so many at most (a few MB); others are read.
 SCHEDULED_CACHE = 10_000
@@ -182,7 +182,7 @@ class EventEngine:
             extra = provider.ids(event, message)
             if extra:
                 event.details.update(extra)
-                updates.append((json.dumps(event.details), event.seq))
+                updates.append((json.dumps(event.details), event.id))
             written += outbox.enqueue_event(conn, provider, event, message)
         if updates:
             conn.executemany(UPDATE_DETAILS, updates)

@@ -155,12 +155,14 @@ def transaction(
     for attempt in range(BUSY_RETRIES + 1):
         try:
             # (pipelined: the COMMIT has succeeded once the block is left without an error)
-            with txmemo.scope(conn), pipelined(conn):
-                conn.execute(BEGIN)
-                if read_ahead and is_postgresql(conn):
-                    txmemo.send_ahead(conn, read_ahead)
-                result = body()
-                conn.execute("COMMIT")
+            with txmemo.scope(conn):
+                with pipelined(conn):
+                    conn.execute(BEGIN)
+                    if read_ahead and is_postgresql(conn):
+                        txmemo.send_ahead(conn, read_ahead)
+                    result = body()
+                    conn.execute("COMMIT")
+                txmemo.committed(conn)
             return result
         except Exception as exc:
             if attempt == BUSY_RETRIES or not stale_snapshot(exc):
@@ -181,6 +183,7 @@ class WriteJob:
     future: concurrent.futures.Future[Any] | None = None
     waiter: asyncio.Future[Any] | None = None
     started: bool = False  # set by the writer thread when the job's transaction begins
+    seqs: int = 0  # message seqs it will take (PostgreSQL reserves them with the BEGIN)
 
 
 Outcome = tuple[WriteJob, Any, BaseException | None]
@@ -244,6 +247,9 @@ class Database:
         # Memoized reads most write transactions make: on PostgreSQL each is sent with the
         # BEGIN (see txmemo.ReadAhead; the Sandbox gives the core's).
         self.read_ahead: list[txmemo.ReadAhead] = []
+        # The read that reserves n message seqs for a transaction's jobs (WriteJob.seqs), sent
+        # with the other reads ahead (the Sandbox gives messages.reserve_seqs).
+        self.reserve: Callable[[int], txmemo.ReadAhead] | None = None
 
     @property
     def dialect(self) -> str:
@@ -355,8 +361,9 @@ class Database:
         result: T = await self.schedule(fn, inline=inline).waiter  # type: ignore[misc]
         return result
 
-    def schedule(self, fn: WriteFn, *, inline: bool = False) -> WriteJob:
+    def schedule(self, fn: WriteFn, *, inline: bool = False, seqs: int = 0) -> WriteJob:
         """Queue ``fn`` from the event loop; ``job.waiter`` resolves after its commit.
+        ``seqs``: how many messages it inserts (see ``WriteJob.seqs``).
 
         With ``inline`` (and a backend that allows it: SQLite), the job is written on the
         event loop itself at its next turn, in one transaction with every other inline job
@@ -369,7 +376,7 @@ class Database:
         the SMTP p99 at 8 connections falling when the engine's steps moved to the loop.)
         """
         loop = asyncio.get_running_loop()
-        job = WriteJob(fn, waiter=loop.create_future())
+        job = WriteJob(fn, waiter=loop.create_future(), seqs=seqs)
         if inline and self.backend.inline_writes:
             if not self._inline:
                 loop.call_soon(self._write_inline)
@@ -487,11 +494,15 @@ class Database:
     def _attempt(self, conn: Connection, jobs: list[WriteJob]) -> list[Any]:
         """Run ``jobs`` in one transaction and commit; the results (raises on failure, the
         transaction left to roll back). The jobs are written to be rerun (see ``on_rollback``)."""
+        read_ahead = self.read_ahead
+        wanted = sum(job.seqs for job in jobs)
+        if wanted and self.reserve is not None:
+            read_ahead = [*read_ahead, self.reserve(wanted)]
         return transaction(
             conn,
             lambda: [job.fn(conn) for job in jobs],
             on_retry=lambda: self._rolled_back(conn),
-            read_ahead=self.read_ahead,
+            read_ahead=read_ahead,
         )
 
     def _run_alone(self, conn: Connection, job: WriteJob) -> Outcome:

@@ -7,6 +7,7 @@ Provider-specific ids and fields (sg_event_id, smtp-id, Mailgun event id, severi
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Sequence
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailsandbox import ids
-from mailsandbox.storage.sql import Connection, Row, limit_value
+from mailsandbox.storage import txmemo
+from mailsandbox.storage.sql import Connection, Cursor, Row, limit_value
 
 TYPES = (
     "queued",
@@ -77,7 +79,9 @@ def add_all(conn: Connection, new: Sequence[DeliveryEvent]) -> Sequence[Delivery
     (unless it has one), ``created`` and ``seq``. One statement, because on PostgreSQL each
     one whose result is read (the new seq) is a round trip: the event engine stores the
     events of every step a tick applies at once, and ingest the ``queued`` event of every
-    recipient of a message."""
+    recipient of a message. On PostgreSQL, in a write transaction, ``seq`` is set once it has
+    committed (nothing needs it sooner: :func:`txmemo.after_commit`); refer to an event by its
+    ``id`` until then."""
     for event in new:
         if event.type not in TYPES:
             raise ValueError(f"unknown event type {event.type!r}")
@@ -99,10 +103,15 @@ def add_all(conn: Connection, new: Sequence[DeliveryEvent]) -> Sequence[Delivery
                 json.dumps(event.details, default=str),
             )
         rows = ",".join([_ROW] * len(chunk))
-        seqs = dict(conn.execute(f"{_INSERT}{rows} RETURNING id, seq", parameters).fetchall())
-        for event in chunk:
-            event.seq = seqs[event.id]
+        cursor = conn.execute(f"{_INSERT}{rows} RETURNING id, seq", parameters)
+        txmemo.after_commit(conn, cursor, functools.partial(_set_seqs, chunk))
     return new
+
+
+def _set_seqs(events: Sequence[DeliveryEvent], cursor: Cursor) -> None:
+    seqs = dict(cursor.fetchall())
+    for event in events:
+        event.seq = seqs[event.id]
 
 
 def by_ids(conn: Connection, event_ids: Sequence[str]) -> list[DeliveryEvent]:

@@ -17,7 +17,7 @@ from typing import Any
 from mailsandbox import tagging
 from mailsandbox.logins import Visible
 from mailsandbox.mime import Address, ParsedMessage, PartInfo
-from mailsandbox.storage import rawcodec
+from mailsandbox.storage import rawcodec, txmemo
 from mailsandbox.storage.sql import (
     POSTGRESQL,
     SQLITE,
@@ -100,30 +100,58 @@ def _addresses(text: str) -> list[Address]:
 
 
 # --- writes ------------------------------------------------------------------------------
-_INSERT_MESSAGE = """
-INSERT INTO messages (id, created, inbox, source, username, mail_from, recipients, message_id,
+_MESSAGE_COLUMNS = """id, created, inbox, source, username, mail_from, recipients, message_id,
     from_json, to_json, cc_json, bcc_json, reply_to_json, return_path, subject, date, size,
-    snippet, attachments, inlines, read, metadata_json, parse_error)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
-"""
+    snippet, attachments, inlines, read, metadata_json, parse_error"""
+_MESSAGE_VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?"
+_INSERT_MESSAGE = f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({_MESSAGE_VALUES})"
 # (PostgreSQL: the new seq comes back with the INSERT, as its cursor's ``lastrowid``.)
 INSERT_MESSAGE = Sql(_INSERT_MESSAGE, postgresql=_INSERT_MESSAGE + " RETURNING seq")
 INSERT_RAW = "INSERT INTO message_raw (seq, raw, codec) VALUES (?, ?, ?)"
 INSERT_TAG = "INSERT INTO message_tags (message_seq, tag) VALUES (?, ?) ON CONFLICT DO NOTHING"
-INSERT_FTS = "INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)"
+INSERT_FTS = Sql(
+    "INSERT INTO messages_fts (rowid, search_text) VALUES (?, ?)",
+    postgresql="INSERT INTO messages_fts_pending (rowid, search_text) VALUES (?, ?)",
+)
 
 
 # PostgreSQL: the message, its raw bytes and its search text in one statement (a round trip
 # and two statements' overhead fewer per message; SQLite has no data-modifying CTEs, and there
-# a statement is a function call). The FTS row is optional: ``{fts}`` is "" or _WITH_FTS.
-_TOGETHER = (
-    "WITH m AS ("
-    + _INSERT_MESSAGE
-    + " RETURNING seq), r AS (INSERT INTO message_raw (seq, raw, codec) SELECT seq, ?, ? FROM m)"
-    "{fts} SELECT seq FROM m"
-)
-_WITH_FTS = ", f AS (INSERT INTO messages_fts (rowid, search_text) SELECT seq, ? FROM m)"
-INSERT_TOGETHER = {True: _TOGETHER.format(fts=_WITH_FTS), False: _TOGETHER.format(fts="")}
+# a statement is a function call). The search text goes to messages_fts_pending, which
+# mailsandbox.pg_indexer empties into messages_fts after the commit. With a seq reserved ahead
+# (see reserve_seqs) the message is inserted with it, and nothing is read back.
+def _together(reserved: bool, fts: bool) -> str:
+    insert = (
+        f"INSERT INTO messages (seq, {_MESSAGE_COLUMNS}) VALUES (?, {_MESSAGE_VALUES})"
+        if reserved
+        else _INSERT_MESSAGE
+    )
+    with_fts = ", f AS (INSERT INTO messages_fts_pending (rowid, search_text) SELECT seq, ? FROM m)"
+    return (
+        f"WITH m AS ({insert} RETURNING seq),"
+        " r AS (INSERT INTO message_raw (seq, raw, codec) SELECT seq, ?, ? FROM m)"
+        f"{with_fts if fts else ''} SELECT seq FROM m"
+    )
+
+
+INSERT_TOGETHER = {(r, f): _together(r, f) for r in (False, True) for f in (False, True)}
+
+# PostgreSQL: ``n`` message seqs drawn at once, for a batch's messages (see reserve_seqs).
+RESERVE = "SELECT nextval(pg_get_serial_sequence('messages', 'seq')) FROM generate_series(1, ?)"
+RESERVED = "messages.seq"  # the txmemo key of the seqs reserved for a write transaction
+
+
+def reserve_seqs(n: int) -> txmemo.ReadAhead:
+    """``n`` message seqs for the write transaction to take (:func:`txmemo.take`), drawn from
+    the identity's sequence with its BEGIN on PostgreSQL: a message then needs no wait for its
+    own seq (a round trip, its insert's whole run on the server, each). The seqs are those the
+    inserts would have drawn, in the same order, a moment earlier; one not taken (a job that
+    failed) is a gap, as a rolled-back insert leaves."""
+    return txmemo.ReadAhead(
+        RESERVED,
+        lambda conn: conn.execute(RESERVE, (n,)),
+        lambda cursor: [int(row[0]) for row in cursor],
+    )
 
 
 def insert_message(conn: Connection, msg: NewMessage, *, index: bool = True) -> int:
@@ -214,7 +242,11 @@ def _insert_together(
 ) -> int:
     """:func:`_insert_apart` in one statement (PostgreSQL's data-modifying CTEs)."""
     extra = (*stored,) if text is None else (*stored, text)
-    row = conn.execute(INSERT_TOGETHER[text is not None], (*values, *extra)).fetchone()
+    seq = txmemo.take(conn, RESERVED)
+    if seq is not None:
+        conn.execute(INSERT_TOGETHER[True, text is not None], (seq, *values, *extra))
+        return int(seq)
+    row = conn.execute(INSERT_TOGETHER[False, text is not None], (*values, *extra)).fetchone()
     return int(row[0])
 
 
@@ -223,14 +255,23 @@ def delete_by_seqs(conn: Connection, seqs: Sequence[int]) -> None:
     for start in range(0, len(seqs), 500):
         chunk = list(seqs[start : start + 500])
         marks = ",".join("?" * len(chunk))
-        for table, column in (
-            ("message_raw", "seq"),
-            ("message_parts", "message_seq"),
-            ("message_tags", "message_seq"),
-            ("messages_fts", "rowid"),
-            ("messages", "seq"),
-        ):
+        for table, column in _owned(conn):
             conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
+
+
+def _owned(conn: Connection) -> list[tuple[str, str]]:
+    """The tables of a message's rows (table, column of its seq), the message's own last. On
+    PostgreSQL a pending search text is deleted before the indexed ones: a move of it under
+    way (mailsandbox.pg_indexer) is waited for, and what it moved is then deleted too."""
+    pending = [("messages_fts_pending", "rowid")] if is_postgresql(conn) else []
+    return [
+        ("message_raw", "seq"),
+        ("message_parts", "message_seq"),
+        ("message_tags", "message_seq"),
+        *pending,
+        ("messages_fts", "rowid"),
+        ("messages", "seq"),
+    ]
 
 
 def update_metadata(conn: Connection, message_id: str, metadata: dict[str, Any]) -> bool:
@@ -243,7 +284,7 @@ def update_metadata(conn: Connection, message_id: str, metadata: dict[str, Any])
 
 
 def delete_all(conn: Connection) -> None:
-    for table in ("message_raw", "message_parts", "message_tags", "messages_fts", "messages"):
+    for table, _ in _owned(conn):
         conn.execute(f"DELETE FROM {table}")
 
 

@@ -16,11 +16,21 @@ On PostgreSQL the database sends the reads it is given as :class:`ReadAhead` rig
 BEGIN, without waiting for them (the writer's transactions are pipelined, see
 :func:`~mailsandbox.storage.sql.pipelined`): their answers come back with whatever the
 transaction waits for first, instead of costing a round trip each when first asked.
+
+Two more ways to spare a pipelined transaction a wait, for values only read after the commit
+or handed out one at a time:
+
+* :func:`after_commit`: a statement whose answer nobody in the transaction needs (the new
+  ``seq`` of an event, kept for later) is read once the transaction has committed, when every
+  answer is in; on SQLite, or outside a write transaction, at once.
+* :func:`take`: one value of a list read ahead (the message seqs a batch reserves with its
+  BEGIN, see :func:`mailsandbox.storage.messages.reserve_seqs`), or None when none is left.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,6 +38,7 @@ from typing import Any, TypeVar
 from mailsandbox.storage.sql import Connection, Cursor
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # id(connection) -> the memo of the transaction it is in (a connection runs one transaction at
 # a time, on one thread; sqlite3 connections take no weak references, hence the id)
@@ -94,6 +105,44 @@ def once(conn: Connection, key: str, read: Callable[[], T]) -> T:
         value = memo[key] = value.finish(value.cursor)
     found: T = value
     return found
+
+
+def take(conn: Connection, key: str) -> Any:
+    """The next value of the list read ahead as ``key`` in this transaction of ``conn``, or
+    None (nothing was read ahead as ``key``, or every value was taken)."""
+    memo = _memos.get(id(conn))
+    values = None if memo is None else memo.get(key)
+    if values is None:
+        return None
+    if isinstance(values, _Sent):
+        values = memo[key] = values.finish(values.cursor)  # type: ignore[index]
+    return values.pop(0) if values else None
+
+
+_AFTER_COMMIT = "txmemo.after_commit"
+
+
+def after_commit(conn: Connection, cursor: Cursor, finish: Callable[[Cursor], None]) -> None:
+    """``finish(cursor)`` once this transaction of ``conn`` has committed (see the module
+    doc), or at once where reading costs no round trip: outside a write transaction, and on a
+    connection that is not pipelined (SQLite)."""
+    memo = _memos.get(id(conn))
+    if memo is None or getattr(conn, "pipelined", None) is None:
+        finish(cursor)
+        return
+    memo.setdefault(_AFTER_COMMIT, []).append((cursor, finish))
+
+
+def committed(conn: Connection) -> None:
+    """The transaction of ``conn`` committed: read what :func:`after_commit` kept. (A
+    ``finish`` that raises is logged: raising would make its writer run a committed batch
+    again.)"""
+    memo = _memos.get(id(conn))
+    for cursor, finish in [] if memo is None else memo.pop(_AFTER_COMMIT, []):
+        try:
+            finish(cursor)
+        except Exception:
+            log.exception("reading an answer after the commit failed")
 
 
 def forget(conn: Connection, key: str) -> None:

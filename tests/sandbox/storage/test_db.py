@@ -189,6 +189,33 @@ def test_a_read_sent_ahead_answers_as_the_plain_read(database: Database) -> None
     assert _rows(database) == [3, 9]
 
 
+def test_an_answer_kept_for_after_the_commit_is_read_once_committed(database: Database) -> None:
+    """``txmemo.after_commit``: on PostgreSQL (pipelined) the answer is read once the
+    transaction has committed, so nothing waits for it meanwhile, and not at all if the
+    transaction fails; on SQLite, where reading costs no round trip, at once. Either way it
+    is the statement's answer."""
+    seen: list[object] = []
+
+    def keep(conn: Connection, n: int) -> list[object]:
+        cursor = conn.execute("INSERT INTO t (n) VALUES (?), (?) RETURNING n", (n, n + 1))
+        txmemo.after_commit(conn, cursor, lambda c: seen.append(sorted(r[0] for r in c)))
+        return list(seen)
+
+    during = database.write_sync(lambda conn: keep(conn, 5))
+    assert seen == [[5, 6]]
+    pipelined = database.dialect == sql.POSTGRESQL
+    assert during == ([] if pipelined else [[5, 6]])
+
+    def failing(conn: Connection) -> None:
+        keep(conn, 7)
+        conn.execute("INSERT INTO t (n) VALUES (5)")  # (a duplicate: the transaction fails)
+
+    with pytest.raises(INTEGRITY_ERRORS):
+        database.write_sync(failing)
+    assert seen == ([[5, 6]] if pipelined else [[5, 6], [7, 8]])
+    assert _rows(database) == [5, 6]
+
+
 def test_close_finishes_queued_work(location: str) -> None:
     database = Database(location, [_migration()])
     database.open()

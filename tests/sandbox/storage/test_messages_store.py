@@ -1,7 +1,9 @@
-"""Writing a message: PostgreSQL's one-statement insert against the statement-per-row path."""
+"""Writing a message: PostgreSQL's one-statement insert against the statement-per-row path,
+and with a seq reserved ahead against one drawn by the insert."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 
@@ -10,7 +12,7 @@ import pytest
 from mailsandbox.ingest import Inbound, prepare
 from mailsandbox.storage import messages
 from mailsandbox.storage.db import Database
-from mailsandbox.storage.sql import Connection
+from mailsandbox.storage.sql import Connection, is_postgresql
 
 MESSAGE = (
     b"From: Ann <ann@example.com>\r\nTo: bob@example.org\r\nSubject: Plans \xc3\xa9t\xc3\xa9\r\n"
@@ -28,7 +30,8 @@ def _rows(conn: Connection, seq: int) -> list[object]:
     names = message.keys()  # (a sqlite3.Row iterates over its values)
     fields = {k: message[k] for k in names if k not in ("id", "seq")}
     raw = conn.execute("SELECT raw, codec FROM message_raw WHERE seq = ?", (seq,)).fetchone()
-    fts = conn.execute("SELECT search_text FROM messages_fts WHERE rowid = ?", (seq,)).fetchall()
+    texts = "search_texts" if is_postgresql(conn) else "messages_fts"  # (and those pending)
+    fts = conn.execute(f"SELECT search_text FROM {texts} WHERE rowid = ?", (seq,)).fetchall()
     parts = conn.execute(
         "SELECT part_id, filename, size, sha256 FROM message_parts WHERE message_seq = ?", (seq,)
     ).fetchall()
@@ -60,3 +63,31 @@ def test_one_statement_stores_what_a_statement_per_row_stores(
     assert len(stored[0][3]) == (1 if index else 0)  # its search text, or none
     assert stored[0][5] == ["one", "two"] and len(stored[0][4]) == len(together.parsed.parts)
     assert plain > seq
+
+
+def test_a_reserved_seq_stores_what_a_drawn_seq_stores(core_database: Database) -> None:
+    """A write job that says how many messages it inserts (``seqs``) gets their seqs reserved
+    with its BEGIN on PostgreSQL (``messages.reserve_seqs``): it inserts them without waiting
+    for the seq each insert draws. Those messages are stored as one whose insert drew its seq,
+    in insertion order, and an insert beyond the reservation draws as before (on SQLite every
+    insert is the plain path)."""
+    core_database.reserve = messages.reserve_seqs
+    first = prepare(Inbound(MESSAGE, "ann@example.com", ["bob@example.org"]))
+    batch = [dataclasses.replace(first, id=f"{first.id}{n}") for n in range(3)]
+
+    def write(conn: Connection) -> list[int]:
+        return [messages.insert_message(conn, new) for new in batch]
+
+    async def reserved_then_drawn() -> list[int]:
+        job = core_database.schedule(write, seqs=2)  # one fewer than it inserts
+        seqs: list[int] = await job.waiter  # type: ignore[misc]
+        return seqs
+
+    seqs = asyncio.run(reserved_then_drawn())
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    stored = core_database.read_sync(lambda conn: [_rows(conn, seq) for seq in seqs])
+    assert stored[0] == stored[1] == stored[2]
+    ids = core_database.read_sync(
+        lambda conn: [r[0] for r in conn.execute("SELECT id FROM messages ORDER BY seq")]
+    )
+    assert ids == [new.id for new in batch]

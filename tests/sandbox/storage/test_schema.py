@@ -36,6 +36,8 @@ from tests.postgres import Cluster
 
 TABLE_COUNT = 31
 NOT_MODELS = {"schema_migrations", "messages_fts"}  # bookkeeping; the search index
+# PostgreSQL's search texts waiting for the index, and the view searches read them through
+PG_SEARCH = {"messages_fts_pending", "search_texts"}
 
 
 def describe(conn: sqlite3.Connection, table: str) -> dict[str, Any]:
@@ -154,7 +156,7 @@ def test_migrated_postgresql_database_matches_the_models(
             listed = have.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
             )
-            assert {row[0] for row in listed} - set(tables) == NOT_MODELS
+            assert {row[0] for row in listed} - set(tables) == NOT_MODELS | PG_SEARCH
             collations = have.execute(
                 "SELECT DISTINCT collation_name FROM information_schema.columns"
                 " WHERE table_schema = 'public' AND data_type = 'character varying'"

@@ -17,7 +17,7 @@ from mailsandbox.ingest import Inbound, prepare
 from mailsandbox.storage import messages, search
 from mailsandbox.storage.db import Database
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
-from mailsandbox.storage.sql import Connection, Row
+from mailsandbox.storage.sql import Connection, Row, is_postgresql
 from tests.conftest import Databases
 
 COUNT = 40
@@ -78,9 +78,10 @@ def db(
 
 def expected(conn: Connection, terms: list[str]) -> list[tuple[int, bool]]:
     """(seq, read) of every message whose search text contains every term, newest first."""
+    texts = "search_texts" if is_postgresql(conn) else "messages_fts"  # (and those pending)
     rows = conn.execute(
-        "SELECT m.seq, m.read, m.created, f.search_text FROM messages m"
-        " JOIN messages_fts f ON f.rowid = m.seq"
+        f"SELECT m.seq, m.read, m.created, f.search_text FROM messages m JOIN {texts} f"
+        " ON f.rowid = m.seq"
     ).fetchall()
     hits = [row for row in rows if all(term in row[3].lower() for term in terms)]
     hits.sort(key=lambda row: (row[2], row[0]), reverse=True)
