@@ -1,6 +1,7 @@
 """Mailgun's side of the event engine: which domain webhooks get an event, and the signed POST.
 
-Registered by ``install()`` into ``mailsandbox.events.providers``. An event goes to every URL of the
+Made by :func:`adapter` at the provider's first message or event (``install()`` registers it
+lazily, see ``emulators.common.lazy_hooks``). An event goes to every URL of the
 sending domain's webhook named for it (``delivered``, ``permanent_fail``...) and of the account
 webhooks that list that name, each URL once, one JSON object per POST with a fresh HMAC
 ``signature`` block (unique token). 406 means stop; anything else
@@ -17,7 +18,6 @@ from mailsandbox.emulators.common.events import provider_meta
 from mailsandbox.emulators.mailgun.event_format import MAILGUN_WEBHOOK_NAME, mailgun_event
 from mailsandbox.emulators.mailgun.sending import delivery_epoch
 from mailsandbox.emulators.mailgun.signing import MailgunSigner
-from mailsandbox.events import providers
 from mailsandbox.events.providers import BaseProvider, Target
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import webhooks
@@ -92,6 +92,6 @@ class MailgunWebhooks(BaseProvider):
         return None if found is None else (found[0], {"suppressed": found[1]["suppression"]})
 
 
-def register(sandbox: Sandbox) -> None:
+def adapter(sandbox: Sandbox) -> MailgunWebhooks:
     signer: MailgunSigner = sandbox.extensions["mailgun.signer"]
-    providers.register(sandbox, MailgunWebhooks(signer))
+    return MailgunWebhooks(signer)

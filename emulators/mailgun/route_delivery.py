@@ -29,10 +29,9 @@ from mailsandbox.emulators.mailgun import inbound_fields as fields
 from mailsandbox.emulators.mailgun.route_rules import Action, evaluate
 from mailsandbox.emulators.mailgun.routes_api import PROVIDER, compiled, routes_in_order
 from mailsandbox.emulators.mailgun.signing import MailgunSigner
-from mailsandbox.events import providers
 from mailsandbox.events.dispatcher import Poster
 from mailsandbox.events.outbox import LOCAL_OK, AttemptResult, OutboxItem
-from mailsandbox.inbound import HOP_HEADER, Delivery, InboundMail, RuleMatch, forms, routing_of
+from mailsandbox.inbound import HOP_HEADER, Delivery, InboundMail, RuleMatch, forms
 from mailsandbox.inbound.delivery import InboundDelivery
 from mailsandbox.ingest import Inbound
 from mailsandbox.runtime import Sandbox
@@ -146,6 +145,10 @@ class RouteDelivery(InboundDelivery):
         return AttemptResult(LOCAL_OK, elapsed, f"stored as message {forwarded.id}")
 
 
-def register(sandbox: Sandbox, signer: MailgunSigner) -> None:
-    routing_of(sandbox).register(RouteRouter())
-    providers.register(sandbox, RouteDelivery(sandbox, signer))
+def router() -> RouteRouter:
+    return RouteRouter()
+
+
+def delivery(sandbox: Sandbox) -> RouteDelivery:
+    signer: MailgunSigner = sandbox.extensions["mailgun.signer"]
+    return RouteDelivery(sandbox, signer)

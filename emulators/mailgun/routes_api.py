@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from mailsandbox.emulators.mailgun import ROUTE as PROVIDER
 from mailsandbox.emulators.mailgun.auth import base_url, check_key
 from mailsandbox.emulators.mailgun.errors import bad_request, mg_json, not_found
 from mailsandbox.emulators.mailgun.forms import Form, read_form
@@ -33,7 +34,6 @@ from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import webhooks as store
 from mailsandbox.storage.sql import Connection
 
-PROVIDER = "mailgun-route"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 router = APIRouter()

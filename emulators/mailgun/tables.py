@@ -1,5 +1,5 @@
 """Mailgun template tables as SQLModel classes: the description of the schema that
-``template_store``'s migration creates (checked by ``tests/sandbox/storage/test_schema.py``).
+``migrations.py`` creates (checked by ``tests/sandbox/storage/test_schema.py``).
 Not imported at run time: SQLAlchemy costs start-up time."""
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ handler, its family on the HTTP surface (route policies, error shape; ``/templat
 ``/webhooks`` are shared with Resend and are Postmark's when the request carries
 ``X-Postmark-Server-Token``) and the webhook adapter; ``install_routes(app)`` adds the routes
 (ahead of the app's other routes, see :mod:`~mailsandbox.emulators.common.routing`) at the
-first request to Postmark, Resend or SES (``mailsandbox.api.lazy_routes``).
+first request to Postmark, Resend or SES (``mailsandbox.api.lazy_routes``). The event side
+(``event_webhooks``) is imported at the first Postmark message (``emulators.common.lazy_hooks``).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from fastapi import FastAPI
 
 from mailsandbox.api import surface_of
 from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, claims_any, rules
-from mailsandbox.emulators.common import routing
+from mailsandbox.emulators.common import lazy_hooks, routing
 from mailsandbox.emulators.common.errors import install_handler
-from mailsandbox.emulators.postmark import event_webhooks, streams, templates
 from mailsandbox.emulators.postmark.errors import ERRORS
+from mailsandbox.emulators.postmark.migrations import MIGRATIONS
+from mailsandbox.emulators.postmark.stream_store import EXTENSION, Streams
 from mailsandbox.emulators.postmark.wire import PATHS, SHARED_PATHS, claims_shared, enforced_key
 from mailsandbox.runtime import Sandbox
 
@@ -51,13 +53,14 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     """Attach Postmark's tables, error handler and webhook adapter to the app (the routes:
     :func:`install_routes`)."""
     surface_of(app).add(FAMILY)
-    sandbox.migrations.extend([*streams.MIGRATIONS, *templates.MIGRATIONS])
-    cache = streams.Streams(sandbox)
-    sandbox.extensions[streams.EXTENSION] = cache
+    sandbox.migrations.extend(MIGRATIONS)
+    cache = Streams(sandbox)
+    sandbox.extensions[EXTENSION] = cache
     sandbox.on_startup.append(cache.load)
-    sandbox.team.on_changed(streams.EXTENSION, cache.load)  # (changed on another replica)
+    sandbox.team.on_changed(EXTENSION, cache.load)  # (changed on another replica)
     install_handler(app)
-    event_webhooks.register(sandbox)  # delivery events → Postmark's webhooks
+    # delivery events → Postmark's webhooks
+    lazy_hooks.event_webhooks(sandbox, FAMILY.name, f"{__name__}.event_webhooks")
 
 
 def install_routes(app: FastAPI) -> None:
@@ -67,6 +70,7 @@ def install_routes(app: FastAPI) -> None:
         bounces_api,
         email_api,
         messages_api,
+        streams,
         templates_api,
         webhooks_api,
     )

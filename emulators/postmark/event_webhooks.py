@@ -1,6 +1,7 @@
 """Postmark's side of the event engine: which webhooks get an event, and the POST.
 
-Registered by ``install()`` into ``mailsandbox.events.providers``. An event goes to every
+Made by :func:`adapter` at the provider's first message or event (``install()`` registers it
+lazily, see ``emulators.common.lazy_hooks``). An event goes to every
 webhook of the message's stream whose trigger for it is enabled (``Delivery``, ``Bounce``,
 ``SpamComplaint``, ``Open``, ``Click``, ``SubscriptionChange``), one JSON object per POST,
 with the webhook's ``HttpHeaders`` and its ``HttpAuth`` as Basic auth (kept in the URL's
@@ -22,7 +23,6 @@ from typing import Any
 
 from mailsandbox.emulators.postmark import event_format
 from mailsandbox.emulators.postmark.sending import DEFAULT_STREAM
-from mailsandbox.events import providers
 from mailsandbox.events.providers import BaseProvider, Target
 from mailsandbox.events.rules import Rule
 from mailsandbox.runtime import Sandbox
@@ -115,7 +115,5 @@ class PostmarkWebhooks(BaseProvider):
         return status == 403
 
 
-def register(sandbox: Sandbox) -> PostmarkWebhooks:
-    provider = PostmarkWebhooks()
-    providers.register(sandbox, provider)
-    return provider
+def adapter(sandbox: Sandbox) -> PostmarkWebhooks:
+    return PostmarkWebhooks()

@@ -3,7 +3,8 @@
 Every server has the default streams ``outbound`` (Transactional), ``broadcast`` (Broadcasts)
 and ``inbound``; more can be created, edited, archived and unarchived through
 ``/message-streams``. The streams live in a table and, for the send path (which checks the
-stream of every message), in memory (:class:`Streams`, kept in ``sandbox.extensions``).
+stream of every message), in memory (:class:`~.stream_store.Streams`, kept in
+``sandbox.extensions``).
 
 Each stream has its own suppression list (Postmark: "suppressions are per message stream"):
 the shared suppression table with ``scope`` = the stream's ID, kinds ``bounce`` (Postmark's
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Request
@@ -27,18 +28,15 @@ from mailsandbox.emulators.postmark.errors import (
     DUPLICATE_STREAM,
     INVALID_STREAM_ID,
     INVALID_STREAM_TYPE,
-    STREAM_NOT_FOUND,
     PostmarkError,
 )
 from mailsandbox.emulators.postmark.sending import submitted_at
+from mailsandbox.emulators.postmark.stream_store import EXTENSION, Stream, Streams
 from mailsandbox.emulators.postmark.wire import answer, authorize, body
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import suppressions as store
-from mailsandbox.storage.db import Migration
-from mailsandbox.storage.migrations import run_statements
 from mailsandbox.storage.sql import Connection
 
-EXTENSION = "postmark.streams"
 SERVER_ID = 1
 TYPES = ("Transactional", "Broadcasts", "Inbound")
 SENDING_TYPES = ("Transactional", "Broadcasts")
@@ -53,137 +51,19 @@ MAX_SUPPRESSIONS = 50
 PURGE_AFTER = 45 * 86400  # an archived stream is purged after 45 days
 
 
-DEFAULTS = (
-    ("outbound", "Default Transactional Stream", "Transactional", "None"),
-    ("broadcast", "Default Broadcast Stream", "Broadcasts", "Postmark"),
-    ("inbound", "Default Inbound Stream", "Inbound", "None"),
-)
-
-
-def _0001(conn: Connection) -> None:
-    run_statements(  # the table StreamRow (tables.py) describes
-        conn,
-        """CREATE TABLE postmark_streams (
-            id VARCHAR NOT NULL, name VARCHAR NOT NULL, description VARCHAR NOT NULL,
-            type VARCHAR NOT NULL, unsubscribe_handling VARCHAR NOT NULL,
-            created FLOAT NOT NULL, updated FLOAT NOT NULL, archived FLOAT NOT NULL,
-            PRIMARY KEY (id))""",
-    )
-    _add_default_streams(conn)
-
-
-def _0001_postgresql(conn: Connection) -> None:
-    run_statements(
-        conn,
-        """CREATE TABLE postmark_streams (
-            id VARCHAR COLLATE "C" NOT NULL, name VARCHAR COLLATE "C" NOT NULL,
-            description VARCHAR COLLATE "C" NOT NULL, type VARCHAR COLLATE "C" NOT NULL,
-            unsubscribe_handling VARCHAR COLLATE "C" NOT NULL, created DOUBLE PRECISION NOT NULL,
-            updated DOUBLE PRECISION NOT NULL, archived DOUBLE PRECISION NOT NULL,
-            PRIMARY KEY (id))""",
-    )
-    _add_default_streams(conn)
-
-
-def _add_default_streams(conn: Connection) -> None:
-    now = time.time()
-    conn.executemany(
-        "INSERT INTO postmark_streams (id, name, description, type, unsubscribe_handling,"
-        " created, updated, archived) VALUES (?, ?, '', ?, ?, ?, 0, 0)",
-        [
-            (i, name, kind, handling, now + n / 1000)  # listed in this order
-            for n, (i, name, kind, handling) in enumerate(DEFAULTS)
-        ],
-    )
-
-
-MIGRATIONS = [Migration("postmark.0001_streams", _0001, postgresql=_0001_postgresql)]
-
-
-@dataclass(frozen=True)
-class Stream:
-    id: str
-    name: str
-    description: str
-    type: str
-    unsubscribe_handling: str
-    created: float
-    updated: float = 0.0
-    archived: float = 0.0
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "ID": self.id,
-            "ServerID": SERVER_ID,
-            "Name": self.name,
-            "Description": self.description,
-            "MessageStreamType": self.type,
-            "CreatedAt": submitted_at(self.created),
-            "UpdatedAt": submitted_at(self.updated) if self.updated else None,
-            "ArchivedAt": submitted_at(self.archived) if self.archived else None,
-            "ExpectedPurgeDate": submitted_at(self.archived + 45 * 86400)
-            if self.archived
-            else None,
-            "SubscriptionManagementConfiguration": {
-                "UnsubscribeHandlingType": self.unsubscribe_handling
-            },
-        }
-
-
-def _load(conn: Connection) -> dict[str, Stream]:
-    rows = conn.execute("SELECT * FROM postmark_streams ORDER BY created, id").fetchall()
+def stream_json(s: Stream) -> dict[str, Any]:
     return {
-        r["id"]: Stream(
-            r["id"],
-            r["name"],
-            r["description"],
-            r["type"],
-            r["unsubscribe_handling"],
-            r["created"],
-            r["updated"],
-            r["archived"],
-        )
-        for r in rows
+        "ID": s.id,
+        "ServerID": SERVER_ID,
+        "Name": s.name,
+        "Description": s.description,
+        "MessageStreamType": s.type,
+        "CreatedAt": submitted_at(s.created),
+        "UpdatedAt": submitted_at(s.updated) if s.updated else None,
+        "ArchivedAt": submitted_at(s.archived) if s.archived else None,
+        "ExpectedPurgeDate": submitted_at(s.archived + 45 * 86400) if s.archived else None,
+        "SubscriptionManagementConfiguration": {"UnsubscribeHandlingType": s.unsubscribe_handling},
     }
-
-
-def _save(conn: Connection, s: Stream) -> None:
-    conn.execute(
-        "INSERT INTO postmark_streams (id, name, description, type,"
-        " unsubscribe_handling, created, updated, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
-        " description = excluded.description, type = excluded.type,"
-        " unsubscribe_handling = excluded.unsubscribe_handling, created = excluded.created,"
-        " updated = excluded.updated, archived = excluded.archived",
-        (s.id, s.name, s.description, s.type, s.unsubscribe_handling, s.created, s.updated,
-         s.archived),
-    )  # fmt: skip
-
-
-class Streams:
-    """The streams, in memory for the send path; writes go to the table first."""
-
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-        self.by_id: dict[str, Stream] = {}
-
-    async def load(self) -> None:
-        self.by_id = await self.sandbox.db.read(_load)
-
-    def get(self, stream_id: str) -> Stream:
-        found = self.by_id.get(stream_id)
-        if found is None:
-            raise PostmarkError(
-                STREAM_NOT_FOUND, f"The message stream for the provided 'ID' ({stream_id}) was"
-                " not found."
-            )  # fmt: skip
-        return found
-
-    async def save(self, stream: Stream) -> Stream:
-        await self.sandbox.db.write(lambda conn: _save(conn, stream))
-        self.by_id[stream.id] = stream
-        self.sandbox.team.changed(EXTENSION)  # the other replicas (team mode) reload them
-        return stream
 
 
 def streams_of(request: Request) -> Streams:
@@ -201,7 +81,7 @@ async def list_streams(request: Request) -> Response:
     kind = request.query_params.get("MessageStreamType", "All")
     archived = _flag(request, "IncludeArchivedStreams")
     found = [
-        s.as_json()
+        stream_json(s)
         for s in streams_of(request).by_id.values()
         if (kind in ("All", "") or s.type == kind) and (archived or not s.archived)
     ]
@@ -210,7 +90,7 @@ async def list_streams(request: Request) -> Response:
 
 async def get_stream(request: Request) -> Response:
     authorize(request)
-    return answer(streams_of(request).get(request.path_params["stream"]).as_json())
+    return answer(stream_json(streams_of(request).get(request.path_params["stream"])))
 
 
 def _handling(data: dict[str, Any], default: str) -> str:
@@ -246,7 +126,7 @@ async def create_stream(request: Request) -> Response:
         _handling(data, "Postmark" if kind == "Broadcasts" else "None"),
         time.time(),
     )
-    return answer((await streams.save(stream)).as_json())
+    return answer(stream_json(await streams.save(stream)))
 
 
 async def edit_stream(request: Request) -> Response:
@@ -262,7 +142,7 @@ async def edit_stream(request: Request) -> Response:
         unsubscribe_handling=_handling(data, stream.unsubscribe_handling),
         updated=time.time(),
     )
-    return answer((await streams.save(changed)).as_json())
+    return answer(stream_json(await streams.save(changed)))
 
 
 async def archive_stream(request: Request) -> Response:
@@ -272,7 +152,7 @@ async def archive_stream(request: Request) -> Response:
     if stream.id in ("outbound", "inbound"):
         raise PostmarkError(1229, "Default transactional and inbound streams cannot be archived.")
     saved = await streams.save(replace(stream, archived=time.time()))
-    body_ = saved.as_json()
+    body_ = stream_json(saved)
     return answer({"ID": saved.id, "ServerID": SERVER_ID, "ExpectedPurgeDate": body_[
         "ExpectedPurgeDate"]})  # fmt: skip
 
@@ -281,7 +161,7 @@ async def unarchive_stream(request: Request) -> Response:
     authorize(request)
     streams = streams_of(request)
     stream = streams.get(request.path_params["stream"])
-    return answer((await streams.save(replace(stream, archived=0.0))).as_json())
+    return answer(stream_json(await streams.save(replace(stream, archived=0.0))))
 
 
 # --- suppressions ------------------------------------------------------------------------

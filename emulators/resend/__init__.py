@@ -9,7 +9,8 @@ surface (route policies, error shape; ``/templates`` and ``/webhooks`` are share
 and are Resend's unless the request carries Postmark's token header) and the webhook adapter;
 ``install_routes(app)`` adds the routes (ahead of the app's other routes, see
 :mod:`~mailsandbox.emulators.common.routing`) at the first request to Resend, Postmark or SES
-(``mailsandbox.api.lazy_routes``).
+(``mailsandbox.api.lazy_routes``). The event side (``event_webhooks``) is imported at the first
+Resend message (``emulators.common.lazy_hooks``).
 """
 
 from __future__ import annotations
@@ -18,18 +19,11 @@ from fastapi import FastAPI
 
 from mailsandbox.api import surface_of
 from mailsandbox.api.surface import ESP_MANAGE, ESP_SEND, Family, rules
-from mailsandbox.emulators.common import routing
+from mailsandbox.emulators.common import lazy_hooks, routing
 from mailsandbox.emulators.common.errors import install_handler
-from mailsandbox.emulators.resend import (
-    account_api,
-    emails_api,
-    event_webhooks,
-    idempotency,
-    svix,
-    templates_api,
-    webhooks_api,
-)
+from mailsandbox.emulators.resend import idempotency, resources, svix
 from mailsandbox.emulators.resend.errors import ERRORS
+from mailsandbox.emulators.resend.migrations import MIGRATIONS
 from mailsandbox.emulators.resend.wire import PATHS, TEAM_TOPIC, enforced_key
 from mailsandbox.runtime import Sandbox
 
@@ -52,23 +46,26 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     """Attach Resend's tables, signer, error handler and webhook adapter to the app (the
     routes: :func:`install_routes`)."""
     surface_of(app).add(FAMILY)
-    sandbox.migrations.extend([*idempotency.MIGRATIONS, *account_api.MIGRATIONS])
+    sandbox.migrations.extend(MIGRATIONS)
     signer = svix.Signer(sandbox.settings.resend_webhook_secret, sandbox.settings.data_dir)
     sandbox.extensions[svix.EXTENSION] = signer
     sandbox.extensions[idempotency.EXTENSION] = idempotency.Keys(sandbox)
 
     async def load() -> None:
-        await webhooks_api.load_secrets(sandbox)
-        await account_api.load_keys(sandbox)
+        await svix.load_secrets(sandbox)
+        await resources.load_keys(sandbox)
 
     sandbox.on_startup.append(load)
     sandbox.team.on_changed(TEAM_TOPIC, load)  # (changed on another replica)
     install_handler(app)
-    event_webhooks.register(sandbox, signer)  # delivery events → Resend's webhooks
+    # delivery events → Resend's webhooks
+    lazy_hooks.event_webhooks(sandbox, FAMILY.name, f"{__name__}.event_webhooks")
 
 
 def install_routes(app: FastAPI) -> None:
-    """Add Resend's routes (``mailsandbox.api.lazy_routes`` calls this at the first Resend
-    request)."""
+    """Add Resend's routes (imported here: ``mailsandbox.api.lazy_routes`` calls this at the
+    first Resend request)."""
+    from mailsandbox.emulators.resend import account_api, emails_api, templates_api, webhooks_api
+
     endpoints = [*emails_api.ROUTES, *account_api.ROUTES, *templates_api.ROUTES]
     routing.install(app, routing.RootRoutes("resend", PATHS, [*endpoints, *webhooks_api.ROUTES]))

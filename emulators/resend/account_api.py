@@ -9,11 +9,9 @@ the keys. Shapes from the resend SDKs (``Domain``, ``ApiKey``).
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -21,81 +19,25 @@ from fastapi.responses import Response
 
 from mailsandbox.emulators.common.ids import new_uuid
 from mailsandbox.emulators.resend.errors import not_found, validation
+from mailsandbox.emulators.resend.resources import (
+    Resource,
+    created_keys,
+    delete_resource,
+    resources,
+    save,
+)
 from mailsandbox.emulators.resend.sending import created_text
 from mailsandbox.emulators.resend.wire import (
-    CREATED_KEYS,
     TEAM_TOPIC,
     answer,
     authorize,
     listing,
     object_body,
 )
-from mailsandbox.runtime import Sandbox
-from mailsandbox.storage.db import Migration
-from mailsandbox.storage.migrations import run_statements
 from mailsandbox.storage.sql import Connection
 
 _NAMESPACE = uuid.UUID("7f1c5a0e-8d2b-4c3f-9e6a-1b2c3d4e5f60")
 REGIONS = ("us-east-1", "eu-west-1", "sa-east-1", "ap-northeast-1")
-
-
-def _migrate_0002(conn: Connection) -> None:
-    run_statements(  # the table ResourceRow (tables.py) describes
-        conn,
-        """CREATE TABLE resend_resources (
-            id VARCHAR NOT NULL, kind VARCHAR NOT NULL, name VARCHAR NOT NULL,
-            data_json VARCHAR NOT NULL, created FLOAT NOT NULL, PRIMARY KEY (id))""",
-        "CREATE INDEX ix_resend_resources_kind ON resend_resources (kind)",
-    )
-
-
-def _migrate_0002_postgresql(conn: Connection) -> None:
-    run_statements(
-        conn,
-        """CREATE TABLE resend_resources (
-            id VARCHAR COLLATE "C" NOT NULL, kind VARCHAR COLLATE "C" NOT NULL,
-            name VARCHAR COLLATE "C" NOT NULL, data_json VARCHAR COLLATE "C" NOT NULL,
-            created DOUBLE PRECISION NOT NULL, PRIMARY KEY (id))""",
-        "CREATE INDEX ix_resend_resources_kind ON resend_resources (kind)",
-    )
-
-
-MIGRATIONS = [
-    Migration("resend.0002_resources", _migrate_0002, postgresql=_migrate_0002_postgresql)
-]
-
-
-@dataclass
-class Resource:
-    id: str
-    kind: str
-    name: str
-    data: dict[str, Any]
-    created: float
-
-
-def resources(conn: Connection, kind: str) -> list[Resource]:
-    rows = conn.execute(
-        "SELECT * FROM resend_resources WHERE kind = ? ORDER BY created DESC", (kind,)
-    ).fetchall()
-    return [
-        Resource(r["id"], r["kind"], r["name"], json.loads(r["data_json"]), r["created"])
-        for r in rows
-    ]
-
-
-def save(conn: Connection, item: Resource) -> None:
-    conn.execute(
-        "INSERT INTO resend_resources (id, kind, name, data_json, created)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind,"
-        " name = excluded.name, data_json = excluded.data_json, created = excluded.created",
-        (item.id, item.kind, item.name, json.dumps(item.data), item.created),
-    )
-
-
-def delete_resource(conn: Connection, kind: str, item_id: str) -> bool:
-    cursor = conn.execute("DELETE FROM resend_resources WHERE kind = ? AND id = ?", (kind, item_id))
-    return cursor.rowcount > 0
 
 
 def _stable_id(kind: str, name: str) -> str:
@@ -185,20 +127,6 @@ async def delete_domain(request: Request) -> Response:
 
 
 # --- API keys ----------------------------------------------------------------------------
-def created_keys(sandbox: Sandbox) -> set[str]:
-    found: set[str] = sandbox.extensions.setdefault(CREATED_KEYS, set())
-    return found
-
-
-async def load_keys(sandbox: Sandbox) -> None:
-    """At start (and when another replica changed them): the keys created through the API
-    (accepted like configured ones)."""
-    found = await sandbox.db.read(lambda conn: resources(conn, "api_key"))
-    keys = created_keys(sandbox)
-    keys.clear()
-    keys.update(str(k.data.get("token")) for k in found)
-
-
 def _keys(conn: Connection, configured: list[str]) -> list[Resource]:
     created = resources(conn, "api_key")
     tokens = {str(k.data.get("token")) for k in created}

@@ -1,6 +1,7 @@
 """Resend's side of the event engine: which webhooks get an event, and the Svix-signed POST.
 
-Registered by ``install()`` into ``mailsandbox.events.providers``. An event goes to every
+Made by :func:`adapter` at the provider's first message or event (``install()`` registers it
+lazily, see ``emulators.common.lazy_hooks``). An event goes to every
 enabled webhook created through ``/webhooks`` that lists its type, and to every
 ``--resend-webhook-url`` (all email events), one JSON object per POST, signed with the
 webhook's secret (``svix.py``). The ``svix-id`` is fixed when the event is queued, so retries
@@ -15,7 +16,6 @@ import json
 from typing import Any
 
 from mailsandbox.emulators.resend import event_format, svix
-from mailsandbox.events import providers
 from mailsandbox.events.providers import DAY, BaseProvider, Target
 from mailsandbox.events.rules import Rule
 from mailsandbox.runtime import Sandbox
@@ -105,7 +105,6 @@ class ResendWebhooks(BaseProvider):
         return body, headers
 
 
-def register(sandbox: Sandbox, signer: svix.Signer) -> ResendWebhooks:
-    provider = ResendWebhooks(signer, list(sandbox.settings.resend_webhook_url))
-    providers.register(sandbox, provider)
-    return provider
+def adapter(sandbox: Sandbox) -> ResendWebhooks:
+    signer: svix.Signer = sandbox.extensions[svix.EXTENSION]
+    return ResendWebhooks(signer, list(sandbox.settings.resend_webhook_url))

@@ -17,37 +17,11 @@ from dataclasses import dataclass
 
 from mailsandbox.emulators.resend.errors import ResendError
 from mailsandbox.runtime import Sandbox
-from mailsandbox.storage.db import Migration
-from mailsandbox.storage.migrations import run_statements
 from mailsandbox.storage.sql import Connection, Row
 
 HEADER = "idempotency-key"
 KEEP = 24 * 3600
 EXTENSION = "resend.idempotency"
-
-
-def _migrate_0001(conn: Connection) -> None:
-    run_statements(  # the table IdempotencyRow (tables.py) describes
-        conn,
-        """CREATE TABLE resend_idempotency (
-            "key" VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, status INTEGER NOT NULL,
-            body VARCHAR NOT NULL, created FLOAT NOT NULL, PRIMARY KEY ("key"))""",
-    )
-
-
-def _migrate_0001_postgresql(conn: Connection) -> None:
-    run_statements(
-        conn,
-        """CREATE TABLE resend_idempotency (
-            "key" VARCHAR COLLATE "C" NOT NULL, fingerprint VARCHAR COLLATE "C" NOT NULL,
-            status INTEGER NOT NULL, body VARCHAR COLLATE "C" NOT NULL,
-            created DOUBLE PRECISION NOT NULL, PRIMARY KEY ("key"))""",
-    )
-
-
-MIGRATIONS = [
-    Migration("resend.0001_idempotency", _migrate_0001, postgresql=_migrate_0001_postgresql)
-]
 
 
 @dataclass

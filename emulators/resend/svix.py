@@ -8,6 +8,8 @@ minutes off) and ``svix-signature``: ``v1,`` + base64 of HMAC-SHA256 over
 Each webhook created through ``/webhooks`` has its own secret (returned as ``signing_secret``);
 the ``--resend-webhook-url`` webhooks share the account secret: ``--resend-webhook-secret``, or
 one generated on first start and kept next to the database (``resend-webhook-secret.txt``).
+The webhooks' secrets are loaded at start (:func:`load_secrets`), then kept up to date by
+``webhooks_api``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 
 from mailsandbox.config import parse_whsec
 from mailsandbox.emulators.common.keyfile import load_or_create_secret
+from mailsandbox.runtime import Sandbox
+from mailsandbox.storage import webhooks as store
 
 SECRET_FILE = "resend-webhook-secret.txt"
 EXTENSION = "resend.signer"
@@ -58,3 +62,18 @@ class Signer:
             "svix-timestamp": timestamp,
             "svix-signature": signature(secret, message_id, timestamp, body),
         }
+
+
+def signer_of(sandbox: Sandbox) -> Signer:
+    found: Signer = sandbox.extensions[EXTENSION]
+    return found
+
+
+async def load_secrets(sandbox: Sandbox) -> None:
+    """At start (and when another replica changed them): the secrets of the webhooks."""
+    found = await sandbox.db.read(lambda conn: store.list_endpoints(conn, "resend"))
+    signer_of(sandbox).secrets = {
+        endpoint.id: str(endpoint.details["signing_secret"])
+        for endpoint in found
+        if endpoint.details.get("signing_secret")
+    }

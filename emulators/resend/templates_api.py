@@ -21,8 +21,8 @@ from fastapi.responses import Response
 
 from mailsandbox.emulators import handlebars
 from mailsandbox.emulators.common.ids import new_uuid
-from mailsandbox.emulators.resend.account_api import Resource, delete_resource, resources, save
 from mailsandbox.emulators.resend.errors import missing, not_found, validation
+from mailsandbox.emulators.resend.resources import Resource, delete_resource, resources, save
 from mailsandbox.emulators.resend.sending import created_text
 from mailsandbox.emulators.resend.wire import answer, authorize, listing, object_body
 from mailsandbox.runtime import Sandbox

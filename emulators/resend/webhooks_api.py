@@ -16,7 +16,6 @@ from mailsandbox.emulators.resend import event_format, svix
 from mailsandbox.emulators.resend.errors import not_found, validation
 from mailsandbox.emulators.resend.sending import created_text
 from mailsandbox.emulators.resend.wire import TEAM_TOPIC, answer, authorize, listing, object_body
-from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import webhooks as store
 from mailsandbox.storage.sql import Connection
 
@@ -32,11 +31,6 @@ KNOWN_EVENTS = (
     "domain.updated",
     "domain.deleted",
 )
-
-
-def signer_of(sandbox: Sandbox) -> svix.Signer:
-    found: svix.Signer = sandbox.extensions[svix.EXTENSION]
-    return found
 
 
 def webhook_json(e: store.WebhookEndpoint, *, secret: bool = False) -> dict[str, Any]:
@@ -91,7 +85,7 @@ async def create_webhook(request: Request) -> Response:
     _apply(endpoint, data)
     endpoint.details = {"signing_secret": svix.new_secret()}
     saved = await caller.sandbox.db.write(lambda conn: store.save(conn, endpoint))
-    signer_of(caller.sandbox).secrets[saved.id] = saved.details["signing_secret"]
+    svix.signer_of(caller.sandbox).secrets[saved.id] = saved.details["signing_secret"]
     caller.sandbox.team.changed(TEAM_TOPIC)
     return answer(
         {"object": "webhook", "id": saved.id, "signing_secret": saved.details["signing_secret"]}
@@ -127,19 +121,9 @@ async def delete_webhook(request: Request) -> Response:
     webhook_id = request.path_params["webhook"]
     endpoint = await caller.sandbox.db.read(lambda conn: _find(conn, webhook_id))
     await caller.sandbox.db.write(lambda conn: store.delete(conn, endpoint.id))
-    signer_of(caller.sandbox).secrets.pop(endpoint.id, None)
+    svix.signer_of(caller.sandbox).secrets.pop(endpoint.id, None)
     caller.sandbox.team.changed(TEAM_TOPIC)
     return answer({"object": "webhook", "id": webhook_id, "deleted": True})
-
-
-async def load_secrets(sandbox: Sandbox) -> None:
-    """At start (and when another replica changed them): the secrets of the webhooks."""
-    found = await sandbox.db.read(lambda conn: store.list_endpoints(conn, "resend"))
-    signer_of(sandbox).secrets = {
-        endpoint.id: str(endpoint.details["signing_secret"])
-        for endpoint in found
-        if endpoint.details.get("signing_secret")
-    }
 
 
 ROUTES = [

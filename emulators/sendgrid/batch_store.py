@@ -7,40 +7,10 @@ import secrets
 import string
 import time
 
-from mailsandbox.storage.db import Migration
-from mailsandbox.storage.migrations import run_statements
 from mailsandbox.storage.sql import Connection
 
 STATUSES = ("pause", "cancel")
 _ALPHABET = string.ascii_letters + string.digits
-
-
-def _migrate_0003(conn: Connection) -> None:
-    run_statements(
-        conn,
-        """CREATE TABLE sendgrid_batches (
-            batch_id VARCHAR NOT NULL, created FLOAT NOT NULL, PRIMARY KEY (batch_id))""",
-        """CREATE TABLE sendgrid_scheduled_sends (
-            batch_id VARCHAR NOT NULL, status VARCHAR NOT NULL, updated FLOAT NOT NULL,
-            PRIMARY KEY (batch_id))""",
-    )
-
-
-def _migrate_0003_postgresql(conn: Connection) -> None:
-    run_statements(
-        conn,
-        """CREATE TABLE sendgrid_batches (
-            batch_id VARCHAR COLLATE "C" NOT NULL, created DOUBLE PRECISION NOT NULL,
-            PRIMARY KEY (batch_id))""",
-        """CREATE TABLE sendgrid_scheduled_sends (
-            batch_id VARCHAR COLLATE "C" NOT NULL, status VARCHAR COLLATE "C" NOT NULL,
-            updated DOUBLE PRECISION NOT NULL, PRIMARY KEY (batch_id))""",
-    )
-
-
-MIGRATIONS = [
-    Migration("sendgrid.0003_batches", _migrate_0003, postgresql=_migrate_0003_postgresql)
-]
 
 
 def create(conn: Connection) -> str:

@@ -1,7 +1,8 @@
 """SendGrid's side of the event engine: which Event Webhooks get an event, the signed POST, and
 how SendGrid's rules decide a message's fate.
 
-Registered by ``install()`` into ``mailsandbox.events.providers``. Events go to every enabled
+Made by :func:`adapter` at the provider's first message or event (``install()`` registers it
+lazily, see ``emulators.common.lazy_hooks``). Events go to every enabled
 ``sendgrid`` endpoint (legacy or multi-webhook) that has the event's SendGrid name switched on,
 batched as one JSON array per POST, ECDSA-signed (``X-Twilio-Email-Event-Webhook-*``) when the
 endpoint's signing is on. Any non-2xx is retried for 24 h.
@@ -30,7 +31,6 @@ from mailsandbox.emulators.sendgrid.event_format import (
     sendgrid_name,
 )
 from mailsandbox.emulators.sendgrid.signing import SendGridSigner
-from mailsandbox.events import providers
 from mailsandbox.events.providers import DAY, OPEN, BaseProvider, Gate, Target
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import webhooks
@@ -111,6 +111,6 @@ class SendGridWebhooks(BaseProvider):
         return body, headers
 
 
-def register(sandbox: Sandbox) -> None:
+def adapter(sandbox: Sandbox) -> SendGridWebhooks:
     signer: SendGridSigner = sandbox.extensions["sendgrid.signer"]
-    providers.register(sandbox, SendGridWebhooks(signer))
+    return SendGridWebhooks(signer)

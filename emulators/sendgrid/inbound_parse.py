@@ -24,11 +24,10 @@ import re
 from typing import Any
 
 from mailsandbox.emulators.sendgrid.parse_api import PROVIDER, parse_settings, setting_json
-from mailsandbox.events import providers
 from mailsandbox.events.dispatcher import Poster
 from mailsandbox.events.outbox import AttemptResult, OutboxItem
 from mailsandbox.events.providers import DAY
-from mailsandbox.inbound import Delivery, InboundMail, RuleMatch, content, forms, routing_of, spam
+from mailsandbox.inbound import Delivery, InboundMail, RuleMatch, content, forms, spam
 from mailsandbox.inbound.delivery import InboundDelivery
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage.messages import MessageSummary
@@ -130,6 +129,9 @@ class ParseDelivery(InboundDelivery):
         return await post(item.url, body, {"Content-Type": content_type, "User-Agent": USER_AGENT})
 
 
-def register(sandbox: Sandbox) -> None:
-    routing_of(sandbox).register(ParseRouter())
-    providers.register(sandbox, ParseDelivery(sandbox))
+def router() -> ParseRouter:
+    return ParseRouter()
+
+
+def delivery(sandbox: Sandbox) -> ParseDelivery:
+    return ParseDelivery(sandbox)

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from mailsandbox.emulators.sendgrid import PARSE as PROVIDER
 from mailsandbox.emulators.sendgrid.auth import authorize
 from mailsandbox.emulators.sendgrid.body import read_object
 from mailsandbox.emulators.sendgrid.errors import SendGridError, not_found
@@ -23,7 +24,6 @@ from mailsandbox.runtime import Sandbox
 from mailsandbox.storage import webhooks as store
 from mailsandbox.storage.sql import Connection
 
-PROVIDER = "sendgrid-parse"
 FLAGS = ("spam_check", "send_raw")
 router = APIRouter(prefix="/v3/user/webhooks/parse", dependencies=[Depends(authorize)])
 

@@ -1,4 +1,4 @@
-"""Transactional templates: their migration (plain SQL) and plain store functions.
+"""Transactional templates: plain store functions (the tables: ``migrations.py``).
 
 The tables are described by the SQLModel classes of ``tables.py`` (checked against a migrated
 database by ``tests/sandbox/storage/test_schema.py``; not imported at run time).
@@ -14,53 +14,7 @@ import uuid
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from mailsandbox.storage.db import Migration
-from mailsandbox.storage.migrations import run_statements
 from mailsandbox.storage.sql import Connection, Row
-
-
-def _migrate_0001(conn: Connection) -> None:
-    run_statements(
-        conn,
-        """CREATE TABLE sendgrid_templates (
-            id VARCHAR NOT NULL, name VARCHAR NOT NULL, generation VARCHAR NOT NULL,
-            updated FLOAT NOT NULL,
-            PRIMARY KEY (id))""",
-        """CREATE TABLE sendgrid_template_versions (
-            id VARCHAR NOT NULL, template_id VARCHAR NOT NULL, name VARCHAR NOT NULL,
-            subject VARCHAR NOT NULL, html_content VARCHAR NOT NULL,
-            plain_content VARCHAR NOT NULL, generate_plain_content BOOLEAN NOT NULL,
-            editor VARCHAR NOT NULL, test_data VARCHAR NOT NULL, active INTEGER NOT NULL,
-            updated FLOAT NOT NULL,
-            PRIMARY KEY (id), FOREIGN KEY(template_id) REFERENCES sendgrid_templates (id))""",
-        "CREATE INDEX ix_sendgrid_template_versions_template_id"
-        " ON sendgrid_template_versions (template_id)",
-    )
-
-
-def _migrate_0001_postgresql(conn: Connection) -> None:
-    run_statements(
-        conn,
-        """CREATE TABLE sendgrid_templates (
-            id VARCHAR COLLATE "C" NOT NULL, name VARCHAR COLLATE "C" NOT NULL,
-            generation VARCHAR COLLATE "C" NOT NULL, updated DOUBLE PRECISION NOT NULL,
-            PRIMARY KEY (id))""",
-        """CREATE TABLE sendgrid_template_versions (
-            id VARCHAR COLLATE "C" NOT NULL, template_id VARCHAR COLLATE "C" NOT NULL,
-            name VARCHAR COLLATE "C" NOT NULL, subject VARCHAR COLLATE "C" NOT NULL,
-            html_content VARCHAR COLLATE "C" NOT NULL, plain_content VARCHAR COLLATE "C" NOT NULL,
-            generate_plain_content INTEGER NOT NULL, editor VARCHAR COLLATE "C" NOT NULL,
-            test_data VARCHAR COLLATE "C" NOT NULL, active INTEGER NOT NULL,
-            updated DOUBLE PRECISION NOT NULL,
-            PRIMARY KEY (id), FOREIGN KEY(template_id) REFERENCES sendgrid_templates (id))""",
-        "CREATE INDEX ix_sendgrid_template_versions_template_id"
-        " ON sendgrid_template_versions (template_id)",
-    )
-
-
-MIGRATIONS = [
-    Migration("sendgrid.0001_templates", _migrate_0001, postgresql=_migrate_0001_postgresql)
-]
 
 
 @dataclass

@@ -5,7 +5,8 @@
 migrations, the SNS signing key and certificate (``sandbox.extensions["ses.sns_signer"]``), the
 account settings, the error handler and the webhook adapter; ``install_routes(app, sandbox)``
 adds the routes (the send paths first, see ``emulators.hot_routes``) at the first request to
-SES, Postmark or Resend (``mailsandbox.api.lazy_routes``).
+SES, Postmark or Resend (``mailsandbox.api.lazy_routes``). The event side (``event_webhooks``,
+SNS's messages, the stores) is imported at the first SES message (``emulators.common.lazy_hooks``).
 """
 
 from __future__ import annotations
@@ -22,21 +23,14 @@ from mailsandbox.api.surface import (
     claims_prefixes,
     rules,
 )
+from mailsandbox.emulators.common import lazy_hooks
 from mailsandbox.emulators.common.errors import install_handler
-from mailsandbox.emulators.hot_routes import include_first
-from mailsandbox.emulators.ses import (
-    config_store,
-    event_webhooks,
-    sending,
-    sns_api,
-    sns_store,
-    template_store,
-)
-from mailsandbox.emulators.ses.account import Account
+from mailsandbox.emulators.ses.account import ACCOUNT, Account
+from mailsandbox.emulators.ses.aws import LINK_PATH
 from mailsandbox.emulators.ses.errors import ERRORS
+from mailsandbox.emulators.ses.migrations import MIGRATIONS
 from mailsandbox.emulators.ses.sigv4 import enforced_key
-from mailsandbox.emulators.ses.sns_messages import LINK_PATH
-from mailsandbox.emulators.ses.sns_signing import CERT_PREFIX, SnsSigner
+from mailsandbox.emulators.ses.sns_signing import CERT_PREFIX, SIGNER, SnsSigner
 from mailsandbox.runtime import Sandbox
 
 # SES v2 under /v2/email; SES v1 and SNS as AWS Query POSTs to / (the UI has no POST /); the
@@ -69,26 +63,25 @@ def install(app: FastAPI, sandbox: Sandbox) -> None:
     """Attach SES's and SNS's tables, signer, error handler and webhook adapter to the app (the
     routes: :func:`install_routes`)."""
     surface_of(app).add(FAMILY)
-    sandbox.migrations.extend(
-        [*template_store.MIGRATIONS, *config_store.MIGRATIONS, *sns_store.MIGRATIONS]
-    )
-    signer = SnsSigner(sandbox.settings.data_dir)
-    sandbox.extensions[sns_api.SIGNER] = signer
+    sandbox.migrations.extend(MIGRATIONS)
+    sandbox.extensions[SIGNER] = SnsSigner(sandbox.settings.data_dir)
     account = Account()
-    sandbox.extensions[sending.ACCOUNT] = account
+    sandbox.extensions[ACCOUNT] = account
 
     async def load_account() -> None:
         await sandbox.db.read(account.load)
 
     sandbox.on_startup.append(load_account)
-    sandbox.team.on_changed(sending.ACCOUNT, load_account)  # (changed on another replica)
+    sandbox.team.on_changed(ACCOUNT, load_account)  # (changed on another replica)
     install_handler(app)
-    event_webhooks.register(sandbox, signer, account)  # delivery events → SNS notifications
+    # delivery events → SNS notifications
+    lazy_hooks.event_webhooks(sandbox, FAMILY.name, f"{__name__}.event_webhooks")
 
 
 def install_routes(app: FastAPI, sandbox: Sandbox) -> None:
     """Add SES's and SNS's routes (imported here: ``mailsandbox.api.lazy_routes`` calls this at
     the first SES request)."""
+    from mailsandbox.emulators.hot_routes import include_first
     from mailsandbox.emulators.ses import (
         query_routes,
         v2_common,
@@ -107,5 +100,5 @@ def install_routes(app: FastAPI, sandbox: Sandbox) -> None:
         v2_common.fallback,
     ):
         app.include_router(router, include_in_schema=False)
-    signer: SnsSigner = sandbox.extensions[sns_api.SIGNER]
+    signer: SnsSigner = sandbox.extensions[SIGNER]
     query_routes.install(app, signer)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from mailsandbox.emulators.ses import config_store
 from mailsandbox.storage.sql import Connection
 
+ACCOUNT = "ses.account"  # its sandbox.extensions key (and team topic)
+
 SENDING = "sending_enabled"
 SUPPRESSED = "suppressed_reasons"
 

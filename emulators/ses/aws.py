@@ -13,6 +13,9 @@ from mailsandbox.emulators.common.ids import new_uuid
 
 ACCOUNT_ID = "123456789012"  # the account id of AWS's own documentation examples
 DEFAULT_REGION = "us-east-1"
+# SubscribeURL and UnsubscribeURL: SNS's are ``https://sns.<region>.amazonaws.com/?Action=...``;
+# here they have a path of their own, so they never share ``GET /`` with the UI's inbox.
+LINK_PATH = "/sns"
 
 
 def new_message_id() -> str:

@@ -1,6 +1,7 @@
 """SES's side of the event engine: which SNS subscriptions get an event, and the signed POST.
 
-Registered by ``install()`` into ``mailsandbox.events.providers``. An event of a message sent
+Made by :func:`adapter` at the provider's first message or event (``install()`` registers it
+lazily, see ``emulators.common.lazy_hooks``). An event of a message sent
 with a configuration set goes to every confirmed http/https subscription of the SNS topics of
 that set's enabled event destinations matching the event's type, one SNS ``Notification`` per
 subscription (the same ``MessageId`` for all the subscriptions of one topic, as SNS does).
@@ -17,9 +18,8 @@ import uuid
 from typing import Any
 
 from mailsandbox.emulators.ses import config_store, event_format, sns_messages, sns_store
-from mailsandbox.emulators.ses.account import Account
-from mailsandbox.emulators.ses.sns_signing import SnsSigner
-from mailsandbox.events import providers
+from mailsandbox.emulators.ses.account import ACCOUNT, Account
+from mailsandbox.emulators.ses.sns_signing import SIGNER, SnsSigner
 from mailsandbox.events.providers import BaseProvider, Target
 from mailsandbox.events.rules import Rule
 from mailsandbox.runtime import Sandbox
@@ -112,7 +112,7 @@ class SesWebhooks(BaseProvider):
         return sns_messages.frame(payloads[0], self.signer)
 
 
-def register(sandbox: Sandbox, signer: SnsSigner, account: Account) -> SesWebhooks:
-    provider = SesWebhooks(signer, account)
-    providers.register(sandbox, provider)
-    return provider
+def adapter(sandbox: Sandbox) -> SesWebhooks:
+    signer: SnsSigner = sandbox.extensions[SIGNER]
+    account: Account = sandbox.extensions[ACCOUNT]
+    return SesWebhooks(signer, account)

@@ -28,7 +28,6 @@ from mailsandbox.emulators.ses.errors import (
 )
 from mailsandbox.emulators.ses.query_context import QueryContext
 from mailsandbox.emulators.ses.sigv4 import Caller, authorize, parse
-from mailsandbox.emulators.ses.sns_messages import LINK_PATH
 from mailsandbox.emulators.ses.sns_signing import CERT_PREFIX, SnsSigner
 
 router = APIRouter()
@@ -82,6 +81,6 @@ def install(app: FastAPI, signer: SnsSigner) -> None:
             return ERRORS.not_found(request)
         return Response(signer.certificate_pem, media_type="application/x-x509-ca-cert")
 
-    app.router.routes.append(Route(LINK_PATH, link, methods=["GET", "HEAD"]))
+    app.router.routes.append(Route(aws.LINK_PATH, link, methods=["GET", "HEAD"]))
     cert_route = CERT_PREFIX + "{name}"
     app.router.routes.append(Route(cert_route, certificate, methods=["GET", "HEAD"]))

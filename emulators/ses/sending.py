@@ -20,7 +20,7 @@ from mailsandbox.emulators import handlebars
 from mailsandbox.emulators.common.addresses import addresses, entry, valid_address
 from mailsandbox.emulators.common.storing import store_all
 from mailsandbox.emulators.ses import aws, config_store, message_build, template_store
-from mailsandbox.emulators.ses.account import Account
+from mailsandbox.emulators.ses.account import ACCOUNT, Account
 from mailsandbox.emulators.ses.errors import (
     ACCOUNT_PAUSED,
     BAD_REQUEST,
@@ -39,7 +39,6 @@ from mailsandbox.ingest import Inbound
 from mailsandbox.runtime import Sandbox
 from mailsandbox.storage.sql import Connection
 
-ACCOUNT = "ses.account"
 MAX_RECIPIENTS = 50
 
 

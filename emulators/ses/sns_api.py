@@ -19,13 +19,12 @@ from mailsandbox.emulators.ses import aws, sns_messages, sns_store
 from mailsandbox.emulators.ses.errors import SNS_INVALID, SNS_NOT_FOUND, SesError
 from mailsandbox.emulators.ses.query import XmlMap
 from mailsandbox.emulators.ses.query_context import Action, QueryContext
-from mailsandbox.emulators.ses.sns_signing import SnsSigner
+from mailsandbox.emulators.ses.sns_signing import SIGNER, SnsSigner
 from mailsandbox.events import outbox
 from mailsandbox.events.access import engine_of
 from mailsandbox.events.providers import Target
 from mailsandbox.storage.sql import Connection
 
-SIGNER = "ses.sns_signer"
 PROVIDER = "ses"
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}(\.fifo)?")
 TOPIC_ATTRIBUTES = ("DisplayName", "Policy", "DeliveryPolicy", "SignatureVersion", "TracingConfig")

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from mailsandbox.emulators.common.events import iso_ms
 from mailsandbox.emulators.ses import aws
+from mailsandbox.emulators.ses.aws import LINK_PATH
 from mailsandbox.emulators.ses.sns_signing import SnsSigner
 from mailsandbox.emulators.ses.sns_store import Subscription, Topic
 
@@ -33,11 +34,6 @@ ORDER = (
     "SigningCertURL",
     "UnsubscribeURL",
 )
-
-
-# SubscribeURL and UnsubscribeURL: SNS's are ``https://sns.<region>.amazonaws.com/?Action=...``;
-# here they have a path of their own, so they never share ``GET /`` with the UI's inbox.
-LINK_PATH = "/sns"
 
 
 def subscribe_url(base_url: str, topic_arn: str, token: str) -> str:

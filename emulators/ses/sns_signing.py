@@ -68,6 +68,7 @@ def string_to_sign(message: dict[str, Any]) -> bytes:
 
 
 CERT_PREFIX = "/SimpleNotificationService-"  # the certificate's path, as SNS names it
+SIGNER = "ses.sns_signer"  # the sandbox.extensions key of the SnsSigner
 
 
 class SnsSigner:

@@ -13,48 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailsandbox.storage.db import Migration
-from mailsandbox.storage.migrations import run_statements
 from mailsandbox.storage.sql import Connection, Row
-
-
-def _migrate_0001(conn: Connection) -> None:
-    run_statements(
-        conn,
-        """CREATE TABLE sns_topics (
-            arn VARCHAR NOT NULL, name VARCHAR NOT NULL, created FLOAT NOT NULL,
-            attributes_json VARCHAR NOT NULL,
-            PRIMARY KEY (arn))""",
-        """CREATE TABLE sns_subscriptions (
-            arn VARCHAR NOT NULL, topic_arn VARCHAR NOT NULL, protocol VARCHAR NOT NULL,
-            endpoint VARCHAR NOT NULL, confirmed INTEGER NOT NULL, token VARCHAR NOT NULL,
-            base_url VARCHAR NOT NULL, created FLOAT NOT NULL, attributes_json VARCHAR NOT NULL,
-            PRIMARY KEY (arn))""",
-        "CREATE INDEX ix_sns_subscriptions_topic_arn ON sns_subscriptions (topic_arn)",
-        "CREATE INDEX ix_sns_subscriptions_token ON sns_subscriptions (token)",
-    )
-
-
-def _migrate_0001_postgresql(conn: Connection) -> None:
-    run_statements(
-        conn,
-        """CREATE TABLE sns_topics (
-            arn VARCHAR COLLATE "C" NOT NULL, name VARCHAR COLLATE "C" NOT NULL,
-            created DOUBLE PRECISION NOT NULL, attributes_json VARCHAR COLLATE "C" NOT NULL,
-            PRIMARY KEY (arn))""",
-        """CREATE TABLE sns_subscriptions (
-            arn VARCHAR COLLATE "C" NOT NULL, topic_arn VARCHAR COLLATE "C" NOT NULL,
-            protocol VARCHAR COLLATE "C" NOT NULL, endpoint VARCHAR COLLATE "C" NOT NULL,
-            confirmed INTEGER NOT NULL, token VARCHAR COLLATE "C" NOT NULL,
-            base_url VARCHAR COLLATE "C" NOT NULL, created DOUBLE PRECISION NOT NULL,
-            attributes_json VARCHAR COLLATE "C" NOT NULL,
-            PRIMARY KEY (arn))""",
-        "CREATE INDEX ix_sns_subscriptions_topic_arn ON sns_subscriptions (topic_arn)",
-        "CREATE INDEX ix_sns_subscriptions_token ON sns_subscriptions (token)",
-    )
-
-
-MIGRATIONS = [Migration("sns.0001_topics", _migrate_0001, postgresql=_migrate_0001_postgresql)]
 
 
 @dataclass

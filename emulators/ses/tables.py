@@ -1,5 +1,5 @@
-"""SES and SNS tables as SQLModel classes: the description of the schema that the stores'
-migrations create (checked by ``tests/sandbox/storage/test_schema.py``). Not imported at run
+"""SES and SNS tables as SQLModel classes: the description of the schema that ``migrations.py``
+creates (checked by ``tests/sandbox/storage/test_schema.py``). Not imported at run
 time: SQLAlchemy costs start-up time."""
 
 from __future__ import annotations

@@ -7,33 +7,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from mailsandbox.storage.db import Migration
-from mailsandbox.storage.migrations import run_statements
 from mailsandbox.storage.sql import Connection
-
-
-def _migrate_0001(conn: Connection) -> None:
-    run_statements(
-        conn,
-        """CREATE TABLE ses_templates (
-            name VARCHAR NOT NULL, subject VARCHAR NOT NULL, text VARCHAR NOT NULL,
-            html VARCHAR NOT NULL, created FLOAT NOT NULL, tags_json VARCHAR NOT NULL,
-            PRIMARY KEY (name))""",
-    )
-
-
-def _migrate_0001_postgresql(conn: Connection) -> None:
-    run_statements(
-        conn,
-        """CREATE TABLE ses_templates (
-            name VARCHAR COLLATE "C" NOT NULL, subject VARCHAR COLLATE "C" NOT NULL,
-            text VARCHAR COLLATE "C" NOT NULL, html VARCHAR COLLATE "C" NOT NULL,
-            created DOUBLE PRECISION NOT NULL, tags_json VARCHAR COLLATE "C" NOT NULL,
-            PRIMARY KEY (name))""",
-    )
-
-
-MIGRATIONS = [Migration("ses.0001_templates", _migrate_0001, postgresql=_migrate_0001_postgresql)]
 
 
 @dataclass

@@ -5,7 +5,9 @@ Why: importing their modules and building their routes took ~100 ms of CPU of th
 pytest session uses the REST API and perhaps one provider, a CI job may never open the UI.
 Everything else of those add-ons is still installed at start-up by their ``install()``: surface
 families (so claims, policies and error shapes are known before any route), migrations,
-signers, webhook adapters, exception handlers, static files. Only the routes wait.
+signers, exception handlers, static files. Only the routes wait here; the providers' webhook
+adapters and inbound routers are registered at start-up and imported at their first message
+(``emulators/common/lazy_hooks.py``).
 
 When: a unit of routes is included before the router sees the first request whose surface
 family is one of the unit's (the middleware runs inside the security guards, which record the

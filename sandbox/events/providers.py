@@ -1,7 +1,9 @@
 """The small protocol provider adapters implement so the core can send their webhooks.
 
-The core never imports an emulator: each emulator's ``install()`` registers an adapter with
-:func:`register` (kept in ``sandbox.extensions["webhook_providers"]``). The engine asks the
+The core never imports an emulator: each emulator's ``install()`` registers the function
+that makes its adapter with :func:`register` (kept in ``sandbox.extensions
+["webhook_providers"]``); the adapter, and the modules it imports, is made at the first
+:func:`get` of its name: the first message or event of that provider. The engine asks the
 adapter of an event's provider where to send it (``targets``), what to send (``payload``,
 stored in the outbox at once) and, at dispatch, how to frame and sign a POST (``request``) and
 whether a failed status is worth retrying. :class:`BaseProvider` holds the shared defaults,
@@ -18,10 +20,12 @@ provider's own test addresses their outcome (Postmark's bounce-testing domain, R
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mailsandbox.events.rules import Rule
+from mailsandbox.lazy import Lazy
 from mailsandbox.storage.events import DeliveryEvent
 from mailsandbox.storage.messages import MessageSummary
 from mailsandbox.storage.sql import Connection
@@ -190,11 +194,12 @@ class BaseProvider:
 DEFAULT = BaseProvider()
 
 
-def register(sandbox: Sandbox, provider: WebhookProvider) -> None:
-    """Called by an emulator's ``install()`` to plug its webhooks into the engine."""
-    sandbox.extensions.setdefault(REGISTRY_KEY, {})[provider.name] = provider
+def register(sandbox: Sandbox, name: str, make: Callable[[], WebhookProvider]) -> None:
+    """Called by an emulator's ``install()``: the adapter of provider ``name`` is ``make()``,
+    made at its first :func:`get` (``make`` imports the provider's modules)."""
+    sandbox.extensions.setdefault(REGISTRY_KEY, {})[name] = Lazy(make)
 
 
 def get(sandbox: Sandbox, name: str) -> WebhookProvider:
-    found: WebhookProvider | None = sandbox.extensions.get(REGISTRY_KEY, {}).get(name)
-    return found if found is not None else DEFAULT
+    found: Lazy[WebhookProvider] | None = sandbox.extensions.get(REGISTRY_KEY, {}).get(name)
+    return found.get() if found is not None else DEFAULT

@@ -9,18 +9,23 @@ Evaluated: mail that came in over SMTP and mail composed as inbound (UI, ``POST
 /api/v1/inbound``); never the ESP send APIs (outbound), and never a message that carries
 :data:`HOP_HEADER` (one a route re-ingested), so a route cannot loop. Once the message is
 committed (its ``new`` bus event) the webhook dispatcher is woken for the rows it wrote.
+
+The emulators register a function that makes their router: it is made (its modules imported)
+at the first inbound mail, on whichever thread the hook runs (:class:`mailsandbox.lazy.Lazy`).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from mailsandbox import bus
 from mailsandbox.events import outbox
 from mailsandbox.events.access import engine_of
 from mailsandbox.events.providers import Target
-from mailsandbox.inbound.model import HOP_HEADER, META_KEY, InboundMail, InboundRouter
+from mailsandbox.inbound.model import HOP_HEADER, META_KEY, InboundMail, InboundRouter, RuleMatch
+from mailsandbox.lazy import Lazy
 from mailsandbox.storage.messages import NewMessage
 from mailsandbox.storage.sql import Connection
 
@@ -40,17 +45,29 @@ def has_hop(raw: bytes) -> bool:
     return head.startswith(_HOP) or b"\n" + _HOP in head
 
 
+class LazyRouter:
+    """A router made at the first mail it is asked about (``make`` imports its modules)."""
+
+    def __init__(self, name: str, make: Callable[[], InboundRouter]) -> None:
+        self.name = name
+        self.router = Lazy(make)
+
+    def route(self, conn: Connection, mail: InboundMail) -> list[RuleMatch]:
+        return self.router.get().route(conn, mail)
+
+
 class InboundRouting:
     """The routers of the installed emulators, and the ingest hook that asks them."""
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self.routers: list[InboundRouter] = []
+        self.routers: list[LazyRouter] = []
         self._lock = threading.Lock()  # the hook may run on the writer thread
         self._written: set[str] = set()  # messages whose outbox rows await their commit
 
-    def register(self, router: InboundRouter) -> None:
-        self.routers.append(router)
+    def register(self, name: str, make: Callable[[], InboundRouter]) -> None:
+        """Register the router ``make()`` returns (``name``'s), made at the first inbound mail."""
+        self.routers.append(LazyRouter(name, make))
 
     def prepare(self, conn: Connection, new: NewMessage) -> None:
         """Prepare hook: evaluate every router's rules; write the outbox rows and the record."""
