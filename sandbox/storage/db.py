@@ -91,6 +91,9 @@ class Backend(Protocol):
 
     name: str  # SQLITE or POSTGRESQL
     inline_writes: bool  # may small writes run on the event loop (see Database.schedule)
+    # Seconds the writer waits for more jobs before a transaction, when the last one had
+    # company (see Database._write_loop); 0: none.
+    group_commit_delay: float
     shared: bool  # several processes may use the database at once (team mode)
 
     def check(self) -> None: ...
@@ -426,9 +429,16 @@ class Database:
         return self.submit(fn).result()
 
     def _write_loop(self) -> None:
+        delay = self.backend.group_commit_delay
+        company = False  # the last transaction had more than one job
         try:
             while True:
                 job: WriteJob | None = self._jobs.get()
+                if delay and company and job is not None:
+                    # Jobs are arriving together: let more join this transaction. (Each
+                    # costs its waits for the server and the thread hand-overs whatever
+                    # its size; a lone writer never waits here.)
+                    time.sleep(delay)
                 batch: list[WriteJob] = []
                 while job is not None:
                     batch.append(job)
@@ -440,6 +450,7 @@ class Database:
                         break
                 if batch:
                     self._run_batch(batch)
+                company = len(batch) > 1
                 if job is None:  # closing: everything queued before was written
                     return
         finally:

@@ -145,6 +145,7 @@ class SqliteBackend:
     # file's transaction is quicker than two thread hand-overs.
     inline_writes = True
     shared = False  # one process per file
+    group_commit_delay = 0.0  # (small writes are written on the event loop, see Database)
 
     def __init__(self, path: Path, attachments: Sequence[Attachment] = ()) -> None:
         self.path = path
