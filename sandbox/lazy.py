@@ -26,10 +26,6 @@ class Lazy(Generic[T]):
         self._made: list[T] = []  # empty until made (T may be any value, None included)
         self._lock = threading.Lock()
 
-    @property
-    def made(self) -> bool:
-        return bool(self._made)
-
     def get(self) -> T:
         if not self._made:
             with self._lock:

@@ -19,9 +19,9 @@ def test_nothing_is_made_before_the_first_get() -> None:
         return made[-1]
 
     lazy = Lazy(make)
-    assert not lazy.made and made == []
+    assert made == []
     first = lazy.get()
-    assert lazy.made and made == [first] and lazy.get() is first
+    assert made == [first] and lazy.get() is first
 
 
 def test_threads_asking_at_once_get_the_one_object() -> None:

@@ -16,6 +16,7 @@ from mailsandbox.pg_indexer import PgIndexer, move_pending
 from mailsandbox.storage import messages, search
 from mailsandbox.storage.db import Database
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
+from mailsandbox.storage.sql import Connection
 from tests.postgres import Cluster
 from tests.waiting import eventually
 
@@ -61,8 +62,8 @@ def _where(database: Database) -> tuple[int, int]:
 
 
 def _answers(database: Database) -> list[tuple[int, list[str]]]:
-    def read(conn: object) -> list[tuple[int, list[str]]]:
-        pages = [search.search(conn, query) for query in QUERIES]  # type: ignore[arg-type]
+    def read(conn: Connection) -> list[tuple[int, list[str]]]:
+        pages = [search.search(conn, query) for query in QUERIES]
         return [(page.total, [m.id for m in page.messages]) for page in pages]
 
     return database.read_sync(read)
