@@ -506,9 +506,10 @@ class Database:
         """Run ``jobs`` in one transaction and commit; the results (raises on failure, the
         transaction left to roll back). The jobs are written to be rerun (see ``on_rollback``)."""
         read_ahead = self.read_ahead
-        wanted = sum(job.seqs for job in jobs)
-        if wanted and self.reserve is not None:
-            read_ahead = [*read_ahead, self.reserve(wanted)]
+        if self.reserve is not None and is_postgresql(conn):  # (SQLite sends nothing ahead)
+            wanted = sum(job.seqs for job in jobs)
+            if wanted:
+                read_ahead = [*read_ahead, self.reserve(wanted)]
         return transaction(
             conn,
             lambda: [job.fn(conn) for job in jobs],
