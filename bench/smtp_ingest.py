@@ -10,7 +10,10 @@ Each server runs in its own process, a **fresh process for every measurement** (
   ``~/.cache/mailsandbox-bench/maildump``, on first use, and run as its README says
   (``maildump --smtp-port P --http-port H``), twice: with ``--db FILE`` (durable, as the
   sandbox is) and without, its default, an in-memory database (what issue 19's table
-  measured, judging by its figures).
+  measured, judging by its figures);
+* with ``--floor``, ``aiosmtpd + SQLite insert``: the sink committing each message's bytes to
+  SQLite before its 250 (``bench/aiosmtpd_sink.py --store``): what durability alone costs,
+  with no parsing, no metadata and no search index.
 
 One asyncio client sends 5 KB messages over 1 and over 8 connections, one command per round
 trip as Postfix's ``smtp-source`` does (the method of issue 19's table; neither stock aiosmtpd
@@ -37,13 +40,14 @@ tree's. With PostgreSQL, each measurement also reports the share of the machine'
 the replicas, by the PostgreSQL server (postmaster and backends) and by this load generator.
 
     .venv/bin/python bench/smtp_ingest.py [--messages 2000] [--rounds 3] [--pipelining]
-        [--postgres [--baseline COMMIT]] [--no-maildump]
+        [--postgres [--baseline COMMIT]] [--no-maildump] [--floor]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -67,6 +71,7 @@ FROM, TO = "bench@example.com", "inbox@example.com"
 QUEUED = re.compile(rb"queued as (\w+)")
 BENCH = Path(__file__).resolve().parent
 MAILDUMP = "maildump==1.0"
+FLOOR = "aiosmtpd + SQLite insert"
 
 
 def free_port() -> int:
@@ -369,12 +374,20 @@ class Cell:
     db: Path | str | None = None
     http_ports: list[int] = field(default_factory=list)
     cleanup: Callable[[], None] | None = None
+    stored: Callable[[], int] | None = None  # the floor's: rows in its database
 
     def finish(self) -> str:
         """Kill the server; for a sandbox, check that every acknowledged message was listed
-        by the API and stored after ``kill -9`` (raises if not). A line for the report."""
+        by the API and stored after ``kill -9``; for the floor, that as many rows as
+        acknowledgements were stored (raises if not). A line for the report."""
         procs = [launched.proc for launched in self.launched]
         try:
+            if self.stored is not None:
+                kill_all(procs)
+                rows, acked = self.stored(), len(self.target.acks)
+                if rows != acked:
+                    raise RuntimeError(f"{self.target.name}: {acked} acknowledged, {rows} stored")
+                return f"; acknowledged {acked}, after kill -9 {rows}"
             if self.db is None:
                 return ""
             acks = self.target.acks
@@ -404,6 +417,20 @@ def sink_cell(workdir: Path) -> Cell:
     port = free_port()
     launched = launch([sys.executable, str(BENCH / "aiosmtpd_sink.py"), str(port)], port)
     return Cell(Target("aiosmtpd sink", [port], [launched.proc.pid], []), [launched])
+
+
+def floor_cell(workdir: Path) -> Cell:
+    """The sink committing each message's bytes to SQLite before its 250 (``--floor``)."""
+    port = free_port()
+    command = [sys.executable, str(BENCH / "aiosmtpd_sink.py"), str(port)]
+    db = workdir / "floor.db"
+    launched = launch([*command, "--store", str(db)], port)
+
+    def stored() -> int:
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM mail").fetchone()[0])
+
+    return Cell(Target(FLOOR, [port], [launched.proc.pid], []), [launched], stored=stored)
 
 
 def maildump_server(program: Path, on_disk: bool) -> Server:
@@ -506,19 +533,23 @@ def report(
         )
     print()
     for server in servers:
-        if not server.name.startswith("mailsandbox"):
+        if not server.name.startswith("mailsandbox") and server.name != FLOOR:
             continue
         bases = [(s.name, 0.9 if s.name.startswith("maildump") else 0.8) for s in servers]
         for base, goal in bases:
-            if base.startswith("mailsandbox"):
+            if base.startswith("mailsandbox") or base == server.name:
                 continue
+            if server.name == FLOOR and base != "aiosmtpd sink":
+                continue  # the floor is measured against the sink only
             ratios = []
             for conns in (1, 8):
                 ours, theirs = med(server.name, conns, "rate"), med(base, conns, "rate")
                 if ours is not None and theirs is not None:
                     ratios.append(f"{ours / theirs:.2f}x at {conns} connection(s)")
             if ratios:
-                print(f"{server.name} / {base}: {', '.join(ratios)} (target >= {goal}x)")
+                floor = FLOOR in (server.name, base)
+                bar = "the floor: no target" if floor else f"target >= {goal}x"
+                print(f"{server.name} / {base}: {', '.join(ratios)} ({bar})")
     team = [s.name for s in servers if s.name.startswith("mailsandbox postgresql")]
     if team:
         cpu_split(team, results, med)
@@ -567,6 +598,9 @@ def main() -> int:
     )
     parser.add_argument("--no-maildump", action="store_true", help="leave maildump out")
     parser.add_argument(
+        "--floor", action="store_true", help="also the sink storing each message in SQLite"
+    )
+    parser.add_argument(
         "--postgres", action="store_true", help="also PostgreSQL: one replica and two"
     )
     parser.add_argument(
@@ -578,6 +612,8 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="mailsandbox-bench-"))
     servers = [Server("aiosmtpd sink", sink_cell)]
+    if args.floor:
+        servers.append(Server(FLOOR, floor_cell))
     if args.pipelining and not args.no_maildump:  # 20-100 msg/s: minutes per cell
         print("--pipelining: maildump left out (pipelined, it stalls ~40 ms per message)")
     elif not args.no_maildump:
