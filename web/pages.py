@@ -97,7 +97,14 @@ async def inbox_context(
     generation, cached = cache.generation, cache.get() if visible is None else None
     page = await sandbox.db.read(
         lambda conn: queries.load_inbox(
-            conn, state.q, state.start, state.inbox, cached, limit=state.limit, visible=visible
+            conn,
+            state.q,
+            state.start,
+            state.inbox,
+            cached,
+            limit=state.limit,
+            visible=visible,
+            beside=sandbox.db.read_beside,
         )
     )
     if cached is None and page.overview is not None and visible is None:

@@ -74,11 +74,13 @@ def load_inbox(
     overview: Overview | None = None,
     limit: int = PAGE_SIZE,
     visible: Visible = None,
+    beside: search.Beside | None = None,
 ) -> InboxPage:
     """One page of the inbox, newest first; a non-empty ``query`` uses the shared search.
 
     ``overview`` (store-wide counts and inbox names) is read unless a cached one is given.
-    With ``visible`` (a scoped login's inboxes), only their messages count.
+    With ``visible`` (a scoped login's inboxes), only their messages count. ``beside``: see
+    :func:`mailsandbox.storage.search.search`.
     """
     overview = overview or read_overview(conn, visible)
     all_total, all_unread = overview.total, overview.unread
@@ -94,7 +96,13 @@ def load_inbox(
         return page
     try:
         found = search.search(
-            conn, query, start=start, limit=limit, inbox=inbox or None, visible=visible
+            conn,
+            query,
+            start=start,
+            limit=limit,
+            inbox=inbox or None,
+            visible=visible,
+            beside=beside,
         )
     except search.SearchError as exc:
         page.error = str(exc) or "Invalid search"

@@ -86,7 +86,14 @@ async def search_messages(
     try:
         page = await sandbox.db.read(
             lambda conn: finder.search(
-                conn, query, start=start_n, limit=limit_n, tz=tz, inbox=inbox, visible=visible
+                conn,
+                query,
+                start=start_n,
+                limit=limit_n,
+                tz=tz,
+                inbox=inbox,
+                visible=visible,
+                beside=sandbox.db.read_beside,
             )
         )
     except finder.SearchError as exc:

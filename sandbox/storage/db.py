@@ -584,6 +584,17 @@ class Database:
     def read_sync(self, fn: Callable[[Connection], T]) -> T:
         return fn(self._reader())
 
+    def read_beside(self, fn: Callable[[Connection], T]) -> concurrent.futures.Future[T]:
+        """From inside a read: run ``fn(conn)`` on another reader thread's connection, while
+        the caller carries on with part of its work (``search``'s split count).
+
+        The caller must not wait for the future unless it has started: it cancels it
+        (``Future.cancel`` succeeds only before a thread takes it) and does that part itself.
+        Reads that wait only for running reads cannot deadlock the pool. No read barrier: the
+        calling read waited for it already.
+        """
+        return self._readers.submit(lambda: fn(self._reader()))
+
 
 __all__ = [
     "NOT_NEEDED",

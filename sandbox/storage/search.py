@@ -17,7 +17,10 @@ in most messages, evaluating the FTS5 phrase is the cost, and the general SQL ev
 twice and joins each of the many matches to ``messages``. Here it is evaluated in full once, to
 count the matches in the index itself (the unread ones through the smaller side of the read
 index), and the page comes from the newest matching rowids, which FTS5 yields without
-evaluating the rest, checked against the ``created`` order (:func:`_newest_first`).
+evaluating the rest, checked against the ``created`` order (:func:`_newest_first`). Given a
+``beside`` (another reader thread's connection, ``Database.read_beside``), that count is split
+in two halves of the rowids counted at once on two cores, when both connections see the same
+index (:func:`_split_count`).
 
 On PostgreSQL the same language compiles to the same conditions but for two pieces: free text
 is ``LIKE '%term%'`` on the search texts (``messages_fts``, whose trigram GIN index answers
@@ -29,9 +32,11 @@ folds exactly ASCII, too). Every query takes the general road there.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -61,6 +66,11 @@ MAX_SIZE = 2**62  # SQLite integers are 64-bit
 FIRST_PASS = 5000  # matches collected in the first pass (see ``search``)
 READ_SIDE = 5000  # read-index entries looked at to pick the smaller side (see ``_fts_counts``)
 ORDER = "ORDER BY created DESC, seq DESC"
+
+
+Counts = tuple[int, int]  # matches, and those among the listed (read or unread) seqs
+# Runs a read on another reader thread's connection (``Database.read_beside``).
+Beside = Callable[[Callable[[Connection], Counts | None]], Future[Counts | None]]
 
 
 class SearchError(ValueError):
@@ -561,7 +571,7 @@ def _count_flag(conn: Connection, read: int, limit: int) -> int:
     return int(conn.execute(sql, (read, limit + 1)).fetchone()[0])
 
 
-def _fts_counts(conn: Connection, match: str) -> tuple[int, int]:
+def _fts_counts(conn: Connection, match: str, beside: Beside | None = None) -> tuple[int, int]:
     """(matches, unread matches) of an FTS expression, evaluating it once.
 
     Every FTS row is a stored message (rows are written for existing messages and deleted with
@@ -570,14 +580,20 @@ def _fts_counts(conn: Connection, match: str) -> tuple[int, int]:
     ``read = 0`` seqs, or the matches less those in the ``read = 1`` list: the read list
     unless it is long (over ``READ_SIDE``) and the unread one is not. SQLite builds that list
     (from the read index) into an in-memory index once and probes it per match; an empty list
-    needs no probing at all. (``read`` is 0 or 1.)
+    needs no probing at all. (``read`` is 0 or 1.) With ``beside``, and a list of at most
+    ``READ_SIDE`` seqs, the count is split in two (:func:`_split_count`).
     """
     side, size = 1, _count_flag(conn, 1, READ_SIDE)
     if size > READ_SIDE:
         unread_size = _count_flag(conn, 0, READ_SIDE)
         if unread_size <= READ_SIDE:
             side, size = 0, unread_size
-    if size == 0:
+    split = None
+    if beside is not None and size <= READ_SIDE:
+        split = _split_count(conn, match, side if size else None, beside)
+    if split is not None:
+        total, on_side = split
+    elif size == 0:
         sql = "SELECT COUNT(*), 0 FROM messages_fts WHERE messages_fts MATCH ?"
         total, on_side = _execute(conn, sql, [match])[0]
     else:
@@ -587,6 +603,64 @@ def _fts_counts(conn: Connection, match: str) -> tuple[int, int]:
         )
         total, on_side = _execute(conn, sql, [side, match])[0]
     return int(total), int(total - on_side if side else on_side)
+
+
+# FTS5's structure record (rowid 10 of its data table): the list of the index's segments,
+# with a counter of every segment written. Any change to the index (rows added or deleted,
+# segments merged) writes it, and segments are never changed in place: the same record, the
+# same index.
+_STRUCTURE = "SELECT block FROM messages_fts_data WHERE id = 10"
+_COUNT_LISTED = (
+    "SELECT COUNT(*), COALESCE(SUM(rowid IN (SELECT value FROM json_each(?))), 0)"
+    " FROM messages_fts WHERE messages_fts MATCH ? AND rowid {} ?"
+)
+_OLDER, _NEWER = _COUNT_LISTED.format("<="), _COUNT_LISTED.format(">")
+
+
+def _split_count(conn: Connection, match: str, side: int | None, beside: Beside) -> Counts | None:
+    """(matches, matches among the seqs whose ``read`` is ``side``) of an FTS expression,
+    counted in two halves at once: the older rowids on another reader thread's connection,
+    the newer ones here. Each evaluation runs in SQLite's C code without the GIL, so on two
+    cores a word found in most messages is counted in about half the time (bench/README.md,
+    "Fifth pass of issue 19"). None if there is no message at all, or no reader to ask.
+
+    Exact, or not used. ``side``'s seqs are listed here (at most ``READ_SIDE``), so both halves
+    probe the same list; and the other connection counts only if it sees the same index as
+    this snapshot (the same structure record), else this connection counts both halves. So
+    does it when no reader thread took the other half by the time this one is counted: the
+    future is cancelled (a queued read is never waited for, which keeps a busy pool from
+    deadlocking).
+    """
+    middle = conn.execute("SELECT (MIN(seq) + MAX(seq)) / 2 FROM messages").fetchone()[0]
+    if middle is None:
+        return None
+    listed = "[]"
+    if side is not None:
+        sql = "SELECT json_group_array(seq) FROM messages WHERE read = ?"
+        listed = conn.execute(sql, (side,)).fetchone()[0]
+    structure = conn.execute(_STRUCTURE).fetchone()
+    args = [listed, match, middle]
+
+    def older(other: Connection) -> Counts | None:
+        with _snapshot(other):
+            if other.execute(_STRUCTURE).fetchone() != structure:
+                return None  # the index changed between the two snapshots
+            total, listed_matches = other.execute(_OLDER, args).fetchone()
+            return int(total), int(listed_matches)
+
+    try:
+        future = beside(older)
+    except RuntimeError:  # the readers are shutting down
+        return None
+    newer_total, newer_listed = _execute(conn, _NEWER, args)[0]
+    counted = None
+    if not future.cancel():
+        with contextlib.suppress(Exception):  # (counted again here, with the error if real)
+            counted = future.result()
+    if counted is None:
+        older_total, older_listed = _execute(conn, _OLDER, args)[0]
+        counted = int(older_total), int(older_listed)
+    return int(newer_total) + counted[0], int(newer_listed) + counted[1]
 
 
 def _newest_first(conn: Connection, match: str, start: int, end: int) -> list[int] | None:
@@ -626,7 +700,12 @@ def _newest_first(conn: Connection, match: str, start: int, end: int) -> list[in
 
 
 def _search_free_text(
-    conn: Connection, where: Condition, match: str, start: int, limit: int
+    conn: Connection,
+    where: Condition,
+    match: str,
+    start: int,
+    limit: int,
+    beside: Beside | None = None,
 ) -> SearchPage:
     """A query of free-text terms only: ``where`` compiled, ``match`` its FTS expression.
 
@@ -651,7 +730,7 @@ def _search_free_text(
         unread = sum(1 for row in first if not row[1])
         seqs = [row[0] for row in first[_page(start, limit)]] if limit != 0 else []
         return SearchPage(_fetch(conn, seqs), len(first), unread)
-    total, unread = _fts_counts(conn, match)
+    total, unread = _fts_counts(conn, match, beside)
     page: list[int] | None = [] if limit == 0 else None
     if page is None and limit > 0 and start + limit <= FIRST_PASS:
         page = _newest_first(conn, match, start, start + limit)
@@ -675,12 +754,14 @@ def search(
     tz: str | None = None,
     inbox: str | None = None,
     visible: Visible = None,
+    beside: Beside | None = None,
 ) -> SearchPage:
     """Messages matching ``query``, newest first; ``limit=0`` counts without listing.
 
     On SQLite, queries of free-text terms only take :func:`_search_free_text`; all others,
     and every query on PostgreSQL, :func:`_search_general`. Every statement (compiling's
-    included) reads the same snapshot.
+    included) reads the same snapshot. ``beside`` lets a big count use a second reader
+    thread (``Database.read_beside``).
     """
     start = max(start, 0)
     with _snapshot(conn):
@@ -695,7 +776,7 @@ def search(
         )
         match = _fts_only(query, inbox) if visible is None else None  # (the index knows no inbox)
         if match is not None:
-            return _search_free_text(conn, where, match, start, limit)
+            return _search_free_text(conn, where, match, start, limit, beside)
         return _search_general(conn, where, start, limit)
 
 

@@ -9,6 +9,7 @@ stored search text, sorted by ``created DESC, seq DESC``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from mailsandbox.ingest import Inbound, prepare
 from mailsandbox.storage import messages, search
 from mailsandbox.storage.db import Database
 from mailsandbox.storage.migrations import CORE_MIGRATIONS
+from mailsandbox.storage.search import Beside
 from mailsandbox.storage.sql import Connection, Row, is_postgresql
 from tests.conftest import Databases
+from tests.waiting import eventually
 
 COUNT = 40
 FIRST_PASS = 6  # far fewer than the matches of "refund" (and of "refund invoice")
@@ -266,3 +269,138 @@ def test_matches_around_the_first_pass_size(
             assert [m.seq for m in page.messages] == [seq for seq, _ in hits[start:stop]]
 
     db.read_sync(check)
+
+
+# --- a big count split over two reader threads (SQLite) --------------------------------------
+SPLIT_QUERIES = ["refund", "REFUND invoice", "number"]  # 34, 11 and 40 of the 40 messages
+
+
+def _beside_started(database: Database, futures: list[Future[search.Counts | None]]) -> Beside:
+    """``read_beside`` returning once a reader thread runs the other half: on tables this
+    small the caller would otherwise finish its half first, cancel, and count both itself."""
+
+    def beside(fn: Callable[[Connection], search.Counts | None]) -> Future[search.Counts | None]:
+        future = database.read_beside(fn)
+        eventually(lambda: future.running() or future.done(), what="a reader thread took it")
+        futures.append(future)
+        return future
+
+    return beside
+
+
+def _older_halves_counted_here(monkeypatch: pytest.MonkeyPatch) -> list[list[object]]:
+    """The older halves the searching connection counts itself (the other reader's never
+    go through ``_execute``)."""
+    counted: list[list[object]] = []
+    original = search._execute
+
+    def spy(conn: Connection, sql: str, args: list[object]) -> list[Row]:
+        if sql == search._OLDER:
+            counted.append(args)
+        return original(conn, sql, args)
+
+    monkeypatch.setattr(search, "_execute", spy)
+    return counted
+
+
+def _check_split(
+    database: Database, beside: Beside, before: Callable[[], object] = lambda: None
+) -> None:
+    """Every split query's counts and first page equal the brute-force answer of the same
+    snapshot (``before`` runs inside it, before the search)."""
+
+    def check(conn: Connection) -> None:
+        conn.execute("BEGIN")
+        try:
+            for query in SPLIT_QUERIES:
+                hits = expected(conn, query.lower().split())
+                assert len(hits) > FIRST_PASS  # counted in the index
+                before()
+                page = search.search(conn, query, limit=3, beside=beside)
+                unread = sum(1 for _, read in hits if not read)
+                assert (page.total, page.unread) == (len(hits), unread), query
+                assert [m.seq for m in page.messages] == [seq for seq, _ in hits[:3]], query
+        finally:
+            conn.execute("COMMIT")
+
+    database.read_sync(check)
+
+
+@pytest.mark.sqlite_only  # (PostgreSQL takes the general road)
+@pytest.mark.parametrize("read", ["none", "all", "three", "one"])  # a read side of ≤ READ_SIDE
+def test_a_split_count_agrees_with_brute_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read: str, databases: Databases
+) -> None:
+    """The older half counted on another reader thread, the newer here: the same counts
+    (matches, unread matches: through the read list or the unread one) and page."""
+    monkeypatch.setattr(search, "FIRST_PASS", FIRST_PASS)
+    monkeypatch.setattr(search, "READ_SIDE", 5)
+    database = _build(databases.new(tmp_path), CLOCKS["steady"], READ[read])
+    futures: list[Future[search.Counts | None]] = []
+    counted_here = _older_halves_counted_here(monkeypatch)
+    try:
+        for flipped in (False, True):
+            if flipped:  # the other side of the read index is the small one now
+                database.write_sync(
+                    lambda conn: conn.execute("UPDATE messages SET read = 1 - read")
+                )
+            _check_split(database, _beside_started(database, futures))
+    finally:
+        database.close()
+    assert len(futures) == 2 * len(SPLIT_QUERIES)
+    assert all(future.result() is not None for future in futures)  # counted over there
+    assert counted_here == []  # and used
+
+
+@pytest.mark.sqlite_only
+def test_a_split_count_ignores_a_half_counted_on_a_newer_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, databases: Databases
+) -> None:
+    """An old message matching every query is deleted (with its index row) after the search's
+    snapshot began: the other reader sees a different index, whose older half lacks it, so
+    that half is not used and the counts stay the snapshot's."""
+    monkeypatch.setattr(search, "FIRST_PASS", FIRST_PASS)
+    database = _build(databases.new(tmp_path), CLOCKS["steady"], READ["one"])
+    futures: list[Future[search.Counts | None]] = []
+    oldest = "SELECT MIN(rowid) FROM messages_fts WHERE messages_fts MATCH 'refund AND invoice'"
+    counted_here = _older_halves_counted_here(monkeypatch)
+
+    def delete_the_oldest_match() -> None:
+        database.write_sync(
+            lambda conn: messages.delete_by_seqs(conn, [conn.execute(oldest).fetchone()[0]])
+        )
+
+    try:
+        _check_split(database, _beside_started(database, futures), delete_the_oldest_match)
+        left = database.read_sync(lambda conn: conn.execute("SELECT COUNT(*) FROM messages"))
+        assert left.fetchone()[0] == COUNT - len(SPLIT_QUERIES)
+    finally:
+        database.close()
+    assert [future.result() for future in futures] == [None] * len(SPLIT_QUERIES)
+    assert len(counted_here) == len(SPLIT_QUERIES)
+
+
+@pytest.mark.sqlite_only
+def test_a_split_count_not_taken_by_a_reader_is_counted_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, databases: Databases
+) -> None:
+    """No reader thread free (the future never starts): the caller cancels it and counts
+    both halves itself, without waiting."""
+    monkeypatch.setattr(search, "FIRST_PASS", FIRST_PASS)
+    database = _build(databases.new(tmp_path), CLOCKS["steady"], READ["three"])
+    queued: list[Future[search.Counts | None]] = []
+    counted_here = _older_halves_counted_here(monkeypatch)
+
+    def never_started(
+        fn: Callable[[Connection], search.Counts | None],
+    ) -> Future[search.Counts | None]:
+        queued.append(Future())
+        return queued[-1]
+
+    try:
+        _check_split(database, never_started)
+    finally:
+        database.close()
+    assert len(queued) == len(SPLIT_QUERIES)
+    assert all(future.cancelled() for future in queued)
+    assert len(counted_here) == len(SPLIT_QUERIES)
