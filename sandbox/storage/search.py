@@ -605,11 +605,15 @@ def _fts_counts(conn: Connection, match: str, beside: Beside | None = None) -> t
     return int(total), int(total - on_side if side else on_side)
 
 
-# FTS5's structure record (rowid 10 of its data table): the list of the index's segments,
-# with a counter of every segment written. Any change to the index (rows added or deleted,
-# segments merged) writes it, and segments are never changed in place: the same record, the
-# same index.
-_STRUCTURE = "SELECT block FROM messages_fts_data WHERE id = 10"
+def _index_structure(conn: Connection) -> bytes | None:
+    """FTS5's structure record (rowid 10 of its data table): the list of the index's segments,
+    with a counter of every segment written. Any change to the index (rows added or deleted,
+    segments merged) rewrites it, and segments are never changed in place: the same record,
+    the same index."""
+    row = conn.execute("SELECT block FROM messages_fts_data WHERE id = 10").fetchone()
+    return None if row is None else bytes(row[0])
+
+
 _COUNT_LISTED = (
     "SELECT COUNT(*), COALESCE(SUM(rowid IN (SELECT value FROM json_each(?))), 0)"
     " FROM messages_fts WHERE messages_fts MATCH ? AND rowid {} ?"
@@ -638,12 +642,12 @@ def _split_count(conn: Connection, match: str, side: int | None, beside: Beside)
     if side is not None:
         sql = "SELECT json_group_array(seq) FROM messages WHERE read = ?"
         listed = conn.execute(sql, (side,)).fetchone()[0]
-    structure = conn.execute(_STRUCTURE).fetchone()
+    structure = _index_structure(conn)
     args = [listed, match, middle]
 
     def older(other: Connection) -> Counts | None:
         with _snapshot(other):
-            if other.execute(_STRUCTURE).fetchone() != structure:
+            if _index_structure(other) != structure:
                 return None  # the index changed between the two snapshots
             total, listed_matches = other.execute(_OLDER, args).fetchone()
             return int(total), int(listed_matches)
